@@ -1,0 +1,36 @@
+# Two commands: `make run` (demo server) and `make test` (whole suite). See README.md.
+PY := .venv/bin/python
+STAMP := .venv/.installed
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test lint install browser serve
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+	$(PY) manage.py runserver $(HOST)
+
+# Debian's chromium for the browser tests (never a downloaded browser build).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-enough-secret-key-value \
+	  DJANGO_ALLOWED_HOSTS=playbook.example.com DATABASE_URL=sqlite:///:memory: \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+test: $(STAMP) browser lint
+	$(PY) -m pytest $(PYTEST_ARGS)

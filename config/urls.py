@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Playbook support"
+admin.site.site_title = "Playbook support"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("workspace/", include("workspaces.urls")),
+    path("jobs/", include("jobs.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,45 @@
+from django import forms
+
+from .models import LIMITS, Job
+
+
+def _counted(widget: forms.Widget, limit: int) -> forms.Widget:
+    # static/js/app.js shows a live "n / limit" counter under every field carrying data-limit.
+    widget.attrs.update({"data-limit": str(limit), "maxlength": str(limit)})
+    return widget
+
+
+class JobForm(forms.ModelForm):
+    """The four texts of a job. Uniqueness and the database limits are checked by the service."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Job
+        fields = ["name", "description", "trigger", "instructions"]
+        labels = {
+            "name": "Name",
+            "description": "Description",
+            "trigger": "Caller intent",
+            "instructions": "Instructions",
+        }
+        help_texts = {
+            "description": "What the job is for, for teammates.",
+            "trigger": "When Sona should use this job, e.g. “Caller wants to leave a message”.",
+            "instructions": "The steps Sona follows. "
+            "Actions: [[Send SMS: message]] and [[Transfer call: member EMAIL | number +1… | external +1…]].",
+        }
+        widgets = {
+            "name": _counted(forms.TextInput(), LIMITS["name"]),
+            "description": _counted(forms.Textarea(attrs={"rows": 2}), LIMITS["description"]),
+            "trigger": _counted(forms.Textarea(attrs={"rows": 2}), LIMITS["trigger"]),
+            "instructions": _counted(forms.Textarea(attrs={"rows": 16}), LIMITS["instructions"]),
+        }
+
+    def _post_clean(self):
+        # Skip ModelForm's instance validation: the service validates the whole job once.
+        pass
+
+
+class TemplateFromJobForm(forms.Form):
+    name = forms.CharField(label="Template name", max_length=LIMITS["name"], required=False)

@@ -1,0 +1,40 @@
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs.services import job_import
+from workspaces.management.commands._args import get_user, get_workspace
+
+
+class Command(BaseCommand):
+    help = (
+        "Import jobs from a JSON file (a list of objects with name, description, trigger, "
+        "instructions). All or nothing: one bad record imports nothing. A job whose name "
+        "exists is updated as a new history version."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="JSON file, as written by export_jobs.")
+        parser.add_argument("--workspace", required=True, help="Workspace slug.")
+        parser.add_argument("--user", required=True, help="Email of the user the changes are made as.")
+        parser.add_argument("--dry-run", action="store_true", help="Check and report, change nothing.")
+
+    def handle(self, *args, file, workspace, user, dry_run, **options):
+        workspace, user = get_workspace(workspace), get_user(user)
+        try:
+            with open(file, encoding="utf-8") as fh:
+                records = json.load(fh)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{file} is not valid JSON: {exc}.") from exc
+        try:
+            result = job_import(workspace=workspace, user=user, records=records, dry_run=dry_run)
+        except ValidationError as exc:
+            raise CommandError(f"Nothing imported. {' '.join(exc.messages)}") from exc
+        prefix = "Dry run, nothing saved: would have " if dry_run else ""
+        self.stdout.write(
+            f"{prefix}created {len(result.created)}, updated {len(result.updated)}, "
+            f"left {len(result.unchanged)} unchanged."
+        )

@@ -1,0 +1,230 @@
+"""Every write to jobs and templates. Views, admin, commands and the API call these."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from workspaces.models import User, Workspace
+
+from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
+from .signals import job_changed, job_deleting
+
+REASON_CREATED = "created"
+REASON_FROM_TEMPLATE = "created from template"
+REASON_EDITED = "edited"
+REASON_DELETED = "deleted"
+REASON_RESTORED = "restored"
+REASON_IMPORTED = "imported"
+
+
+class JobConflict(Exception):
+    """The job changed since the editor opened it; nothing was saved."""
+
+    def __init__(self, job: Job, attempted: Mapping[str, str]):
+        super().__init__(f"{job.name!r} was changed by someone else since you opened it.")
+        self.current = job
+        self.attempted = dict(attempted)
+
+
+def _normalized(data: Mapping[str, str]) -> dict[str, str]:
+    """Keep only the four text fields, trimmed; a missing optional field becomes ''."""
+    clean = {}
+    for field in TEXT_FIELDS:
+        if field in data:
+            value = data[field]
+            if value is not None and not isinstance(value, str):
+                raise ValidationError({field: "Must be text."})
+            clean[field] = (value or "").strip()
+    return clean
+
+
+def _save(job: Job, *, user: User | None, reason: str) -> Job:
+    """Validate everything (limits, uniqueness) and save one attributed history version."""
+    job.full_clean(exclude=["template", "created_by", "updated_by"])
+    job.updated_by = user
+    job._history_user = user
+    job._change_reason = reason
+    try:
+        # A savepoint, so a lost uniqueness race does not break the caller's transaction.
+        with transaction.atomic():
+            job.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": NAME_TAKEN}) from exc
+    transaction.on_commit(lambda: job_changed.send(sender=Job, job=job))
+    return job
+
+
+@transaction.atomic
+def job_create(
+    *,
+    workspace: Workspace,
+    user: User | None,
+    data: Mapping[str, str],
+    template: JobTemplate | None = None,
+    reason: str | None = None,
+) -> Job:
+    fields = {field: "" for field in TEXT_FIELDS} | _normalized(data)
+    job = Job(workspace=workspace, created_by=user, **fields)
+    if template is not None:
+        if template.workspace_id not in (None, workspace.pk):
+            raise ValidationError("That template belongs to another workspace.")
+        job.template, job.template_name = template, template.name
+    default_reason = REASON_FROM_TEMPLATE if template else REASON_CREATED
+    return _save(job, user=user, reason=reason or default_reason)
+
+
+def _lock(job: Job) -> Job:
+    return Job.objects.select_for_update().get(pk=job.pk)
+
+
+@transaction.atomic
+def job_update(
+    *,
+    job: Job,
+    user: User | None,
+    data: Mapping[str, str],
+    expected_revision: int | None = None,
+    reason: str = REASON_EDITED,
+) -> Job:
+    """Change a job's texts. With `expected_revision`, refuse (JobConflict) a stale copy."""
+    changes = _normalized(data)
+    current = _lock(job)
+    if current.is_deleted:
+        raise ValidationError("This job was deleted. Restore it before editing.")
+    if expected_revision is not None and current.revision != expected_revision:
+        raise JobConflict(current, {**current.text_fields(), **changes})
+    if all(getattr(current, f) == v for f, v in changes.items()):
+        return current  # nothing changed: no new version
+    for field, value in changes.items():
+        setattr(current, field, value)
+    current.revision += 1
+    return _save(current, user=user, reason=reason)
+
+
+@transaction.atomic
+def job_delete(*, job: Job, user: User | None) -> Job:
+    """Move a job to "Recently deleted". Receivers of job_deleting may refuse."""
+    current = _lock(job)
+    if current.is_deleted:
+        return current
+    job_deleting.send(sender=Job, job=current, user=user)
+    current.deleted_at = timezone.now()
+    current.revision += 1
+    return _save(current, user=user, reason=REASON_DELETED)
+
+
+@transaction.atomic
+def job_restore_deleted(*, job: Job, user: User | None) -> Job:
+    current = _lock(job)
+    if not current.is_deleted:
+        return current
+    current.deleted_at = None
+    current.revision += 1
+    try:
+        return _save(current, user=user, reason=REASON_RESTORED)
+    except ValidationError as exc:
+        if "name" in exc.message_dict:
+            raise ValidationError(
+                f"Another job is already called {current.name!r}. Rename that job first."
+            ) from exc
+        raise
+
+
+# Templates ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_create_from_job(*, job: Job, user: User | None, name: str = "") -> JobTemplate:
+    template = JobTemplate(
+        workspace=job.workspace, created_by=user, **{**job.text_fields(), "name": name.strip() or job.name}
+    )
+    template.full_clean(exclude=["created_by", "key"])
+    template.save()
+    return template
+
+
+@transaction.atomic
+def template_delete(*, template: JobTemplate, user: User | None) -> None:
+    if template.is_builtin:
+        raise ValidationError("Built-in templates are read-only.")
+    template.delete()
+
+
+# Import / export ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+class JobImportError(ValidationError):
+    """A record of an import file is invalid; the message names the record and the field."""
+
+
+def job_export(*, workspace: Workspace) -> list[dict[str, str]]:
+    jobs = Job.objects.filter(workspace=workspace, deleted_at__isnull=True).order_by("name")
+    return [{**job.text_fields(), "revision": job.revision} for job in jobs]
+
+
+def _record_error(index: int, record, field: str | None, message) -> JobImportError:
+    label = f"record {index}"
+    if isinstance(record, Mapping) and isinstance(record.get("name"), str):
+        label += f" ({record['name'][:40]!r})"
+    where = f", field {field!r}" if field else ""
+    return JobImportError(f"{label}{where}: {message}")
+
+
+@transaction.atomic
+def job_import(
+    *, workspace: Workspace, user: User | None, records: Iterable, dry_run: bool = False
+) -> ImportResult:
+    """Create or update jobs by name, all or nothing. An existing name gets a new version."""
+    result = ImportResult([], [], [])
+    if not isinstance(records, list):
+        raise JobImportError("The file must contain a JSON list of jobs.")
+    seen = set()
+    for index, record in enumerate(records, start=1):
+        if not isinstance(record, Mapping):
+            raise _record_error(index, record, None, "each record must be an object.")
+        unknown = set(record) - {*TEXT_FIELDS, "revision"}
+        if unknown:
+            raise _record_error(index, record, sorted(unknown)[0], "unknown field.")
+        name = record.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _record_error(index, record, "name", "a name is required.")
+        if name.strip().lower() in seen:
+            raise _record_error(index, record, "name", "the file names this job twice.")
+        seen.add(name.strip().lower())
+        existing = Job.objects.filter(
+            workspace=workspace, deleted_at__isnull=True, name__iexact=name.strip()
+        ).first()
+        try:
+            if existing is None:
+                job_create(workspace=workspace, user=user, data=record, reason=REASON_IMPORTED)
+                result.created.append(name.strip())
+            else:
+                before = existing.revision
+                saved = job_update(
+                    job=existing,
+                    user=user,
+                    data=record,
+                    expected_revision=record.get("revision"),
+                    reason=REASON_IMPORTED,
+                )
+                (result.updated if saved.revision != before else result.unchanged).append(name.strip())
+        except JobConflict as exc:
+            raise _record_error(
+                index, record, "revision", "the job changed since this file was exported."
+            ) from exc
+        except ValidationError as exc:
+            field, messages = next(iter(getattr(exc, "message_dict", {None: exc.messages}).items()))
+            raise _record_error(index, record, field, " ".join(messages)) from exc
+    if dry_run:
+        transaction.set_rollback(True)
+    return result

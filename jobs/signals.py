@@ -1,0 +1,8 @@
+from django.dispatch import Signal
+
+# Sent inside the delete transaction before a job is deleted (kwargs: job, user).
+# A receiver raises ValidationError to refuse the delete; callflows uses it so that
+# jobs never imports callflows.
+job_deleting = Signal()
+# Sent on commit after a job's text changed, was deleted or restored (kwargs: job).
+job_changed = Signal()

@@ -1,0 +1,60 @@
+import factory
+from factory.django import DjangoModelFactory
+
+from jobs.models import Job, JobTemplate
+from workspaces.models import Membership, Role, User, Workspace
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class WorkspaceFactory(DjangoModelFactory):
+    class Meta:
+        model = Workspace
+
+    name = factory.Sequence(lambda n: f"Business {n}")
+    slug = factory.Sequence(lambda n: f"business-{n}")
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    workspace = factory.SubFactory(WorkspaceFactory)
+    role = Role.OWNER
+
+
+class JobFactory(DjangoModelFactory):
+    class Meta:
+        model = Job
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Job {n}")
+    description = "What this job is for."
+    trigger = "Caller wants something specific."
+    instructions = "1. Greet the caller.\n2. Ask: \"How can I help?\"\n3. End the call politely."
+
+
+class JobTemplateFactory(DjangoModelFactory):
+    class Meta:
+        model = JobTemplate
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Template {n}")
+    description = "A template."
+    trigger = "Caller wants a template."
+    instructions = "1. Do the template thing.\n2. End the call."

@@ -1,0 +1,69 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import Membership, Role, User, Workspace
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:40] or "workspace"
+    slug, n = base, 2
+    while Workspace.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner: User, slug: str = "") -> Workspace:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "A workspace needs a name."})
+    if len(name) > 100:
+        raise ValidationError({"name": "A workspace name can be at most 100 characters."})
+    slug = slug or _unique_slug(name)
+    workspace = Workspace(name=name, slug=slug)
+    workspace.full_clean()
+    workspace.save()
+    Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
+    return workspace
+
+
+def _locked_owner_count(workspace: Workspace) -> int:
+    # Lock the workspace row so two owners cannot demote each other at the same moment.
+    Workspace.objects.select_for_update().get(pk=workspace.pk)
+    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
+
+
+@transaction.atomic
+def membership_invite(*, workspace: Workspace, email: str, role: str, user: User) -> Membership:
+    """Add an existing user to the workspace."""
+    email = (email or "").strip()
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose owner, admin or member."})
+    invitee = User.objects.filter(email__iexact=email, is_active=True).first()
+    if invitee is None:
+        raise ValidationError({"email": f"No user with the email {email!r}. Ask them to sign up first."})
+    if Membership.objects.filter(workspace=workspace, user=invitee).exists():
+        raise ValidationError({"email": f"{invitee.email} is already a member of this workspace."})
+    return Membership.objects.create(workspace=workspace, user=invitee, role=role)
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str, user: User) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose owner, admin or member."})
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        if _locked_owner_count(membership.workspace) <= 1:
+            raise ValidationError("The last owner cannot be demoted. Make someone else an owner first.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, user: User) -> None:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.OWNER and _locked_owner_count(membership.workspace) <= 1:
+        raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
+    membership.delete()

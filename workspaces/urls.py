@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workspaces"
+urlpatterns = [
+    path("switch/", views.workspace_switch, name="switch"),
+    path("members/", views.member_list, name="members"),
+    path("members/invite/", views.member_invite, name="invite"),
+    path("members/<int:pk>/role/", views.member_role, name="role"),
+    path("members/<int:pk>/remove/", views.member_remove, name="remove"),
+]

@@ -1,0 +1,96 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import InviteForm, RoleForm
+from .middleware import SESSION_KEY
+from .models import Membership
+from .permissions import OWN, workspace_view
+
+
+@require_POST
+@login_required
+def workspace_switch(request):
+    membership = get_object_or_404(
+        Membership, user=request.user, workspace_id=request.POST.get("workspace") or 0
+    )
+    request.session[SESSION_KEY] = membership.workspace_id
+    messages.info(request, f"Switched to {membership.workspace.name}.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "jobs:list"
+    return redirect(target or "jobs:list")
+
+
+@workspace_view()
+def member_list(request):
+    memberships = request.workspace.memberships.select_related("user").order_by("user__email")
+    page = Paginator(memberships, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workspaces/member_list.html",
+        {"page": page, "invite_form": InviteForm(), "role_choices": RoleForm.base_fields["role"].choices},
+    )
+
+
+def _membership(request, pk):
+    return get_object_or_404(Membership, pk=pk, workspace=request.workspace)
+
+
+def _errors(request, exc: ValidationError):
+    messages.error(request, " ".join(exc.messages))
+
+
+@require_POST
+@workspace_view(OWN)
+def member_invite(request):
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("workspaces:members")
+    try:
+        membership = services.membership_invite(
+            workspace=request.workspace, user=request.user, **form.cleaned_data
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, f"{membership.user.email} added as {membership.get_role_display()}.")
+    return redirect("workspaces:members")
+
+
+@require_POST
+@workspace_view(OWN)
+def member_role(request, pk):
+    membership = _membership(request, pk)
+    form = RoleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose owner, admin or member.")
+        membership = services.membership_change_role(
+            membership=membership, role=form.cleaned_data["role"], user=request.user
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    return redirect("workspaces:members")
+
+
+@require_POST
+@workspace_view(OWN)
+def member_remove(request, pk):
+    membership = _membership(request, pk)
+    try:
+        services.membership_remove(membership=membership, user=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, f"{membership.user.email} removed from the workspace.")
+    return redirect("workspaces:members")
