@@ -55,7 +55,14 @@ class JobAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "description", "trigger", "workspace__name", "workspace__slug")
     list_select_related = ("workspace", "updated_by")
     autocomplete_fields = ("workspace",)
-    readonly_fields = ("template_name", "created_by", "created_at", "updated_by", "updated_at", "deleted_at")
+    readonly_fields = (
+        "template_name",
+        "created_by",
+        "created_at",
+        "updated_by",
+        "updated_at",
+        "deleted_at",
+    )
     fields = ("workspace", *TEXT_FIELDS, "revision", *readonly_fields)
     show_full_result_count = False
     paginator = EstimatedCountPaginator

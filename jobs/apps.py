@@ -14,9 +14,7 @@ def sync_builtin_templates(sender, using="default", **kwargs):
     for template in BUILTIN_TEMPLATES:
         key = template["key"]
         fields = {k: v for k, v in template.items() if k != "key"}
-        JobTemplate.objects.using(using).update_or_create(
-            key=key, workspace=None, defaults=fields
-        )
+        JobTemplate.objects.using(using).update_or_create(key=key, workspace=None, defaults=fields)
 
 
 class JobsConfig(AppConfig):

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
@@ -47,7 +48,9 @@ class JobFields(models.Model):
         blank=True,
         help_text="When Sona should use this job.",
     )
-    instructions = models.TextField(max_length=INSTRUCTIONS_MAX)
+    instructions = models.TextField(
+        max_length=INSTRUCTIONS_MAX, validators=[MaxLengthValidator(INSTRUCTIONS_MAX)]
+    )
 
     class Meta:
         abstract = True
@@ -127,9 +130,9 @@ class Job(JobFields):
         ]
         indexes = [models.Index(fields=["workspace", "deleted_at", "-updated_at"])]
 
+    def get_absolute_url(self):
+        return reverse("jobs:detail", args=[self.pk])
+
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
-
-    def get_absolute_url(self):
-        return reverse("jobs:detail", args=[self.pk])

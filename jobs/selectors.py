@@ -14,7 +14,9 @@ SORTS = {
 DEFAULT_SORT = "name"
 
 
-def job_list(*, workspace: Workspace, query: str = "", sort: str = DEFAULT_SORT, deleted=False) -> QuerySet[Job]:
+def job_list(
+    *, workspace: Workspace, query: str = "", sort: str = DEFAULT_SORT, deleted=False
+) -> QuerySet[Job]:
     """Jobs for the library page: search all four texts; the long instructions are not loaded."""
     jobs = Job.objects.filter(workspace=workspace, deleted_at__isnull=not deleted)
     query = query.strip()

@@ -43,7 +43,12 @@ def _normalized(data: Mapping[str, str]) -> dict[str, str]:
 
 def _save(job: Job, *, user: User | None, reason: str) -> Job:
     """Validate everything (limits, uniqueness) and save one attributed history version."""
-    job.full_clean(exclude=["template", "created_by", "updated_by"])
+    job.full_clean(exclude=["template", "created_by", "updated_by"], validate_constraints=False)
+    try:
+        job.validate_constraints()
+    except ValidationError as exc:
+        # Field validators already cover the limits; what is left is the unique name.
+        raise ValidationError({"name": exc.messages}) from exc
     job.updated_by = user
     job._history_user = user
     job._change_reason = reason
@@ -139,7 +144,9 @@ def job_restore_deleted(*, job: Job, user: User | None) -> Job:
 @transaction.atomic
 def template_create_from_job(*, job: Job, user: User | None, name: str = "") -> JobTemplate:
     template = JobTemplate(
-        workspace=job.workspace, created_by=user, **{**job.text_fields(), "name": name.strip() or job.name}
+        workspace=job.workspace,
+        created_by=user,
+        **{**job.text_fields(), "name": name.strip() or job.name},
     )
     template.full_clean(exclude=["created_by", "key"])
     template.save()
@@ -217,7 +224,9 @@ def job_import(
                     expected_revision=record.get("revision"),
                     reason=REASON_IMPORTED,
                 )
-                (result.updated if saved.revision != before else result.unchanged).append(name.strip())
+                (result.updated if saved.revision != before else result.unchanged).append(
+                    name.strip()
+                )
         except JobConflict as exc:
             raise _record_error(
                 index, record, "revision", "the job changed since this file was exported."

@@ -80,7 +80,9 @@ def job_create(request):
 @workspace_view()
 def job_detail(request, pk):
     job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=None)
-    return render(request, "jobs/job_detail.html", {"job": job, "template_form": TemplateFromJobForm()})
+    return render(
+        request, "jobs/job_detail.html", {"job": job, "template_form": TemplateFromJobForm()}
+    )
 
 
 @workspace_view(EDIT)
@@ -98,7 +100,10 @@ def job_edit(request, pk):
                 )
             except services.JobConflict as conflict:
                 return render(
-                    request, "jobs/job_conflict.html", {"conflict": conflict, "job": job}, status=409
+                    request,
+                    "jobs/job_conflict.html",
+                    {"conflict": conflict, "job": job},
+                    status=409,
                 )
             except ValidationError as exc:
                 _add_errors(form, exc)

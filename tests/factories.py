@@ -46,7 +46,7 @@ class JobFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Job {n}")
     description = "What this job is for."
     trigger = "Caller wants something specific."
-    instructions = "1. Greet the caller.\n2. Ask: \"How can I help?\"\n3. End the call politely."
+    instructions = '1. Greet the caller.\n2. Ask: "How can I help?"\n3. End the call politely.'
 
 
 class JobTemplateFactory(DjangoModelFactory):

@@ -1,5 +1,3 @@
-from django.utils.functional import SimpleLazyObject
-
 from .models import Membership
 
 SESSION_KEY = "workspace_id"
@@ -23,15 +21,13 @@ def _current_membership(request):
 class CurrentWorkspaceMiddleware:
     """Sets request.membership and request.workspace (None when the user has no workspace).
 
-    Lazy, so pages that never look at the workspace (login, static) pay no query.
+    One query for a logged-in user (membership joined with its workspace), none otherwise.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.membership = SimpleLazyObject(lambda: _current_membership(request))
-        request.workspace = SimpleLazyObject(
-            lambda: request.membership.workspace if request.membership else None
-        )
+        request.membership = _current_membership(request)
+        request.workspace = request.membership.workspace if request.membership else None
         return self.get_response(request)

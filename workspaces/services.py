@@ -42,7 +42,9 @@ def membership_invite(*, workspace: Workspace, email: str, role: str, user: User
         raise ValidationError({"role": "Choose owner, admin or member."})
     invitee = User.objects.filter(email__iexact=email, is_active=True).first()
     if invitee is None:
-        raise ValidationError({"email": f"No user with the email {email!r}. Ask them to sign up first."})
+        raise ValidationError(
+            {"email": f"No user with the email {email!r}. Ask them to sign up first."}
+        )
     if Membership.objects.filter(workspace=workspace, user=invitee).exists():
         raise ValidationError({"email": f"{invitee.email} is already a member of this workspace."})
     return Membership.objects.create(workspace=workspace, user=invitee, role=role)
@@ -55,7 +57,9 @@ def membership_change_role(*, membership: Membership, role: str, user: User) -> 
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == Role.OWNER and role != Role.OWNER:
         if _locked_owner_count(membership.workspace) <= 1:
-            raise ValidationError("The last owner cannot be demoted. Make someone else an owner first.")
+            raise ValidationError(
+                "The last owner cannot be demoted. Make someone else an owner first."
+            )
     membership.role = role
     membership.save(update_fields=["role"])
     return membership

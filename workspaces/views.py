@@ -16,8 +16,9 @@ from .permissions import OWN, workspace_view
 @require_POST
 @login_required
 def workspace_switch(request):
+    chosen = request.POST.get("workspace", "")
     membership = get_object_or_404(
-        Membership, user=request.user, workspace_id=request.POST.get("workspace") or 0
+        Membership, user=request.user, workspace_id=int(chosen) if chosen.isdigit() else 0
     )
     request.session[SESSION_KEY] = membership.workspace_id
     messages.info(request, f"Switched to {membership.workspace.name}.")
@@ -34,7 +35,11 @@ def member_list(request):
     return render(
         request,
         "workspaces/member_list.html",
-        {"page": page, "invite_form": InviteForm(), "role_choices": RoleForm.base_fields["role"].choices},
+        {
+            "page": page,
+            "invite_form": InviteForm(),
+            "role_choices": RoleForm.base_fields["role"].choices,
+        },
     )
 
 
@@ -61,7 +66,9 @@ def member_invite(request):
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, f"{membership.user.email} added as {membership.get_role_display()}.")
+        messages.success(
+            request, f"{membership.user.email} added as {membership.get_role_display()}."
+        )
     return redirect("workspaces:members")
 
 
@@ -79,7 +86,9 @@ def member_role(request, pk):
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+        messages.success(
+            request, f"{membership.user.email} is now {membership.get_role_display()}."
+        )
     return redirect("workspaces:members")
 
 

@@ -7,27 +7,41 @@ from workspaces.models import Membership, Role, User, Workspace
 
 DEMO_EMAIL = "owner@demo.test"
 DEMO_SLUG = "demo"
-DEMO_TEMPLATES = ("take-a-message", "schedule-an-appointment", "answer-after-hours-calls",
-                  "qualify-a-lead")
+DEMO_TEMPLATES = (
+    "take-a-message",
+    "schedule-an-appointment",
+    "answer-after-hours-calls",
+    "qualify-a-lead",
+)
 
 
 class Command(BaseCommand):
     help = "Create (or refresh) the demo workspace and its owner; safe to run again."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", default="demo", help="Demo owner's password (default: demo).")
+        parser.add_argument(
+            "--password", default="demo", help="Demo owner's password (default: demo)."
+        )
 
     @transaction.atomic
     def handle(self, *args, password, **options):
-        owner = User.objects.filter(email=DEMO_EMAIL).first() or User.objects.create_user(DEMO_EMAIL)
+        owner = User.objects.filter(email=DEMO_EMAIL).first() or User.objects.create_user(
+            DEMO_EMAIL
+        )
         owner.set_password(password)
         owner.full_name = owner.full_name or "Demo Owner"
         owner.save()
-        workspace, _ = Workspace.objects.get_or_create(slug=DEMO_SLUG, defaults={"name": "Demo Dental"})
-        Membership.objects.update_or_create(user=owner, workspace=workspace, defaults={"role": Role.OWNER})
+        workspace, _ = Workspace.objects.get_or_create(
+            slug=DEMO_SLUG, defaults={"name": "Demo Dental"}
+        )
+        Membership.objects.update_or_create(
+            user=owner, workspace=workspace, defaults={"role": Role.OWNER}
+        )
         for template in JobTemplate.objects.filter(key__in=DEMO_TEMPLATES).order_by("name"):
             if not Job.objects.filter(workspace=workspace, name__iexact=template.name).exists():
-                job_create(workspace=workspace, user=owner, data=template.text_fields(), template=template)
+                job_create(
+                    workspace=workspace, user=owner, data=template.text_fields(), template=template
+                )
         self.extend(workspace=workspace, owner=owner)
         self.stdout.write(
             f"Demo workspace {workspace.name!r} is ready.\n"

@@ -17,8 +17,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="JSON file, as written by export_jobs.")
         parser.add_argument("--workspace", required=True, help="Workspace slug.")
-        parser.add_argument("--user", required=True, help="Email of the user the changes are made as.")
-        parser.add_argument("--dry-run", action="store_true", help="Check and report, change nothing.")
+        parser.add_argument(
+            "--user", required=True, help="Email of the user the changes are made as."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and report, change nothing."
+        )
 
     def handle(self, *args, file, workspace, user, dry_run, **options):
         workspace, user = get_workspace(workspace), get_user(user)

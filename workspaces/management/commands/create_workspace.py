@@ -21,4 +21,6 @@ class Command(BaseCommand):
             workspace = workspace_create(name=name, owner=owner, slug=slug)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(f"Created workspace {workspace.name!r} (slug {workspace.slug}) owned by {owner.email}.")
+        self.stdout.write(
+            f"Created workspace {workspace.name!r} (slug {workspace.slug}) owned by {owner.email}."
+        )

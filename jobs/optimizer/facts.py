@@ -1,0 +1,85 @@
+"""Facts: the parts of job instructions a rewrite must never lose.
+
+A fact is a (kind, value) pair: an action marker, URL, email, quoted text, price, time, phone
+number or any other number. Every rewriter (built-in or AI) is checked with
+`facts(original) <= facts(rewritten)` before its text is shown to anyone.
+
+All patterns work on one line at a time, so a rewrite that moves lines around, or turns
+sentences into numbered steps, keeps the same facts.
+"""
+
+import re
+
+# `[[Send SMS: ...]]` / `[[Transfer call: ...]]`: non-greedy, on one line (`.` skips newlines).
+MARKER_RE = re.compile(r"\[\[.*?\]\]")
+
+# One list marker at the start of a line ("- ", "* ", "• ", "3. ", "3) ", "b) ", "Step 2: ").
+# Rewriters strip and add these freely, so they are not facts: the step number "3." in a
+# rewrite is not a fact and neither is the "2." of the original's second bullet.
+LIST_MARKER_RE = re.compile(
+    r"^[ \t]*(?:[-*•+]|\d{1,3}[.)]|[A-Za-z]\)|[Ss]tep\s+\d{1,3}\s*[:.)-])[ \t]+"
+)
+
+URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"\]]+", re.IGNORECASE)
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+DOMAIN_RE = re.compile(
+    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|us|biz|info|app|dev)\b(?:/[^\s\"]*)?",
+    re.IGNORECASE,
+)
+QUOTE_RE = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
+PRICE_RE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?")
+TIME_RE = re.compile(
+    r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|a\.m\.|p\.m\.)(?![a-z])|\b\d{1,2}:\d{2}\b", re.IGNORECASE
+)
+# Digit groups joined by single spaces, dots or dashes, with optional "+" and "(555)".
+PHONE_RE = re.compile(r"(?<![\w$€£.,])\+?(?:\(\d+\)|\d+)(?:[ .-]?(?:\(\d+\)|\d+))+(?!\w)")
+NUMBER_RE = re.compile(r"\d+(?:[.,:/]\d+)*%?")
+
+# Punctuation that ends a sentence rather than a URL ("see https://x.com/a.").
+_URL_TAIL = ".,;:!?)'"
+
+
+def facts(text: str) -> set[tuple[str, str]]:
+    """Return the facts of `text` as a set of (kind, value) pairs.
+
+    A set, not a counter: removing a repeated sentence is allowed, losing its only copy is not.
+    """
+    found: set[tuple[str, str]] = set()
+    for line in text.splitlines():
+        _line_facts(LIST_MARKER_RE.sub("", line, count=1), found)
+    return found
+
+
+def _line_facts(line: str, found: set[tuple[str, str]]) -> None:
+    # Order matters: each kind is cut out of the line before the next looks, so the digits of a
+    # phone number inside a marker are part of the marker, not loose numbers.
+    def take(pattern: re.Pattern, kind: str, normalize=lambda value: value) -> None:
+        nonlocal line
+
+        def cut(match: re.Match) -> str:
+            value = normalize(match.group())
+            if not value:
+                return match.group()  # not this kind after all: leave it for the next ones
+            found.add((kind, value))
+            return " "
+
+        line = pattern.sub(cut, line)
+
+    take(MARKER_RE, "action")
+    take(URL_RE, "url", lambda v: v.rstrip(_URL_TAIL))
+    take(EMAIL_RE, "email")
+    take(DOMAIN_RE, "url", lambda v: v.rstrip(_URL_TAIL))
+    take(QUOTE_RE, "quote", lambda v: " ".join(v[1:-1].split()))
+    take(PRICE_RE, "price", lambda v: v.replace(" ", ""))
+    take(TIME_RE, "time", lambda v: v.lower().replace(" ", "").replace(".", ""))
+    take(PHONE_RE, "phone", _phone_value)
+    take(NUMBER_RE, "number")
+
+
+def _phone_value(value: str) -> str:
+    # "+1 (555) 010-2000" and "+15550102000" are the same number; short digit runs are not
+    # phone numbers, so they come back as plain numbers (empty value = not a phone).
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < 7:
+        return ""
+    return ("+" if value.startswith("+") else "") + digits

@@ -1,0 +1,193 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from jobs import services
+from jobs.models import Job, JobTemplate
+from tests.factories import JobFactory, JobTemplateFactory, WorkspaceFactory
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "name": "Take a message",
+    "description": "For teammates.",
+    "trigger": "Caller wants to leave a message.",
+    "instructions": "1. Ask for the caller's name.\n2. End the call.",
+}
+
+
+def create(workspace, user, **changes):
+    return services.job_create(workspace=workspace, user=user, data={**VALID, **changes})
+
+
+def test_create_trims_and_records_history(workspace, owner):
+    job = create(workspace, owner, name="  Take a message  ")
+    assert job.name == "Take a message"
+    assert (job.created_by, job.updated_by, job.revision) == (owner, owner, 1)
+    record = job.history.get()
+    assert record.history_user == owner
+    assert record.history_change_reason == "created"
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("name", 100), ("description", 500), ("trigger", 500), ("instructions", 10_000)],
+)
+def test_limits_are_characters_not_bytes(workspace, owner, field, limit):
+    job = create(workspace, owner, **{field: "é" * limit})
+    assert len(getattr(job, field)) == limit
+    with pytest.raises(ValidationError) as exc:
+        create(workspace, owner, **{"name": "Other", field: "é" * (limit + 1)})
+    assert field in exc.value.message_dict
+    assert f"at most {limit:,}".replace(",", "") in exc.value.message_dict[field][0].replace(
+        ",", ""
+    )
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["name", "instructions"])
+def test_required_fields(workspace, owner, field):
+    with pytest.raises(ValidationError) as exc:
+        create(workspace, owner, **{field: "   "})
+    assert field in exc.value.message_dict
+    assert not Job.objects.exists()
+
+
+def test_duplicate_name_ignores_case_within_workspace_only(workspace, owner):
+    create(workspace, owner, name="Take a Message")
+    with pytest.raises(ValidationError) as exc:
+        create(workspace, owner, name="take a message")
+    assert exc.value.message_dict["name"] == [
+        "A job with this name already exists in this workspace."
+    ]
+    assert Job.objects.count() == 1
+    create(WorkspaceFactory(), owner, name="take a message")  # another workspace may reuse it
+    assert Job.objects.count() == 2
+
+
+def test_non_text_value_is_refused(workspace, owner):
+    with pytest.raises(ValidationError) as exc:
+        create(workspace, owner, name=12)
+    assert exc.value.message_dict == {"name": ["Must be text."]}
+
+
+def test_template_is_copied_and_remembered(workspace, owner):
+    template = JobTemplate.objects.get(key="take-a-message")
+    job = services.job_create(
+        workspace=workspace, user=owner, data=template.text_fields(), template=template
+    )
+    assert job.template == template and job.template_name == template.name
+    assert job.history.get().history_change_reason == "created from template"
+    template.instructions = "Changed later."
+    template.save()
+    job.refresh_from_db()
+    assert job.instructions != "Changed later."
+
+
+def test_template_of_another_workspace_is_refused(workspace, owner):
+    foreign = JobTemplateFactory(workspace=WorkspaceFactory())
+    with pytest.raises(ValidationError):
+        services.job_create(workspace=workspace, user=owner, data=VALID, template=foreign)
+    assert not Job.objects.exists()
+
+
+def test_update_makes_a_version_and_skips_no_op(workspace, owner, admin_user):
+    job = create(workspace, owner)
+    job = services.job_update(job=job, user=admin_user, data={"instructions": "New steps."})
+    assert (job.revision, job.updated_by, job.instructions) == (2, admin_user, "New steps.")
+    latest = job.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (admin_user, "edited")
+    services.job_update(job=job, user=admin_user, data={"instructions": "New steps."})
+    assert job.history.count() == 2
+
+
+def test_update_to_taken_name_changes_nothing(workspace, owner):
+    create(workspace, owner, name="First")
+    second = create(workspace, owner, name="Second")
+    with pytest.raises(ValidationError):
+        services.job_update(job=second, user=owner, data={"name": "FIRST"})
+    second.refresh_from_db()
+    assert (second.name, second.revision, second.history.count()) == ("Second", 1, 1)
+
+
+def test_stale_revision_is_a_conflict_and_nothing_is_lost(workspace, owner, admin_user):
+    job = create(workspace, owner)
+    opened_at = job.revision
+    services.job_update(
+        job=job, user=owner, data={"instructions": "Owner's text."}, expected_revision=opened_at
+    )
+    with pytest.raises(services.JobConflict) as exc:
+        services.job_update(
+            job=job,
+            user=admin_user,
+            data={"instructions": "Admin's text."},
+            expected_revision=opened_at,
+        )
+    assert exc.value.attempted["instructions"] == "Admin's text."
+    assert exc.value.current.instructions == "Owner's text."
+    job.refresh_from_db()
+    assert job.instructions == "Owner's text."
+
+
+def test_delete_and_restore(workspace, owner):
+    job = create(workspace, owner)
+    services.job_delete(job=job, user=owner)
+    job.refresh_from_db()
+    assert job.is_deleted
+    assert job.history.first().history_change_reason == "deleted"
+    with pytest.raises(ValidationError):
+        services.job_update(job=job, user=owner, data={"name": "Edited while deleted"})
+    # The name is free while the job is deleted ...
+    services.job_restore_deleted(job=job, user=owner)
+    job.refresh_from_db()
+    assert not job.is_deleted
+    assert job.history.first().history_change_reason == "restored"
+
+
+def test_restore_refused_when_name_was_taken_meanwhile(workspace, owner):
+    job = create(workspace, owner, name="Callback")
+    services.job_delete(job=job, user=owner)
+    create(workspace, owner, name="CALLBACK")
+    with pytest.raises(ValidationError) as exc:
+        services.job_restore_deleted(job=job, user=owner)
+    assert "Another job is already called 'Callback'" in exc.value.messages[0]
+    job.refresh_from_db()
+    assert job.is_deleted
+
+
+def test_save_job_as_template_and_delete_it(workspace, owner):
+    job = JobFactory(workspace=workspace)
+    template = services.template_create_from_job(job=job, user=owner, name="")
+    assert (template.workspace, template.name, template.instructions) == (
+        workspace,
+        job.name,
+        job.instructions,
+    )
+    with pytest.raises(ValidationError):
+        services.template_create_from_job(job=job, user=owner, name=job.name.upper())
+    services.template_delete(template=template, user=owner)
+    assert not JobTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_builtin_templates_are_read_only(owner):
+    builtin = JobTemplate.objects.filter(workspace__isnull=True).first()
+    with pytest.raises(ValidationError, match="read-only"):
+        services.template_delete(template=builtin, user=owner)
+    assert JobTemplate.objects.filter(pk=builtin.pk).exists()
+
+
+def test_builtin_templates_present_after_migrate(db):
+    builtins = JobTemplate.objects.filter(workspace__isnull=True)
+    names = {t.name.lower() for t in builtins}
+    for required in [
+        "take a message",
+        "qualify a lead",
+        "escalate to a person",
+        "troubleshoot a problem",
+        "schedule an appointment",
+        "send an intake form",
+        "answer after-hours calls",
+    ]:
+        assert required in names
+    for template in builtins:
+        template.full_clean()
+        assert len(template.instructions) > 400 and "1." in template.instructions

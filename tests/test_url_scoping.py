@@ -1,0 +1,69 @@
+"""Every URL that takes an object id answers 404 for another workspace's object.
+
+The test walks the URL configuration, so a new URL with an id cannot be forgotten: it fails
+until FOREIGN_OBJECTS says how to make such an object in another workspace.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
+
+from tests import factories
+from workspaces.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _foreign_job(ws):
+    return factories.JobFactory(workspace=ws).pk
+
+
+def _foreign_deleted_job(ws):
+    return factories.JobFactory(workspace=ws, deleted_at="2026-01-01T00:00:00Z").pk
+
+
+# URL name -> function(other_workspace) returning the id to put in the URL.
+FOREIGN_OBJECTS = {
+    "jobs:detail": _foreign_job,
+    "jobs:edit": _foreign_job,
+    "jobs:delete": _foreign_job,
+    "jobs:restore": _foreign_deleted_job,
+    "jobs:template_from_job": _foreign_job,
+    "jobs:template_delete": lambda ws: factories.JobTemplateFactory(workspace=ws).pk,
+    "workspaces:role": lambda ws: factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk,
+    "workspaces:remove": lambda ws: factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk,
+}
+
+
+def _id_urls(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # support staff see every workspace by design
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _id_urls(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and any(
+            isinstance(c, IntConverter) for c in entry.pattern.converters.values()
+        ):
+            yield f"{namespace}{entry.name}", prefix + str(entry.pattern), entry.pattern.converters
+
+
+def id_urls():
+    return sorted({(name, route) for name, route, _ in _id_urls(get_resolver().url_patterns)})
+
+
+def test_every_id_url_is_known():
+    missing = [name for name, _ in id_urls() if name not in FOREIGN_OBJECTS]
+    assert not missing, f"Add these URLs to FOREIGN_OBJECTS: {missing}"
+
+
+@pytest.mark.parametrize(("name", "route"), id_urls())
+def test_foreign_object_is_404(owner_client, other_workspace, name, route):
+    factories.MembershipFactory(workspace=other_workspace)  # the foreign workspace has an owner
+    pk = FOREIGN_OBJECTS[name](other_workspace)
+    url = reverse(name, args=[pk])
+    assert owner_client.get(url).status_code in (404, 405), url
+    assert (
+        owner_client.post(url, {"name": "x", "role": "owner", "instructions": "x"}).status_code
+        == 404
+    ), url
