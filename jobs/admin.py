@@ -1,11 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from workspaces.paginators import EstimatedCountPaginator
 
-from . import services
+from . import selectors, services
+from .diff import word_diff
 from .models import TEXT_FIELDS, Job, JobTemplate
 
 
@@ -68,7 +74,7 @@ class JobAdmin(SimpleHistoryAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = ["restore_selected"]
-    history_list_display = ["history_change_reason"]
+    history_list_display = ["restore"]
 
     def get_readonly_fields(self, request, obj=None):
         # A job never moves between workspaces.
@@ -96,6 +102,67 @@ class JobAdmin(SimpleHistoryAdmin):
     def delete_queryset(self, request, queryset):
         for job in queryset:
             self.delete_model(request, job)
+
+    # History: a readable "Changes" column and "Restore this version" through the service.
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)
+        if not records:
+            return
+        job = records[0].instance
+        selectors.annotate_changes(job, records)
+        older = [*records[1:], None]
+        for record, previous in zip(records, older, strict=True):
+            record.history_delta_changes = [
+                _readable_change(field, previous, record) for field in record.changed
+            ]
+
+    def restore(self, record):
+        url = reverse("admin:jobs_job_restore_version", args=[record.id, record.history_id])
+        return format_html('<a href="{}">Restore this version</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/history/<int:version_id>/restore/",
+                self.admin_site.admin_view(self.restore_version_view),
+                name="jobs_job_restore_version",
+            ),
+            *super().get_urls(),
+        ]
+
+    def restore_version_view(self, request, object_id, version_id):
+        job = get_object_or_404(Job, pk=object_id)
+        if not self.has_change_permission(request, job):
+            raise PermissionDenied
+        version = selectors.job_version_get(job=job, version_id=version_id)
+        history_url = reverse("admin:jobs_job_history", args=[job.pk])
+        if request.method == "POST":
+            try:
+                services.job_restore_version(
+                    job=job,
+                    version=version,
+                    user=request.user,
+                    expected_revision=int(request.POST.get("revision") or 0),
+                )
+            except services.JobConflict:
+                self.message_user(
+                    request, "The job changed since you opened this page; nothing was restored.", messages.ERROR
+                )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(request, f"Version {version.number} restored as the newest version.")
+            return redirect(history_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Restore version {version.number} of {job.name}",
+            "opts": self.model._meta,
+            "job": job,
+            "version": version,
+            "history_url": history_url,
+        }
+        return TemplateResponse(request, "admin/jobs/job/restore_version.html", context)
 
     @admin.action(description="Restore selected deleted jobs")
     def restore_selected(self, request, queryset):
@@ -132,3 +199,17 @@ class JobTemplateAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for template in queryset:
             services.template_delete(template=template, user=request.user)
+
+
+def _readable_change(field, previous, record) -> dict:
+    """One line per changed field: what was removed and what was added, shortened."""
+    if field in ("deleted", "restored") or previous is None:
+        return {"field": field, "old": "", "new": ""}
+    segments = word_diff(getattr(previous, field), getattr(record, field))
+    removed = " ".join(t.strip() for op, t in segments if op == "delete")
+    added = " ".join(t.strip() for op, t in segments if op == "insert")
+    return {
+        "field": field,
+        "old": Truncator(removed or "(nothing removed)").chars(120),
+        "new": Truncator(added or "(nothing added)").chars(120),
+    }

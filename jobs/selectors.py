@@ -1,9 +1,10 @@
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from workspaces.models import Workspace
 
-from .models import Job, JobTemplate
+from .models import TEXT_FIELDS, Job, JobTemplate
 
 SORTS = {
     "name": ("name", "pk"),
@@ -48,3 +49,38 @@ def template_list(*, workspace: Workspace) -> QuerySet[JobTemplate]:
 
 def template_get(*, workspace: Workspace, pk: int) -> JobTemplate:
     return get_object_or_404(template_list(workspace=workspace), pk=pk)
+
+
+# History ------------------------------------------------------------------------------------
+
+
+def job_versions(*, job: Job) -> QuerySet:
+    """A job's versions, newest first, each numbered from 1 (its creation)."""
+    return (
+        job.history.select_related("history_user")
+        .annotate(number=Window(RowNumber(), order_by=F("history_id").asc()))
+        .order_by("-history_id")
+    )
+
+
+def job_version_get(*, job: Job, version_id: int):
+    return get_object_or_404(job_versions(job=job), history_id=version_id)
+
+
+def changed_fields(older, newer) -> list[str]:
+    """Names of the texts that differ between two versions (plus deletion state)."""
+    if older is None:
+        return []
+    changed = [f for f in TEXT_FIELDS if getattr(older, f) != getattr(newer, f)]
+    if (older.deleted_at is None) != (newer.deleted_at is None):
+        changed.append("deleted" if newer.deleted_at else "restored")
+    return changed
+
+
+def annotate_changes(job: Job, versions: list) -> None:
+    """Set .changed on each version of a newest-first page: one extra query, not one per row."""
+    if not versions:
+        return
+    before_page = job.history.filter(history_id__lt=versions[-1].history_id).order_by("-history_id").first()
+    for newer, older in zip(versions, [*versions[1:], before_page], strict=True):
+        newer.changed = changed_fields(older, newer)

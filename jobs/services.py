@@ -18,6 +18,11 @@ REASON_EDITED = "edited"
 REASON_DELETED = "deleted"
 REASON_RESTORED = "restored"
 REASON_IMPORTED = "imported"
+REASON_OPTIMIZED = "optimized"
+REASON_UNDO_OPTIMIZE = "undo optimize"
+REASON_OVERWROTE = "edited over a newer version"
+REASON_CONFLICT_COPY = "edited (conflicting copy, not kept)"
+REASON_KEPT_CURRENT = "kept the newer version"
 
 
 class JobConflict(Exception):
@@ -136,6 +141,70 @@ def job_restore_deleted(*, job: Job, user: User | None) -> Job:
                 f"Another job is already called {current.name!r}. Rename that job first."
             ) from exc
         raise
+
+
+@transaction.atomic
+def job_restore_version(
+    *, job: Job, version, user: User | None, expected_revision: int | None = None
+) -> Job:
+    """Make an earlier version's texts current again, as a new version (history only grows)."""
+    if version.id != job.pk:
+        raise ValidationError("That version belongs to another job.")
+    data = {field: getattr(version, field) for field in TEXT_FIELDS}
+    return job_update(
+        job=job, user=user, data=data, expected_revision=expected_revision, reason=REASON_RESTORED
+    )
+
+
+@transaction.atomic
+def job_resolve_conflict(
+    *,
+    job: Job,
+    user: User | None,
+    choice: str,
+    attempted: Mapping[str, str],
+    current_revision: int,
+) -> Job:
+    """The second editor's choice after a conflict. Both texts always end up in history.
+
+    - "overwrite": save theirs over the newer version (refused again if it moved on meanwhile).
+    - "keep": keep the newer version; theirs is saved first as a version so it is not lost.
+    - "copy": save theirs as a new job next to the original and return that job.
+    """
+    if choice == "overwrite":
+        return job_update(
+            job=job,
+            user=user,
+            data=attempted,
+            expected_revision=current_revision,
+            reason=REASON_OVERWROTE,
+        )
+    if choice == "keep":
+        current = _lock(job)
+        if current.revision != current_revision:
+            raise JobConflict(current, attempted)
+        kept = current.text_fields()
+        job_update(job=current, user=user, data=attempted, reason=REASON_CONFLICT_COPY)
+        return job_update(job=current, user=user, data=kept, reason=REASON_KEPT_CURRENT)
+    if choice == "copy":
+        data = {**job.text_fields(), **_normalized(attempted)}
+        data["name"] = _free_name(job.workspace, data["name"] or job.name)
+        return job_create(workspace=job.workspace, user=user, data=data, reason=REASON_CREATED)
+    raise ValidationError("Choose to keep the current version, save yours over it, or copy yours.")
+
+
+def _free_name(workspace: Workspace, name: str) -> str:
+    """"Name (copy)", "Name (copy 2)", … that no live job of the workspace uses yet."""
+    n = 1
+    while True:
+        suffix = " (copy)" if n == 1 else f" (copy {n})"
+        candidate = name[: 100 - len(suffix)] + suffix
+        taken = Job.objects.filter(
+            workspace=workspace, deleted_at__isnull=True, name__iexact=candidate
+        ).exists()
+        if not taken:
+            return candidate
+        n += 1
 
 
 # Templates ---------------------------------------------------------------------------------

@@ -13,5 +13,9 @@ urlpatterns = [
     path("<int:pk>/delete/", views.job_delete, name="delete"),
     path("<int:pk>/restore/", views.job_restore, name="restore"),
     path("<int:pk>/save-as-template/", views.template_from_job, name="template_from_job"),
+    path("<int:pk>/history/", views.job_history, name="history"),
+    path("<int:pk>/history/compare/", views.job_compare, name="compare"),
+    path("<int:pk>/history/<int:version_id>/restore/", views.job_version_restore, name="version_restore"),
+    path("<int:pk>/conflict/", views.job_conflict_resolve, name="conflict"),
     path("templates/<int:pk>/delete/", views.template_delete, name="template_delete"),
 ]

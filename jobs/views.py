@@ -6,8 +6,9 @@ from django.views.decorators.http import require_POST
 
 from workspaces.permissions import EDIT, workspace_view
 
-from . import selectors, services
+from . import diff, selectors, services
 from .forms import JobForm, TemplateFromJobForm
+from .models import TEXT_FIELDS
 
 PAGE_SIZE = 25
 
@@ -171,3 +172,114 @@ def template_delete(request, pk):
     else:
         messages.success(request, f"Template “{template.name}” deleted.")
     return redirect("jobs:new")
+
+
+# History, compare, restore, conflicts ------------------------------------------------------
+
+HISTORY_PAGE_SIZE = 50
+
+
+@workspace_view()
+def job_history(request, pk):
+    job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=None)
+    page = Paginator(selectors.job_versions(job=job), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    versions = list(page.object_list)
+    selectors.annotate_changes(job, versions)
+    context = {
+        "job": job,
+        "page": page,
+        "versions": versions,
+        "latest_id": job.history.latest("history_id").history_id if page.number > 1 else versions[0].history_id,
+        "can_restore": request.membership.can_edit and not job.is_deleted,
+    }
+    return render(request, "jobs/job_history.html", context)
+
+
+def _version_param(request, job, name):
+    value = request.GET.get(name, "")
+    if not value.isdigit():
+        return None
+    return selectors.job_version_get(job=job, version_id=int(value))
+
+
+@workspace_view()
+def job_compare(request, pk):
+    job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=None)
+    old, new = _version_param(request, job, "a"), _version_param(request, job, "b")
+    if old is None or new is None:
+        messages.error(request, "Pick two versions to compare.")
+        return redirect("jobs:history", pk=job.pk)
+    if old.history_id > new.history_id:
+        old, new = new, old
+    fields = [
+        (JobForm.Meta.labels[field], diff.word_diff(getattr(old, field), getattr(new, field)))
+        for field in TEXT_FIELDS
+    ]
+    return render(request, "jobs/job_compare.html", {"job": job, "old": old, "new": new, "fields": fields})
+
+
+@workspace_view(EDIT)
+def job_version_restore(request, pk, version_id):
+    job = selectors.job_get(workspace=request.workspace, pk=pk)
+    version = selectors.job_version_get(job=job, version_id=version_id)
+    if request.method != "POST":
+        return render(request, "jobs/job_version_restore.html", {"job": job, "version": version})
+    try:
+        job = services.job_restore_version(
+            job=job, version=version, user=request.user, expected_revision=_int(request.POST.get("revision"))
+        )
+    except services.JobConflict as conflict:
+        return _conflict(request, job, conflict)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("jobs:history", pk=job.pk)
+    messages.success(request, f"Version {version.number} restored as the newest version.")
+    return redirect("jobs:history", pk=job.pk)
+
+
+def _int(value):
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _conflict(request, job, conflict):
+    fields = [
+        (
+            JobForm.Meta.labels[field],
+            field,
+            conflict.attempted.get(field, ""),
+            getattr(conflict.current, field),
+            diff.word_diff(getattr(conflict.current, field), conflict.attempted.get(field, "")),
+        )
+        for field in TEXT_FIELDS
+    ]
+    return render(
+        request,
+        "jobs/job_conflict.html",
+        {"job": job, "current": conflict.current, "fields": fields},
+        status=409,
+    )
+
+
+@require_POST
+@workspace_view(EDIT)
+def job_conflict_resolve(request, pk):
+    job = selectors.job_get(workspace=request.workspace, pk=pk)
+    attempted = {field: request.POST.get(field, "") for field in TEXT_FIELDS}
+    try:
+        result = services.job_resolve_conflict(
+            job=job,
+            user=request.user,
+            choice=request.POST.get("choice", ""),
+            attempted=attempted,
+            current_revision=_int(request.POST.get("revision")) or 0,
+        )
+    except services.JobConflict as conflict:
+        return _conflict(request, job, conflict)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _conflict(request, job, services.JobConflict(selectors.job_get(workspace=request.workspace, pk=pk), attempted))
+    if result.pk != job.pk:
+        messages.success(request, f"Your text was saved as a new job, “{result.name}”.")
+    else:
+        messages.success(request, "Saved. Both texts are in the job's history.")
+    return redirect(result)
