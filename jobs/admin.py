@@ -35,6 +35,15 @@ class JobAdminForm(forms.ModelForm):
                 "This job was changed by someone else since you opened it. "
                 "Reload the page to see the current version; your text was not saved."
             )
+        workspace = self.instance.workspace if self.instance.pk else data.get("workspace")
+        if workspace is not None and not self.errors:
+            texts = {field: data.get(field, "") for field in TEXT_FIELDS}
+            job = self.instance if self.instance.pk else None
+            try:
+                services.job_validate(workspace=workspace, data=texts, job=job)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
         return data
 
 

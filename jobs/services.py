@@ -46,14 +46,26 @@ def _normalized(data: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
-def _save(job: Job, *, user: User | None, reason: str) -> Job:
-    """Validate everything (limits, uniqueness) and save one attributed history version."""
+def _validate(job: Job) -> None:
     job.full_clean(exclude=["template", "created_by", "updated_by"], validate_constraints=False)
     try:
         job.validate_constraints()
     except ValidationError as exc:
         # Field validators already cover the limits; what is left is the unique name.
         raise ValidationError({"name": exc.messages}) from exc
+
+
+def job_validate(*, workspace: Workspace, data: Mapping[str, str], job: Job | None = None) -> None:
+    """Raise the ValidationError that saving `data` would raise, without saving (admin forms)."""
+    candidate = Job(workspace=workspace) if job is None else Job.objects.get(pk=job.pk)
+    for field, value in _normalized(data).items():
+        setattr(candidate, field, value)
+    _validate(candidate)
+
+
+def _save(job: Job, *, user: User | None, reason: str) -> Job:
+    """Validate everything (limits, uniqueness) and save one attributed history version."""
+    _validate(job)
     job.updated_by = user
     job._history_user = user
     job._change_reason = reason

@@ -100,12 +100,7 @@ def job_edit(request, pk):
                     expected_revision=form.cleaned_data.get("revision"),
                 )
             except services.JobConflict as conflict:
-                return render(
-                    request,
-                    "jobs/job_conflict.html",
-                    {"conflict": conflict, "job": job},
-                    status=409,
-                )
+                return _conflict(request, job, conflict)
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:

@@ -14,24 +14,38 @@ from workspaces.models import Role
 pytestmark = pytest.mark.django_db
 
 
-def _foreign_job(ws):
-    return factories.JobFactory(workspace=ws).pk
+def _job(ws):
+    return {"pk": factories.JobFactory(workspace=ws).pk}
 
 
-def _foreign_deleted_job(ws):
-    return factories.JobFactory(workspace=ws, deleted_at="2026-01-01T00:00:00Z").pk
+def _deleted_job(ws):
+    return {"pk": factories.JobFactory(workspace=ws, deleted_at="2026-01-01T00:00:00Z").pk}
 
 
-# URL name -> function(other_workspace) returning the id to put in the URL.
+def _job_version(ws):
+    job = factories.JobFactory(workspace=ws)
+    job.save()  # a history row
+    return {"pk": job.pk, "version_id": job.history.first().history_id}
+
+
+def _membership(ws):
+    return {"pk": factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk}
+
+
+# URL name -> function(other_workspace) returning the URL's keyword arguments.
 FOREIGN_OBJECTS = {
-    "jobs:detail": _foreign_job,
-    "jobs:edit": _foreign_job,
-    "jobs:delete": _foreign_job,
-    "jobs:restore": _foreign_deleted_job,
-    "jobs:template_from_job": _foreign_job,
-    "jobs:template_delete": lambda ws: factories.JobTemplateFactory(workspace=ws).pk,
-    "workspaces:role": lambda ws: factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk,
-    "workspaces:remove": lambda ws: factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk,
+    "jobs:detail": _job,
+    "jobs:edit": _job,
+    "jobs:delete": _job,
+    "jobs:restore": _deleted_job,
+    "jobs:history": _job,
+    "jobs:compare": _job,
+    "jobs:version_restore": _job_version,
+    "jobs:conflict": _job,
+    "jobs:template_from_job": _job,
+    "jobs:template_delete": lambda ws: {"pk": factories.JobTemplateFactory(workspace=ws).pk},
+    "workspaces:role": _membership,
+    "workspaces:remove": _membership,
 }
 
 
@@ -60,8 +74,7 @@ def test_every_id_url_is_known():
 @pytest.mark.parametrize(("name", "route"), id_urls())
 def test_foreign_object_is_404(owner_client, other_workspace, name, route):
     factories.MembershipFactory(workspace=other_workspace)  # the foreign workspace has an owner
-    pk = FOREIGN_OBJECTS[name](other_workspace)
-    url = reverse(name, args=[pk])
+    url = reverse(name, kwargs=FOREIGN_OBJECTS[name](other_workspace))
     assert owner_client.get(url).status_code in (404, 405), url
     assert (
         owner_client.post(url, {"name": "x", "role": "owner", "instructions": "x"}).status_code

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -60,8 +61,23 @@ class WorkspaceAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
 
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        # A friendly form error; the service re-checks under a lock on save.
+        if self.instance.pk and "role" in data:
+            original = Membership.objects.get(pk=self.instance.pk)
+            services.membership_check_owner_remains(original, data["role"])
+        return data
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ("user", "workspace", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("user__email", "workspace__name", "workspace__slug")
@@ -71,19 +87,24 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Role changes go through the service so the last owner is never demoted.
         if change and "role" in form.changed_data:
-            try:
-                services.membership_change_role(membership=obj, role=obj.role, user=request.user)
-            except ValidationError as exc:
-                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            services.membership_change_role(membership=obj, role=obj.role, user=request.user)
             return
         super().save_model(request, obj, form, change)
 
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None:
+            try:
+                services.membership_check_owner_remains(obj, None)
+            except ValidationError:
+                return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request, obj):
-        try:
-            services.membership_remove(membership=obj, user=request.user)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        services.membership_remove(membership=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for membership in queryset:
-            self.delete_model(request, membership)
+            try:
+                services.membership_remove(membership=membership, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{membership}: {' '.join(exc.messages)}", messages.ERROR)

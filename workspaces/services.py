@@ -28,10 +28,10 @@ def workspace_create(*, name: str, owner: User, slug: str = "") -> Workspace:
     return workspace
 
 
-def _locked_owner_count(workspace: Workspace) -> int:
-    # Lock the workspace row so two owners cannot demote each other at the same moment.
-    Workspace.objects.select_for_update().get(pk=workspace.pk)
-    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
+def _locked(membership: Membership) -> Membership:
+    # Lock the workspace row first so two owners cannot demote each other at the same moment.
+    Workspace.objects.select_for_update().get(pk=membership.workspace_id)
+    return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
 @transaction.atomic
@@ -50,16 +50,24 @@ def membership_invite(*, workspace: Workspace, email: str, role: str, user: User
     return Membership.objects.create(workspace=workspace, user=invitee, role=role)
 
 
+def membership_check_owner_remains(membership: Membership, new_role: str | None) -> None:
+    """Refuse to demote (new_role) or remove (None) the workspace's last owner."""
+    if membership.role != Role.OWNER or new_role == Role.OWNER:
+        return
+    owners = Membership.objects.filter(workspace_id=membership.workspace_id, role=Role.OWNER)
+    if owners.count() <= 1:
+        verb = "removed" if new_role is None else "demoted"
+        raise ValidationError(
+            f"The last owner cannot be {verb}. Make someone else an owner first."
+        )
+
+
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: str, user: User) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, admin or member."})
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.role == Role.OWNER and role != Role.OWNER:
-        if _locked_owner_count(membership.workspace) <= 1:
-            raise ValidationError(
-                "The last owner cannot be demoted. Make someone else an owner first."
-            )
+    membership = _locked(membership)
+    membership_check_owner_remains(membership, role)
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -67,7 +75,6 @@ def membership_change_role(*, membership: Membership, role: str, user: User) -> 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, user: User) -> None:
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
-    if membership.role == Role.OWNER and _locked_owner_count(membership.workspace) <= 1:
-        raise ValidationError("The last owner cannot be removed. Make someone else an owner first.")
+    membership = _locked(membership)
+    membership_check_owner_remains(membership, None)
     membership.delete()

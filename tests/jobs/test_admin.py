@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -91,7 +92,10 @@ def test_changelist_search(staff_client, workspace, other_workspace):
     JobFactory(workspace=workspace, name="Take a message", trigger="Caller wants to book later")
     JobFactory(workspace=other_workspace, name="Other")
 
-    assert results(staff_client.get(CHANGELIST, {"q": "book"})) == ["Book a table", "Take a message"]
+    assert results(staff_client.get(CHANGELIST, {"q": "book"})) == [
+        "Book a table",
+        "Take a message",
+    ]
     assert results(staff_client.get(CHANGELIST, {"q": other_workspace.slug})) == ["Other"]
 
 
@@ -173,15 +177,6 @@ def test_add_with_an_over_limit_name_creates_nothing(staff_client, workspace):
     assert not Job.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason=(
-        "App bug: the admin form skips the job_name_ci_unique constraint (deleted_at is "
-        "read-only, so excluded), and JobAdmin.save_model lets the service's ValidationError "
-        "escape: a duplicate name is a 500, not a form error."
-    ),
-)
 def test_add_with_a_duplicate_name_is_refused(staff_client, workspace):
     JobFactory(workspace=workspace, name="Take a Booking")
 
@@ -257,15 +252,6 @@ def test_change_with_over_limit_instructions_changes_nothing(staff_client, works
     assert state(job) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Exception,
-    reason=(
-        "App bug: on the change form workspace and deleted_at are read-only, so the form "
-        "skips job_name_ci_unique; the service raises ValidationError in "
-        "JobAdmin.save_model, which the admin does not catch (500)."
-    ),
-)
 def test_change_to_a_duplicate_name_is_refused(staff_client, workspace):
     JobFactory(workspace=workspace, name="Take a Booking")
     job = JobFactory(workspace=workspace, name="Other")
@@ -432,7 +418,8 @@ def test_workspace_template_can_be_changed_and_deleted(staff_client, workspace):
     delete = reverse("admin:jobs_jobtemplate_delete", args=[template.pk])
 
     response = staff_client.post(
-        change, {**template.text_fields(), "workspace": workspace.pk, "name": "Renamed", "_save": "1"}
+        change,
+        {**template.text_fields(), "workspace": workspace.pk, "name": "Renamed", "_save": "1"},
     )
     assert response.status_code == 302
     template.refresh_from_db()
@@ -447,9 +434,7 @@ def test_jobs_keep_their_template_name_when_it_is_deleted(staff_client, workspac
     template = JobTemplateFactory(workspace=workspace, name="Starter")
     job = JobFactory(workspace=workspace, template=template, template_name="Starter")
 
-    staff_client.post(
-        reverse("admin:jobs_jobtemplate_delete", args=[template.pk]), {"post": "yes"}
-    )
+    staff_client.post(reverse("admin:jobs_jobtemplate_delete", args=[template.pk]), {"post": "yes"})
 
     job.refresh_from_db()
     assert job.template is None

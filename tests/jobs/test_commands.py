@@ -136,7 +136,9 @@ def test_demo_restores_the_owner_role_and_keeps_extra_jobs():
 
 
 def test_export_writes_live_jobs_as_json_to_stdout(workspace, other_workspace):
-    beta = JobFactory(workspace=workspace, name="Beta", description="B", trigger="T", instructions="I")
+    beta = JobFactory(
+        workspace=workspace, name="Beta", description="B", trigger="T", instructions="I"
+    )
     JobFactory(workspace=workspace, name="Alpha")
     gone = JobFactory(workspace=workspace, name="Gone")
     job_delete(job=gone, user=None)
@@ -288,7 +290,12 @@ def test_one_bad_record_imports_nothing(workspace, owner, tmp_path):
     JobFactory(workspace=workspace, name="Existing", description="Old")
     path = write_json(
         tmp_path,
-        [record("Existing", description="New"), record("Fine"), record("x" * 101), record("Also fine")],
+        [
+            record("Existing", description="New"),
+            record("Fine"),
+            record("x" * 101),
+            record("Also fine"),
+        ],
     )
     before = snapshot()
 
@@ -330,21 +337,38 @@ def test_instructions_at_the_limit_import(workspace, owner, tmp_path):
     [
         ({"jobs": []}, "The file must contain a JSON list of jobs."),
         ([record("Fine"), "just text"], "record 2: each record must be an object."),
-        ([record("Fine"), record("Odd", colour="red")], "record 2 ('Odd'), field 'colour': unknown field."),
-        ([record("Fine"), {"instructions": "1. Hi."}], "record 2, field 'name': a name is required."),
+        (
+            [record("Fine"), record("Odd", colour="red")],
+            "record 2 ('Odd'), field 'colour': unknown field.",
+        ),
+        (
+            [record("Fine"), {"instructions": "1. Hi."}],
+            "record 2, field 'name': a name is required.",
+        ),
         ([record("Fine"), record("   ")], "field 'name': a name is required."),
         (
             [record("Twice"), record("Other"), record(" twice ")],
             "record 3 (' twice '), field 'name': the file names this job twice.",
         ),
-        ([record("Fine"), record("Bad type", trigger=42)], "record 2 ('Bad type'), field 'trigger': Must be text."),
+        (
+            [record("Fine"), record("Bad type", trigger=42)],
+            "record 2 ('Bad type'), field 'trigger': Must be text.",
+        ),
         (
             [record("Fine"), {"name": "No steps", "description": "D"}],
             "record 2 ('No steps'), field 'instructions'",
         ),
     ],
-    ids=["not-a-list", "not-an-object", "unknown-field", "no-name", "blank-name", "duplicate",
-         "not-text", "missing-instructions"],
+    ids=[
+        "not-a-list",
+        "not-an-object",
+        "unknown-field",
+        "no-name",
+        "blank-name",
+        "duplicate",
+        "not-text",
+        "missing-instructions",
+    ],
 )
 def test_invalid_file_content_imports_nothing(workspace, owner, tmp_path, data, expected):
     JobFactory(workspace=workspace, name="Existing")
