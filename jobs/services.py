@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from workspaces.models import User, Workspace
 
+from . import optimizer
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
 from .signals import job_changed, job_deleting
 
@@ -217,6 +218,69 @@ def _free_name(workspace: Workspace, name: str) -> str:
         if not taken:
             return candidate
         n += 1
+
+
+# Optimize and Undo -------------------------------------------------------------------------
+
+
+def job_optimize(
+    *,
+    job: Job,
+    user: User | None,
+    expected_revision: int | None = None,
+    unsaved: Mapping[str, str] | None = None,
+) -> tuple[Job, optimizer.Result]:
+    """Rewrite the instructions with the optimizer and save them as an "optimized" version.
+
+    Unsaved edits from the editor are saved first as their own version, so nothing typed is
+    lost. The optimizer (possibly a slow HTTP call) runs outside any transaction or row lock;
+    the revision check when saving catches anyone who saved in between.
+    """
+    if unsaved:
+        job = job_update(job=job, user=user, data=unsaved, expected_revision=expected_revision)
+        expected_revision = job.revision
+    else:
+        job = Job.objects.get(pk=job.pk)
+        if expected_revision is not None and job.revision != expected_revision:
+            raise JobConflict(job, job.text_fields())
+    try:
+        result = optimizer.optimize(job.instructions, trigger=job.trigger)
+    except (ValueError, optimizer.OptimizeRefused) as exc:
+        raise ValidationError({"instructions": str(exc)}) from exc
+    if result.already_optimized or result.text == job.instructions:
+        return job, result
+    job = job_update(
+        job=job,
+        user=user,
+        data={"instructions": result.text},
+        expected_revision=job.revision,
+        reason=REASON_OPTIMIZED,
+    )
+    return job, result
+
+
+def job_can_undo_optimize(job: Job) -> bool:
+    """Undo is offered while the newest version is an optimize."""
+    latest = job.history.order_by("-history_id").only("history_change_reason").first()
+    return latest is not None and latest.history_change_reason == REASON_OPTIMIZED
+
+
+@transaction.atomic
+def job_undo_optimize(*, job: Job, user: User | None, expected_revision: int | None = None) -> Job:
+    """Bring back exactly the instructions from before the newest optimize."""
+    current = _lock(job)
+    if expected_revision is not None and current.revision != expected_revision:
+        raise JobConflict(current, current.text_fields())
+    latest = current.history.order_by("-history_id").first()
+    if latest is None or latest.history_change_reason != REASON_OPTIMIZED:
+        raise ValidationError("There is no optimize to undo: the job changed after it.")
+    before = current.history.filter(history_id__lt=latest.history_id).order_by("-history_id").first()
+    return job_update(
+        job=current,
+        user=user,
+        data={"instructions": before.instructions},
+        reason=REASON_UNDO_OPTIMIZE,
+    )
 
 
 # Templates ---------------------------------------------------------------------------------

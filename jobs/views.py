@@ -75,7 +75,8 @@ def job_create(request):
                 return redirect(job)
     else:
         form = JobForm(initial=template.text_fields() if template else None)
-    return render(request, "jobs/job_form.html", {"form": form, "template": template, "job": None})
+    context = {"form": form, "template": template, "job": None}
+    return render(request, "jobs/job_form.html", context)
 
 
 @workspace_view()
@@ -108,7 +109,67 @@ def job_edit(request, pk):
                 return redirect(job)
     else:
         form = JobForm(instance=job, initial={"revision": job.revision})
-    return render(request, "jobs/job_form.html", {"form": form, "job": job})
+    return _editor(request, job, form)
+
+
+def _editor(request, job, form=None, **extra):
+    """The edit page, or only the form's body for an htmx swap."""
+    if form is None:
+        form = JobForm(instance=job, initial={"revision": job.revision})
+    context = {"form": form, "job": job, "can_undo": services.job_can_undo_optimize(job), **extra}
+    template = "jobs/_job_form_body.html" if request.htmx else "jobs/job_form.html"
+    return render(request, template, context)
+
+
+def _conflict_or_error(request, job, form, run):
+    """Run an editor action; map a conflict to the conflict page and errors onto the form."""
+    try:
+        return run()
+    except services.JobConflict as conflict:
+        response = _conflict(request, job, conflict)
+        if request.htmx:  # htmx swaps only 2xx answers: show the whole conflict page
+            response.status_code = 200
+            response["HX-Retarget"] = "body"
+            response["HX-Reswap"] = "innerHTML"
+        return response
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _editor(request, job, form)
+
+
+@require_POST
+@workspace_view(EDIT)
+def job_optimize(request, pk):
+    job = selectors.job_get(workspace=request.workspace, pk=pk)
+    form = JobForm(request.POST, instance=job)
+    if not form.is_valid():
+        return _editor(request, job, form)
+
+    def run():
+        saved, result = services.job_optimize(
+            job=job,
+            user=request.user,
+            expected_revision=form.cleaned_data.get("revision"),
+            unsaved=form.cleaned_data,
+        )
+        return _editor(request, saved, optimize_result=result)
+
+    return _conflict_or_error(request, job, form, run)
+
+
+@require_POST
+@workspace_view(EDIT)
+def job_undo_optimize(request, pk):
+    job = selectors.job_get(workspace=request.workspace, pk=pk)
+    form = JobForm(request.POST, instance=job)
+    form.is_valid()
+
+    def run():
+        revision = _int(request.POST.get("revision"))
+        saved = services.job_undo_optimize(job=job, user=request.user, expected_revision=revision)
+        return _editor(request, saved, undone=True)
+
+    return _conflict_or_error(request, job, form, run)
 
 
 @workspace_view(EDIT)

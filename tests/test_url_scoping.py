@@ -42,6 +42,8 @@ FOREIGN_OBJECTS = {
     "jobs:compare": _job,
     "jobs:version_restore": _job_version,
     "jobs:conflict": _job,
+    "jobs:optimize": _job,
+    "jobs:undo_optimize": _job,
     "jobs:template_from_job": _job,
     "jobs:template_delete": lambda ws: {"pk": factories.JobTemplateFactory(workspace=ws).pk},
     "workspaces:role": _membership,

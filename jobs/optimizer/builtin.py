@@ -72,7 +72,7 @@ class _Protected:
 # ---------------------------------------------------------------------------------------------
 # Word lists
 
-# Hedges dropped at the start of a sentence or clause, longest first so "you should probably"
+# Hedges dropped at the start of a sentence or clause (after punctuation, "and", "then"), longest first so "you should probably"
 # goes before "you should".
 _HEDGES = sorted(
     """
@@ -96,7 +96,9 @@ _HEDGES = sorted(
     reverse=True,
 )
 _HEDGE_RE = re.compile(
-    r"(^|[,;:]\s+)(?:" + "|".join(re.escape(h.strip()) for h in _HEDGES) + r")(?:\s*,)?\s+",
+    r"(^|[,;:.!?]\s+(?:and\s+|then\s+)?|\s+and\s+|\s+then\s+)(?:"
+    + "|".join(re.escape(h.strip()) for h in _HEDGES)
+    + r")(?:\s*,)?\s+",
     re.IGNORECASE,
 )
 # Hedges that mean nothing anywhere in a sentence.

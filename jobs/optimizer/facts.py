@@ -31,7 +31,7 @@ DOMAIN_RE = re.compile(
     re.IGNORECASE,
 )
 QUOTE_RE = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
-PRICE_RE = re.compile(r"[$€£] ?\d[\d,]*(?:\.\d+)?")
+PRICE_RE = re.compile(r"[$€£] ?\d+(?:,\d+)*(?:\.\d+)?")
 TIME_RE = re.compile(
     r"\b\d{1,2}(?::\d{2})? ?(?:am|pm|a\.m\.|p\.m\.)(?![a-z])|\b\d{1,2}:\d{2}\b", re.IGNORECASE
 )

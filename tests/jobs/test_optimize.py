@@ -1,0 +1,161 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from jobs import services
+from jobs.models import Job
+
+pytestmark = pytest.mark.django_db
+
+MESSY = (
+    "you should probably try to ask them their name. maybe tell them a visit costs $89.50 "
+    "and we open at 9am. ask them their name."
+)
+
+
+@pytest.fixture
+def job(workspace, owner):
+    return services.job_create(
+        workspace=workspace,
+        user=owner,
+        data={"name": "Visits", "trigger": "Caller wants a visit", "instructions": MESSY},
+    )
+
+
+def reasons(job):
+    return list(job.history.order_by("history_id").values_list("history_change_reason", flat=True))
+
+
+def test_optimize_then_undo_restores_exact_text(job, owner):
+    optimized, result = services.job_optimize(job=job, user=owner, expected_revision=job.revision)
+    assert optimized.instructions == result.text != MESSY
+    assert "1." in result.text and "$89.50" in result.text and "9am" in result.text
+    assert result.changes
+    assert services.job_can_undo_optimize(optimized)
+    undone = services.job_undo_optimize(job=optimized, user=owner, expected_revision=optimized.revision)
+    assert undone.instructions == MESSY
+    assert reasons(job) == ["created", "optimized", "undo optimize"]
+    assert not services.job_can_undo_optimize(undone)
+    with pytest.raises(ValidationError, match="no optimize to undo"):
+        services.job_undo_optimize(job=undone, user=owner)
+
+
+def test_optimize_twice_says_already_optimized(job, owner):
+    job, _ = services.job_optimize(job=job, user=owner)
+    again, result = services.job_optimize(job=job, user=owner)
+    assert result.already_optimized
+    assert again.revision == job.revision and reasons(job) == ["created", "optimized"]
+
+
+def test_unsaved_edits_are_saved_first(job, owner):
+    typed = {**job.text_fields(), "instructions": MESSY + " tell them to email info@example.com."}
+    optimized, _ = services.job_optimize(job=job, user=owner, expected_revision=job.revision, unsaved=typed)
+    versions = list(job.history.order_by("history_id"))
+    assert [v.history_change_reason for v in versions] == ["created", "edited", "optimized"]
+    assert versions[1].instructions == typed["instructions"]
+    assert "info@example.com" in optimized.instructions
+
+
+def test_optimize_checks_staleness(job, owner, admin_user):
+    services.job_update(job=job, user=admin_user, data={"instructions": "Teammate's text."})
+    with pytest.raises(services.JobConflict):
+        services.job_optimize(job=job, user=owner, expected_revision=1)
+    with pytest.raises(services.JobConflict):
+        services.job_optimize(job=job, user=owner, expected_revision=1, unsaved={"instructions": "Mine"})
+    job.refresh_from_db()
+    assert job.instructions == "Teammate's text."
+
+
+def test_undo_checks_staleness(job, owner, admin_user):
+    optimized, _ = services.job_optimize(job=job, user=owner)
+    with pytest.raises(services.JobConflict):
+        services.job_undo_optimize(job=optimized, user=owner, expected_revision=optimized.revision - 1)
+
+
+def test_optimize_refusal_keeps_text(job, owner):
+    # Each sentence becomes a numbered step: this text would grow past 10,000 characters.
+    long_text = " ".join(f"Tell them item {i}." for i in range(700))[:9990]
+    job = services.job_update(job=job, user=owner, data={"instructions": long_text})
+    with pytest.raises(ValidationError) as exc:
+        services.job_optimize(job=job, user=owner)
+    assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
+    job.refresh_from_db()
+    assert (job.instructions, reasons(job)) == (long_text.strip(), ["created", "edited"])
+
+
+def editor_post(client, job, url_name, **changes):
+    data = {**job.text_fields(), "revision": job.revision, **changes}
+    return client.post(reverse(url_name, args=[job.pk]), data, HTTP_HX_REQUEST="true")
+
+
+def test_optimize_and_undo_buttons_swap_the_form(owner_client, job):
+    page = owner_client.get(reverse("jobs:edit", args=[job.pk]))
+    assert ">Optimize</button>" in page.text and ">Undo</button>" not in page.text
+    response = editor_post(owner_client, job, "jobs:optimize")
+    assert response.status_code == 200
+    assert "<html" not in response.text  # a partial for htmx
+    assert ">Undo</button>" in response.text and "What changed" in response.text
+    job.refresh_from_db()
+    assert job.history.first().history_change_reason == "optimized"
+    response = editor_post(owner_client, job, "jobs:undo_optimize")
+    job.refresh_from_db()
+    assert job.instructions == MESSY
+    assert "Undone" in response.text and ">Undo</button>" not in response.text
+
+
+def test_optimize_without_htmx_renders_whole_page(owner_client, job):
+    data = {**job.text_fields(), "revision": job.revision}
+    response = owner_client.post(reverse("jobs:optimize", args=[job.pk]), data)
+    assert response.status_code == 200 and "<html" in response.text
+
+
+def test_optimize_with_invalid_edit_shows_error_and_saves_nothing(owner_client, job):
+    response = editor_post(owner_client, job, "jobs:optimize", name="x" * 101)
+    assert "at most 100 characters" in response.text
+    assert Job.objects.get(pk=job.pk).revision == 1
+
+
+def test_stale_optimize_shows_conflict_page(owner_client, job, admin_user):
+    services.job_update(job=job, user=admin_user, data={"instructions": "Teammate's."})
+    response = editor_post(owner_client, job, "jobs:optimize", revision=1)
+    assert response.status_code == 200 and response["HX-Retarget"] == "body"
+    assert "was changed while you were editing" in response.text
+
+
+def test_member_cannot_optimize(member_client, job):
+    assert editor_post(member_client, job, "jobs:optimize").status_code == 403
+    assert editor_post(member_client, job, "jobs:undo_optimize").status_code == 403
+    assert job.history.count() == 1
+
+
+def test_optimize_instructions_command(tmp_path, capsys):
+    source = tmp_path / "in.txt"
+    source.write_text(MESSY, encoding="utf-8")
+    call_command("optimize_instructions", str(source))
+    out = capsys.readouterr().out
+    assert out.startswith("1.") and "$89.50" in out
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("optimize_instructions", str(tmp_path / "missing.txt"))
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  ", encoding="utf-8")
+    with pytest.raises(CommandError, match="no instructions"):
+        call_command("optimize_instructions", str(empty))
+
+
+def test_optimize_job_command(job, owner, workspace, capsys):
+    call_command("optimize_job", workspace=workspace.slug, job="VISITS", user=owner.email, dry_run=True)
+    out = capsys.readouterr().out
+    assert out.startswith("--- instructions (before)") and "+1." in out
+    job.refresh_from_db()
+    assert job.revision == 1
+    call_command("optimize_job", workspace=workspace.slug, job="visits", user=owner.email)
+    job.refresh_from_db()
+    assert job.history.first().history_change_reason == "optimized"
+    assert job.history.first().history_user == owner
+    call_command("optimize_job", workspace=workspace.slug, job="visits", user=owner.email)
+    assert "Already optimized" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="No job called"):
+        call_command("optimize_job", workspace=workspace.slug, job="nope", user=owner.email)
+    with pytest.raises(CommandError, match="No workspace"):
+        call_command("optimize_job", workspace="nope", job="visits", user=owner.email)
