@@ -32,9 +32,14 @@ ADMIN_JOBS = 100_000
 
 def seed(workspace, count):
     have = Job.objects.filter(workspace=workspace).count()
-    text = "1. Greet the caller.\n2. Ask: \"How can I help?\"\n3. Take a message.\n" * 10
+    text = '1. Greet the caller.\n2. Ask: "How can I help?"\n3. Take a message.\n' * 10
     batch = [
-        Job(workspace=workspace, name=f"{workspace.slug} job {i:06}", trigger="Caller asks", instructions=text)
+        Job(
+            workspace=workspace,
+            name=f"{workspace.slug} job {i:06}",
+            trigger="Caller asks",
+            instructions=text,
+        )
         for i in range(have, count)
     ]
     Job.objects.bulk_create(batch, batch_size=2000)

@@ -12,6 +12,7 @@ from workspaces.paginators import EstimatedCountPaginator
 
 from . import selectors, services
 from .diff import word_diff
+from .forms import TEXT_FIELD_CLASSES
 from .models import TEXT_FIELDS, Job, JobTemplate
 
 
@@ -21,6 +22,7 @@ class JobAdminForm(forms.ModelForm):
     class Meta:
         model = Job
         fields = ["workspace", *TEXT_FIELDS]
+        field_classes = TEXT_FIELD_CLASSES
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,8 +68,11 @@ class DeletedFilter(admin.SimpleListFilter):
 class JobAdmin(SimpleHistoryAdmin):
     form = JobAdminForm
     list_display = ("name", "workspace", "updated_at", "updated_by", "deleted_at")
-    list_filter = (DeletedFilter, ("workspace", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("name", "description", "trigger", "workspace__name", "workspace__slug")
+    # Plain workspace filter: RelatedOnlyFieldListFilter would scan every job for its choices.
+    list_filter = (DeletedFilter, "workspace")
+    # Exact slug match for the workspace: no join-and-scan of every workspace name.
+    search_fields = ("name", "description", "trigger", "=workspace__slug")
+    ordering = ("-updated_at", "-pk")  # indexed: no sort of the whole table
     list_select_related = ("workspace", "updated_by")
     autocomplete_fields = ("workspace",)
     readonly_fields = (
@@ -156,12 +161,16 @@ class JobAdmin(SimpleHistoryAdmin):
                 )
             except services.JobConflict:
                 self.message_user(
-                    request, "The job changed since you opened this page; nothing was restored.", messages.ERROR
+                    request,
+                    "The job changed since you opened this page; nothing was restored.",
+                    messages.ERROR,
                 )
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:
-                self.message_user(request, f"Version {version.number} restored as the newest version.")
+                self.message_user(
+                    request, f"Version {version.number} restored as the newest version."
+                )
             return redirect(history_url)
         context = {
             **self.admin_site.each_context(request),

@@ -9,6 +9,17 @@ def _counted(widget: forms.Widget, limit: int) -> forms.Widget:
     return widget
 
 
+class LineBreakCharField(forms.CharField):
+    """Browsers send textarea line breaks as CRLF: make them one character before the limits."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+TEXT_FIELD_CLASSES = dict.fromkeys(LIMITS, LineBreakCharField)
+
+
 class JobForm(forms.ModelForm):
     """The four texts of a job. Uniqueness and the database limits are checked by the service."""
 
@@ -17,6 +28,7 @@ class JobForm(forms.ModelForm):
     class Meta:
         model = Job
         fields = ["name", "description", "trigger", "instructions"]
+        field_classes = TEXT_FIELD_CLASSES
         labels = {
             "name": "Name",
             "description": "Description",

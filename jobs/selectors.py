@@ -81,6 +81,8 @@ def annotate_changes(job: Job, versions: list) -> None:
     """Set .changed on each version of a newest-first page: one extra query, not one per row."""
     if not versions:
         return
-    before_page = job.history.filter(history_id__lt=versions[-1].history_id).order_by("-history_id").first()
+    before_page = (
+        job.history.filter(history_id__lt=versions[-1].history_id).order_by("-history_id").first()
+    )
     for newer, older in zip(versions, [*versions[1:], before_page], strict=True):
         newer.changed = changed_fields(older, newer)

@@ -43,7 +43,8 @@ def _normalized(data: Mapping[str, str]) -> dict[str, str]:
             value = data[field]
             if value is not None and not isinstance(value, str):
                 raise ValidationError({field: "Must be text."})
-            clean[field] = (value or "").strip()
+            # Browsers send textarea line breaks as CRLF; store and count them as one character.
+            clean[field] = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     return clean
 
 
@@ -207,7 +208,7 @@ def job_resolve_conflict(
 
 
 def _free_name(workspace: Workspace, name: str) -> str:
-    """"Name (copy)", "Name (copy 2)", … that no live job of the workspace uses yet."""
+    """ "Name (copy)", "Name (copy 2)", … that no live job of the workspace uses yet."""
     n = 1
     while True:
         suffix = " (copy)" if n == 1 else f" (copy {n})"
@@ -274,7 +275,9 @@ def job_undo_optimize(*, job: Job, user: User | None, expected_revision: int | N
     latest = current.history.order_by("-history_id").first()
     if latest is None or latest.history_change_reason != REASON_OPTIMIZED:
         raise ValidationError("There is no optimize to undo: the job changed after it.")
-    before = current.history.filter(history_id__lt=latest.history_id).order_by("-history_id").first()
+    before = (
+        current.history.filter(history_id__lt=latest.history_id).order_by("-history_id").first()
+    )
     return job_update(
         job=current,
         user=user,

@@ -17,7 +17,11 @@ urlpatterns = [
     path("<int:pk>/undo-optimize/", views.job_undo_optimize, name="undo_optimize"),
     path("<int:pk>/history/", views.job_history, name="history"),
     path("<int:pk>/history/compare/", views.job_compare, name="compare"),
-    path("<int:pk>/history/<int:version_id>/restore/", views.job_version_restore, name="version_restore"),
+    path(
+        "<int:pk>/history/<int:version_id>/restore/",
+        views.job_version_restore,
+        name="version_restore",
+    ),
     path("<int:pk>/conflict/", views.job_conflict_resolve, name="conflict"),
     path("templates/<int:pk>/delete/", views.template_delete, name="template_delete"),
 ]

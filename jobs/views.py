@@ -238,14 +238,18 @@ HISTORY_PAGE_SIZE = 50
 @workspace_view()
 def job_history(request, pk):
     job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=None)
-    page = Paginator(selectors.job_versions(job=job), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.job_versions(job=job), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     versions = list(page.object_list)
     selectors.annotate_changes(job, versions)
     context = {
         "job": job,
         "page": page,
         "versions": versions,
-        "latest_id": job.history.latest("history_id").history_id if page.number > 1 else versions[0].history_id,
+        "latest_id": job.history.latest("history_id").history_id
+        if page.number > 1
+        else versions[0].history_id,
         "can_restore": request.membership.can_edit and not job.is_deleted,
     }
     return render(request, "jobs/job_history.html", context)
@@ -271,7 +275,9 @@ def job_compare(request, pk):
         (JobForm.Meta.labels[field], diff.word_diff(getattr(old, field), getattr(new, field)))
         for field in TEXT_FIELDS
     ]
-    return render(request, "jobs/job_compare.html", {"job": job, "old": old, "new": new, "fields": fields})
+    return render(
+        request, "jobs/job_compare.html", {"job": job, "old": old, "new": new, "fields": fields}
+    )
 
 
 @workspace_view(EDIT)
@@ -282,7 +288,10 @@ def job_version_restore(request, pk, version_id):
         return render(request, "jobs/job_version_restore.html", {"job": job, "version": version})
     try:
         job = services.job_restore_version(
-            job=job, version=version, user=request.user, expected_revision=_int(request.POST.get("revision"))
+            job=job,
+            version=version,
+            user=request.user,
+            expected_revision=_int(request.POST.get("revision")),
         )
     except services.JobConflict as conflict:
         return _conflict(request, job, conflict)
@@ -333,7 +342,11 @@ def job_conflict_resolve(request, pk):
         return _conflict(request, job, conflict)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return _conflict(request, job, services.JobConflict(selectors.job_get(workspace=request.workspace, pk=pk), attempted))
+        return _conflict(
+            request,
+            job,
+            services.JobConflict(selectors.job_get(workspace=request.workspace, pk=pk), attempted),
+        )
     if result.pk != job.pk:
         messages.success(request, f"Your text was saved as a new job, “{result.name}”.")
     else:

@@ -17,7 +17,15 @@ class UserCreationForm(AdminUserCreationForm):
 class UserForm(UserChangeForm):
     class Meta:
         model = User
-        fields = "__all__"
+        fields = [
+            "email",
+            "full_name",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+        ]
 
 
 @admin.register(User)
@@ -64,7 +72,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 class MembershipAdminForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = "__all__"
+        fields = ["user", "workspace", "role"]
 
     def clean(self):
         data = super().clean()
@@ -107,4 +115,6 @@ class MembershipAdmin(admin.ModelAdmin):
             try:
                 services.membership_remove(membership=membership, user=request.user)
             except ValidationError as exc:
-                self.message_user(request, f"{membership}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request, f"{membership}: {' '.join(exc.messages)}", messages.ERROR
+                )

@@ -57,9 +57,7 @@ def membership_check_owner_remains(membership: Membership, new_role: str | None)
     owners = Membership.objects.filter(workspace_id=membership.workspace_id, role=Role.OWNER)
     if owners.count() <= 1:
         verb = "removed" if new_role is None else "demoted"
-        raise ValidationError(
-            f"The last owner cannot be {verb}. Make someone else an owner first."
-        )
+        raise ValidationError(f"The last owner cannot be {verb}. Make someone else an owner first.")
 
 
 @transaction.atomic

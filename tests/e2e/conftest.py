@@ -13,7 +13,7 @@ import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from tests.factories import PASSWORD, MembershipFactory  # noqa: E402
 from workspaces.models import Role  # noqa: E402
@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 10_000
 HERE = Path(__file__).parent
+
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items):

@@ -34,7 +34,9 @@ def test_restore_version_adds_a_version(workspace, owner, admin_user):
     first = job.history.order_by("history_id").first()
     job = services.job_restore_version(job=job, version=first, user=admin_user)
     assert job.instructions == "Say hello."
-    reasons = list(job.history.order_by("history_id").values_list("history_change_reason", flat=True))
+    reasons = list(
+        job.history.order_by("history_id").values_list("history_change_reason", flat=True)
+    )
     assert reasons == ["created", "edited", "restored"]
     assert job.history.first().history_user == admin_user
 
@@ -67,7 +69,11 @@ def test_two_saves_from_same_version_one_wins_nothing_lost(workspace, owner, adm
     conflict = exc.value
     # The loser chooses; every choice keeps both texts in history.
     kept = services.job_resolve_conflict(
-        job=job, user=admin_user, choice="keep", attempted=conflict.attempted, current_revision=conflict.current.revision
+        job=job,
+        user=admin_user,
+        choice="keep",
+        attempted=conflict.attempted,
+        current_revision=conflict.current.revision,
     )
     assert kept.instructions == "Owner wins."
     texts = list(job.history.values_list("instructions", flat=True))
@@ -79,20 +85,30 @@ def test_conflict_overwrite_and_copy(workspace, owner, admin_user):
     edit(job, owner, "Owner's.")
     attempted = {**job.text_fields(), "instructions": "Admin's."}
     with pytest.raises(services.JobConflict):  # the page's revision is stale again
-        services.job_resolve_conflict(job=job, user=admin_user, choice="overwrite", attempted=attempted, current_revision=1)
+        services.job_resolve_conflict(
+            job=job, user=admin_user, choice="overwrite", attempted=attempted, current_revision=1
+        )
     job = services.job_resolve_conflict(
         job=job, user=admin_user, choice="overwrite", attempted=attempted, current_revision=2
     )
     assert job.instructions == "Admin's."
     assert "Owner's." in job.history.values_list("instructions", flat=True)
     copy = services.job_resolve_conflict(
-        job=job, user=admin_user, choice="copy", attempted={**attempted, "instructions": "Third."}, current_revision=3
+        job=job,
+        user=admin_user,
+        choice="copy",
+        attempted={**attempted, "instructions": "Third."},
+        current_revision=3,
     )
     assert (copy.name, copy.instructions) == ("Greeting (copy)", "Third.")
-    again = services.job_resolve_conflict(job=job, user=admin_user, choice="copy", attempted=attempted, current_revision=3)
+    again = services.job_resolve_conflict(
+        job=job, user=admin_user, choice="copy", attempted=attempted, current_revision=3
+    )
     assert again.name == "Greeting (copy 2)"
     with pytest.raises(ValidationError):
-        services.job_resolve_conflict(job=job, user=admin_user, choice="bogus", attempted=attempted, current_revision=3)
+        services.job_resolve_conflict(
+            job=job, user=admin_user, choice="bogus", attempted=attempted, current_revision=3
+        )
 
 
 def test_history_page_lists_versions_with_reasons(owner_client, workspace, owner):
@@ -112,11 +128,17 @@ def test_history_page_lists_versions_with_reasons(owner_client, workspace, owner
 
 
 @pytest.mark.parametrize("count", [60, 1000])
-def test_history_page_queries_constant(owner_client, workspace, owner, count, django_assert_max_num_queries):
+def test_history_page_queries_constant(
+    owner_client, workspace, owner, count, django_assert_max_num_queries
+):
     job = make_job(workspace, owner)
     HistoricalJob = Job.history.model
     template = job.history.first()
-    fields = {f.attname: getattr(template, f.attname) for f in HistoricalJob._meta.fields if f.attname != "history_id"}
+    fields = {
+        f.attname: getattr(template, f.attname)
+        for f in HistoricalJob._meta.fields
+        if f.attname != "history_id"
+    }
     HistoricalJob.objects.bulk_create(
         HistoricalJob(**{**fields, "instructions": f"Text {i}"}) for i in range(count - 1)
     )
@@ -127,9 +149,13 @@ def test_history_page_queries_constant(owner_client, workspace, owner, count, dj
 
 def test_compare_page_shows_word_diff_of_all_fields(owner_client, workspace, owner):
     job = make_job(workspace, owner, description="Old description")
-    services.job_update(job=job, user=owner, data={"instructions": "Say goodbye.", "description": "New description"})
+    services.job_update(
+        job=job, user=owner, data={"instructions": "Say goodbye.", "description": "New description"}
+    )
     first, second = job.history.order_by("history_id")
-    response = owner_client.get(reverse("jobs:compare", args=[job.pk]), {"a": second.history_id, "b": first.history_id})
+    response = owner_client.get(
+        reverse("jobs:compare", args=[job.pk]), {"a": second.history_id, "b": first.history_id}
+    )
     assert response.context["old"].history_id == first.history_id  # sides are put in order
     assert "<del>hello.</del><ins>goodbye.</ins>" in response.text
     assert "<del>Old</del><ins>New</ins>" in response.text
@@ -144,7 +170,8 @@ def test_compare_refuses_versions_of_other_jobs(owner_client, workspace, owner):
     other = JobFactory()  # another workspace
     other.save()
     response = owner_client.get(
-        reverse("jobs:compare", args=[job.pk]), {"a": job.history.first().history_id, "b": other.history.first().history_id}
+        reverse("jobs:compare", args=[job.pk]),
+        {"a": job.history.first().history_id, "b": other.history.first().history_id},
     )
     assert response.status_code == 404
 
@@ -166,18 +193,40 @@ def test_member_cannot_restore_or_resolve(member_client, workspace, owner):
     job = make_job(workspace, owner)
     first = job.history.first()
     assert member_client.get(reverse("jobs:history", args=[job.pk])).status_code == 200
-    assert member_client.post(reverse("jobs:version_restore", args=[job.pk, first.history_id])).status_code == 403
-    assert member_client.post(reverse("jobs:conflict", args=[job.pk]), {"choice": "overwrite"}).status_code == 403
+    assert (
+        member_client.post(
+            reverse("jobs:version_restore", args=[job.pk, first.history_id])
+        ).status_code
+        == 403
+    )
+    assert (
+        member_client.post(
+            reverse("jobs:conflict", args=[job.pk]), {"choice": "overwrite"}
+        ).status_code
+        == 403
+    )
     assert job.history.count() == 1
 
 
 def test_conflict_page_flow(owner_client, workspace, owner, admin_user):
     job = make_job(workspace, owner)
     edit(job, admin_user, "Admin got there first.")
-    data = {"name": "Greeting", "description": "", "trigger": "", "instructions": "Mine.", "revision": 1}
+    data = {
+        "name": "Greeting",
+        "description": "",
+        "trigger": "",
+        "instructions": "Mine.",
+        "revision": 1,
+    }
     response = owner_client.post(reverse("jobs:edit", args=[job.pk]), data)
     assert response.status_code == 409
-    for text in ["Mine.", "Admin got there first.", "Keep the current version", "Save mine over it", "Save mine as a new job"]:
+    for text in [
+        "Mine.",
+        "Admin got there first.",
+        "Keep the current version",
+        "Save mine over it",
+        "Save mine as a new job",
+    ]:
         assert text in response.text
     data.update(choice="overwrite", revision=2)
     response = owner_client.post(reverse("jobs:conflict", args=[job.pk]), data)

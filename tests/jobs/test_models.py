@@ -3,13 +3,13 @@
 import pytest
 from django.db import DataError, IntegrityError, connection, transaction
 
-# PostgreSQL refuses an over-long varchar with DataError, the CHECK constraints with IntegrityError.
-REFUSED = (DataError, IntegrityError)
-
 from jobs.models import Job
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
+
+# PostgreSQL refuses an over-long varchar with DataError, the CHECK constraints with IntegrityError.
+REFUSED = (DataError, IntegrityError)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,9 @@ def test_optimize_then_undo_restores_exact_text(job, owner):
     assert "1." in result.text and "$89.50" in result.text and "9am" in result.text
     assert result.changes
     assert services.job_can_undo_optimize(optimized)
-    undone = services.job_undo_optimize(job=optimized, user=owner, expected_revision=optimized.revision)
+    undone = services.job_undo_optimize(
+        job=optimized, user=owner, expected_revision=optimized.revision
+    )
     assert undone.instructions == MESSY
     assert reasons(job) == ["created", "optimized", "undo optimize"]
     assert not services.job_can_undo_optimize(undone)
@@ -50,7 +52,9 @@ def test_optimize_twice_says_already_optimized(job, owner):
 
 def test_unsaved_edits_are_saved_first(job, owner):
     typed = {**job.text_fields(), "instructions": MESSY + " tell them to email info@example.com."}
-    optimized, _ = services.job_optimize(job=job, user=owner, expected_revision=job.revision, unsaved=typed)
+    optimized, _ = services.job_optimize(
+        job=job, user=owner, expected_revision=job.revision, unsaved=typed
+    )
     versions = list(job.history.order_by("history_id"))
     assert [v.history_change_reason for v in versions] == ["created", "edited", "optimized"]
     assert versions[1].instructions == typed["instructions"]
@@ -62,7 +66,9 @@ def test_optimize_checks_staleness(job, owner, admin_user):
     with pytest.raises(services.JobConflict):
         services.job_optimize(job=job, user=owner, expected_revision=1)
     with pytest.raises(services.JobConflict):
-        services.job_optimize(job=job, user=owner, expected_revision=1, unsaved={"instructions": "Mine"})
+        services.job_optimize(
+            job=job, user=owner, expected_revision=1, unsaved={"instructions": "Mine"}
+        )
     job.refresh_from_db()
     assert job.instructions == "Teammate's text."
 
@@ -70,7 +76,9 @@ def test_optimize_checks_staleness(job, owner, admin_user):
 def test_undo_checks_staleness(job, owner, admin_user):
     optimized, _ = services.job_optimize(job=job, user=owner)
     with pytest.raises(services.JobConflict):
-        services.job_undo_optimize(job=optimized, user=owner, expected_revision=optimized.revision - 1)
+        services.job_undo_optimize(
+            job=optimized, user=owner, expected_revision=optimized.revision - 1
+        )
 
 
 def test_optimize_refusal_keeps_text(job, owner):
@@ -144,7 +152,9 @@ def test_optimize_instructions_command(tmp_path, capsys):
 
 
 def test_optimize_job_command(job, owner, workspace, capsys):
-    call_command("optimize_job", workspace=workspace.slug, job="VISITS", user=owner.email, dry_run=True)
+    call_command(
+        "optimize_job", workspace=workspace.slug, job="VISITS", user=owner.email, dry_run=True
+    )
     out = capsys.readouterr().out
     assert out.startswith("--- instructions (before)") and "+1." in out
     job.refresh_from_db()

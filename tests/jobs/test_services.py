@@ -191,3 +191,10 @@ def test_builtin_templates_present_after_migrate(db):
     for template in builtins:
         template.full_clean()
         assert len(template.instructions) > 400 and "1." in template.instructions
+
+
+def test_crlf_line_breaks_count_as_one_character(workspace, owner):
+    text = "\r\n".join(["x" * 99] * 100)  # 9,999 characters as the browser's counter shows
+    job = create(workspace, owner, instructions=text)
+    assert job.instructions == "\n".join(["x" * 99] * 100)
+    assert len(job.instructions) == 9_999

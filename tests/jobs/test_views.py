@@ -250,3 +250,10 @@ def test_script_in_every_field_renders_as_text(owner_client, workspace):
         assert response.status_code == 200, url
         assert XSS not in response.text, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text, url
+
+
+def test_crlf_from_the_browser_counts_one_character_per_line_break(owner_client, workspace):
+    text = "\r\n".join(["x" * 99] * 100)  # 9,999 characters as the live counter shows them
+    response = post_job(owner_client, reverse("jobs:create"), instructions=text)
+    assert response.status_code == 302
+    assert Job.objects.get().instructions == "\n".join(["x" * 99] * 100)

@@ -9,9 +9,15 @@ class Command(BaseCommand):
     help = "Print job instructions rewritten by the optimizer (from FILE or standard input)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", nargs="?", help="Text file with instructions (default: standard input).")
-        parser.add_argument("--trigger", default="", help="The caller intent, stated first when given.")
-        parser.add_argument("--changes", action="store_true", help="Also list what changed, on standard error.")
+        parser.add_argument(
+            "file", nargs="?", help="Text file with instructions (default: standard input)."
+        )
+        parser.add_argument(
+            "--trigger", default="", help="The caller intent, stated first when given."
+        )
+        parser.add_argument(
+            "--changes", action="store_true", help="Also list what changed, on standard error."
+        )
 
     def handle(self, *args, file, trigger, changes, **options):
         try:
