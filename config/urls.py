@@ -10,5 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("workspace/", include("workspaces.urls")),
     path("jobs/", include("jobs.urls")),
+    path("numbers/", include("callflows.urls")),
+    path("api/v1/", include("callflows.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,3 +6,6 @@ from django.dispatch import Signal
 job_deleting = Signal()
 # Sent on commit after a job's text changed, was deleted or restored (kwargs: job).
 job_changed = Signal()
+# Sent when the delete confirmation is shown (kwargs: job); receivers return a list of
+# sentences saying what deleting would do or why it is refused.
+job_delete_preview = Signal()

@@ -8,7 +8,8 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import diff, selectors, services
 from .forms import JobForm, TemplateFromJobForm
-from .models import TEXT_FIELDS
+from .models import TEXT_FIELDS, Job
+from .signals import job_delete_preview
 
 PAGE_SIZE = 25
 
@@ -183,7 +184,8 @@ def job_delete(request, pk):
             return redirect(job)
         messages.success(request, f"Job “{job.name}” moved to Recently deleted.")
         return redirect("jobs:list")
-    return render(request, "jobs/job_confirm_delete.html", {"job": job})
+    effects = [line for _, lines in job_delete_preview.send(sender=Job, job=job) for line in lines]
+    return render(request, "jobs/job_confirm_delete.html", {"job": job, "effects": effects})
 
 
 @require_POST

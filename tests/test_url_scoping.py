@@ -10,6 +10,7 @@ from django.urls.converters import IntConverter
 
 from tests import factories
 from workspaces.models import Role
+from workspaces.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,7 @@ FOREIGN_OBJECTS = {
     "jobs:template_delete": lambda ws: {"pk": factories.JobTemplateFactory(workspace=ws).pk},
     "workspaces:role": _membership,
     "workspaces:remove": _membership,
+    "workspaces:token_revoke": lambda ws: {"pk": api_token_create(workspace=ws, name="t", user=None)[0].pk},
 }
 
 

@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from . import services
-from .models import Membership, User, Workspace
+from .models import ApiToken, Membership, User, Workspace
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -118,3 +118,27 @@ class MembershipAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{membership}: {' '.join(exc.messages)}", messages.ERROR
                 )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by owners or the create_api_token command; the hash is never shown."""
+
+    list_display = ("name", "prefix", "workspace", "created_by", "created_at", "revoked_at")
+    list_filter = ("workspace",)
+    search_fields = ("name", "prefix", "workspace__name", "=workspace__slug")
+    list_select_related = ("workspace", "created_by")
+    fields = readonly_fields = ("workspace", "name", "prefix", "created_by", "created_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.api_token_revoke(token=token, user=request.user)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).")

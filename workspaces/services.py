@@ -1,8 +1,12 @@
+import hashlib
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Membership, Role, User, Workspace
+from .models import ApiToken, Membership, Role, User, Workspace
 
 
 def _unique_slug(name: str) -> str:
@@ -76,3 +80,48 @@ def membership_remove(*, membership: Membership, user: User) -> None:
     membership = _locked(membership)
     membership_check_owner_remains(membership, None)
     membership.delete()
+
+
+# API tokens --------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "pb_"
+
+
+def hash_token(raw: str) -> str:
+    # Tokens are 256 random bits: a plain SHA-256 is enough (no password stretching needed).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> tuple[ApiToken, str]:
+    """Return the token and its secret value, which is shown once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. “Telephony runtime”."})
+    if len(name) > 100:
+        raise ValidationError({"name": "A token name can be at most 100 characters."})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        workspace=workspace, name=name, prefix=raw[:10], key_hash=hash_token(raw), created_by=user
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user: User | None) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_workspace(raw: str) -> Workspace | None:
+    """The workspace of an active token, in one query; None for an unknown or revoked token."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("workspace")
+        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
+    return token.workspace if token else None

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import InviteForm, RoleForm
 from .middleware import SESSION_KEY
-from .models import Membership
+from .models import ApiToken, Membership
 from .permissions import OWN, workspace_view
 
 
@@ -103,3 +103,33 @@ def member_remove(request, pk):
     else:
         messages.success(request, f"{membership.user.email} removed from the workspace.")
     return redirect("workspaces:members")
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+@workspace_view(OWN)
+def token_list(request):
+    created = None
+    if request.method == "POST":
+        try:
+            token, raw = services.api_token_create(
+                workspace=request.workspace, name=request.POST.get("name", ""), user=request.user
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+            return redirect("workspaces:tokens")
+        # Rendered, not redirected: the secret is shown on this one response and never again.
+        created = {"token": token, "raw": raw}
+    tokens = ApiToken.objects.filter(workspace=request.workspace).select_related("created_by")
+    page = Paginator(tokens, 50).get_page(request.GET.get("page"))
+    return render(request, "workspaces/token_list.html", {"page": page, "created": created})
+
+
+@require_POST
+@workspace_view(OWN)
+def token_revoke(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, workspace=request.workspace)
+    services.api_token_revoke(token=token, user=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("workspaces:tokens")

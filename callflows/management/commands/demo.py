@@ -1,12 +1,15 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from callflows import services as callflow_services
+from callflows.models import PhoneNumber, StepKind
 from jobs.models import Job, JobTemplate
 from jobs.services import job_create
 from workspaces.models import Membership, Role, User, Workspace
 
 DEMO_EMAIL = "owner@demo.test"
 DEMO_SLUG = "demo"
+DEMO_NUMBER = "+15555550100"
 DEMO_TEMPLATES = (
     "take-a-message",
     "schedule-an-appointment",
@@ -44,9 +47,33 @@ class Command(BaseCommand):
                 )
         self.extend(workspace=workspace, owner=owner)
         self.stdout.write(
-            f"Demo workspace {workspace.name!r} is ready.\n"
+            f"Demo workspace {workspace.name!r} is ready (phone number {DEMO_NUMBER}).\n"
             f"Log in at http://127.0.0.1:8000/accounts/login/ as {DEMO_EMAIL} with password {password!r}."
         )
 
     def extend(self, *, workspace, owner):
-        """Hook for other apps' demo data (call flows add the demo phone number)."""
+        """The demo number's call flow: greeting, business hours, Sona with three jobs; version 1."""
+        if PhoneNumber.objects.filter(number=DEMO_NUMBER).exists():
+            return
+        phone = callflow_services.phone_number_create(
+            workspace=workspace, number=DEMO_NUMBER, display_name="Main line", user=owner
+        )
+        flow = phone.call_flow
+        sona = flow.steps.get(kind=StepKind.SONA)
+        greeting = callflow_services.step_add(
+            call_flow=flow,
+            kind=StepKind.GREETING,
+            name="Welcome",
+            user=owner,
+            settings={"message": "Thanks for calling Demo Dental. This call may be recorded."},
+        )
+        voicemail = callflow_services.step_add(call_flow=flow, kind=StepKind.VOICEMAIL, name="Voicemail", user=owner)
+        hours = callflow_services.step_add(call_flow=flow, kind=StepKind.BUSINESS_HOURS, name="Opening hours", user=owner)
+        settings = {**hours.settings, "open_step": sona.key, "closed_step": voicemail.key}
+        callflow_services.step_update(step=hours, name=hours.name, settings=settings, user=owner)
+        # Order: Welcome, Opening hours, Sona, Voicemail.
+        for step in (greeting, hours, hours):
+            callflow_services.step_move(step=step, offset=-1, user=owner)
+        for job in Job.objects.filter(workspace=workspace, deleted_at__isnull=True).order_by("name")[:3]:
+            callflow_services.step_attach_job(step=sona, job=job, user=owner)
+        callflow_services.callflow_publish(call_flow=flow, user=owner, note="Demo call flow")

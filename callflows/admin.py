@@ -1,0 +1,146 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from workspaces.paginators import EstimatedCountPaginator
+
+from . import services
+from .models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepJob
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(admin.ModelAdmin):
+    list_display = ("number", "display_name", "workspace", "created_at")
+    search_fields = ("number", "display_name", "workspace__name", "=workspace__slug")
+    list_filter = ("workspace",)
+    list_select_related = ("workspace",)
+    autocomplete_fields = ("workspace",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("number", "workspace", "created_at") if obj else ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        # Through the services: E.164 check, call flow creation, cache clearing.
+        if change:
+            services.phone_number_rename(phone_number=obj, display_name=obj.display_name, user=request.user)
+        else:
+            created = services.phone_number_create(
+                workspace=obj.workspace, number=obj.number, display_name=obj.display_name, user=request.user
+            )
+            obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.phone_number_delete(phone_number=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for phone in queryset:
+            services.phone_number_delete(phone_number=phone, user=request.user)
+
+
+class StepJobInline(admin.TabularInline):
+    model = StepJob
+    extra = 0
+    fields = readonly_fields = ("position", "job")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Step)
+class StepAdmin(admin.ModelAdmin):
+    """Read-only: support staff look; owners edit drafts in the call flow editor."""
+
+    list_display = ("name", "kind", "position", "call_flow")
+    list_filter = ("kind",)
+    search_fields = ("name", "call_flow__phone_number__number")
+    list_select_related = ("call_flow__phone_number",)
+    readonly_fields = ("call_flow", "key", "position", "kind", "name", "settings")
+    inlines = [StepJobInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    extra = 0
+    fields = readonly_fields = ("position", "kind", "name", "settings")
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(admin.TabularInline):
+    model = CallFlowVersion
+    extra = 0
+    fields = readonly_fields = ("number", "published_at", "published_by", "note", "rolled_back_from")
+    can_delete = False
+    show_change_link = True
+    ordering = ("-number",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallFlow)
+class CallFlowAdmin(admin.ModelAdmin):
+    list_display = ("phone_number", "live_version", "draft_updated_at", "draft_updated_by")
+    search_fields = ("phone_number__number", "phone_number__display_name", "phone_number__workspace__name")
+    list_select_related = ("phone_number", "live_version", "draft_updated_by")
+    readonly_fields = ("phone_number", "live_version", "draft_updated_at", "draft_updated_by")
+    inlines = [StepInline, VersionInline]
+    actions = ["publish_draft"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Publish the draft of the selected call flows")
+    def publish_draft(self, request, queryset):
+        for flow in queryset.select_related("phone_number"):
+            try:
+                version = services.callflow_publish(call_flow=flow, user=request.user, note="Published by support")
+            except ValidationError as exc:
+                self.message_user(request, f"{flow.phone_number.number}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(request, f"{flow.phone_number.number}: published version {version.number}.")
+
+
+@admin.register(CallFlowVersion)
+class CallFlowVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable: viewable, and publishable again, never edited."""
+
+    list_display = ("call_flow", "number", "published_at", "published_by", "note", "rolled_back_from")
+    search_fields = ("call_flow__phone_number__number", "note")
+    list_select_related = ("call_flow__phone_number", "published_by")
+    readonly_fields = ("call_flow", "number", "snapshot", "note", "published_by", "published_at", "rolled_back_from")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    actions = ["publish_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Publish the selected version again (rollback)")
+    def publish_again(self, request, queryset):
+        for version in queryset.select_related("call_flow__phone_number"):
+            try:
+                created = services.callflow_rollback(call_flow=version.call_flow, version=version, user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"Version {version.number}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{version.call_flow.phone_number.number}: version {version.number} is live again "
+                    f"as version {created.number}.",
+                )

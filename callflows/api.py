@@ -1,0 +1,102 @@
+"""JSON API for the telephony runtime, authenticated with a workspace API token."""
+
+import hashlib
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from jobs.models import Job
+from workspaces.services import api_token_workspace
+
+from . import cache
+from .models import PhoneNumber
+
+UNKNOWN = "Unknown phone number."
+NOT_PUBLISHED = "This phone number has no published call flow yet."
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _token(request) -> str:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def build_live_config(number: str):
+    """(workspace_id, body, etag) for the number's live version, or (workspace_id, None, error).
+
+    Two queries: the number with its live version, then the jobs it names.
+    """
+    phone = (
+        PhoneNumber.objects.select_related("workspace", "call_flow__live_version")
+        .filter(number=number)
+        .first()
+    )
+    if phone is None:
+        return (None, None, UNKNOWN)
+    version = phone.call_flow.live_version
+    if version is None:
+        return (phone.workspace_id, None, NOT_PUBLISHED)
+    job_ids = [job_id for step in version.snapshot["steps"] for job_id in step.get("jobs", [])]
+    jobs = Job.objects.in_bulk(job_ids) if job_ids else {}
+    config = {
+        "number": phone.number,
+        "display_name": phone.display_name,
+        "workspace": {"slug": phone.workspace.slug, "name": phone.workspace.name},
+        "version": {"number": version.number, "published_at": version.published_at},
+        "steps": [
+            {
+                "key": step["key"],
+                "kind": step["kind"],
+                "name": step["name"],
+                "settings": step["settings"],
+                **(
+                    {
+                        "jobs": [
+                            {
+                                "id": job_id,
+                                "name": jobs[job_id].name,
+                                "description": jobs[job_id].description,
+                                "trigger": jobs[job_id].trigger,
+                                "instructions": jobs[job_id].instructions,
+                            }
+                            for job_id in step["jobs"]
+                            if job_id in jobs
+                        ]
+                    }
+                    if "jobs" in step
+                    else {}
+                ),
+            }
+            for step in version.snapshot["steps"]
+        ],
+    }
+    body = json.dumps(config, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    return (phone.workspace_id, body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+@require_GET
+def live_config(request, number):
+    workspace = api_token_workspace(_token(request))
+    if workspace is None:
+        return _error("Missing, unknown or revoked API token.", 401)
+    entry = cache.get(number)
+    if entry is None:
+        entry = build_live_config(number)
+        cache.put(number, entry)
+    workspace_id, body, etag_or_error = entry
+    if workspace_id != workspace.pk:
+        return _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
+    if body is None:
+        return _error(etag_or_error, 404)
+    if etag_or_error in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag_or_error
+    response["Cache-Control"] = "no-cache"
+    return response

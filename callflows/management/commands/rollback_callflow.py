@@ -1,0 +1,31 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from callflows.services import callflow_rollback
+from workspaces.management.commands._args import get_user
+
+from ._args import get_phone_number
+
+
+class Command(BaseCommand):
+    help = "Publish an earlier version of a phone number's call flow again (as a new version)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--number", required=True, help="The phone number, E.164 (+15551234567).")
+        parser.add_argument("--version", required=True, type=int, help="The version number to publish again.")
+        parser.add_argument("--user", required=True, help="Email of the user who rolls back.")
+
+    def handle(self, *args, number, version, user, **options):
+        phone, user = get_phone_number(number), get_user(user)
+        if not user.memberships.filter(workspace=phone.workspace).exists() and not user.is_staff:
+            raise CommandError(f"{user.email} is not a member of {phone.workspace.name!r}.")
+        old = phone.call_flow.versions.filter(number=version).first()
+        if old is None:
+            raise CommandError(f"{phone.number} has no version {version}.")
+        try:
+            created = callflow_rollback(call_flow=phone.call_flow, version=old, user=user)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        self.stdout.write(
+            f"Published version {old.number} again as version {created.number} of {phone.number}."
+        )

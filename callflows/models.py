@@ -1,0 +1,162 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.urls import reverse
+
+from jobs.models import Job
+from workspaces.models import Workspace
+
+MAX_JOBS_PER_STEP = 10
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+
+class PhoneNumber(models.Model):
+    """A number the workspace owns (an inbox). Unique across the whole system."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="phone_numbers")
+    number = models.CharField("phone number", max_length=16, unique=True, help_text="E.164, e.g. +15551234567")
+    display_name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(number__startswith="+") & GreaterThan(Length("number"), 7),
+                name="phonenumber_e164_shape",
+            ),
+            models.CheckConstraint(condition=GreaterThan(Length("display_name"), 0), name="phonenumber_name_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.number})"
+
+    def get_absolute_url(self):
+        return reverse("callflows:editor", args=[self.pk])
+
+
+class CallFlow(models.Model):
+    """The steps a call to one phone number goes through: a draft and published versions."""
+
+    phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, related_name="call_flow")
+    live_version = models.ForeignKey(
+        "CallFlowVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    draft_updated_at = models.DateTimeField(auto_now_add=True)
+    draft_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self):
+        return f"Call flow of {self.phone_number}"
+
+
+class StepKind(models.TextChoices):
+    GREETING = "greeting", "Greeting / play message"
+    BUSINESS_HOURS = "business_hours", "Business hours"
+    RING_USERS = "ring_users", "Ring users"
+    SONA = "sona", "Sona (AI agent)"
+    FORWARD = "forward", "Forward"
+    VOICEMAIL = "voicemail", "Voicemail"
+
+
+def new_step_key() -> str:
+    return secrets.token_hex(6)
+
+
+class Step(models.Model):
+    """A draft step. `key` is stable across publish and rollback; branches refer to keys."""
+
+    call_flow = models.ForeignKey(CallFlow, on_delete=models.CASCADE, related_name="steps")
+    key = models.CharField(max_length=12, default=new_step_key)
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=StepKind.choices)
+    name = models.CharField(max_length=100)
+    settings = models.JSONField(default=dict, blank=True)
+    jobs = models.ManyToManyField(Job, through="StepJob", related_name="draft_steps")
+
+    class Meta:
+        ordering = ["call_flow", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["call_flow", "key"], name="step_key_unique"),
+            models.CheckConstraint(condition=models.Q(kind__in=StepKind.values), name="step_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def is_sona(self) -> bool:
+        return self.kind == StepKind.SONA
+
+
+class StepJob(models.Model):
+    """A job attached to a draft Sona step. The database alone never holds an 11th job."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="step_jobs")
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="step_jobs")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["step", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "job"], name="stepjob_job_once"),
+            models.UniqueConstraint(fields=["step", "position"], name="stepjob_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1) & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
+                name="stepjob_position_1_to_10",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.job} on {self.step} (#{self.position})"
+
+
+class CallFlowVersion(models.Model):
+    """A published, immutable snapshot of a call flow's draft. Job ids are frozen, texts are not."""
+
+    call_flow = models.ForeignKey(CallFlow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    note = models.CharField(max_length=500, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+    rolled_back_from = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The version number this one re-published, if any."
+    )
+
+    class Meta:
+        ordering = ["call_flow", "-number"]
+        constraints = [models.UniqueConstraint(fields=["call_flow", "number"], name="callflowversion_number_unique")]
+
+    def __str__(self):
+        return f"Version {self.number} of {self.call_flow.phone_number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Published versions are immutable.")
+        super().save(*args, **kwargs)
+
+
+class PublishedJob(models.Model):
+    """Which jobs a published version uses: lets "is this job live?" be one indexed query
+    and PROTECTs those jobs from deletion at the database level."""
+
+    version = models.ForeignKey(CallFlowVersion, on_delete=models.CASCADE, related_name="published_jobs")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="published_in")
+    step_key = models.CharField(max_length=12)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "step_key", "job"], name="publishedjob_unique"),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1) & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
+                name="publishedjob_position_1_to_10",
+            ),
+        ]

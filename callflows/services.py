@@ -1,0 +1,423 @@
+"""Every write to phone numbers, call flows, steps, attachments and versions."""
+
+import re
+from copy import deepcopy
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from jobs.models import Job
+from workspaces.models import Membership, User, Workspace
+
+from . import cache
+from .models import (
+    E164_PATTERN,
+    MAX_JOBS_PER_STEP,
+    CallFlow,
+    CallFlowVersion,
+    PhoneNumber,
+    PublishedJob,
+    Step,
+    StepJob,
+    StepKind,
+)
+from .steps import DEFAULTS, Context, validate_settings
+
+TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
+NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
+
+
+# Phone numbers -----------------------------------------------------------------------------
+
+
+def normalize_number(raw: str) -> str:
+    """'+1 (555) 123-4567' -> '+15551234567'; raise ValidationError unless it is E.164."""
+    number = re.sub(r"[\s().-]", "", raw or "")
+    if not re.match(E164_PATTERN, number):
+        raise ValidationError(
+            {"number": f"{(raw or '').strip()!r} is not a phone number in E.164 format, e.g. +15551234567."}
+        )
+    return number
+
+
+def _display_name(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({"display_name": "Give the number a name, e.g. “Main line”."})
+    if len(value) > 100:
+        raise ValidationError({"display_name": "A name can be at most 100 characters."})
+    return value
+
+
+@transaction.atomic
+def phone_number_create(*, workspace: Workspace, number: str, display_name: str, user: User | None) -> PhoneNumber:
+    """Add a number with its call flow; the draft starts with one Sona step."""
+    number = normalize_number(number)
+    display_name = _display_name(display_name)
+    if PhoneNumber.objects.filter(number=number).exists():
+        raise ValidationError({"number": f"{number} is already in use."})
+    try:
+        with transaction.atomic():
+            phone = PhoneNumber.objects.create(workspace=workspace, number=number, display_name=display_name)
+    except IntegrityError as exc:  # lost a race for the same number
+        raise ValidationError({"number": f"{number} is already in use."}) from exc
+    flow = CallFlow.objects.create(phone_number=phone, draft_updated_by=user)
+    transaction.on_commit(lambda: cache.clear_numbers([number]))  # it may be cached as unknown
+    Step.objects.create(
+        call_flow=flow, position=1, kind=StepKind.SONA, name="Sona", settings=deepcopy(DEFAULTS[StepKind.SONA])
+    )
+    return phone
+
+
+@transaction.atomic
+def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: User | None) -> PhoneNumber:
+    phone_number.display_name = _display_name(display_name)
+    phone_number.save(update_fields=["display_name"])
+    cache.clear_numbers([phone_number.number])
+    return phone_number
+
+
+@transaction.atomic
+def phone_number_delete(*, phone_number: PhoneNumber, user: User | None) -> None:
+    number = phone_number.number
+    flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
+    # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
+    CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
+    PublishedJob.objects.filter(version__call_flow=flow).delete()
+    phone_number.delete()
+    cache.clear_numbers([number])
+
+
+# Draft steps -------------------------------------------------------------------------------
+
+
+def _lock_flow(call_flow: CallFlow) -> CallFlow:
+    return CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
+
+
+def _touch(flow: CallFlow, user: User | None) -> None:
+    CallFlow.objects.filter(pk=flow.pk).update(draft_updated_at=timezone.now(), draft_updated_by=user)
+
+
+def _context(flow: CallFlow, *, exclude_step: Step | None = None) -> Context:
+    keys = set(flow.steps.values_list("key", flat=True))
+    if exclude_step is not None:
+        keys.discard(exclude_step.key)
+    members = set(
+        Membership.objects.filter(workspace_id=flow.phone_number.workspace_id).values_list("user_id", flat=True)
+    )
+    return Context(member_ids=members, step_keys=keys)
+
+
+def _name(value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({"name": "Give the step a name."})
+    if len(value) > 100:
+        raise ValidationError({"name": "A step name can be at most 100 characters."})
+    return value
+
+
+@transaction.atomic
+def step_add(*, call_flow: CallFlow, kind: str, name: str, user: User | None, settings: dict | None = None) -> Step:
+    flow = _lock_flow(call_flow)
+    if kind not in StepKind.values:
+        raise ValidationError({"kind": "Choose a step kind."})
+    context = _context(flow)
+    if settings is None:
+        settings = deepcopy(DEFAULTS[kind])
+        if kind == StepKind.RING_USERS:
+            settings["members"] = sorted(context.member_ids)
+    clean = validate_settings(kind, settings, context)
+    position = (flow.steps.aggregate(m=Max("position"))["m"] or 0) + 1
+    step = Step.objects.create(call_flow=flow, position=position, kind=kind, name=_name(name), settings=clean)
+    _touch(flow, user)
+    return step
+
+
+@transaction.atomic
+def step_update(*, step: Step, name: str, settings: dict, user: User | None) -> Step:
+    flow = _lock_flow(step.call_flow)
+    step = Step.objects.get(pk=step.pk)
+    step.name = _name(name)
+    step.settings = validate_settings(step.kind, settings, _context(flow, exclude_step=step))
+    step.save(update_fields=["name", "settings"])
+    _touch(flow, user)
+    return step
+
+
+@transaction.atomic
+def step_move(*, step: Step, offset: int, user: User | None) -> None:
+    """Move a step up (-1) or down (+1) in its flow."""
+    flow = _lock_flow(step.call_flow)
+    steps = list(flow.steps.order_by("position", "pk"))
+    index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
+    target = index + offset
+    if not 0 <= target < len(steps):
+        return
+    steps.insert(target, steps.pop(index))
+    for position, each in enumerate(steps, start=1):
+        if each.position != position:
+            Step.objects.filter(pk=each.pk).update(position=position)
+    _touch(flow, user)
+
+
+@transaction.atomic
+def step_remove(*, step: Step, user: User | None) -> None:
+    flow = _lock_flow(step.call_flow)
+    step = Step.objects.get(pk=step.pk)
+    # Branches that pointed at the removed step now point nowhere (shown as "not set").
+    for other in flow.steps.filter(kind=StepKind.BUSINESS_HOURS).exclude(pk=step.pk):
+        changed = {k: "" for k in ("open_step", "closed_step") if other.settings.get(k) == step.key}
+        if changed:
+            other.settings = {**other.settings, **changed}
+            other.save(update_fields=["settings"])
+    step.delete()
+    for position, each in enumerate(flow.steps.order_by("position", "pk"), start=1):
+        if each.position != position:
+            Step.objects.filter(pk=each.pk).update(position=position)
+    _touch(flow, user)
+
+
+# Attaching jobs: the 10-jobs rule lives here (and in the database) -------------------------
+
+
+def _lock_sona_step(step: Step) -> Step:
+    locked = Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
+    if locked.kind != StepKind.SONA:
+        raise ValidationError("Jobs can only be attached to a Sona step.")
+    return locked
+
+
+@transaction.atomic
+def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
+    """Attach a job at the end of a Sona step's list: at most 10, each at most once."""
+    step = _lock_sona_step(step)
+    if job.workspace_id != step.call_flow.phone_number.workspace_id:
+        raise ValidationError("That job belongs to another workspace.")
+    if job.deleted_at is not None:
+        raise ValidationError("That job was deleted. Restore it before attaching it.")
+    attached = list(StepJob.objects.filter(step=step).values_list("job_id", "position"))
+    if any(job_id == job.pk for job_id, _ in attached):
+        raise ValidationError(f"“{job.name}” is already attached to this step.")
+    if len(attached) >= MAX_JOBS_PER_STEP:
+        raise ValidationError(f"{TOO_MANY_JOBS}. Detach one before attaching “{job.name}”.")
+    position = max((p for _, p in attached), default=0) + 1
+    try:
+        with transaction.atomic():
+            link = StepJob.objects.create(step=step, job=job, position=position)
+    except IntegrityError as exc:  # only reachable without the row lock (e.g. raw SQL races)
+        raise ValidationError(f"{TOO_MANY_JOBS}.") from exc
+    _touch(step.call_flow, user)
+    return link
+
+
+def _renumber(step: Step, job_ids: list[int]) -> None:
+    # Delete and re-create: positions stay unique and within 1..10 at every moment.
+    StepJob.objects.filter(step=step).delete()
+    StepJob.objects.bulk_create(
+        StepJob(step=step, job_id=job_id, position=i) for i, job_id in enumerate(job_ids, start=1)
+    )
+
+
+@transaction.atomic
+def step_detach_job(*, step: Step, job: Job, user: User | None) -> None:
+    step = _lock_sona_step(step)
+    job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
+    if job.pk not in job_ids:
+        raise ValidationError(f"“{job.name}” is not attached to this step.")
+    job_ids.remove(job.pk)
+    _renumber(step, job_ids)
+    _touch(step.call_flow, user)
+
+
+@transaction.atomic
+def step_move_job(*, step: Step, job: Job, offset: int, user: User | None) -> None:
+    """Move an attached job up (-1) or down (+1) in the step's order."""
+    step = _lock_sona_step(step)
+    job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
+    if job.pk not in job_ids:
+        raise ValidationError(f"“{job.name}” is not attached to this step.")
+    index = job_ids.index(job.pk)
+    target = min(max(index + offset, 0), len(job_ids) - 1)
+    job_ids.insert(target, job_ids.pop(index))
+    _renumber(step, job_ids)
+    _touch(step.call_flow, user)
+
+
+def detach_deleted_job(*, job: Job) -> list[str]:
+    """Remove a job from every draft that has it; return the phone numbers whose drafts changed."""
+    links = StepJob.objects.filter(job=job).select_related("step")
+    steps = {link.step for link in links}
+    numbers = []
+    for step in steps:
+        job_ids = [j for j in StepJob.objects.filter(step=step).values_list("job_id", flat=True) if j != job.pk]
+        _renumber(step, job_ids)
+        numbers.append(step.call_flow.phone_number.number)
+    return sorted(set(numbers))
+
+
+# Publish and rollback ----------------------------------------------------------------------
+
+
+def build_snapshot(call_flow: CallFlow) -> dict:
+    """The draft as plain data: steps in order with settings; Sona steps with their job ids."""
+    steps = list(call_flow.steps.order_by("position", "pk"))
+    links: dict[int, list[int]] = {}
+    for step_id, job_id in StepJob.objects.filter(step__call_flow=call_flow).order_by("step_id", "position").values_list(
+        "step_id", "job_id"
+    ):
+        links.setdefault(step_id, []).append(job_id)
+    return {
+        "steps": [
+            {
+                "key": s.key,
+                "kind": s.kind,
+                "name": s.name,
+                "settings": s.settings,
+                **({"jobs": links.get(s.pk, [])} if s.kind == StepKind.SONA else {}),
+            }
+            for s in steps
+        ]
+    }
+
+
+def snapshot_changes(live: dict | None, draft: dict) -> list[dict]:
+    """What publishing `draft` changes against `live`: steps added, removed, changed; jobs
+    attached and detached per step. Each change: {"kind", "step", "detail", "jobs"}."""
+    live_steps = {s["key"]: s for s in (live or {"steps": []})["steps"]}
+    draft_steps = {s["key"]: s for s in draft["steps"]}
+    changes = []
+    for key, step in draft_steps.items():
+        old = live_steps.get(key)
+        if old is None:
+            changes.append({"kind": "added", "step": step["name"], "jobs": step.get("jobs", [])})
+            continue
+        fields = [f for f in ("name", "kind", "settings") if old.get(f) != step.get(f)]
+        if fields:
+            changes.append({"kind": "changed", "step": step["name"], "detail": fields})
+        attached = [j for j in step.get("jobs", []) if j not in old.get("jobs", [])]
+        detached = [j for j in old.get("jobs", []) if j not in step.get("jobs", [])]
+        if attached:
+            changes.append({"kind": "attached", "step": step["name"], "jobs": attached})
+        if detached:
+            changes.append({"kind": "detached", "step": step["name"], "jobs": detached})
+        kept = [j for j in step.get("jobs", []) if j in old.get("jobs", [])]
+        if not attached and not detached and kept != [j for j in old.get("jobs", []) if j in kept]:
+            changes.append({"kind": "reordered", "step": step["name"], "jobs": kept})
+    live_order = [k for k in live_steps if k in draft_steps]
+    draft_order = [k for k in draft_steps if k in live_steps]
+    if live_order != draft_order:
+        changes.append({"kind": "moved", "step": "", "detail": []})
+    for key, step in live_steps.items():
+        if key not in draft_steps:
+            changes.append({"kind": "removed", "step": step["name"], "jobs": step.get("jobs", [])})
+    return changes
+
+
+def callflow_draft_changes(call_flow: CallFlow) -> list[dict]:
+    live = call_flow.live_version.snapshot if call_flow.live_version_id else None
+    return snapshot_changes(live, build_snapshot(call_flow))
+
+
+def _create_version(flow: CallFlow, snapshot: dict, *, user, note: str, rolled_back_from=None) -> CallFlowVersion:
+    for step in snapshot["steps"]:
+        if len(step.get("jobs", [])) > MAX_JOBS_PER_STEP:
+            raise ValidationError(f"{TOO_MANY_JOBS}; “{step['name']}” has {len(step['jobs'])}.")
+    number = (flow.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+    version = CallFlowVersion.objects.create(
+        call_flow=flow,
+        number=number,
+        snapshot=snapshot,
+        note=(note or "").strip()[:500],
+        published_by=user,
+        rolled_back_from=rolled_back_from,
+    )
+    PublishedJob.objects.bulk_create(
+        PublishedJob(version=version, job_id=job_id, step_key=step["key"], position=i)
+        for step in snapshot["steps"]
+        for i, job_id in enumerate(step.get("jobs", []), start=1)
+    )
+    CallFlow.objects.filter(pk=flow.pk).update(live_version=version)
+    flow.live_version = version
+    number_e164 = flow.phone_number.number
+    transaction.on_commit(lambda: cache.clear_numbers([number_e164]))
+    return version
+
+
+def _check_jobs_live(snapshot: dict, workspace_id: int) -> None:
+    job_ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
+    usable = set(
+        Job.objects.filter(pk__in=job_ids, workspace_id=workspace_id, deleted_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    missing = job_ids - usable
+    if missing:
+        raise ValidationError("Some attached jobs were deleted meanwhile. Reload the call flow and try again.")
+
+
+@transaction.atomic
+def callflow_publish(*, call_flow: CallFlow, user: User | None, note: str = "") -> CallFlowVersion:
+    """Freeze the draft into a new immutable version and make it live, in one transaction.
+
+    The call flow row is locked, so a double submit publishes once: the second finds the
+    draft equal to the live version and is told there is nothing to publish.
+    """
+    flow = _lock_flow(call_flow)
+    snapshot = build_snapshot(flow)
+    live = flow.live_version.snapshot if flow.live_version_id else None
+    if live is not None and live == snapshot:
+        raise ValidationError(NOTHING_TO_PUBLISH)
+    _check_jobs_live(snapshot, flow.phone_number.workspace_id)
+    return _create_version(flow, snapshot, user=user, note=note)
+
+
+@transaction.atomic
+def callflow_rollback(
+    *, call_flow: CallFlow, version: CallFlowVersion, user: User | None, note: str = ""
+) -> CallFlowVersion:
+    """Publish an earlier version again, as a new version. The draft follows it only when the
+    draft had no unpublished changes; otherwise the draft is kept, so nobody's edits are lost."""
+    flow = _lock_flow(call_flow)
+    if version.call_flow_id != flow.pk:
+        raise ValidationError("That version belongs to another call flow.")
+    if flow.live_version_id == version.pk:
+        raise ValidationError(f"Version {version.number} is already live.")
+    _check_jobs_live(version.snapshot, flow.phone_number.workspace_id)
+    live = flow.live_version.snapshot if flow.live_version_id else None
+    draft_was_clean = live is not None and build_snapshot(flow) == live
+    snapshot = deepcopy(version.snapshot)
+    created = _create_version(
+        flow, snapshot, user=user, note=note or f"Rollback to version {version.number}", rolled_back_from=version.number
+    )
+    if draft_was_clean:
+        _replace_draft(flow, snapshot)
+    return created
+
+
+def _replace_draft(flow: CallFlow, snapshot: dict) -> None:
+    flow.steps.all().delete()
+    for position, data in enumerate(snapshot["steps"], start=1):
+        step = Step.objects.create(
+            call_flow=flow,
+            key=data["key"],
+            position=position,
+            kind=data["kind"],
+            name=data["name"],
+            settings=data["settings"],
+        )
+        StepJob.objects.bulk_create(
+            StepJob(step=step, job_id=job_id, position=i) for i, job_id in enumerate(data.get("jobs", []), start=1)
+        )
+
+
+def numbers_using_job_live(job: Job) -> list[str]:
+    """Phone numbers whose live version uses the job."""
+    return sorted(
+        PhoneNumber.objects.filter(
+            call_flow__live_version__published_jobs__job=job
+        ).values_list("number", flat=True).distinct()
+    )

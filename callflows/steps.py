@@ -1,0 +1,143 @@
+"""Each step kind validates and normalises its own settings: one function per kind.
+
+`validate_settings(kind, settings, context)` returns clean settings or raises ValidationError
+with field-keyed messages. `context` gives what some kinds need to check references:
+the workspace's member ids and the keys of the other steps of the same flow.
+"""
+
+import re
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from .models import E164_PATTERN, StepKind
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+MESSAGE_MAX = 1000
+
+
+@dataclass
+class Context:
+    member_ids: set[int] = field(default_factory=set)
+    step_keys: set[str] = field(default_factory=set)  # keys of the flow's other steps
+
+
+def _text(settings, key, *, label, required=False, limit=MESSAGE_MAX):
+    value = settings.get(key, "")
+    if not isinstance(value, str):
+        raise ValidationError({key: f"{label} must be text."})
+    value = value.replace("\r\n", "\n").strip()
+    if required and not value:
+        raise ValidationError({key: f"{label} is required."})
+    if len(value) > limit:
+        raise ValidationError({key: f"{label} can be at most {limit:,} characters (it has {len(value):,})."})
+    return value
+
+
+def _greeting(settings, context):
+    return {"message": _text(settings, "message", label="The message", required=True)}
+
+
+def _voicemail(settings, context):
+    return {"prompt": _text(settings, "prompt", label="The voicemail prompt", required=True)}
+
+
+def _forward(settings, context):
+    number = _text(settings, "number", label="The number", required=True, limit=16).replace(" ", "")
+    if not re.match(E164_PATTERN, number):
+        raise ValidationError({"number": f"{number!r} is not an E.164 phone number, e.g. +15551234567."})
+    return {"number": number}
+
+
+def _ring_users(settings, context):
+    members = settings.get("members", [])
+    if not isinstance(members, list) or not members:
+        raise ValidationError({"members": "Choose at least one member to ring."})
+    try:
+        members = sorted({int(m) for m in members})
+    except (TypeError, ValueError):
+        raise ValidationError({"members": "Members must be chosen from the workspace."}) from None
+    unknown = set(members) - context.member_ids
+    if unknown:
+        raise ValidationError({"members": "Only members of this workspace can be rung."})
+    try:
+        timeout = int(settings.get("timeout", 20))
+    except (TypeError, ValueError):
+        raise ValidationError({"timeout": "The ring timeout must be a number of seconds."}) from None
+    if not 5 <= timeout <= 120:
+        raise ValidationError({"timeout": "The ring timeout must be between 5 and 120 seconds."})
+    return {"members": members, "timeout": timeout}
+
+
+def _business_hours(settings, context):
+    tz = _text(settings, "timezone", label="The time zone", required=True, limit=64)
+    if tz not in zoneinfo.available_timezones():
+        raise ValidationError({"timezone": f"{tz!r} is not a known time zone, e.g. America/New_York."})
+    hours_in = settings.get("hours", {})
+    if not isinstance(hours_in, dict) or set(hours_in) - set(DAYS):
+        raise ValidationError({"hours": "Hours are given per day (mon … sun)."})
+    hours = {}
+    for day in DAYS:
+        ranges = hours_in.get(day) or []
+        clean = []
+        for pair in ranges:
+            if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) and _TIME.match(t) for t in pair)):
+                raise ValidationError({"hours": f"{DAY_NAMES[day]}: times are HH:MM, e.g. 09:00–17:00."})
+            if pair[0] >= pair[1]:
+                raise ValidationError({"hours": f"{DAY_NAMES[day]}: the opening time must be before the closing time."})
+            clean.append([pair[0], pair[1]])
+        clean.sort()
+        for (_, end), (start, _) in zip(clean, clean[1:], strict=False):
+            if start < end:
+                raise ValidationError({"hours": f"{DAY_NAMES[day]}: opening hours overlap."})
+        hours[day] = clean
+    result = {"timezone": tz, "hours": hours}
+    for branch, label in (("open_step", "open"), ("closed_step", "closed")):
+        key = settings.get(branch) or ""
+        if key and key not in context.step_keys:
+            raise ValidationError({branch: f"Choose another step of this call flow for “{label}”."})
+        result[branch] = key
+    return result
+
+
+def _sona(settings, context):
+    return {
+        "greeting": _text(settings, "greeting", label="The greeting"),
+        "use_history": bool(settings.get("use_history", False)),
+        "knowledge": [],  # knowledge pages arrive with the knowledge issue
+    }
+
+
+VALIDATORS = {
+    StepKind.GREETING: _greeting,
+    StepKind.BUSINESS_HOURS: _business_hours,
+    StepKind.RING_USERS: _ring_users,
+    StepKind.SONA: _sona,
+    StepKind.FORWARD: _forward,
+    StepKind.VOICEMAIL: _voicemail,
+}
+
+DEFAULTS = {
+    StepKind.GREETING: {"message": "Thanks for calling."},
+    StepKind.BUSINESS_HOURS: {
+        "timezone": "America/New_York",
+        "hours": {d: ([["09:00", "17:00"]] if d in DAYS[:5] else []) for d in DAYS},
+        "open_step": "",
+        "closed_step": "",
+    },
+    StepKind.RING_USERS: {"members": [], "timeout": 20},
+    StepKind.SONA: {"greeting": "Hi, this is Sona. How can I help?", "use_history": True, "knowledge": []},
+    StepKind.FORWARD: {"number": ""},
+    StepKind.VOICEMAIL: {"prompt": "Please leave a message after the tone."},
+}
+
+
+def validate_settings(kind: str, settings, context: Context) -> dict:
+    if kind not in VALIDATORS:
+        raise ValidationError({"kind": "Choose a step kind."})
+    if not isinstance(settings, dict):
+        raise ValidationError({"settings": "Settings must be an object."})
+    return VALIDATORS[kind](settings, context)
