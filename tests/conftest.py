@@ -63,6 +63,7 @@ def password():
 
 
 def postgres_only():
+    """Mark a test that needs PostgreSQL's row locks and real concurrent transactions."""
     return pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="needs PostgreSQL row locks and real concurrent transactions (runs in CI)",

@@ -58,3 +58,37 @@ class JobTemplateFactory(DjangoModelFactory):
     description = "A template."
     trigger = "Caller wants a template."
     instructions = "1. Do the template thing.\n2. End the call."
+
+
+# Call flows ------------------------------------------------------------------------------
+
+from callflows.models import CallFlow, PhoneNumber, Step, StepKind  # noqa: E402
+
+
+class PhoneNumberFactory(DjangoModelFactory):
+    class Meta:
+        model = PhoneNumber
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    number = factory.Sequence(lambda n: f"+1555{n:07d}")
+    display_name = factory.Sequence(lambda n: f"Line {n}")
+
+
+class CallFlowFactory(DjangoModelFactory):
+    class Meta:
+        model = CallFlow
+
+    phone_number = factory.SubFactory(PhoneNumberFactory)
+
+
+class SonaStepFactory(DjangoModelFactory):
+    """`SonaStepFactory(call_flow__phone_number__workspace=ws)` builds the whole chain."""
+
+    class Meta:
+        model = Step
+
+    call_flow = factory.SubFactory(CallFlowFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    kind = StepKind.SONA
+    name = "Sona"
+    settings = factory.LazyFunction(lambda: {"greeting": "Hi!", "use_history": True, "knowledge": []})
