@@ -10,6 +10,10 @@ from ._args import get_phone_number
 class Command(BaseCommand):
     help = "Publish an earlier version of a phone number's call flow again (as a new version)."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # --version N is this command's contract; Django's own --version (its release) yields.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("--number", required=True, help="The phone number, E.164 (+15551234567).")
         parser.add_argument("--version", required=True, type=int, help="The version number to publish again.")

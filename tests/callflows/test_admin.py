@@ -1,0 +1,68 @@
+import pytest
+from django.urls import reverse
+
+from callflows import services
+from callflows.models import CallFlowVersion, PhoneNumber, StepKind
+from tests.factories import JobFactory, WorkspaceFactory
+from workspaces.services import api_token_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def phone(workspace, owner):
+    return services.phone_number_create(workspace=workspace, number="+15555550123", display_name="Main", user=owner)
+
+
+def test_admin_pages_answer(staff_client, phone, owner, workspace):
+    version = services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    token, raw = api_token_create(workspace=workspace, name="rt", user=owner)
+    step = phone.call_flow.steps.get()
+    for url in [
+        reverse("admin:callflows_phonenumber_changelist"),
+        reverse("admin:callflows_phonenumber_change", args=[phone.pk]),
+        reverse("admin:callflows_callflow_change", args=[phone.call_flow.pk]),
+        reverse("admin:callflows_callflowversion_changelist"),
+        reverse("admin:callflows_callflowversion_change", args=[version.pk]),
+        reverse("admin:callflows_step_change", args=[step.pk]),
+        reverse("admin:workspaces_apitoken_changelist"),
+        reverse("admin:workspaces_apitoken_change", args=[token.pk]),
+    ]:
+        response = staff_client.get(url)
+        assert response.status_code == 200, url
+        assert token.key_hash not in response.content.decode()
+
+
+def test_admin_adds_number_through_service(staff_client):
+    workspace = WorkspaceFactory()
+    staff_client.post(
+        reverse("admin:callflows_phonenumber_add"),
+        {"workspace": workspace.pk, "number": "+1 555 555 0177", "display_name": "Support"},
+    )
+    phone = PhoneNumber.objects.get()
+    assert phone.number == "+15555550177" and phone.call_flow.steps.count() == 1
+
+
+def test_versions_read_only_and_publish_rollback_actions(staff_client, staff, phone, owner, workspace):
+    v1 = services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    sona = phone.call_flow.steps.get(kind=StepKind.SONA)
+    services.step_attach_job(step=sona, job=JobFactory(workspace=workspace), user=owner)
+    response = staff_client.post(
+        reverse("admin:callflows_callflow_changelist"),
+        {"action": "publish_draft", "_selected_action": [phone.call_flow.pk]},
+        follow=True,
+    )
+    assert "published version 2" in response.content.decode()
+    response = staff_client.post(
+        reverse("admin:callflows_callflowversion_changelist"),
+        {"action": "publish_again", "_selected_action": [v1.pk]},
+        follow=True,
+    )
+    assert "version 1 is live again as version 3" in response.content.decode()
+    latest = CallFlowVersion.objects.get(number=3)
+    assert latest.published_by == staff and latest.rolled_back_from == 1
+    # Immutable in the admin: no change, no delete.
+    assert staff_client.post(reverse("admin:callflows_callflowversion_change", args=[v1.pk]), {"note": "x"}).status_code == 403
+    assert staff_client.post(reverse("admin:callflows_callflowversion_delete", args=[v1.pk]), {"post": "yes"}).status_code == 403
+    v1.refresh_from_db()
+    assert v1.note == ""

@@ -1,0 +1,35 @@
+import pytest
+from django.urls import reverse
+
+from workspaces.models import ApiToken, Role
+from workspaces.services import api_token_workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owner_creates_token_shown_once_and_revokes(owner_client, workspace):
+    response = owner_client.post(reverse("workspaces:tokens"), {"name": "Runtime"})
+    raw = response.context["created"]["raw"]
+    assert raw in response.text and "not shown again" in response.text
+    assert api_token_workspace(raw) == workspace
+    listing = owner_client.get(reverse("workspaces:tokens"))
+    assert raw not in listing.text and "Runtime" in listing.text
+    token = ApiToken.objects.get()
+    owner_client.post(reverse("workspaces:token_revoke", args=[token.pk]))
+    assert api_token_workspace(raw) is None
+
+
+def test_blank_token_name_refused(owner_client):
+    response = owner_client.post(reverse("workspaces:tokens"), {"name": "  "}, follow=True)
+    assert "Give the token a name" in response.text
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.MEMBER])
+def test_only_owners_manage_tokens(client, workspace, role):
+    from tests.factories import MembershipFactory
+
+    client.force_login(MembershipFactory(workspace=workspace, role=role).user)
+    assert client.get(reverse("workspaces:tokens")).status_code == 403
+    assert client.post(reverse("workspaces:tokens"), {"name": "x"}).status_code == 403
+    assert not ApiToken.objects.exists()
