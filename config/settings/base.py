@@ -105,3 +105,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Job instructions optimizer (jobs/optimizer): "builtin" works offline; "openai" calls any
+# OpenAI-compatible chat-completions endpoint and falls back to builtin when it fails.
+OPTIMIZER_BACKEND = env("OPTIMIZER_BACKEND", default="builtin")
+OPTIMIZER_BASE_URL = env("OPTIMIZER_BASE_URL", default="")
+OPTIMIZER_API_KEY = env("OPTIMIZER_API_KEY", default="")
+OPTIMIZER_MODEL = env("OPTIMIZER_MODEL", default="")
+OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=20.0)
