@@ -64,7 +64,10 @@ def job_versions(*, job: Job) -> QuerySet:
 
 
 def job_version_get(*, job: Job, version_id: int):
-    return get_object_or_404(job_versions(job=job), history_id=version_id)
+    version = get_object_or_404(job.history.select_related("history_user"), history_id=version_id)
+    # Numbered like job_versions (a window filtered to one row would always say 1).
+    version.number = job.history.filter(history_id__lte=version.history_id).count()
+    return version
 
 
 def changed_fields(older, newer) -> list[str]:

@@ -247,7 +247,9 @@ def job_optimize(
     try:
         result = optimizer.optimize(job.instructions, trigger=job.trigger)
     except (ValueError, optimizer.OptimizeRefused) as exc:
-        raise ValidationError({"instructions": str(exc)}) from exc
+        error = ValidationError({"instructions": str(exc)})
+        error.job = job  # the unsaved edits were saved: the editor must carry the new revision
+        raise error from exc
     if result.already_optimized or result.text == job.instructions:
         return job, result
     job = job_update(

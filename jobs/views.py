@@ -134,6 +134,11 @@ def _conflict_or_error(request, job, form, run):
             response["HX-Reswap"] = "innerHTML"
         return response
     except ValidationError as exc:
+        saved = getattr(exc, "job", None)
+        if saved is not None:  # edits were saved before the refusal: keep them, at their revision
+            form = JobForm({**request.POST.dict(), "revision": saved.revision}, instance=saved)
+            form.is_valid()
+            job = saved
         _add_errors(form, exc)
         return _editor(request, job, form)
 
@@ -163,9 +168,16 @@ def job_optimize(request, pk):
 def job_undo_optimize(request, pk):
     job = selectors.job_get(workspace=request.workspace, pk=pk)
     form = JobForm(request.POST, instance=job)
-    form.is_valid()
 
     def run():
+        edited = form.is_valid() and any(
+            form.cleaned_data[field] != getattr(job, field) for field in TEXT_FIELDS
+        )
+        if edited:  # Undo would silently drop what was typed after the optimize
+            raise ValidationError(
+                "You changed the text after optimizing. Save your changes, or reload the page "
+                "to discard them, before using Undo."
+            )
         revision = _int(request.POST.get("revision"))
         saved = services.job_undo_optimize(job=job, user=request.user, expected_revision=revision)
         return _editor(request, saved, undone=True)

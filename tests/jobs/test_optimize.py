@@ -169,3 +169,29 @@ def test_optimize_job_command(job, owner, workspace, capsys):
         call_command("optimize_job", workspace=workspace.slug, job="nope", user=owner.email)
     with pytest.raises(CommandError, match="No workspace"):
         call_command("optimize_job", workspace="nope", job="visits", user=owner.email)
+
+
+def test_undo_refuses_to_drop_text_typed_after_optimize(owner_client, job, owner):
+    optimized, _ = services.job_optimize(job=job, user=owner)
+    typed = optimized.instructions + "\n5. Typed after optimizing."
+    response = editor_post(owner_client, optimized, "jobs:undo_optimize", instructions=typed)
+    assert "You changed the text after optimizing" in response.text
+    assert "Typed after optimizing." in response.text  # still in the form
+    assert Job.objects.get(pk=job.pk).instructions == optimized.instructions
+
+
+def test_refused_optimize_keeps_saved_edits_at_the_new_revision(owner_client, job):
+    long_text = " ".join(f"Tell them item {i}." for i in range(700))[:9990]
+    response = editor_post(owner_client, job, "jobs:optimize", instructions=long_text)
+    assert "over the 10,000-character limit" in response.text
+    job.refresh_from_db()
+    assert job.instructions == long_text.strip() and job.revision == 2
+    assert response.context["form"]["revision"].value() == 2
+
+
+def test_version_pages_number_versions_like_history(owner_client, job, owner):
+    services.job_update(job=job, user=owner, data={"instructions": "Two."})
+    services.job_update(job=job, user=owner, data={"instructions": "Three."})
+    second = job.history.order_by("history_id")[1]
+    page = owner_client.get(reverse("jobs:version_restore", args=[job.pk, second.history_id]))
+    assert "Restore version 2 of" in page.text
