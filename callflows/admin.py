@@ -21,10 +21,15 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the services: E.164 check, call flow creation, cache clearing.
         if change:
-            services.phone_number_rename(phone_number=obj, display_name=obj.display_name, user=request.user)
+            services.phone_number_rename(
+                phone_number=obj, display_name=obj.display_name, user=request.user
+            )
         else:
             created = services.phone_number_create(
-                workspace=obj.workspace, number=obj.number, display_name=obj.display_name, user=request.user
+                workspace=obj.workspace,
+                number=obj.number,
+                display_name=obj.display_name,
+                user=request.user,
             )
             obj.pk = created.pk
 
@@ -78,7 +83,13 @@ class StepInline(admin.TabularInline):
 class VersionInline(admin.TabularInline):
     model = CallFlowVersion
     extra = 0
-    fields = readonly_fields = ("number", "published_at", "published_by", "note", "rolled_back_from")
+    fields = readonly_fields = (
+        "number",
+        "published_at",
+        "published_by",
+        "note",
+        "rolled_back_from",
+    )
     can_delete = False
     show_change_link = True
     ordering = ("-number",)
@@ -90,7 +101,11 @@ class VersionInline(admin.TabularInline):
 @admin.register(CallFlow)
 class CallFlowAdmin(admin.ModelAdmin):
     list_display = ("phone_number", "live_version", "draft_updated_at", "draft_updated_by")
-    search_fields = ("phone_number__number", "phone_number__display_name", "phone_number__workspace__name")
+    search_fields = (
+        "phone_number__number",
+        "phone_number__display_name",
+        "phone_number__workspace__name",
+    )
     list_select_related = ("phone_number", "live_version", "draft_updated_by")
     readonly_fields = ("phone_number", "live_version", "draft_updated_at", "draft_updated_by")
     inlines = [StepInline, VersionInline]
@@ -103,21 +118,42 @@ class CallFlowAdmin(admin.ModelAdmin):
     def publish_draft(self, request, queryset):
         for flow in queryset.select_related("phone_number"):
             try:
-                version = services.callflow_publish(call_flow=flow, user=request.user, note="Published by support")
+                version = services.callflow_publish(
+                    call_flow=flow, user=request.user, note="Published by support"
+                )
             except ValidationError as exc:
-                self.message_user(request, f"{flow.phone_number.number}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request, f"{flow.phone_number.number}: {' '.join(exc.messages)}", messages.ERROR
+                )
             else:
-                self.message_user(request, f"{flow.phone_number.number}: published version {version.number}.")
+                self.message_user(
+                    request, f"{flow.phone_number.number}: published version {version.number}."
+                )
 
 
 @admin.register(CallFlowVersion)
 class CallFlowVersionAdmin(admin.ModelAdmin):
     """Versions are immutable: viewable, and publishable again, never edited."""
 
-    list_display = ("call_flow", "number", "published_at", "published_by", "note", "rolled_back_from")
+    list_display = (
+        "call_flow",
+        "number",
+        "published_at",
+        "published_by",
+        "note",
+        "rolled_back_from",
+    )
     search_fields = ("call_flow__phone_number__number", "note")
     list_select_related = ("call_flow__phone_number", "published_by")
-    readonly_fields = ("call_flow", "number", "snapshot", "note", "published_by", "published_at", "rolled_back_from")
+    readonly_fields = (
+        "call_flow",
+        "number",
+        "snapshot",
+        "note",
+        "published_by",
+        "published_at",
+        "rolled_back_from",
+    )
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     actions = ["publish_again"]
@@ -135,9 +171,13 @@ class CallFlowVersionAdmin(admin.ModelAdmin):
     def publish_again(self, request, queryset):
         for version in queryset.select_related("call_flow__phone_number"):
             try:
-                created = services.callflow_rollback(call_flow=version.call_flow, version=version, user=request.user)
+                created = services.callflow_rollback(
+                    call_flow=version.call_flow, version=version, user=request.user
+                )
             except ValidationError as exc:
-                self.message_user(request, f"Version {version.number}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request, f"Version {version.number}: {' '.join(exc.messages)}", messages.ERROR
+                )
             else:
                 self.message_user(
                     request,

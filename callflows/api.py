@@ -8,7 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from jobs.models import Job
-from workspaces.services import api_token_workspace
+from workspaces.services import api_token_workspace_id
 
 from . import cache
 from .models import PhoneNumber
@@ -81,15 +81,15 @@ def build_live_config(number: str):
 
 @require_GET
 def live_config(request, number):
-    workspace = api_token_workspace(_token(request))
-    if workspace is None:
+    workspace_id = api_token_workspace_id(_token(request))
+    if workspace_id is None:
         return _error("Missing, unknown or revoked API token.", 401)
     entry = cache.get(number)
     if entry is None:
         entry = build_live_config(number)
         cache.put(number, entry)
-    workspace_id, body, etag_or_error = entry
-    if workspace_id != workspace.pk:
+    number_workspace_id, body, etag_or_error = entry
+    if number_workspace_id != workspace_id:
         return _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
     if body is None:
         return _error(etag_or_error, 404)

@@ -17,7 +17,9 @@ class PhoneNumber(models.Model):
     """A number the workspace owns (an inbox). Unique across the whole system."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="phone_numbers")
-    number = models.CharField("phone number", max_length=16, unique=True, help_text="E.164, e.g. +15551234567")
+    number = models.CharField(
+        "phone number", max_length=16, unique=True, help_text="E.164, e.g. +15551234567"
+    )
     display_name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -28,7 +30,9 @@ class PhoneNumber(models.Model):
                 condition=models.Q(number__startswith="+") & GreaterThan(Length("number"), 7),
                 name="phonenumber_e164_shape",
             ),
-            models.CheckConstraint(condition=GreaterThan(Length("display_name"), 0), name="phonenumber_name_required"),
+            models.CheckConstraint(
+                condition=GreaterThan(Length("display_name"), 0), name="phonenumber_name_required"
+            ),
         ]
 
     def __str__(self):
@@ -41,7 +45,9 @@ class PhoneNumber(models.Model):
 class CallFlow(models.Model):
     """The steps a call to one phone number goes through: a draft and published versions."""
 
-    phone_number = models.OneToOneField(PhoneNumber, on_delete=models.CASCADE, related_name="call_flow")
+    phone_number = models.OneToOneField(
+        PhoneNumber, on_delete=models.CASCADE, related_name="call_flow"
+    )
     live_version = models.ForeignKey(
         "CallFlowVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -82,7 +88,9 @@ class Step(models.Model):
         ordering = ["call_flow", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["call_flow", "key"], name="step_key_unique"),
-            models.CheckConstraint(condition=models.Q(kind__in=StepKind.values), name="step_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=StepKind.values), name="step_kind_valid"
+            ),
         ]
 
     def __str__(self):
@@ -106,7 +114,8 @@ class StepJob(models.Model):
             models.UniqueConstraint(fields=["step", "job"], name="stepjob_job_once"),
             models.UniqueConstraint(fields=["step", "position"], name="stepjob_position_unique"),
             models.CheckConstraint(
-                condition=models.Q(position__gte=1) & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
+                condition=models.Q(position__gte=1)
+                & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
                 name="stepjob_position_1_to_10",
             ),
         ]
@@ -132,7 +141,11 @@ class CallFlowVersion(models.Model):
 
     class Meta:
         ordering = ["call_flow", "-number"]
-        constraints = [models.UniqueConstraint(fields=["call_flow", "number"], name="callflowversion_number_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call_flow", "number"], name="callflowversion_number_unique"
+            )
+        ]
 
     def __str__(self):
         return f"Version {self.number} of {self.call_flow.phone_number}"
@@ -147,16 +160,24 @@ class PublishedJob(models.Model):
     """Which jobs a published version uses: lets "is this job live?" be one indexed query
     and PROTECTs those jobs from deletion at the database level."""
 
-    version = models.ForeignKey(CallFlowVersion, on_delete=models.CASCADE, related_name="published_jobs")
+    version = models.ForeignKey(
+        CallFlowVersion, on_delete=models.CASCADE, related_name="published_jobs"
+    )
     job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="published_in")
     step_key = models.CharField(max_length=12)
     position = models.PositiveSmallIntegerField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["version", "step_key", "job"], name="publishedjob_unique"),
+            models.UniqueConstraint(
+                fields=["version", "step_key", "job"], name="publishedjob_unique"
+            ),
             models.CheckConstraint(
-                condition=models.Q(position__gte=1) & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
+                condition=models.Q(position__gte=1)
+                & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
                 name="publishedjob_position_1_to_10",
             ),
         ]
+
+    def __str__(self):
+        return f"Job {self.job_id} in version {self.version_id} (step {self.step_key}, #{self.position})"

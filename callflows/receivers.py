@@ -5,9 +5,8 @@ from django.dispatch import receiver
 
 from jobs.signals import job_changed, job_delete_preview, job_deleting
 
-from .models import StepJob
-
 from . import cache, services
+from .models import StepJob
 
 
 @receiver(job_deleting)
@@ -32,10 +31,15 @@ def describe_delete(sender, job, **kwargs):
         ]
     drafts = (
         StepJob.objects.filter(job=job)
-        .values_list("step__call_flow__phone_number__display_name", "step__call_flow__phone_number__number")
+        .values_list(
+            "step__call_flow__phone_number__display_name", "step__call_flow__phone_number__number"
+        )
         .distinct()
     )
-    return [f"It will be removed from the draft call flow of {name} ({number})." for name, number in drafts]
+    return [
+        f"It will be removed from the draft call flow of {name} ({number})."
+        for name, number in drafts
+    ]
 
 
 @receiver(job_changed)

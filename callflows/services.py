@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jobs.models import Job
+from jobs.services import job_create
 from workspaces.models import Membership, User, Workspace
 
 from . import cache
@@ -37,7 +38,9 @@ def normalize_number(raw: str) -> str:
     number = re.sub(r"[\s().-]", "", raw or "")
     if not re.match(E164_PATTERN, number):
         raise ValidationError(
-            {"number": f"{(raw or '').strip()!r} is not a phone number in E.164 format, e.g. +15551234567."}
+            {
+                "number": f"{(raw or '').strip()!r} is not a phone number in E.164 format, e.g. +15551234567."
+            }
         )
     return number
 
@@ -52,7 +55,9 @@ def _display_name(value: str) -> str:
 
 
 @transaction.atomic
-def phone_number_create(*, workspace: Workspace, number: str, display_name: str, user: User | None) -> PhoneNumber:
+def phone_number_create(
+    *, workspace: Workspace, number: str, display_name: str, user: User | None
+) -> PhoneNumber:
     """Add a number with its call flow; the draft starts with one Sona step."""
     number = normalize_number(number)
     display_name = _display_name(display_name)
@@ -60,22 +65,32 @@ def phone_number_create(*, workspace: Workspace, number: str, display_name: str,
         raise ValidationError({"number": f"{number} is already in use."})
     try:
         with transaction.atomic():
-            phone = PhoneNumber.objects.create(workspace=workspace, number=number, display_name=display_name)
+            phone = PhoneNumber.objects.create(
+                workspace=workspace, number=number, display_name=display_name
+            )
     except IntegrityError as exc:  # lost a race for the same number
         raise ValidationError({"number": f"{number} is already in use."}) from exc
     flow = CallFlow.objects.create(phone_number=phone, draft_updated_by=user)
     transaction.on_commit(lambda: cache.clear_numbers([number]))  # it may be cached as unknown
     Step.objects.create(
-        call_flow=flow, position=1, kind=StepKind.SONA, name="Sona", settings=deepcopy(DEFAULTS[StepKind.SONA])
+        call_flow=flow,
+        position=1,
+        kind=StepKind.SONA,
+        name="Sona",
+        settings=deepcopy(DEFAULTS[StepKind.SONA]),
     )
     return phone
 
 
 @transaction.atomic
-def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: User | None) -> PhoneNumber:
+def phone_number_rename(
+    *, phone_number: PhoneNumber, display_name: str, user: User | None
+) -> PhoneNumber:
     phone_number.display_name = _display_name(display_name)
     phone_number.save(update_fields=["display_name"])
-    cache.clear_numbers([phone_number.number])
+    number = phone_number.number
+    # After commit, like publish: cleared earlier, a concurrent read could re-cache the old row.
+    transaction.on_commit(lambda: cache.clear_numbers([number]))
     return phone_number
 
 
@@ -87,7 +102,7 @@ def phone_number_delete(*, phone_number: PhoneNumber, user: User | None) -> None
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
     PublishedJob.objects.filter(version__call_flow=flow).delete()
     phone_number.delete()
-    cache.clear_numbers([number])
+    transaction.on_commit(lambda: cache.clear_numbers([number]))
 
 
 # Draft steps -------------------------------------------------------------------------------
@@ -98,7 +113,9 @@ def _lock_flow(call_flow: CallFlow) -> CallFlow:
 
 
 def _touch(flow: CallFlow, user: User | None) -> None:
-    CallFlow.objects.filter(pk=flow.pk).update(draft_updated_at=timezone.now(), draft_updated_by=user)
+    CallFlow.objects.filter(pk=flow.pk).update(
+        draft_updated_at=timezone.now(), draft_updated_by=user
+    )
 
 
 def _context(flow: CallFlow, *, exclude_step: Step | None = None) -> Context:
@@ -106,7 +123,9 @@ def _context(flow: CallFlow, *, exclude_step: Step | None = None) -> Context:
     if exclude_step is not None:
         keys.discard(exclude_step.key)
     members = set(
-        Membership.objects.filter(workspace_id=flow.phone_number.workspace_id).values_list("user_id", flat=True)
+        Membership.objects.filter(workspace_id=flow.phone_number.workspace_id).values_list(
+            "user_id", flat=True
+        )
     )
     return Context(member_ids=members, step_keys=keys)
 
@@ -121,7 +140,9 @@ def _name(value: str) -> str:
 
 
 @transaction.atomic
-def step_add(*, call_flow: CallFlow, kind: str, name: str, user: User | None, settings: dict | None = None) -> Step:
+def step_add(
+    *, call_flow: CallFlow, kind: str, name: str, user: User | None, settings: dict | None = None
+) -> Step:
     flow = _lock_flow(call_flow)
     if kind not in StepKind.values:
         raise ValidationError({"kind": "Choose a step kind."})
@@ -132,7 +153,9 @@ def step_add(*, call_flow: CallFlow, kind: str, name: str, user: User | None, se
             settings["members"] = sorted(context.member_ids)
     clean = validate_settings(kind, settings, context)
     position = (flow.steps.aggregate(m=Max("position"))["m"] or 0) + 1
-    step = Step.objects.create(call_flow=flow, position=position, kind=kind, name=_name(name), settings=clean)
+    step = Step.objects.create(
+        call_flow=flow, position=position, kind=kind, name=_name(name), settings=clean
+    )
     _touch(flow, user)
     return step
 
@@ -185,7 +208,9 @@ def step_remove(*, step: Step, user: User | None) -> None:
 
 
 def _lock_sona_step(step: Step) -> Step:
-    locked = Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
+    locked = (
+        Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
+    )
     if locked.kind != StepKind.SONA:
         raise ValidationError("Jobs can only be attached to a Sona step.")
     return locked
@@ -212,6 +237,25 @@ def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
         raise ValidationError(f"{TOO_MANY_JOBS}.") from exc
     _touch(step.call_flow, user)
     return link
+
+
+@transaction.atomic
+def step_create_job(
+    *, step: Step, user: User | None, data, template=None
+) -> tuple[Job, ValidationError | None]:
+    """Create a job in the library and attach it to the step, in one transaction.
+
+    If attaching is refused (a teammate filled the step meanwhile), the job stays in the
+    library so no text is lost, and the refusal is returned for the page to show.
+    """
+    workspace = step.call_flow.phone_number.workspace
+    job = job_create(workspace=workspace, user=user, data=data, template=template)
+    try:
+        with transaction.atomic():
+            step_attach_job(step=step, job=job, user=user)
+    except ValidationError as exc:
+        return job, exc
+    return job, None
 
 
 def _renumber(step: Step, job_ids: list[int]) -> None:
@@ -253,7 +297,11 @@ def detach_deleted_job(*, job: Job) -> list[str]:
     steps = {link.step for link in links}
     numbers = []
     for step in steps:
-        job_ids = [j for j in StepJob.objects.filter(step=step).values_list("job_id", flat=True) if j != job.pk]
+        job_ids = [
+            j
+            for j in StepJob.objects.filter(step=step).values_list("job_id", flat=True)
+            if j != job.pk
+        ]
         _renumber(step, job_ids)
         numbers.append(step.call_flow.phone_number.number)
     return sorted(set(numbers))
@@ -266,8 +314,10 @@ def build_snapshot(call_flow: CallFlow) -> dict:
     """The draft as plain data: steps in order with settings; Sona steps with their job ids."""
     steps = list(call_flow.steps.order_by("position", "pk"))
     links: dict[int, list[int]] = {}
-    for step_id, job_id in StepJob.objects.filter(step__call_flow=call_flow).order_by("step_id", "position").values_list(
-        "step_id", "job_id"
+    for step_id, job_id in (
+        StepJob.objects.filter(step__call_flow=call_flow)
+        .order_by("step_id", "position")
+        .values_list("step_id", "job_id")
     ):
         links.setdefault(step_id, []).append(job_id)
     return {
@@ -322,7 +372,18 @@ def callflow_draft_changes(call_flow: CallFlow) -> list[dict]:
     return snapshot_changes(live, build_snapshot(call_flow))
 
 
-def _create_version(flow: CallFlow, snapshot: dict, *, user, note: str, rolled_back_from=None) -> CallFlowVersion:
+def _note(note: str) -> str:
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ValidationError(
+            {"note": f"A note can be at most 500 characters (it has {len(note):,})."}
+        )
+    return note
+
+
+def _create_version(
+    flow: CallFlow, snapshot: dict, *, user, note: str, rolled_back_from=None
+) -> CallFlowVersion:
     for step in snapshot["steps"]:
         if len(step.get("jobs", [])) > MAX_JOBS_PER_STEP:
             raise ValidationError(f"{TOO_MANY_JOBS}; “{step['name']}” has {len(step['jobs'])}.")
@@ -331,7 +392,7 @@ def _create_version(flow: CallFlow, snapshot: dict, *, user, note: str, rolled_b
         call_flow=flow,
         number=number,
         snapshot=snapshot,
-        note=(note or "").strip()[:500],
+        note=_note(note),
         published_by=user,
         rolled_back_from=rolled_back_from,
     )
@@ -350,13 +411,16 @@ def _create_version(flow: CallFlow, snapshot: dict, *, user, note: str, rolled_b
 def _check_jobs_live(snapshot: dict, workspace_id: int) -> None:
     job_ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
     usable = set(
-        Job.objects.filter(pk__in=job_ids, workspace_id=workspace_id, deleted_at__isnull=True).values_list(
-            "pk", flat=True
-        )
+        Job.objects.filter(
+            pk__in=job_ids, workspace_id=workspace_id, deleted_at__isnull=True
+        ).values_list("pk", flat=True)
     )
     missing = job_ids - usable
     if missing:
-        raise ValidationError("Some attached jobs were deleted meanwhile. Reload the call flow and try again.")
+        raise ValidationError(
+            "Some of its jobs were deleted since. Restore them from Recently deleted, "
+            "or detach them, and try again."
+        )
 
 
 @transaction.atomic
@@ -391,7 +455,11 @@ def callflow_rollback(
     draft_was_clean = live is not None and build_snapshot(flow) == live
     snapshot = deepcopy(version.snapshot)
     created = _create_version(
-        flow, snapshot, user=user, note=note or f"Rollback to version {version.number}", rolled_back_from=version.number
+        flow,
+        snapshot,
+        user=user,
+        note=note or f"Rollback to version {version.number}",
+        rolled_back_from=version.number,
     )
     if draft_was_clean:
         _replace_draft(flow, snapshot)
@@ -410,14 +478,15 @@ def _replace_draft(flow: CallFlow, snapshot: dict) -> None:
             settings=data["settings"],
         )
         StepJob.objects.bulk_create(
-            StepJob(step=step, job_id=job_id, position=i) for i, job_id in enumerate(data.get("jobs", []), start=1)
+            StepJob(step=step, job_id=job_id, position=i)
+            for i, job_id in enumerate(data.get("jobs", []), start=1)
         )
 
 
 def numbers_using_job_live(job: Job) -> list[str]:
     """Phone numbers whose live version uses the job."""
     return sorted(
-        PhoneNumber.objects.filter(
-            call_flow__live_version__published_jobs__job=job
-        ).values_list("number", flat=True).distinct()
+        PhoneNumber.objects.filter(call_flow__live_version__published_jobs__job=job)
+        .values_list("number", flat=True)
+        .distinct()
     )

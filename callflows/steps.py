@@ -14,7 +14,13 @@ from django.core.exceptions import ValidationError
 from .models import E164_PATTERN, StepKind
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
+DAY_NAMES = dict(
+    zip(
+        DAYS,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MESSAGE_MAX = 1000
 
@@ -33,7 +39,9 @@ def _text(settings, key, *, label, required=False, limit=MESSAGE_MAX):
     if required and not value:
         raise ValidationError({key: f"{label} is required."})
     if len(value) > limit:
-        raise ValidationError({key: f"{label} can be at most {limit:,} characters (it has {len(value):,})."})
+        raise ValidationError(
+            {key: f"{label} can be at most {limit:,} characters (it has {len(value):,})."}
+        )
     return value
 
 
@@ -48,7 +56,9 @@ def _voicemail(settings, context):
 def _forward(settings, context):
     number = _text(settings, "number", label="The number", required=True, limit=16).replace(" ", "")
     if not re.match(E164_PATTERN, number):
-        raise ValidationError({"number": f"{number!r} is not an E.164 phone number, e.g. +15551234567."})
+        raise ValidationError(
+            {"number": f"{number!r} is not an E.164 phone number, e.g. +15551234567."}
+        )
     return {"number": number}
 
 
@@ -66,7 +76,9 @@ def _ring_users(settings, context):
     try:
         timeout = int(settings.get("timeout", 20))
     except (TypeError, ValueError):
-        raise ValidationError({"timeout": "The ring timeout must be a number of seconds."}) from None
+        raise ValidationError(
+            {"timeout": "The ring timeout must be a number of seconds."}
+        ) from None
     if not 5 <= timeout <= 120:
         raise ValidationError({"timeout": "The ring timeout must be between 5 and 120 seconds."})
     return {"members": members, "timeout": timeout}
@@ -75,7 +87,9 @@ def _ring_users(settings, context):
 def _business_hours(settings, context):
     tz = _text(settings, "timezone", label="The time zone", required=True, limit=64)
     if tz not in zoneinfo.available_timezones():
-        raise ValidationError({"timezone": f"{tz!r} is not a known time zone, e.g. America/New_York."})
+        raise ValidationError(
+            {"timezone": f"{tz!r} is not a known time zone, e.g. America/New_York."}
+        )
     hours_in = settings.get("hours", {})
     if not isinstance(hours_in, dict) or set(hours_in) - set(DAYS):
         raise ValidationError({"hours": "Hours are given per day (mon … sun)."})
@@ -84,10 +98,20 @@ def _business_hours(settings, context):
         ranges = hours_in.get(day) or []
         clean = []
         for pair in ranges:
-            if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(t, str) and _TIME.match(t) for t in pair)):
-                raise ValidationError({"hours": f"{DAY_NAMES[day]}: times are HH:MM, e.g. 09:00–17:00."})
+            if not (
+                isinstance(pair, list | tuple)
+                and len(pair) == 2
+                and all(isinstance(t, str) and _TIME.match(t) for t in pair)
+            ):
+                raise ValidationError(
+                    {"hours": f"{DAY_NAMES[day]}: times are HH:MM, e.g. 09:00–17:00."}
+                )
             if pair[0] >= pair[1]:
-                raise ValidationError({"hours": f"{DAY_NAMES[day]}: the opening time must be before the closing time."})
+                raise ValidationError(
+                    {
+                        "hours": f"{DAY_NAMES[day]}: the opening time must be before the closing time."
+                    }
+                )
             clean.append([pair[0], pair[1]])
         clean.sort()
         for (_, end), (start, _) in zip(clean, clean[1:], strict=False):
@@ -129,7 +153,11 @@ DEFAULTS = {
         "closed_step": "",
     },
     StepKind.RING_USERS: {"members": [], "timeout": 20},
-    StepKind.SONA: {"greeting": "Hi, this is Sona. How can I help?", "use_history": True, "knowledge": []},
+    StepKind.SONA: {
+        "greeting": "Hi, this is Sona. How can I help?",
+        "use_history": True,
+        "knowledge": [],
+    },
     StepKind.FORWARD: {"number": ""},
     StepKind.VOICEMAIL: {"prompt": "Please leave a message after the tone."},
 }

@@ -1,2 +1,23 @@
+from django.urls import path
+
+from . import views
+
 app_name = "callflows"
-urlpatterns = []
+urlpatterns = [
+    path("", views.number_list, name="list"),
+    path("<int:pk>/", views.editor, name="editor"),
+    path("<int:pk>/rename/", views.number_rename, name="rename"),
+    path("<int:pk>/delete/", views.number_delete, name="delete"),
+    path("<int:pk>/steps/add/", views.step_add, name="step_add"),
+    path("<int:pk>/steps/<int:step_id>/", views.step_edit, name="step_edit"),
+    path("<int:pk>/steps/<int:step_id>/move/", views.step_move, name="step_move"),
+    path("<int:pk>/steps/<int:step_id>/remove/", views.step_remove, name="step_remove"),
+    path("<int:pk>/steps/<int:step_id>/jobs/", views.step_jobs, name="step_jobs"),
+    path("<int:pk>/steps/<int:step_id>/jobs/new/", views.step_new_job, name="step_new_job"),
+    path("<int:pk>/steps/<int:step_id>/attach/", views.job_attach, name="attach"),
+    path("<int:pk>/steps/<int:step_id>/detach/", views.job_detach, name="detach"),
+    path("<int:pk>/steps/<int:step_id>/job-move/", views.job_move, name="job_move"),
+    path("<int:pk>/publish/", views.publish, name="publish"),
+    path("<int:pk>/versions/", views.versions, name="versions"),
+    path("<int:pk>/versions/<int:version_id>/rollback/", views.rollback, name="rollback"),
+]

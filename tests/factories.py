@@ -91,4 +91,6 @@ class SonaStepFactory(DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     kind = StepKind.SONA
     name = "Sona"
-    settings = factory.LazyFunction(lambda: {"greeting": "Hi!", "use_history": True, "knowledge": []})
+    settings = factory.LazyFunction(
+        lambda: {"greeting": "Hi!", "use_history": True, "knowledge": []}
+    )

@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
+from callflows import services as callflow_services
 from tests import factories
 from workspaces.models import Role
 from workspaces.services import api_token_create
@@ -33,6 +34,31 @@ def _membership(ws):
     return {"pk": factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk}
 
 
+_foreign_numbers = iter(range(1, 10**6))
+
+
+def _phone_number(ws):
+    number = f"+1333{next(_foreign_numbers):07d}"
+    return callflow_services.phone_number_create(
+        workspace=ws, number=number, display_name="Theirs", user=None
+    )
+
+
+def _number(ws):
+    return {"pk": _phone_number(ws).pk}
+
+
+def _number_step(ws):
+    phone = _phone_number(ws)
+    return {"pk": phone.pk, "step_id": phone.call_flow.steps.get().pk}
+
+
+def _number_version(ws):
+    phone = _phone_number(ws)
+    version = callflow_services.callflow_publish(call_flow=phone.call_flow, user=None)
+    return {"pk": phone.pk, "version_id": version.pk}
+
+
 # URL name -> function(other_workspace) returning the URL's keyword arguments.
 FOREIGN_OBJECTS = {
     "jobs:detail": _job,
@@ -49,7 +75,24 @@ FOREIGN_OBJECTS = {
     "jobs:template_delete": lambda ws: {"pk": factories.JobTemplateFactory(workspace=ws).pk},
     "workspaces:role": _membership,
     "workspaces:remove": _membership,
-    "workspaces:token_revoke": lambda ws: {"pk": api_token_create(workspace=ws, name="t", user=None)[0].pk},
+    "callflows:editor": _number,
+    "callflows:rename": _number,
+    "callflows:delete": _number,
+    "callflows:step_add": _number,
+    "callflows:publish": _number,
+    "callflows:versions": _number,
+    "callflows:rollback": _number_version,
+    "callflows:step_edit": _number_step,
+    "callflows:step_move": _number_step,
+    "callflows:step_remove": _number_step,
+    "callflows:step_jobs": _number_step,
+    "callflows:step_new_job": _number_step,
+    "callflows:attach": _number_step,
+    "callflows:detach": _number_step,
+    "callflows:job_move": _number_step,
+    "workspaces:token_revoke": lambda ws: {
+        "pk": api_token_create(workspace=ws, name="t", user=None)[0].pk
+    },
 }
 
 

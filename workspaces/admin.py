@@ -128,7 +128,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ("workspace",)
     search_fields = ("name", "prefix", "workspace__name", "=workspace__slug")
     list_select_related = ("workspace", "created_by")
-    fields = readonly_fields = ("workspace", "name", "prefix", "created_by", "created_at", "revoked_at")
+    fields = readonly_fields = (
+        "workspace",
+        "name",
+        "prefix",
+        "created_by",
+        "created_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
     def has_add_permission(self, request):

@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -112,6 +113,8 @@ def api_token_revoke(*, token: ApiToken, user: User | None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+    key = _token_cache_key(token.key_hash)
+    transaction.on_commit(lambda: cache.delete(key))
     return token
 
 
@@ -125,3 +128,30 @@ def api_token_workspace(raw: str) -> Workspace | None:
         .first()
     )
     return token.workspace if token else None
+
+
+# The runtime calls on every ring: remember token -> workspace id in the cache for a minute.
+# Revoking deletes the entry (at once with a shared cache such as Redis; with per-process local
+# memory another worker may accept a revoked token for up to TOKEN_CACHE_SECONDS).
+TOKEN_CACHE_SECONDS = 60
+
+
+def _token_cache_key(key_hash: str) -> str:
+    return "api-token:v1:" + key_hash
+
+
+def api_token_workspace_id(raw: str) -> int | None:
+    """Like api_token_workspace, but only the id, and usually without a query."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    key_hash = hash_token(raw)
+    cached = cache.get(_token_cache_key(key_hash))
+    if cached is not None:
+        return cached or None  # 0 marks a known-bad token
+    workspace_id = (
+        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
+        .values_list("workspace_id", flat=True)
+        .first()
+    )
+    cache.set(_token_cache_key(key_hash), workspace_id or 0, TOKEN_CACHE_SECONDS)
+    return workspace_id

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def phone(workspace, owner):
-    return services.phone_number_create(workspace=workspace, number="+15555550123", display_name="Main", user=owner)
+    return services.phone_number_create(
+        workspace=workspace, number="+15555550123", display_name="Main", user=owner
+    )
 
 
 def test_admin_pages_answer(staff_client, phone, owner, workspace):
@@ -43,7 +45,9 @@ def test_admin_adds_number_through_service(staff_client):
     assert phone.number == "+15555550177" and phone.call_flow.steps.count() == 1
 
 
-def test_versions_read_only_and_publish_rollback_actions(staff_client, staff, phone, owner, workspace):
+def test_versions_read_only_and_publish_rollback_actions(
+    staff_client, staff, phone, owner, workspace
+):
     v1 = services.callflow_publish(call_flow=phone.call_flow, user=owner)
     sona = phone.call_flow.steps.get(kind=StepKind.SONA)
     services.step_attach_job(step=sona, job=JobFactory(workspace=workspace), user=owner)
@@ -62,7 +66,17 @@ def test_versions_read_only_and_publish_rollback_actions(staff_client, staff, ph
     latest = CallFlowVersion.objects.get(number=3)
     assert latest.published_by == staff and latest.rolled_back_from == 1
     # Immutable in the admin: no change, no delete.
-    assert staff_client.post(reverse("admin:callflows_callflowversion_change", args=[v1.pk]), {"note": "x"}).status_code == 403
-    assert staff_client.post(reverse("admin:callflows_callflowversion_delete", args=[v1.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(
+            reverse("admin:callflows_callflowversion_change", args=[v1.pk]), {"note": "x"}
+        ).status_code
+        == 403
+    )
+    assert (
+        staff_client.post(
+            reverse("admin:callflows_callflowversion_delete", args=[v1.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
     v1.refresh_from_db()
     assert v1.note == ""

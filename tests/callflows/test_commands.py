@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def phone(workspace, owner):
-    return services.phone_number_create(workspace=workspace, number="+15555550123", display_name="Main", user=owner)
+    return services.phone_number_create(
+        workspace=workspace, number="+15555550123", display_name="Main", user=owner
+    )
 
 
 def test_publish_and_rollback(phone, owner, workspace, capsys):
@@ -35,14 +37,25 @@ def test_publish_and_rollback(phone, owner, workspace, capsys):
     [
         ("publish_callflow", {"number": "12", "user": "{owner}"}, "E.164"),
         ("publish_callflow", {"number": "+15555550999", "user": "{owner}"}, "No phone number"),
-        ("publish_callflow", {"number": "+15555550123", "user": "ghost@example.test"}, "No active user"),
+        (
+            "publish_callflow",
+            {"number": "+15555550123", "user": "ghost@example.test"},
+            "No active user",
+        ),
         ("publish_callflow", {"number": "+15555550123", "user": "{outsider}"}, "not a member"),
-        ("rollback_callflow", {"number": "+15555550123", "version": 7, "user": "{owner}"}, "has no version 7"),
+        (
+            "rollback_callflow",
+            {"number": "+15555550123", "version": 7, "user": "{owner}"},
+            "has no version 7",
+        ),
     ],
 )
 def test_publish_errors(phone, owner, command, kwargs, message):
     outsider = UserFactory()
-    kwargs = {k: v.format(owner=owner.email, outsider=outsider.email) if isinstance(v, str) else v for k, v in kwargs.items()}
+    kwargs = {
+        k: v.format(owner=owner.email, outsider=outsider.email) if isinstance(v, str) else v
+        for k, v in kwargs.items()
+    }
     with pytest.raises(CommandError, match=message):
         call_command(command, **kwargs)
     assert not CallFlowVersion.objects.exists()

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def phone(workspace, owner):
-    return services.phone_number_create(workspace=workspace, number="+1 (555) 010-0000", display_name="Main", user=owner)
+    return services.phone_number_create(
+        workspace=workspace, number="+1 (555) 010-0000", display_name="Main", user=owner
+    )
 
 
 @pytest.fixture
@@ -30,7 +32,9 @@ def attach(step, jobs, user):
 
 
 def attached_ids(step):
-    return list(StepJob.objects.filter(step=step).order_by("position").values_list("job_id", flat=True))
+    return list(
+        StepJob.objects.filter(step=step).order_by("position").values_list("job_id", flat=True)
+    )
 
 
 # Phone numbers ----------------------------------------------------------------------------
@@ -42,7 +46,9 @@ def test_phone_number_is_normalized_and_gets_a_flow(phone):
     assert phone.call_flow.live_version is None
 
 
-@pytest.mark.parametrize("raw", ["", "555-0100", "+0123456789", "+1555abc0100", "+1234567890123456"])
+@pytest.mark.parametrize(
+    "raw", ["", "555-0100", "+0123456789", "+1555abc0100", "+1234567890123456"]
+)
 def test_invalid_numbers_are_refused(workspace, owner, raw):
     with pytest.raises(ValidationError) as exc:
         services.phone_number_create(workspace=workspace, number=raw, display_name="X", user=owner)
@@ -52,7 +58,9 @@ def test_invalid_numbers_are_refused(workspace, owner, raw):
 
 def test_number_unique_across_workspaces(phone, owner):
     with pytest.raises(ValidationError, match="already in use"):
-        services.phone_number_create(workspace=WorkspaceFactory(), number="+15550100000", display_name="X", user=owner)
+        services.phone_number_create(
+            workspace=WorkspaceFactory(), number="+15550100000", display_name="X", user=owner
+        )
     assert PhoneNumber.objects.count() == 1
 
 
@@ -90,11 +98,36 @@ def test_add_move_remove_steps(phone, owner):
         ("ring_users", {"members": [], "timeout": 20}, "members", "at least one"),
         ("ring_users", {"members": [999999], "timeout": 20}, "members", "Only members"),
         ("ring_users", {"members": "{owner}", "timeout": 500}, "timeout", "between 5 and 120"),
-        ("business_hours", {"timezone": "Mars/Olympus", "hours": {}}, "timezone", "not a known time zone"),
-        ("business_hours", {"timezone": "UTC", "hours": {"mon": [["17:00", "09:00"]]}}, "hours", "before the closing"),
-        ("business_hours", {"timezone": "UTC", "hours": {"mon": [["9am", "5pm"]]}}, "hours", "HH:MM"),
-        ("business_hours", {"timezone": "UTC", "hours": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}}, "hours", "overlap"),
-        ("business_hours", {"timezone": "UTC", "hours": {}, "open_step": "nope"}, "open_step", "another step"),
+        (
+            "business_hours",
+            {"timezone": "Mars/Olympus", "hours": {}},
+            "timezone",
+            "not a known time zone",
+        ),
+        (
+            "business_hours",
+            {"timezone": "UTC", "hours": {"mon": [["17:00", "09:00"]]}},
+            "hours",
+            "before the closing",
+        ),
+        (
+            "business_hours",
+            {"timezone": "UTC", "hours": {"mon": [["9am", "5pm"]]}},
+            "hours",
+            "HH:MM",
+        ),
+        (
+            "business_hours",
+            {"timezone": "UTC", "hours": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}},
+            "hours",
+            "overlap",
+        ),
+        (
+            "business_hours",
+            {"timezone": "UTC", "hours": {}, "open_step": "nope"},
+            "open_step",
+            "another step",
+        ),
         ("bogus", {}, "kind", "Choose a step kind"),
     ],
 )
@@ -103,14 +136,20 @@ def test_step_settings_are_validated_per_kind(phone, owner, kind, settings, fiel
         settings = {**settings, "members": [owner.pk]}
     before = list(phone.call_flow.steps.values_list("pk", flat=True))
     with pytest.raises(ValidationError) as exc:
-        services.step_add(call_flow=phone.call_flow, kind=kind, name="Step", user=owner, settings=settings)
+        services.step_add(
+            call_flow=phone.call_flow, kind=kind, name="Step", user=owner, settings=settings
+        )
     assert message in " ".join(exc.value.message_dict[field])
     assert list(phone.call_flow.steps.values_list("pk", flat=True)) == before
 
 
 def test_business_hours_branch_and_removed_target(phone, owner, sona):
-    hours = services.step_add(call_flow=phone.call_flow, kind=StepKind.BUSINESS_HOURS, name="Hours", user=owner)
-    voicemail = services.step_add(call_flow=phone.call_flow, kind=StepKind.VOICEMAIL, name="VM", user=owner)
+    hours = services.step_add(
+        call_flow=phone.call_flow, kind=StepKind.BUSINESS_HOURS, name="Hours", user=owner
+    )
+    voicemail = services.step_add(
+        call_flow=phone.call_flow, kind=StepKind.VOICEMAIL, name="VM", user=owner
+    )
     settings = {**hours.settings, "open_step": sona.key, "closed_step": voicemail.key}
     hours = services.step_update(step=hours, name="Hours", settings=settings, user=owner)
     assert hours.settings["closed_step"] == voicemail.key
@@ -145,7 +184,9 @@ def test_attach_each_job_once_same_workspace_not_deleted(workspace, owner, sona)
 
 
 def test_only_sona_steps_take_jobs(phone, owner, workspace):
-    greeting = services.step_add(call_flow=phone.call_flow, kind=StepKind.GREETING, name="Hi", user=owner)
+    greeting = services.step_add(
+        call_flow=phone.call_flow, kind=StepKind.GREETING, name="Hi", user=owner
+    )
     with pytest.raises(ValidationError, match="only be attached to a Sona step"):
         services.step_attach_job(step=greeting, job=JobFactory(workspace=workspace), user=owner)
 
@@ -165,7 +206,9 @@ def test_detach_and_reorder(workspace, owner, sona):
 def test_database_never_holds_an_eleventh_job(workspace):
     step = SonaStepFactory(call_flow__phone_number__workspace=workspace)
     jobs = JobFactory.create_batch(11, workspace=workspace)
-    StepJob.objects.bulk_create(StepJob(step=step, job=j, position=i) for i, j in enumerate(jobs[:10], 1))
+    StepJob.objects.bulk_create(
+        StepJob(step=step, job=j, position=i) for i, j in enumerate(jobs[:10], 1)
+    )
     for position in (11, 0, 5):
         with pytest.raises(IntegrityError), transaction.atomic():
             StepJob.objects.create(step=step, job=jobs[10], position=position)
@@ -199,8 +242,12 @@ def test_twenty_concurrent_attaches_end_with_exactly_ten(workspace, owner):
         t.join()
     assert outcomes.count("ok") == 1
     refusals = [o for o in outcomes if o != "ok"]
-    assert len(refusals) == 19 and all(o.startswith("A Sona step can have at most 10 jobs") for o in refusals)
-    assert sorted(StepJob.objects.filter(step=step).values_list("position", flat=True)) == list(range(1, 11))
+    assert len(refusals) == 19 and all(
+        o.startswith("A Sona step can have at most 10 jobs") for o in refusals
+    )
+    assert sorted(StepJob.objects.filter(step=step).values_list("position", flat=True)) == list(
+        range(1, 11)
+    )
 
 
 # Publish and rollback ----------------------------------------------------------------------
@@ -217,7 +264,9 @@ def test_publish_freezes_attachments_not_text(workspace, owner, phone, sona):
     version.refresh_from_db()
     assert version.snapshot["steps"][0]["jobs"] == [job.pk]
     phone.call_flow.refresh_from_db()
-    assert services.callflow_draft_changes(phone.call_flow) == [{"kind": "detached", "step": "Sona", "jobs": [job.pk]}]
+    assert services.callflow_draft_changes(phone.call_flow) == [
+        {"kind": "detached", "step": "Sona", "jobs": [job.pk]}
+    ]
 
 
 def test_double_publish_makes_one_version(phone, owner):
@@ -254,7 +303,8 @@ def test_failure_part_way_leaves_live_version(workspace, owner, phone, sona, mon
 def test_publish_refuses_a_step_over_ten(workspace, owner, phone, sona):
     # A draft can only get 11 jobs by bypassing everything; publish still refuses it.
     StepJob.objects.bulk_create(
-        StepJob(step=sona, job=j, position=i) for i, j in enumerate(JobFactory.create_batch(10, workspace=workspace), 1)
+        StepJob(step=sona, job=j, position=i)
+        for i, j in enumerate(JobFactory.create_batch(10, workspace=workspace), 1)
     )
     snapshot = services.build_snapshot(phone.call_flow)
     snapshot["steps"][0]["jobs"].append(JobFactory(workspace=workspace).pk)
@@ -289,7 +339,9 @@ def test_rollback_keeps_a_dirty_draft(workspace, owner, phone, sona):
     v1 = services.callflow_publish(call_flow=phone.call_flow, user=owner)
     services.step_attach_job(step=sona, job=a, user=owner)
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    services.step_add(call_flow=phone.call_flow, kind=StepKind.VOICEMAIL, name="Unpublished", user=owner)
+    services.step_add(
+        call_flow=phone.call_flow, kind=StepKind.VOICEMAIL, name="Unpublished", user=owner
+    )
     services.callflow_rollback(call_flow=phone.call_flow, version=v1, user=owner)
     assert phone.call_flow.steps.filter(name="Unpublished").exists()
     assert attached_ids(sona) == [a.pk]
@@ -297,7 +349,9 @@ def test_rollback_keeps_a_dirty_draft(workspace, owner, phone, sona):
 
 
 def test_rollback_of_foreign_version_refused(phone, owner, workspace):
-    other = services.phone_number_create(workspace=workspace, number="+15550100001", display_name="B", user=owner)
+    other = services.phone_number_create(
+        workspace=workspace, number="+15550100001", display_name="B", user=owner
+    )
     foreign = services.callflow_publish(call_flow=other.call_flow, user=owner)
     with pytest.raises(ValidationError, match="another call flow"):
         services.callflow_rollback(call_flow=phone.call_flow, version=foreign, user=owner)
@@ -310,7 +364,8 @@ def test_publish_queries_constant(workspace, owner, django_assert_max_num_querie
         for i in range(steps):
             step = SonaStepFactory(call_flow=flow, position=i + 1)
             StepJob.objects.bulk_create(
-                StepJob(step=step, job=j, position=p) for p, j in enumerate(JobFactory.create_batch(10, workspace=workspace), 1)
+                StepJob(step=step, job=j, position=p)
+                for p, j in enumerate(JobFactory.create_batch(10, workspace=workspace), 1)
             )
         return flow
 

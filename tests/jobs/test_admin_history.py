@@ -9,9 +9,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def job(workspace, owner):
     job = services.job_create(
-        workspace=workspace, user=owner, data={"name": "Callback", "instructions": "Ask for the name."}
+        workspace=workspace,
+        user=owner,
+        data={"name": "Callback", "instructions": "Ask for the name."},
     )
-    return services.job_update(job=job, user=owner, data={"instructions": "Ask for the phone number."})
+    return services.job_update(
+        job=job, user=owner, data={"instructions": "Ask for the phone number."}
+    )
 
 
 def test_history_shows_readable_changes_and_restore_links(staff_client, job, owner):
@@ -47,7 +51,9 @@ def test_admin_restore_from_stale_page_changes_nothing(staff_client, job, owner)
 
 
 def test_admin_restore_of_foreign_version_is_404(staff_client, job, workspace, owner):
-    other = services.job_create(workspace=workspace, user=owner, data={"name": "Other", "instructions": "x"})
+    other = services.job_create(
+        workspace=workspace, user=owner, data={"name": "Other", "instructions": "x"}
+    )
     url = reverse("admin:jobs_job_restore_version", args=[job.pk, other.history.first().history_id])
     assert staff_client.get(url).status_code == 404
 

@@ -11,7 +11,9 @@ def get_phone_number(raw: str) -> PhoneNumber:
         number = normalize_number(raw)
     except ValidationError as exc:
         raise CommandError(" ".join(exc.messages)) from exc
-    phone = PhoneNumber.objects.select_related("call_flow", "workspace").filter(number=number).first()
+    phone = (
+        PhoneNumber.objects.select_related("call_flow", "workspace").filter(number=number).first()
+    )
     if phone is None:
         raise CommandError(f"No phone number {number}.")
     return phone

@@ -67,13 +67,19 @@ class Command(BaseCommand):
             user=owner,
             settings={"message": "Thanks for calling Demo Dental. This call may be recorded."},
         )
-        voicemail = callflow_services.step_add(call_flow=flow, kind=StepKind.VOICEMAIL, name="Voicemail", user=owner)
-        hours = callflow_services.step_add(call_flow=flow, kind=StepKind.BUSINESS_HOURS, name="Opening hours", user=owner)
+        voicemail = callflow_services.step_add(
+            call_flow=flow, kind=StepKind.VOICEMAIL, name="Voicemail", user=owner
+        )
+        hours = callflow_services.step_add(
+            call_flow=flow, kind=StepKind.BUSINESS_HOURS, name="Opening hours", user=owner
+        )
         settings = {**hours.settings, "open_step": sona.key, "closed_step": voicemail.key}
         callflow_services.step_update(step=hours, name=hours.name, settings=settings, user=owner)
         # Order: Welcome, Opening hours, Sona, Voicemail.
         for step in (greeting, hours, hours):
             callflow_services.step_move(step=step, offset=-1, user=owner)
-        for job in Job.objects.filter(workspace=workspace, deleted_at__isnull=True).order_by("name")[:3]:
+        for job in Job.objects.filter(workspace=workspace, deleted_at__isnull=True).order_by(
+            "name"
+        )[:3]:
             callflow_services.step_attach_job(step=sona, job=job, user=owner)
         callflow_services.callflow_publish(call_flow=flow, user=owner, note="Demo call flow")

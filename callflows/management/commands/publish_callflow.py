@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = "Publish the draft call flow of a phone number as a new live version."
 
     def add_arguments(self, parser):
-        parser.add_argument("--number", required=True, help="The phone number, E.164 (+15551234567).")
+        parser.add_argument(
+            "--number", required=True, help="The phone number, E.164 (+15551234567)."
+        )
         parser.add_argument("--user", required=True, help="Email of the user who publishes.")
         parser.add_argument("--note", default="", help="What changed, for the versions list.")
 
@@ -23,4 +25,6 @@ class Command(BaseCommand):
             version = callflow_publish(call_flow=phone.call_flow, user=user, note=note)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stdout.write(f"Published version {version.number} of {phone.number} ({phone.display_name}).")
+        self.stdout.write(
+            f"Published version {version.number} of {phone.number} ({phone.display_name})."
+        )

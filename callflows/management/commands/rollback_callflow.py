@@ -15,8 +15,12 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("--number", required=True, help="The phone number, E.164 (+15551234567).")
-        parser.add_argument("--version", required=True, type=int, help="The version number to publish again.")
+        parser.add_argument(
+            "--number", required=True, help="The phone number, E.164 (+15551234567)."
+        )
+        parser.add_argument(
+            "--version", required=True, type=int, help="The version number to publish again."
+        )
         parser.add_argument("--user", required=True, help="Email of the user who rolls back.")
 
     def handle(self, *args, number, version, user, **options):

@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--workspace", required=True, help="Workspace slug.")
-        parser.add_argument("--name", required=True, help="What the token is for, e.g. 'Telephony runtime'.")
+        parser.add_argument(
+            "--name", required=True, help="What the token is for, e.g. 'Telephony runtime'."
+        )
 
     def handle(self, *args, workspace, name, **options):
         workspace = get_workspace(workspace)
@@ -19,5 +21,7 @@ class Command(BaseCommand):
             token, raw = api_token_create(workspace=workspace, name=name, user=None)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        self.stderr.write(f"Created token {token.name!r} for {workspace.slug}. Copy it now: it is not shown again.")
+        self.stderr.write(
+            f"Created token {token.name!r} for {workspace.slug}. Copy it now: it is not shown again."
+        )
         self.stdout.write(raw)

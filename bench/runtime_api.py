@@ -1,0 +1,401 @@
+"""Throughput of the runtime endpoint GET /api/v1/numbers/<E.164>/live under gunicorn.
+
+Run by hand (needs PostgreSQL at 127.0.0.1:5432, user postgres, trust auth):
+    .venv/bin/python bench/runtime_api.py [--seconds 10] [--concurrency 8]
+
+It creates a throw-away database, seeds a large workspace (10,000 jobs; one number whose
+published call flow has 20 Sona steps with 10 jobs each), starts gunicorn with the production
+settings plus one trivial JSON view (bench/settings_bench.py, bench/trivial_urls.py), loads both
+URLs from a second process and compares them. It also counts the endpoint's queries in-process.
+Everything it started or created is stopped and dropped at the end.
+"""
+
+import argparse
+import http.client
+import importlib.util
+import json
+import multiprocessing
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "playbook_bench_api"
+SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/9"
+NUMBER = "+15550100000"
+JOBS = 10_000
+STEPS = 20
+JOBS_PER_STEP = 10
+TARGET = 0.80  # live rps must reach 80% of the trivial view's rps
+WARMUP_SECONDS = 2
+ROUNDS = 5  # each URL's load time is split into this many rounds, alternating the two URLs
+# Two workers (one per core) with 4 threads each: 8 requests in flight, matching the
+# default concurrency, and threads overlap each worker's database round trips. gthread also keeps
+# connections alive, which the sync worker does not.
+WORKERS, THREADS = 2, 4
+
+# Django is set up only in the parent (inside main), never at import time: the load generator is
+# a spawned process that imports this module and must stay a plain HTTP client.
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+    # WhiteNoise warns that collectstatic never ran; irrelevant to JSON endpoints.
+    "PYTHONWARNINGS": "ignore:No directory at",
+}
+
+
+# Database ----------------------------------------------------------------------------------
+
+
+def recreate_database():
+    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database():
+    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def job_texts(i):
+    """About 1,500 characters per job, different for every job."""
+    lines = [
+        f"Greet the caller and say this is the line for topic {i}.",
+        "Ask for their name and the reason for the call; listen without interrupting.",
+        "If they are an existing customer, ask for the account number and read it back.",
+        "Explain the next step in one or two plain sentences and check they understood.",
+        "If the caller is upset, acknowledge it first, then offer the quickest way forward.",
+        "Never promise a refund, a discount or a date; say a colleague will confirm it.",
+        "If the question is outside this job, say so and offer to take a message instead.",
+        "Take a message: name, number, a short summary, and the best time to call back.",
+        "Read the message back to the caller and correct anything they point out.",
+        "Before ending, ask whether there is anything else and thank them for calling.",
+        "Keep answers short; let the caller finish; do not read these instructions aloud.",
+        "If the line is bad, ask them to repeat once, then offer to call back.",
+        "Spell out email addresses letter by letter when reading them back.",
+        "Close with the company name and a friendly goodbye.",
+    ]
+    return {
+        "name": f"Job {i:05}",
+        "description": f"Handles callers asking about topic {i}: questions, changes and messages "
+        "for the team, during and outside business hours.",
+        "trigger": f"Caller asks about topic {i} or wants to leave a message about it.",
+        "instructions": "\n".join(f"{n}. {line}" for n, line in enumerate(lines, start=1)),
+    }
+
+
+def seed():
+    """The workspace, its jobs, the published 20-step flow and a token; returns the raw token."""
+    from django.db import connection
+
+    from callflows.models import StepKind
+    from callflows.services import (
+        callflow_publish,
+        phone_number_create,
+        step_add,
+        step_attach_job,
+    )
+    from jobs.models import Job
+    from workspaces.models import User
+    from workspaces.services import api_token_create, workspace_create
+
+    user = User.objects.create_user("bench@bench.test", secrets.token_urlsafe(16))
+    workspace = workspace_create(name="Bench API", owner=user)
+    # The bulk of the library only has to exist; bulk_create skips history rows, which is fine.
+    Job.objects.bulk_create(
+        (Job(workspace=workspace, created_by=user, **job_texts(i)) for i in range(1, JOBS + 1)),
+        batch_size=2000,
+    )
+    # The call flow goes through the services, so steps, attachments and the version are real.
+    phone = phone_number_create(
+        workspace=workspace, number=NUMBER, display_name="Bench line", user=user
+    )
+    flow = phone.call_flow
+    for n in range(2, STEPS + 1):  # the number starts with one Sona step
+        step_add(call_flow=flow, kind=StepKind.SONA, name=f"Sona {n}", user=user)
+    jobs = list(Job.objects.filter(workspace=workspace).order_by("pk")[: STEPS * JOBS_PER_STEP])
+    for s, step in enumerate(flow.steps.order_by("position")):
+        for job in jobs[s * JOBS_PER_STEP : (s + 1) * JOBS_PER_STEP]:
+            step_attach_job(step=step, job=job, user=user)
+    version = callflow_publish(call_flow=flow, user=user, note="bench")
+    _, raw_token = api_token_create(workspace=workspace, name="Bench runtime", user=user)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # fresh tables: give the planner real statistics
+    return raw_token, version.number
+
+
+def count_queries(token):
+    """Queries of one live request on a cache miss and on a hit (test Client, same database)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="localhost", headers={"Authorization": f"Bearer {token}"})
+    counts = []
+    cache.clear()
+    for _ in ("miss", "hit"):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/api/v1/numbers/{NUMBER}/live")
+        assert response.status_code == 200, response.status_code
+        counts.append(len(ctx.captured_queries))
+    return counts
+
+
+# gunicorn ----------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port, cache_url, log):
+    env = {**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": "bench.settings_bench"}
+    env.pop("CACHE_URL", None)
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "config.wsgi",
+        f"--workers={WORKERS}",
+        "--worker-class=gthread",
+        f"--threads={THREADS}",
+        f"--bind=127.0.0.1:{port}",
+        f"--chdir={ROOT}",
+        f"--pythonpath={ROOT}",  # so `bench` (settings and URLs) is importable
+        "--log-level=warning",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if get(port, "/bench/trivial")[0] == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise RuntimeError("gunicorn did not answer within 30 s")
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def get(port, path, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+    finally:
+        conn.close()
+
+
+def check_live(port, token):
+    """The live response must be 200 JSON with every step and job; returns its size in bytes."""
+    status, content_type, body = get(
+        port, f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}
+    )
+    assert status == 200, (status, body[:200])
+    assert content_type == "application/json", content_type
+    steps = json.loads(body)["steps"]
+    assert len(steps) == STEPS, len(steps)
+    assert all(len(step["jobs"]) == JOBS_PER_STEP for step in steps)
+    return len(body)
+
+
+# Load generator (runs in a second process) -------------------------------------------------
+
+
+def load(port, path, headers, seconds, concurrency, expected_size):
+    """`concurrency` keep-alive connections, one per thread, each sending requests back to back
+    for `seconds`. A response counts as an error unless it is a 200 of the expected size."""
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        latencies, errors = [], 0
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                ok = response.status == 200 and len(response.read()) == expected_size
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()  # reconnects on the next request
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors += not ok
+        conn.close()
+        return latencies, errors
+
+    cpu, started = time.process_time(), time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(lambda _: worker(), range(concurrency)))
+    return {
+        "latencies": [ms for latencies, _ in results for ms in latencies],
+        "errors": sum(errors for _, errors in results),
+        "elapsed": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,  # CPU the generator itself used, all threads
+    }
+
+
+def summary(rounds):
+    latencies = sorted(ms for r in rounds for ms in r["latencies"])
+    elapsed = sum(r["elapsed"] for r in rounds)
+    return {
+        "requests": len(latencies),
+        "errors": sum(r["errors"] for r in rounds),
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": statistics.quantiles(latencies, n=100)[98],
+        "client_cores": sum(r["cpu"] for r in rounds) / elapsed,
+    }
+
+
+def run(label, cache_url, token, args):
+    """One gunicorn server, both URLs loaded in alternating rounds; returns the error count."""
+    port = free_port()
+    targets = {
+        "trivial": ("/bench/trivial", {}),
+        "live": (f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}),
+    }
+    with tempfile.TemporaryFile() as log:
+        server = start_gunicorn(port, cache_url, log)
+        try:
+            sizes = {"trivial": len(b'{"ok": true}'), "live": check_live(port, token)}
+            rounds = {name: [] for name in targets}
+            # spawn, not fork: the child must not inherit this process's Django connections.
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                for name, (path, headers) in targets.items():  # warm-up, results discarded
+                    pool.apply(
+                        load, (port, path, headers, WARMUP_SECONDS, args.concurrency, sizes[name])
+                    )
+                # Short alternating rounds, so load from other processes on the machine hits
+                # both URLs alike instead of skewing whichever ran during a busy moment.
+                for _ in range(ROUNDS):
+                    for name, (path, headers) in targets.items():
+                        seconds = args.seconds / ROUNDS
+                        rounds[name].append(
+                            pool.apply(
+                                load, (port, path, headers, seconds, args.concurrency, sizes[name])
+                            )
+                        )
+        finally:
+            stop(server)
+            log.seek(0)
+            server_log = log.read().decode(errors="replace").strip()
+    results = {name: summary(r) for name, r in rounds.items()}
+    print(f"\ncache: {label}; live response {sizes['live']:,} bytes, 200 JSON, {STEPS} steps")
+    print(f"  {'':8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'requests':>9}")
+    for name, r in results.items():
+        print(
+            f"  {name:8} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['errors']:7}"
+            f" {r['requests']:9,}   (load generator used {r['client_cores']:.2f} CPU)"
+        )
+    ratio = results["live"]["rps"] / results["trivial"]["rps"]
+    verdict = "PASS" if ratio >= TARGET else "FAIL"
+    print(f"  live/trivial req/s: {ratio:.0%} (target >= {TARGET:.0%}): {verdict}")
+    if server_log:
+        print("  gunicorn log:\n    " + server_log.replace("\n", "\n    "))
+    return sum(r["errors"] for r in results.values())
+
+
+def clear_redis_entry():
+    """Before the Redis run an entry left by an earlier run would be stale; after it, tidy up."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).delete(f":1:live-config:v1:{NUMBER}")
+
+
+# Main --------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="load per URL (default 10)")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections (default 8)")
+    args = parser.parse_args()
+
+    os.environ.update(ENV)
+    warnings.filterwarnings("ignore", "No directory at")
+    os.environ.pop("CACHE_URL", None)  # in-process: the default local-memory cache
+    sys.path.insert(0, str(ROOT))
+    recreate_database()
+    import django
+    from django.core.management import call_command
+    from django.db import connections
+
+    django.setup()
+    errors = 0
+    try:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        token, version = seed()
+        print(
+            f"database {DB_NAME}: {JOBS:,} jobs, number {NUMBER} with {STEPS} Sona steps x "
+            f"{JOBS_PER_STEP} jobs, published version {version} "
+            f"(seeded in {time.perf_counter() - started:.1f} s)"
+        )
+        miss, hit = count_queries(token)
+        ok = "OK" if miss <= 3 and hit == 1 else "UNEXPECTED"
+        errors += ok != "OK"
+        print(
+            f"queries per live request (in-process, test Client): cache miss {miss} "
+            f"(expected <= 3), cache hit {hit} (expected 1): {ok}"
+        )
+        print(
+            f"gunicorn: {WORKERS} workers x {THREADS} threads (gthread) on {os.cpu_count()} CPUs;"
+            f" load: 1 separate process, {args.concurrency} keep-alive connections,"
+            f" {WARMUP_SECONDS} s warm-up + {args.seconds:g} s per URL in {ROUNDS} alternating"
+            f" rounds; machine load average {os.getloadavg()[0]:.1f}"
+        )
+        connections.close_all()  # gunicorn and the drop below need no idle connection of ours
+        errors += run("local memory (default, one per worker)", None, token, args)
+        if importlib.util.find_spec("redis"):
+            clear_redis_entry()
+            try:
+                errors += run(f"Redis ({REDIS_URL})", REDIS_URL, token, args)
+            finally:
+                clear_redis_entry()
+        else:
+            print(
+                "\ncache: Redis: SKIPPED, the `redis` package is not installed in this "
+                "environment (Django's Redis cache backend needs it); not installed by this script."
+            )
+    finally:
+        connections.close_all()
+        drop_database()
+        print(f"\ndropped database {DB_NAME}")
+    if errors:
+        print(f"{errors} failures (unexpected query counts, or non-200 / wrong-size responses)")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

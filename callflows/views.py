@@ -1,0 +1,436 @@
+"""Browser pages for phone numbers and their call flows. Every rule lives in services."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from jobs import selectors as job_selectors
+from jobs.forms import JobForm
+from workspaces.permissions import EDIT, workspace_view
+
+from . import selectors, services
+from .forms import STEP_FORMS, AddStepForm, PhoneNumberForm, PublishForm, RenameForm
+from .models import MAX_JOBS_PER_STEP, StepKind
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset, number=None):
+    return Paginator(queryset, PAGE_SIZE).get_page(number or request.GET.get("page"))
+
+
+def _error(request, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def _phone(request, pk):
+    return selectors.phone_number_get(workspace=request.workspace, pk=pk)
+
+
+def _step(request, pk, step_id, kind=None):
+    phone = _phone(request, pk)
+    return phone, selectors.step_get(call_flow=phone.call_flow, step_id=step_id, kind=kind)
+
+
+def _offset(request) -> int | None:
+    return {"-1": -1, "1": 1, "+1": 1}.get(request.POST.get("offset", ""))
+
+
+# Phone numbers ------------------------------------------------------------------------------
+
+
+@workspace_view()
+def number_list(request):
+    """The workspace's numbers; editors add a number here (POST)."""
+    form = PhoneNumberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            phone = services.phone_number_create(
+                workspace=request.workspace,
+                number=form.cleaned_data["number"],
+                display_name=form.cleaned_data["display_name"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(
+                request,
+                f"Added “{phone.display_name}” ({phone.number}). "
+                "Its call flow starts with one Sona step; publish it to go live.",
+            )
+            return redirect(phone)
+    page = _page(request, selectors.phone_number_list(workspace=request.workspace))
+    return render(request, "callflows/number_list.html", {"page": page, "form": form})
+
+
+def _editor(request, phone, *, add_form=None, rename_form=None):
+    flow = phone.call_flow
+    steps = selectors.flow_steps(call_flow=flow)
+    context = {
+        "phone": phone,
+        "flow": flow,
+        "steps": steps,
+        "diagram": selectors.flow_diagram(steps),
+        "status": selectors.draft_status(call_flow=flow),
+        "add_form": add_form or AddStepForm(auto_id="add_%s"),
+        "rename_form": rename_form
+        or RenameForm(auto_id="rename_%s", initial={"display_name": phone.display_name}),
+        "can_edit": request.membership.can_edit,
+        "max_jobs": MAX_JOBS_PER_STEP,
+    }
+    return render(request, "callflows/editor.html", context)
+
+
+@workspace_view()
+def editor(request, pk):
+    return _editor(request, _phone(request, pk))
+
+
+@require_POST
+@workspace_view(EDIT)
+def number_rename(request, pk):
+    phone = _phone(request, pk)
+    form = RenameForm(request.POST, auto_id="rename_%s")
+    if form.is_valid():
+        try:
+            services.phone_number_rename(
+                phone_number=phone,
+                display_name=form.cleaned_data["display_name"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Renamed to “{phone.display_name}”.")
+            return redirect(phone)
+    return _editor(request, phone, rename_form=form)
+
+
+@workspace_view(EDIT)
+def number_delete(request, pk):
+    phone = _phone(request, pk)
+    if request.method == "POST":
+        services.phone_number_delete(phone_number=phone, user=request.user)
+        messages.success(
+            request, f"Deleted “{phone.display_name}” ({phone.number}) and its call flow."
+        )
+        return redirect("callflows:list")
+    versions = phone.call_flow.versions.count()
+    return render(
+        request, "callflows/number_confirm_delete.html", {"phone": phone, "version_count": versions}
+    )
+
+
+# Steps --------------------------------------------------------------------------------------
+
+
+@require_POST
+@workspace_view(EDIT)
+def step_add(request, pk):
+    phone = _phone(request, pk)
+    form = AddStepForm(request.POST, auto_id="add_%s")
+    if form.is_valid():
+        try:
+            step = services.step_add(
+                call_flow=phone.call_flow,
+                kind=form.cleaned_data["kind"],
+                name=form.cleaned_data["name"],
+                settings=form.settings(),
+                user=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Step “{step.name}” added at the end of the draft.")
+            return redirect(phone)
+    return _editor(request, phone, add_form=form)
+
+
+def _step_form(request, step, *args, **kwargs):
+    form_class = STEP_FORMS[step.kind]
+    if step.kind == StepKind.RING_USERS:
+        kwargs["members"] = selectors.workspace_users(workspace=request.workspace)
+    elif step.kind == StepKind.BUSINESS_HOURS:
+        kwargs["other_steps"] = selectors.other_steps(step=step)
+    if not args:
+        kwargs["initial"] = form_class.initial_for(step)
+    return form_class(*args, step=step, **kwargs)
+
+
+@workspace_view()
+def step_edit(request, pk, step_id):
+    phone, step = _step(request, pk, step_id)
+    if request.method == "POST":
+        form = _step_form(request, step, request.POST)
+        if form.is_valid():
+            try:
+                step = services.step_update(
+                    step=step,
+                    name=form.cleaned_data["name"],
+                    settings=form.settings(),
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, f"Step “{step.name}” saved.")
+                return redirect(phone)
+    else:
+        form = _step_form(request, step)
+    can_edit = request.membership.can_edit
+    if not can_edit:
+        form.disable()
+    context = {
+        "phone": phone,
+        "step": step,
+        "form": form,
+        "can_edit": can_edit,
+        "attached": selectors.step_attached_jobs(step=step) if step.is_sona else [],
+        "max_jobs": MAX_JOBS_PER_STEP,
+    }
+    return render(request, "callflows/step_edit.html", context)
+
+
+@require_POST
+@workspace_view(EDIT)
+def step_move(request, pk, step_id):
+    phone, step = _step(request, pk, step_id)
+    offset = _offset(request)
+    if offset is None:
+        messages.error(request, "Choose to move the step up or down.")
+    else:
+        services.step_move(step=step, offset=offset, user=request.user)
+        messages.success(request, f"Step “{step.name}” moved {'up' if offset < 0 else 'down'}.")
+    return redirect(phone)
+
+
+@require_POST
+@workspace_view(EDIT)
+def step_remove(request, pk, step_id):
+    phone, step = _step(request, pk, step_id)
+    services.step_remove(step=step, user=request.user)
+    messages.success(
+        request,
+        f"Step “{step.name}” removed from the draft. The live version keeps it until you publish.",
+    )
+    if request.htmx:  # the button asked for confirmation first (hx-confirm): reload the editor
+        return HttpResponseClientRedirect(phone.get_absolute_url())
+    return redirect(phone)
+
+
+# Jobs of a Sona step ------------------------------------------------------------------------
+
+
+def _jobs_context(request, phone, step, *, query, page_number, **extra):
+    attached = selectors.step_attached_jobs(step=step)
+    library = _page(
+        request, selectors.job_library(workspace=request.workspace, query=query), page_number
+    )
+    return {
+        "phone": phone,
+        "step": step,
+        "attached": attached,
+        "attached_ids": {link.job_id for link in attached},
+        "full": len(attached) >= MAX_JOBS_PER_STEP,
+        "max_jobs": MAX_JOBS_PER_STEP,
+        "page": library,
+        "query": query,
+        "can_edit": request.membership.can_edit,
+        **extra,
+    }
+
+
+@workspace_view()
+def step_jobs(request, pk, step_id):
+    phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
+    query = request.GET.get("q", "").strip()
+    context = _jobs_context(request, phone, step, query=query, page_number=request.GET.get("page"))
+    return render(request, "callflows/step_jobs.html", context)
+
+
+def _jobs_action(request, pk, step_id, action):
+    """Run an attach/detach/move; answer with the jobs panel (htmx) or a redirect."""
+    phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
+    job = selectors.job_get(workspace=request.workspace, pk=request.POST.get("job"))
+    notice = error = ""
+    try:
+        if job is None:
+            raise ValidationError("Choose a job.")
+        notice = action(step, job)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    query, page_number = request.POST.get("q", "").strip(), request.POST.get("page", "")
+    if request.htmx:
+        context = _jobs_context(
+            request, phone, step, query=query, page_number=page_number, notice=notice, error=error
+        )
+        return render(request, "callflows/_jobs_panel.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    url = reverse("callflows:step_jobs", args=[phone.pk, step.pk])
+    params = {k: v for k, v in (("q", query), ("page", page_number)) if v}
+    return redirect(f"{url}?{urlencode(params)}" if params else url)
+
+
+@require_POST
+@workspace_view(EDIT)
+def job_attach(request, pk, step_id):
+    def attach(step, job):
+        services.step_attach_job(step=step, job=job, user=request.user)
+        return f"Attached “{job.name}”."
+
+    return _jobs_action(request, pk, step_id, attach)
+
+
+@require_POST
+@workspace_view(EDIT)
+def job_detach(request, pk, step_id):
+    def detach(step, job):
+        services.step_detach_job(step=step, job=job, user=request.user)
+        return f"Detached “{job.name}”. It stays in the job library."
+
+    return _jobs_action(request, pk, step_id, detach)
+
+
+@require_POST
+@workspace_view(EDIT)
+def job_move(request, pk, step_id):
+    offset = _offset(request)
+
+    def move(step, job):
+        if offset is None:
+            raise ValidationError("Choose to move the job up or down.")
+        services.step_move_job(step=step, job=job, offset=offset, user=request.user)
+        return f"Moved “{job.name}” {'up' if offset < 0 else 'down'}."
+
+    return _jobs_action(request, pk, step_id, move)
+
+
+@workspace_view(EDIT)
+def step_new_job(request, pk, step_id):
+    """Start a job from scratch or a template, right from the step; saving attaches it."""
+    phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
+    jobs_url = reverse("callflows:step_jobs", args=[phone.pk, step.pk])
+    if selectors.step_job_count(step=step) >= MAX_JOBS_PER_STEP:
+        messages.error(
+            request, f"{services.TOO_MANY_JOBS}. Detach one before adding a new job here."
+        )
+        return redirect(jobs_url)
+    template_id = request.GET.get("template") or request.POST.get("template")
+    template = None
+    if template_id:
+        if not str(template_id).isdigit():
+            return redirect("callflows:step_new_job", pk=phone.pk, step_id=step.pk)
+        template = job_selectors.template_get(workspace=request.workspace, pk=int(template_id))
+    elif request.method == "GET" and "scratch" not in request.GET:
+        templates = job_selectors.template_list(workspace=request.workspace)
+        return render(
+            request,
+            "callflows/step_new_job.html",
+            {"phone": phone, "step": step, "templates": templates},
+        )
+    if request.method == "POST":
+        form = JobForm(request.POST)
+        if form.is_valid():
+            try:
+                job, refused = services.step_create_job(
+                    step=step, user=request.user, data=form.cleaned_data, template=template
+                )
+            except ValidationError as exc:
+                _add_job_errors(form, exc)
+            else:
+                if refused:
+                    messages.error(
+                        request,
+                        f"Job “{job.name}” was saved in the job library but could not be attached: "
+                        + " ".join(refused.messages),
+                    )
+                else:
+                    messages.success(
+                        request, f"Job “{job.name}” created and attached to “{step.name}”."
+                    )
+                return redirect(jobs_url)
+    else:
+        form = JobForm(initial=template.text_fields() if template else None)
+    context = {"phone": phone, "step": step, "form": form, "template": template}
+    return render(request, "callflows/step_job_form.html", context)
+
+
+def _add_job_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# Publish and versions -----------------------------------------------------------------------
+
+
+@workspace_view()
+def publish(request, pk):
+    """GET: what publishing would change. POST: publish (a double submit publishes once)."""
+    phone = _phone(request, pk)
+    form = PublishForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.callflow_publish(
+                call_flow=phone.call_flow, user=request.user, note=form.cleaned_data["note"]
+            )
+        except ValidationError as exc:
+            _error(request, exc)
+            return redirect("callflows:publish", pk=phone.pk)
+        messages.success(request, f"Published version {version.number}.")
+        return redirect("callflows:versions", pk=phone.pk)
+    status = selectors.draft_status(call_flow=phone.call_flow)
+    context = {
+        "phone": phone,
+        "status": status,
+        "changes": selectors.describe_changes(workspace=request.workspace, changes=status.changes),
+        "form": form,
+        "can_edit": request.membership.can_edit,
+        "nothing_to_publish": services.NOTHING_TO_PUBLISH,
+    }
+    return render(request, "callflows/publish.html", context)
+
+
+@workspace_view()
+def versions(request, pk):
+    phone = _phone(request, pk)
+    page = _page(request, selectors.version_list(call_flow=phone.call_flow))
+    context = {"phone": phone, "page": page, "can_edit": request.membership.can_edit}
+    return render(request, "callflows/versions.html", context)
+
+
+@require_POST
+@workspace_view(EDIT)
+def rollback(request, pk, version_id):
+    phone = _phone(request, pk)
+    version = selectors.version_get(call_flow=phone.call_flow, version_id=version_id)
+    try:
+        created = services.callflow_rollback(
+            call_flow=phone.call_flow, version=version, user=request.user
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect("callflows:versions", pk=phone.pk)
+    status = selectors.draft_status(call_flow=phone.call_flow, reload=True)
+    draft = (
+        "Your draft was kept; it differs from the live version."
+        if status.differs
+        else "Your draft now matches the live version."
+    )
+    messages.success(
+        request,
+        f"Version {version.number} is live again, published as version {created.number}. {draft}",
+    )
+    return redirect("callflows:versions", pk=phone.pk)
