@@ -11,6 +11,7 @@ Everything it started or created is stopped and dropped at the end.
 """
 
 import argparse
+import gzip
 import http.client
 import importlib.util
 import json
@@ -216,14 +217,17 @@ def get(port, path, headers=None):
         conn.close()
 
 
+def live_headers(token):
+    # Like a real runtime client: it accepts the pre-compressed body (both URLs send this).
+    return {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+
+
 def check_live(port, token):
     """The live response must be 200 JSON with every step and job; returns its size in bytes."""
-    status, content_type, body = get(
-        port, f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}
-    )
+    status, content_type, body = get(port, f"/api/v1/numbers/{NUMBER}/live", live_headers(token))
     assert status == 200, (status, body[:200])
     assert content_type == "application/json", content_type
-    steps = json.loads(body)["steps"]
+    steps = json.loads(gzip.decompress(body))["steps"]
     assert len(steps) == STEPS, len(steps)
     assert all(len(step["jobs"]) == JOBS_PER_STEP for step in steps)
     return len(body)
@@ -282,13 +286,19 @@ def run(label, cache_url, token, args):
     """One gunicorn server, both URLs loaded in alternating rounds; returns the error count."""
     port = free_port()
     targets = {
-        "trivial": ("/bench/trivial", {}),
-        "live": (f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}),
+        "trivial": ("/bench/trivial", {"Accept-Encoding": "gzip"}),
+        "live": (f"/api/v1/numbers/{NUMBER}/live", live_headers(token)),
+        # For comparison: a client that does not accept gzip gets the full JSON.
+        "identity": (f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}),
     }
     with tempfile.TemporaryFile() as log:
         server = start_gunicorn(port, cache_url, log)
         try:
-            sizes = {"trivial": len(b'{"ok": true}'), "live": check_live(port, token)}
+            sizes = {
+                "trivial": len(b'{"ok": true}'),
+                "live": check_live(port, token),
+                "identity": len(get(port, targets["identity"][0], targets["identity"][1])[2]),
+            }
             rounds = {name: [] for name in targets}
             # spawn, not fork: the child must not inherit this process's Django connections.
             with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -321,6 +331,8 @@ def run(label, cache_url, token, args):
     ratio = results["live"]["rps"] / results["trivial"]["rps"]
     verdict = "PASS" if ratio >= TARGET else "FAIL"
     print(f"  live/trivial req/s: {ratio:.0%} (target >= {TARGET:.0%}): {verdict}")
+    plain = results["identity"]["rps"] / results["trivial"]["rps"]
+    print(f"  without gzip ({sizes['identity']:,} bytes) identity/trivial req/s: {plain:.0%}")
     if server_log:
         print("  gunicorn log:\n    " + server_log.replace("\n", "\n    "))
     return sum(r["errors"] for r in results.values())
@@ -363,11 +375,11 @@ def main():
             f"(seeded in {time.perf_counter() - started:.1f} s)"
         )
         miss, hit = count_queries(token)
-        ok = "OK" if miss <= 3 and hit == 1 else "UNEXPECTED"
+        ok = "OK" if miss <= 3 and hit <= 1 else "UNEXPECTED"
         errors += ok != "OK"
         print(
             f"queries per live request (in-process, test Client): cache miss {miss} "
-            f"(expected <= 3), cache hit {hit} (expected 1): {ok}"
+            f"(expected <= 3), cache hit {hit} (expected <= 1): {ok}"
         )
         print(
             f"gunicorn: {WORKERS} workers x {THREADS} threads (gthread) on {os.cpu_count()} CPUs;"

@@ -1,5 +1,6 @@
 """JSON API for the telephony runtime, authenticated with a workspace API token."""
 
+import gzip
 import hashlib
 import json
 
@@ -27,7 +28,8 @@ def _token(request) -> str:
 
 
 def build_live_config(number: str):
-    """(workspace_id, body, etag) for the number's live version, or (workspace_id, None, error).
+    """(workspace_id, body, digest, gzipped body) for the number's live version, or
+    (workspace_id, None, error, None).
 
     Two queries: the number with its live version, then the jobs it names.
     """
@@ -37,10 +39,10 @@ def build_live_config(number: str):
         .first()
     )
     if phone is None:
-        return (None, None, UNKNOWN)
+        return (None, None, UNKNOWN, None)
     version = phone.call_flow.live_version
     if version is None:
-        return (phone.workspace_id, None, NOT_PUBLISHED)
+        return (phone.workspace_id, None, NOT_PUBLISHED, None)
     job_ids = [job_id for step in version.snapshot["steps"] for job_id in step.get("jobs", [])]
     jobs = Job.objects.in_bulk(job_ids) if job_ids else {}
     config = {
@@ -76,7 +78,9 @@ def build_live_config(number: str):
         ],
     }
     body = json.dumps(config, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
-    return (phone.workspace_id, body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    # Compressed once here, so every cached hit can send ~1/10 of the bytes for free.
+    compressed = gzip.compress(body, compresslevel=6, mtime=0)
+    return (phone.workspace_id, body, hashlib.sha256(body).hexdigest()[:32], compressed)
 
 
 @require_GET
@@ -88,15 +92,23 @@ def live_config(request, number):
     if entry is None:
         entry = build_live_config(number)
         cache.put(number, entry)
-    number_workspace_id, body, etag_or_error = entry
+    number_workspace_id, body, digest_or_error, compressed = entry
     if number_workspace_id != workspace_id:
         return _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
     if body is None:
-        return _error(etag_or_error, 404)
-    if etag_or_error in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return _error(digest_or_error, 404)
+    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    # Each representation has its own ETag; either one in If-None-Match means "unchanged".
+    etag = f'"{digest_or_error}-gzip"' if use_gzip else f'"{digest_or_error}"'
+    known = {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}
+    if known & {f'"{digest_or_error}"', f'"{digest_or_error}-gzip"'}:
         response = HttpResponse(status=304)
+    elif use_gzip:
+        response = HttpResponse(compressed, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(body, content_type="application/json")
-    response["ETag"] = etag_or_error
+    response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
     response["Cache-Control"] = "no-cache"
     return response

@@ -184,3 +184,22 @@ def test_query_counts_miss_3_hit_at_most_1(
     cache.delete(f"api-token:v1:{hash_token(token)}")
     with django_assert_num_queries(1):  # config cached, token checked
         assert live(client, phone.number, token).status_code == 200
+
+
+def test_gzip_representation(client, owner, phone, token):
+    import gzip
+    import json
+
+    services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    plain = live(client, phone.number, token)
+    zipped = live(client, phone.number, token, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert zipped["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped["Vary"]
+    assert json.loads(gzip.decompress(zipped.content)) == plain.json()
+    assert zipped["ETag"] != plain["ETag"]
+    for etag in (plain["ETag"], zipped["ETag"]):
+        assert (
+            live(
+                client, phone.number, token, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=etag
+            ).status_code
+            == 304
+        )
