@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from jobs import selectors as job_selectors
 from jobs.forms import JobForm
+from workspaces.forms import add_service_errors
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
@@ -346,7 +347,7 @@ def step_new_job(request, pk, step_id):
                     step=step, user=request.user, data=form.cleaned_data, template=template
                 )
             except ValidationError as exc:
-                _add_job_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 if refused:
                     messages.error(
@@ -363,14 +364,6 @@ def step_new_job(request, pk, step_id):
         form = JobForm(initial=template.text_fields() if template else None)
     context = {"phone": phone, "step": step, "form": form, "template": template}
     return render(request, "callflows/step_job_form.html", context)
-
-
-def _add_job_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # Publish and versions -----------------------------------------------------------------------

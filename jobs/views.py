@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from workspaces.forms import add_service_errors
 from workspaces.permissions import EDIT, workspace_view
 
 from . import diff, selectors, services
@@ -16,14 +17,6 @@ PAGE_SIZE = 25
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @workspace_view()
@@ -70,7 +63,7 @@ def job_create(request):
                     template=template,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Job “{job.name}” created.")
                 return redirect(job)
@@ -104,7 +97,7 @@ def job_edit(request, pk):
             except services.JobConflict as conflict:
                 return _conflict(request, job, conflict)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Job “{job.name}” saved.")
                 return redirect(job)
@@ -139,7 +132,7 @@ def _conflict_or_error(request, job, form, run):
             form = JobForm({**request.POST.dict(), "revision": saved.revision}, instance=saved)
             form.is_valid()
             job = saved
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _editor(request, job, form)
 
 

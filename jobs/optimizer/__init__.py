@@ -32,6 +32,4 @@ def optimize(text: str, *, trigger: str = "") -> Result:
         return optimize_builtin(text, trigger)
     if backend == "openai":
         return optimize_llm(text, trigger)
-    raise ImproperlyConfigured(
-        f'OPTIMIZER_BACKEND must be "builtin" or "openai", not {backend!r}.'
-    )
+    raise ImproperlyConfigured(f'OPTIMIZER_BACKEND must be "builtin" or "openai", not {backend!r}.')

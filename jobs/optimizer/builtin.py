@@ -568,7 +568,7 @@ def _rewrite(text: str, trigger: str) -> tuple[str, list[str]]:
         )
     if notes["conditions"]:
         changes.append(
-            f"Kept {_count(notes['conditions'], 'sub-case')} (\"If the caller ...\") "
+            f'Kept {_count(notes["conditions"], "sub-case")} ("If the caller ...") '
             "with the step it belongs to."
         )
     if notes["repeats"]:
@@ -593,7 +593,9 @@ def _conservative(text: str, trigger: str, *, split_sentences: bool) -> str:
     steps = list(dict.fromkeys(steps))
     if not steps or not _is_closing(steps[-1]):
         steps.append(CLOSING_STEP)
-    return _render(protected.restore(intent) or " ".join(trigger.split()), [_Step(s) for s in steps])
+    return _render(
+        protected.restore(intent) or " ".join(trigger.split()), [_Step(s) for s in steps]
+    )
 
 
 def _rewrite_checked(text: str, trigger: str) -> tuple[str, list[str]]:

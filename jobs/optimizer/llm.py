@@ -120,7 +120,7 @@ def _ask(source: str, trigger: str) -> str:
     api_key = setting("OPTIMIZER_API_KEY", "")
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         f"{base_url}/chat/completions",
         data=json.dumps(body).encode("utf-8"),
         headers=headers,
