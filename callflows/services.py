@@ -39,7 +39,7 @@ def normalize_number(raw: str) -> str:
     if not re.match(E164_PATTERN, number):
         raise ValidationError(
             {
-                "number": f"{(raw or '').strip()!r} is not a phone number in E.164 format, e.g. +15551234567."
+                "number": f"“{(raw or '').strip()}” is not a phone number in E.164 format, e.g. +15551234567."
             }
         )
     return number

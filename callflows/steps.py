@@ -57,7 +57,7 @@ def _forward(settings, context):
     number = _text(settings, "number", label="The number", required=True, limit=16).replace(" ", "")
     if not re.match(E164_PATTERN, number):
         raise ValidationError(
-            {"number": f"{number!r} is not an E.164 phone number, e.g. +15551234567."}
+            {"number": f"“{number}” is not an E.164 phone number, e.g. +15551234567."}
         )
     return {"number": number}
 
@@ -88,7 +88,7 @@ def _business_hours(settings, context):
     tz = _text(settings, "timezone", label="The time zone", required=True, limit=64)
     if tz not in zoneinfo.available_timezones():
         raise ValidationError(
-            {"timezone": f"{tz!r} is not a known time zone, e.g. America/New_York."}
+            {"timezone": f"“{tz}” is not a known time zone, e.g. America/New_York."}
         )
     hours_in = settings.get("hours", {})
     if not isinstance(hours_in, dict) or set(hours_in) - set(DAYS):

@@ -30,7 +30,7 @@ class JobConflict(Exception):
     """The job changed since the editor opened it; nothing was saved."""
 
     def __init__(self, job: Job, attempted: Mapping[str, str]):
-        super().__init__(f"{job.name!r} was changed by someone else since you opened it.")
+        super().__init__(f"“{job.name}” was changed by someone else since you opened it.")
         self.current = job
         self.attempted = dict(attempted)
 
@@ -152,7 +152,7 @@ def job_restore_deleted(*, job: Job, user: User | None) -> Job:
     except ValidationError as exc:
         if "name" in exc.message_dict:
             raise ValidationError(
-                f"Another job is already called {current.name!r}. Rename that job first."
+                f"Another job is already called “{current.name}”. Rename that job first."
             ) from exc
         raise
 

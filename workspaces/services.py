@@ -48,7 +48,7 @@ def membership_invite(*, workspace: Workspace, email: str, role: str, user: User
     invitee = User.objects.filter(email__iexact=email, is_active=True).first()
     if invitee is None:
         raise ValidationError(
-            {"email": f"No user with the email {email!r}. Ask them to sign up first."}
+            {"email": f"No user with the email “{email}”. Ask them to sign up first."}
         )
     if Membership.objects.filter(workspace=workspace, user=invitee).exists():
         raise ValidationError({"email": f"{invitee.email} is already a member of this workspace."})

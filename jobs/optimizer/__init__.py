@@ -27,7 +27,7 @@ def optimize(text: str, *, trigger: str = "") -> Result:
     """
     if not text or not text.strip():
         raise ValueError("There are no instructions to optimize.")
-    backend = setting("OPTIMIZER_BACKEND", "builtin")
+    backend = (setting("OPTIMIZER_BACKEND", "") or "builtin").strip().lower()
     if backend == "builtin":
         return optimize_builtin(text, trigger)
     if backend == "openai":

@@ -73,33 +73,40 @@ class _Protected:
 # ---------------------------------------------------------------------------------------------
 # Word lists
 
-# Hedges dropped at the start of a sentence or clause (after punctuation, "and", "then"), longest first so "you should probably"
+# Hedges dropped at the start of a sentence or clause, longest first so "you should probably"
 # goes before "you should".
-_HEDGES = sorted(
-    """
-    you should probably|you should|you'd want to|you would want to|you might want to|
-    you may want to|you'll want to|you will want to|you want to|you need to|you have to|
-    you must|you can|you could|we'd like you to|we would like you to|we want you to|
-    i'd like you to|i would like you to|i want you to|it would be good to|
-    it would be nice to|it would be great to|it would be best to|it'd be good to|
-    it'd be great if you could|it would be great if you could|it might be good to|
-    it might be a good idea to|it's a good idea to|it is a good idea to|it's best to|
-    it is best to|if you could|if you can|if possible|please try to|please try and|please|
-    kindly|try to|try and|maybe|perhaps|probably|possibly|just|make sure to|make sure you|
-    be sure to|don't forget to|do not forget to|remember to|always remember to|go ahead and|
-    feel free to|ideally|basically|so basically|so|hey so|hmm|i think|i guess|i suppose|ok so|okay so|
-    alright so|um|uh
-    """.replace("\n", "")
-    .replace(" |", "|")
-    .strip()
-    .split("|"),
-    key=len,
-    reverse=True,
-)
+_HEDGES = (
+    "you should probably", "you should", "you'd want to", "you would want to",
+    "you might want to", "you may want to", "you'll want to", "you will want to",
+    "you want to", "you need to", "you have to", "you must", "you can", "you could",
+    "we'd like you to", "we would like you to", "we want you to", "i'd like you to",
+    "i would like you to", "i want you to", "it would be good to", "it would be nice to",
+    "it would be great to", "it would be best to", "it'd be good to",
+    "it'd be great if you could", "it would be great if you could", "it might be good to",
+    "it might be a good idea to", "it's a good idea to", "it is a good idea to", "it's best to",
+    "it is best to", "if you could", "if you can", "if possible", "please try to",
+    "please try and", "please", "kindly", "try to", "try and", "maybe", "perhaps", "probably",
+    "possibly", "just", "make sure to", "make sure you", "be sure to", "don't forget to",
+    "do not forget to", "remember to", "always remember to", "go ahead and", "feel free to",
+    "ideally", "basically", "so basically", "hey so", "ok so", "okay so", "alright so", "hmm",
+    "i think", "i guess", "i suppose", "um", "uh",
+)  # fmt: skip
+# After "and" / "then" only hedges that cannot be part of what the caller is told
+# ("tell them we are open and you can park out back" keeps its "you can").
+_AND_HEDGES = (
+    "you should probably", "you should", "you might want to", "you may want to",
+    "it would be good to", "please try to", "please try and", "try to", "try and", "just",
+    "make sure to", "be sure to", "don't forget to", "remember to", "go ahead and",
+)  # fmt: skip
+
+
+def _alternatives(phrases) -> str:
+    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+
+
 _HEDGE_RE = re.compile(
-    r"(^|[,;:.!?]\s+(?:and\s+|then\s+)?|\s+and\s+|\s+then\s+)(?:"
-    + "|".join(re.escape(h.strip()) for h in _HEDGES)
-    + r")(?:\s*,)?\s+",
+    rf"(^|[,;:.!?]\s+)(?:{_alternatives(_HEDGES)})(?:\s*,)?\s+"
+    rf"|(\s+(?:and|then)\s+)(?:{_alternatives(_AND_HEDGES)})(?:\s*,)?\s+",
     re.IGNORECASE,
 )
 # Hedges that mean nothing anywhere in a sentence.
@@ -131,7 +138,7 @@ _START_VERBS = set(
     (
         _SPLIT_VERBS + "|call|look|open|close|leave|record|log|update|cancel|reschedule|make|"
         "find|keep|stay|use|answer|put|listen|wait|hold|pull|share|quote|state|introduce|"
-        "identify|help|try|always|never|don't|do|be|let|hang|direct|walk|reassure|thank"
+        "identify|help|try|always|never|don't|do|be|hang|direct|walk|reassure"
     ).split("|")
 )
 _SPLIT_RE = re.compile(r"(,\s*(?:and\s+)?|\s+and\s+)(?=(?:" + _SPLIT_VERBS + r")\b\s+\S)")
@@ -157,6 +164,7 @@ _LABEL_RE = re.compile(
     r"^(?:caller intent|intent|goal|purpose|objective|scenario|when to use)\s*[:–-]\s*(\S.*)$",
     re.IGNORECASE,
 )
+_MARKDOWN_RE = re.compile(r"^#{1,6}\s+|\*\*|__")
 # A full stop after these does not end the sentence ("Dr. Patel", "e.g. the") ...
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "approx", "no", "ave", "rd", "mt",
@@ -233,6 +241,7 @@ _WH_RE = re.compile(
     r"[.?]?$",
     re.IGNORECASE,
 )
+_DIRECT_RE = re.compile(r"^ask" + _WHO + r"\s*:\s*([^\"“\ue000?]+)\?$", re.IGNORECASE)
 _AUX = {"are", "were", "can", "could", "would", "will", "should", "did", "do"}
 _BASE_VERBS = {
     "need", "want", "prefer", "like", "have", "own", "rent", "live", "know", "plan", "use",
@@ -353,7 +362,7 @@ def _clean(sentence: str, notes: Counter) -> str:
     """Drop hedges and leading sequencing words: 'you should probably try to ask' -> 'ask'."""
     hedged = False
     while True:
-        cleaned, prefixes = _HEDGE_RE.subn(r"\1", sentence)
+        cleaned, prefixes = _HEDGE_RE.subn(lambda m: m[1] or m[2] or "", sentence)
         cleaned, inline = _INLINE_HEDGE_RE.subn("", cleaned)
         hedged = hedged or bool(prefixes or inline)
         cleaned = _CONNECTOR_RE.sub("", cleaned.lstrip())
@@ -385,13 +394,17 @@ def _first_word(text: str) -> str:
     return match.group().lower() if match else ""
 
 
-def _split_actions(sentence: str) -> list[str]:
+def _split_actions(sentence: str, notes: Counter) -> list[str]:
     """One action per step: split at ';', ', then' and ', ask' / 'and ask' after an order."""
     pieces = []
     for part in re.split(r"\s*;\s*", sentence):
         for clause in _THEN_RE.split(part):
-            pieces.extend(_split_verbs(clause))
-    return [piece for piece in pieces if _has_content(piece)]
+            # Clean first: "Then ask ..., and read back ..." is an order once "Then" is gone.
+            for piece in _split_verbs(_clean(clause, notes)):
+                piece = _clean(piece, notes)
+                if _has_content(piece):
+                    pieces.append(piece)
+    return pieces
 
 
 def _split_verbs(clause: str) -> list[str]:
@@ -411,11 +424,17 @@ def _split_verbs(clause: str) -> list[str]:
     return [*pieces, clause]
 
 
+def _direct_question(sentence: str) -> str | None:
+    """'Ask the caller: what's your name?' -> Ask: "What's your name?"."""
+    match = _DIRECT_RE.match(sentence)
+    return _question(match[1]) if match else None
+
+
 def _explicit(piece: str, notes: Counter) -> list[str]:
     """Turn 'ask for their name' into a quoted question when the words allow it."""
     questions = _field_questions(piece)
     if questions is None:
-        single = _yes_no_question(piece) or _wh_question(piece)
+        single = _yes_no_question(piece) or _wh_question(piece) or _direct_question(piece)
         questions = [single] if single else None
     if questions is None:
         return [piece]
@@ -473,6 +492,7 @@ def _read(text: str, protected: _Protected) -> _Draft:
                 current.subs.append(sub)
             continue
         header_open = False
+        content = _MARKDOWN_RE.sub("", content)  # "## Steps", "**Important**": layout only
         content = INLINE_MARKER_RE.sub("", " ".join(content.split()))
         for sentence in _sentences(content):
             _read_sentence(sentence, indent, draft)
@@ -495,14 +515,10 @@ def _read_sentence(sentence: str, indent: int, draft: _Draft) -> None:
         else:
             draft.steps.append(_Step(_finish(sentence), line_indent=indent))
         return
-    pieces = _split_actions(sentence)
+    pieces = _split_actions(sentence, draft.notes)
     if len(pieces) > 1:
         draft.notes["split"] += 1
     for piece in pieces:
-        if len(pieces) > 1:
-            piece = _clean(piece, draft.notes)
-        if not _has_content(piece):
-            continue
         if _CONDITION_RE.match(piece) and draft.steps:
             draft.steps[-1].subs.append(_finish(piece))
             draft.notes["conditions"] += 1

@@ -60,7 +60,7 @@ def optimize_llm(text: str, trigger: str = "") -> Result:
         return Result(
             text=source, changes=[NOTHING_TO_CHANGE], already_optimized=True, backend="openai"
         )
-    model = setting("OPTIMIZER_MODEL", DEFAULT_MODEL)
+    model = _model()
     return Result(
         text=answer,
         changes=[
@@ -70,6 +70,11 @@ def optimize_llm(text: str, trigger: str = "") -> Result:
         already_optimized=False,
         backend="openai",
     )
+
+
+def _model() -> str:
+    # The settings file may define the name as "" (unset environment variable).
+    return setting("OPTIMIZER_MODEL", "") or DEFAULT_MODEL
 
 
 def _fallback(source: str, trigger: str, why: str) -> Result:
@@ -98,14 +103,14 @@ def _problem(source: str, answer: str) -> str:
 
 
 def _ask(source: str, trigger: str) -> str:
-    base_url = str(setting("OPTIMIZER_BASE_URL", "")).rstrip("/")
+    base_url = (setting("OPTIMIZER_BASE_URL", "") or "").rstrip("/")
     if not base_url:
         raise _Unavailable("OPTIMIZER_BASE_URL is not set")
     if not base_url.startswith(("http://", "https://")):
         raise _Unavailable("OPTIMIZER_BASE_URL must start with http:// or https://")
-    timeout = float(setting("OPTIMIZER_TIMEOUT", DEFAULT_TIMEOUT))
+    timeout = float(setting("OPTIMIZER_TIMEOUT", None) or DEFAULT_TIMEOUT)
     body = {
-        "model": setting("OPTIMIZER_MODEL", DEFAULT_MODEL),
+        "model": _model(),
         "messages": [
             {"role": "system", "content": SYSTEM_PROMPT},
             {

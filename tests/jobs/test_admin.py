@@ -348,7 +348,7 @@ def test_restore_refused_when_the_name_is_taken_again(staff_client, workspace):
     )
 
     shown = messages_of(response)
-    assert "Booking: Another job is already called 'Booking'. Rename that job first." in shown
+    assert "Booking: Another job is already called “Booking”. Rename that job first." in shown
     assert "Restored 0 job(s)." in shown
     gone.refresh_from_db()
     assert gone.deleted_at is not None

@@ -149,7 +149,7 @@ def test_restore_refused_when_name_was_taken_meanwhile(workspace, owner):
     create(workspace, owner, name="CALLBACK")
     with pytest.raises(ValidationError) as exc:
         services.job_restore_deleted(job=job, user=owner)
-    assert "Another job is already called 'Callback'" in exc.value.messages[0]
+    assert "Another job is already called “Callback”" in exc.value.messages[0]
     job.refresh_from_db()
     assert job.is_deleted
 

@@ -1,8 +1,21 @@
-"""Properties every optimized text must have; shared by the corpus and hypothesis tests."""
+"""The corpus, and the properties every optimized text must have."""
 
+import pathlib
 import re
 
 from jobs.optimizer import MAX_CHARS, facts
+
+CORPUS = pathlib.Path(__file__).parent / "corpus"
+
+
+def load_item(path: pathlib.Path) -> tuple[str, str]:
+    """A corpus file: an optional first line "trigger: ...", then the instructions."""
+    text = path.read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n")
+    if first.startswith("trigger:"):
+        return first.removeprefix("trigger:").strip(), rest
+    return "", text
+
 
 STEP_RE = re.compile(r"^(\d+)\. (\S.*)$")
 SUB_RE = re.compile(r"^   - (\S.*)$")

@@ -17,10 +17,7 @@ def steps_of(text: str, trigger: str = "") -> list[str]:
 def test_prose_becomes_numbered_steps_with_one_action_each():
     result = optimize("Greet the caller and ask what they need. Then take a message.")
     assert result.text == (
-        "1. Greet the caller.\n"
-        '2. Ask: "What do you need?"\n'
-        "3. Take a message.\n"
-        f"4. {CLOSING}"
+        f'1. Greet the caller.\n2. Ask: "What do you need?"\n3. Take a message.\n4. {CLOSING}'
     )
     assert isinstance(result, Result)
     assert result.backend == "builtin" and result.notice == ""
@@ -33,7 +30,9 @@ def test_trigger_is_stated_first_as_caller_intent():
 
 
 def test_a_goal_line_in_the_text_becomes_the_caller_intent():
-    text = optimize("Goal: book a cleaning\nAsk for a date.", trigger="ignored when a goal is given").text
+    text = optimize(
+        "Goal: book a cleaning\nAsk for a date.", trigger="ignored when a goal is given"
+    ).text
     assert text.split("\n")[0] == "Caller intent: book a cleaning"
     assert "Goal:" not in text
 
@@ -76,7 +75,9 @@ def test_questions_are_made_explicit(loose, explicit):
 
 
 def test_a_sub_case_stays_with_its_step_as_a_sub_bullet():
-    text = optimize("Ask for a callback number. If the caller refuses, take a message instead.").text
+    text = optimize(
+        "Ask for a callback number. If the caller refuses, take a message instead."
+    ).text
     assert text.startswith(
         'Ask: "What is the best phone number to reach you?"\n'
         "   - If the caller refuses, take a message instead.\n",
@@ -86,9 +87,7 @@ def test_a_sub_case_stays_with_its_step_as_a_sub_bullet():
 
 def test_bullets_under_a_heading_stay_under_it():
     text = optimize("Collect the following:\n- name\n- order number\nThank them.").text
-    assert text == (
-        "1. Collect the following:\n   - Name.\n   - Order number.\n2. Thank them."
-    )
+    assert text == "1. Collect the following:\n   - Name.\n   - Order number.\n2. Thank them."
 
 
 def test_repeated_sentences_are_removed_once():
@@ -111,7 +110,7 @@ def test_action_markers_are_kept_character_for_character_and_never_split():
 
 def test_every_fact_is_kept():
     source = (
-        'Tell them it is $49.99 (or 20% off) until 5:30 PM, call +1 (555) 010-2000 or '
+        "Tell them it is $49.99 (or 20% off) until 5:30 PM, call +1 (555) 010-2000 or "
         "+15550102000, email help@acme.example.com, see https://acme.example.com/p?q=1 and "
         'ask for "Dana".'
     )

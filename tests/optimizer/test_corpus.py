@@ -6,8 +6,7 @@ import time
 import pytest
 
 from jobs.optimizer import facts, optimize
-from tests.optimizer.checks import assert_well_optimized, parse
-from tests.optimizer.conftest import CORPUS, load_item
+from tests.optimizer.checks import CORPUS, assert_well_optimized, load_item, parse
 
 ITEMS = sorted(CORPUS.glob("*.txt"))
 

@@ -6,9 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.optimizer import MAX_CHARS, OptimizeRefused, facts, optimize
+from tests.optimizer.checks import assert_well_optimized
 
 SETTINGS = settings(
-    max_examples=300,
+    max_examples=150,
     deadline=None,  # timing has its own tests; a busy machine must not fail these
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -21,7 +22,9 @@ fact = st.one_of(
     st.integers(0, 9999).map(lambda n: f"+1555010{n:04d}"),
     st.integers(0, 9999).map(lambda n: f"555-010-{n:04d}"),
     st.sampled_from(["sales", "help", "jo.ann+calls"]).map(lambda u: f"{u}@acme.example.com"),
-    st.sampled_from(["https://acme.example.com/book", "https://x.example.org/a?b=1", "www.acme.com"]),
+    st.sampled_from(
+        ["https://acme.example.com/book", "https://x.example.org/a?b=1", "www.acme.com"]
+    ),
     st.integers(1, 12).map(lambda h: f"{h}am"),
     st.tuples(st.integers(1, 12), st.sampled_from(["00", "15", "30"])).map(
         lambda t: f"{t[0]}:{t[1]} PM"
@@ -78,7 +81,9 @@ condition = st.tuples(
     action,
 ).map(lambda t: f"{t[0]} {t[1]} {t[2]}" if t[0] == "If they ask about" else f"{t[0]} {t[2]}")
 sentence = st.tuples(hedge, st.one_of(action, action, condition)).map("".join)
-joiner = st.sampled_from([". ", ".\n", "\n- ", "\n  - ", ", and ", " and then ", "; ", "\n\n", ". "])
+joiner = st.sampled_from(
+    [". ", ".\n", "\n- ", "\n  - ", ", and ", " and then ", "; ", "\n\n", ". "]
+)
 
 
 @st.composite
@@ -110,6 +115,14 @@ def test_facts_are_kept(text, trigger):
     result = optimized_or_refused(text, trigger)
     if result is not None:
         assert facts(text) <= facts(result.text)
+
+
+@SETTINGS
+@given(instructions(), triggers)
+def test_output_is_numbered_direct_deduplicated_and_closed(text, trigger):
+    result = optimized_or_refused(text, trigger)
+    if result is not None:
+        assert_well_optimized(text, result.text)
 
 
 @SETTINGS
