@@ -410,3 +410,20 @@ def test_job_no_longer_live_can_be_deleted(workspace, owner, phone, sona):
     job_services.job_delete(job=job, user=owner)
     job.refresh_from_db()
     assert job.is_deleted
+
+
+def test_delete_confirmation_says_what_happens(owner_client, workspace, owner, phone, sona):
+    from django.urls import reverse
+
+    draft_only, live = JobFactory.create_batch(2, workspace=workspace)
+    services.step_attach_job(step=sona, job=live, user=owner)
+    services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    services.step_attach_job(step=sona, job=draft_only, user=owner)
+    page = owner_client.get(reverse("jobs:delete", args=[draft_only.pk]))
+    assert "It will be removed from the draft call flow of Main (+15550100000)." in page.text
+    page = owner_client.get(reverse("jobs:delete", args=[live.pk]))
+    assert "It cannot be deleted now: the live call flow of +15550100000 uses it." in page.text
+    response = owner_client.post(reverse("jobs:delete", args=[live.pk]), follow=True)
+    assert "is used by the live call flow of +15550100000" in response.text
+    live.refresh_from_db()
+    assert not live.is_deleted
