@@ -2,9 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from callflows.services import callflow_publish
-from workspaces.management.commands._args import get_user
 
-from ._args import get_phone_number
+from ._args import get_member, get_phone_number
 
 
 class Command(BaseCommand):
@@ -18,9 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--note", default="", help="What changed, for the versions list.")
 
     def handle(self, *args, number, user, note, **options):
-        phone, user = get_phone_number(number), get_user(user)
-        if not user.memberships.filter(workspace=phone.workspace).exists() and not user.is_staff:
-            raise CommandError(f"{user.email} is not a member of {phone.workspace.name!r}.")
+        phone = get_phone_number(number)
+        user = get_member(user, phone)
         try:
             version = callflow_publish(call_flow=phone.call_flow, user=user, note=note)
         except ValidationError as exc:

@@ -2,9 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from callflows.services import callflow_rollback
-from workspaces.management.commands._args import get_user
 
-from ._args import get_phone_number
+from ._args import get_member, get_phone_number
 
 
 class Command(BaseCommand):
@@ -24,9 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="Email of the user who rolls back.")
 
     def handle(self, *args, number, version, user, **options):
-        phone, user = get_phone_number(number), get_user(user)
-        if not user.memberships.filter(workspace=phone.workspace).exists() and not user.is_staff:
-            raise CommandError(f"{user.email} is not a member of {phone.workspace.name!r}.")
+        phone = get_phone_number(number)
+        user = get_member(user, phone)
         old = phone.call_flow.versions.filter(number=version).first()
         if old is None:
             raise CommandError(f"{phone.number} has no version {version}.")
