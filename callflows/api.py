@@ -4,12 +4,13 @@ import gzip
 import hashlib
 import json
 
+from django.core.cache import cache as django_cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from jobs.models import Job
-from workspaces.services import api_token_workspace_id
+from workspaces.services import api_token_workspace_id, token_cache_key
 
 from . import cache
 from .models import PhoneNumber
@@ -85,10 +86,16 @@ def build_live_config(number: str):
 
 @require_GET
 def live_config(request, number):
-    workspace_id = api_token_workspace_id(_token(request))
+    raw = _token(request)
+    token_key = token_cache_key(raw)
+    if token_key is None:
+        return _error("Missing, unknown or revoked API token.", 401)
+    # One cache round trip for both the token and the number's entry.
+    found = django_cache.get_many([token_key, cache.key(number)])
+    workspace_id = api_token_workspace_id(raw, cached=found.get(token_key))
     if workspace_id is None:
         return _error("Missing, unknown or revoked API token.", 401)
-    entry = cache.get(number)
+    entry = cache.entry(found.get(cache.key(number)))
     if entry is None:
         entry = build_live_config(number)
         cache.put(number, entry)

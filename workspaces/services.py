@@ -140,18 +140,33 @@ def _token_cache_key(key_hash: str) -> str:
     return "api-token:v1:" + key_hash
 
 
-def api_token_workspace_id(raw: str) -> int | None:
-    """Like api_token_workspace, but only the id, and usually without a query."""
+def token_cache_key(raw: str) -> str | None:
+    """The cache key remembering this token, or None for a value that is not a token at all."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    key_hash = hash_token(raw)
-    cached = cache.get(_token_cache_key(key_hash))
+    return _token_cache_key(hash_token(raw))
+
+
+_NOT_FETCHED = object()
+
+
+def api_token_workspace_id(raw: str, *, cached=_NOT_FETCHED) -> int | None:
+    """Like api_token_workspace, but only the id, and usually without a query.
+
+    `cached` is the value already read from token_cache_key(raw) (None if absent), for callers
+    that fetch it together with other keys in one round trip.
+    """
+    key = token_cache_key(raw)
+    if key is None:
+        return None
+    if cached is _NOT_FETCHED:
+        cached = cache.get(key)
     if cached is not None:
         return cached or None  # 0 marks a known-bad token
     workspace_id = (
-        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
+        ApiToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True)
         .values_list("workspace_id", flat=True)
         .first()
     )
-    cache.set(_token_cache_key(key_hash), workspace_id or 0, TOKEN_CACHE_SECONDS)
+    cache.set(key, workspace_id or 0, TOKEN_CACHE_SECONDS)
     return workspace_id

@@ -203,3 +203,16 @@ def test_gzip_representation(client, owner, phone, token):
             ).status_code
             == 304
         )
+
+
+def test_expired_body_is_rebuilt(client, owner, phone, token):
+    from callflows import cache as live_cache
+
+    services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    first = live(client, phone.number, token)
+    live_cache._bodies.clear()  # another process: nothing in its memory
+    cache.delete(
+        live_cache.BODY_PREFIX + first["ETag"].strip('"')
+    )  # and expired in the shared cache
+    again = live(client, phone.number, token)
+    assert again.status_code == 200 and again.content == first.content

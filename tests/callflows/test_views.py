@@ -5,6 +5,7 @@ import itertools
 import re
 
 import pytest
+from django.core.cache import cache as django_cache
 from django.urls import reverse
 
 from callflows import cache, services
@@ -328,14 +329,15 @@ def test_rename_error_is_shown_and_changes_nothing(owner_client, phone):
 def test_rename_and_delete_clear_the_runtime_cache_after_commit(
     owner_client, phone, django_capture_on_commit_callbacks
 ):
-    cache.put(phone.number, {"stale": True})
+    stale = (phone.workspace_id, None, "stale", None)
+    cache.put(phone.number, stale)
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(url("rename", phone.pk), {"display_name": "Front desk"})
-    assert cache.get(phone.number) is None
-    cache.put(phone.number, {"stale": True})
+    assert django_cache.get(cache.key(phone.number)) is None
+    cache.put(phone.number, stale)
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(url("delete", phone.pk))
-    assert cache.get(phone.number) is None
+    assert django_cache.get(cache.key(phone.number)) is None
 
 
 def test_delete_number_asks_first(owner_client, owner, phone):
