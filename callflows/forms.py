@@ -11,6 +11,8 @@ from functools import lru_cache
 from django import forms
 from django.core.exceptions import ValidationError
 
+from workspaces.forms import add_service_errors
+
 from .models import StepKind
 from .steps import DAY_NAMES, DAYS, DEFAULTS
 
@@ -26,13 +28,7 @@ class ServiceErrorsMixin:
         return field if field in self.fields else None
 
     def add_service_errors(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for key, errors in exc.error_dict.items():
-            for error in errors:
-                message = " ".join(ValidationError(error).messages)
-                self.add_error(self.field_for(key, message), message)
+        add_service_errors(self, exc)
 
 
 class LenientMultipleChoiceField(forms.MultipleChoiceField):

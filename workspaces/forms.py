@@ -14,9 +14,19 @@ class RoleForm(forms.Form):
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: next to its field, or above the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
+    """Show a service's ValidationError on the form: next to its field, or above the form.
+
+    A form may define field_for(key, message) to map service keys onto its own fields.
+    """
+    if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
+        return
+    field_for = getattr(form, "field_for", None)
+    for key, errors in exc.error_dict.items():
+        for error in errors:
+            message = " ".join(ValidationError(error).messages)
+            if field_for is not None:
+                field = field_for(key, message)
+            else:
+                field = key if key in form.fields else None
+            form.add_error(field, message)
