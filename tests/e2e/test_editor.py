@@ -225,6 +225,22 @@ THEIRS = "1. Greet the caller.\n2. Ask for their name and phone number."
 MINE = "1. Greet the caller warmly.\n2. Ask for their email address.\n3. Thank them."
 
 
+def _stale_second_editor(page, other_page, live_server, owner_membership):
+    """Two owners open the same job; the first saves THEIRS, the second types MINE on the
+    now-stale page. Returns the job and the second owner's membership."""
+    teammate = MembershipFactory(workspace=owner_membership.workspace, role=Role.OWNER)
+    job = make_job(owner_membership)
+    login(page, live_server, owner_membership.user.email)
+    login(other_page, live_server, teammate.user.email)
+    first = _edit(page, live_server, job)
+    second = _edit(other_page, live_server, job)
+    first.fill(THEIRS)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Job “Front desk” saved.")
+    second.fill(MINE)
+    return job, teammate
+
+
 @pytest.mark.parametrize(
     ("choice", "message"),
     [
@@ -237,22 +253,7 @@ MINE = "1. Greet the caller warmly.\n2. Ask for their email address.\n3. Thank t
 def test_conflict_between_two_editors(
     page, other_page, live_server, owner_membership, choice, message
 ):
-    teammate = MembershipFactory(workspace=owner_membership.workspace, role=Role.OWNER)
-    job = make_job(owner_membership)
-    login(page, live_server, owner_membership.user.email)
-    login(other_page, live_server, teammate.user.email)
-
-    # Both open the editor on the same version.
-    first = _edit(page, live_server, job)
-    second = _edit(other_page, live_server, job)
-
-    # The first saves.
-    first.fill(THEIRS)
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("Job “Front desk” saved.")
-
-    # The second, on the stale page, saves something else.
-    second.fill(MINE)
+    job, teammate = _stale_second_editor(page, other_page, live_server, owner_membership)
     other_page.get_by_role("button", name="Save", exact=True).click()
 
     expect(
@@ -307,18 +308,7 @@ def test_conflict_between_two_editors(
 def test_optimize_on_a_stale_page_shows_the_conflict_page(
     page, other_page, live_server, owner_membership
 ):
-    teammate = MembershipFactory(workspace=owner_membership.workspace, role=Role.OWNER)
-    job = make_job(owner_membership)
-    login(page, live_server, owner_membership.user.email)
-    login(other_page, live_server, teammate.user.email)
-    first = _edit(page, live_server, job)
-    second = _edit(other_page, live_server, job)
-
-    first.fill(THEIRS)
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text("Job “Front desk” saved.")
-
-    second.fill(MINE)
+    job, teammate = _stale_second_editor(page, other_page, live_server, owner_membership)
     other_page.get_by_role("button", name="Optimize", exact=True).click()
     expect(
         other_page.get_by_role("heading", name="was changed while you were editing", level=1)
