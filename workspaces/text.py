@@ -1,0 +1,43 @@
+"""The one rule for text the database can store: no NUL, no lone surrogate.
+
+PostgreSQL refuses NUL in text columns and no database encodes a lone surrogate (what a JSON
+"\\ud800" escape or an undecodable command argument turns into), so such input is refused at the
+edge, with a message, before it can reach a query. Pages, the API, commands and import files all
+ask this module.
+"""
+
+import re
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+
+_BAD = re.compile("[\x00\ud800-\udfff]")
+MESSAGE = (
+    "{what} contains a character that cannot be stored (a NUL byte or a broken Unicode "
+    "character). Remove it and try again."
+)
+
+
+def bad_text(value: str) -> bool:
+    return bool(_BAD.search(value))
+
+
+def check_text(value: str, what: str = "This value") -> None:
+    """Raise ValidationError when `value` holds NUL or a lone surrogate."""
+    if isinstance(value, str) and bad_text(value):
+        raise ValidationError(MESSAGE.format(what=what), code="bad_character")
+
+
+def check_data(data, what: str = "The input") -> None:
+    """check_text on every string (keys included) of nested JSON-like data, naming the path."""
+    stack = [(data, what)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            check_text(value, where)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                check_text(str(key), where)
+                stack.append((item, f"{where} › {key}"))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, f"{where} › {i + 1}") for i, item in enumerate(value))
