@@ -22,6 +22,10 @@ class PhoneNumber(models.Model):
     )
     display_name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped in the same transaction as every change to what the number serves live (publish,
+    # rollback, an edit of a live job, a rename): the runtime reads it with the token in one
+    # query, so every process knows at once whether the body it holds is still the live one.
+    live_generation = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["display_name", "number"]

@@ -1,12 +1,14 @@
 """How call flows react to job changes, without jobs importing callflows."""
 
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from jobs.signals import job_changed, job_delete_preview, job_deleting
+from workspaces.models import Workspace
 
-from . import cache, services
-from .models import StepJob
+from . import live, services
+from .models import PhoneNumber, StepJob
 
 
 @receiver(job_deleting)
@@ -43,6 +45,16 @@ def describe_delete(sender, job, **kwargs):
 
 
 @receiver(job_changed)
-def clear_live_configs(sender, job, **kwargs):
-    """Job text is not frozen: the runtime must see an edit at once."""
-    cache.clear_numbers(services.numbers_using_job_live(job))
+def job_text_is_live(sender, job_ids, **kwargs):
+    """Job text is not frozen: the numbers whose live version uses the jobs serve the change
+    from this transaction's commit on."""
+    live.changed(
+        PhoneNumber.objects.filter(call_flow__live_version__published_jobs__job_id__in=job_ids)
+    )
+
+
+@receiver(post_save, sender=Workspace)
+def workspace_name_is_live(sender, instance, created, **kwargs):
+    """The workspace's name and slug are part of every live configuration of its numbers."""
+    if not created:
+        live.changed(PhoneNumber.objects.filter(workspace=instance))

@@ -12,7 +12,7 @@ from jobs.models import Job
 from jobs.services import job_create
 from workspaces.models import Membership, User, Workspace
 
-from . import cache
+from . import live
 from .models import (
     E164_PATTERN,
     MAX_JOBS_PER_STEP,
@@ -71,7 +71,6 @@ def phone_number_create(
     except IntegrityError as exc:  # lost a race for the same number
         raise ValidationError({"number": f"{number} is already in use."}) from exc
     flow = CallFlow.objects.create(phone_number=phone, draft_updated_by=user)
-    transaction.on_commit(lambda: cache.clear_numbers([number]))  # it may be cached as unknown
     Step.objects.create(
         call_flow=flow,
         position=1,
@@ -88,21 +87,17 @@ def phone_number_rename(
 ) -> PhoneNumber:
     phone_number.display_name = _display_name(display_name)
     phone_number.save(update_fields=["display_name"])
-    number = phone_number.number
-    # After commit, like publish: cleared earlier, a concurrent read could re-cache the old row.
-    transaction.on_commit(lambda: cache.clear_numbers([number]))
+    live.number_changed(phone_number.pk)  # the name is in the body
     return phone_number
 
 
 @transaction.atomic
 def phone_number_delete(*, phone_number: PhoneNumber, user: User | None) -> None:
-    number = phone_number.number
     flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
     PublishedJob.objects.filter(version__call_flow=flow).delete()
-    phone_number.delete()
-    transaction.on_commit(lambda: cache.clear_numbers([number]))
+    phone_number.delete()  # the runtime's lookup finds no row from the commit on
 
 
 # Draft steps -------------------------------------------------------------------------------
@@ -403,23 +398,27 @@ def _create_version(
     )
     CallFlow.objects.filter(pk=flow.pk).update(live_version=version)
     flow.live_version = version
-    number_e164 = flow.phone_number.number
-    transaction.on_commit(lambda: cache.clear_numbers([number_e164]))
+    live.number_changed(flow.phone_number_id)
     return version
 
 
-def _check_jobs_live(snapshot: dict, workspace_id: int) -> None:
+def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
+    """Lock the jobs a version will name (in pk order, the order every path locks jobs in) and
+    refuse if one was deleted. A concurrent delete either committed first (we see it here, after
+    waiting for its lock) or waits for us and then finds the job live and refuses."""
     job_ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
-    usable = set(
-        Job.objects.filter(
-            pk__in=job_ids, workspace_id=workspace_id, deleted_at__isnull=True
-        ).values_list("pk", flat=True)
+    jobs = list(
+        Job.objects.select_for_update()
+        .filter(pk__in=job_ids)
+        .order_by("pk")
+        .only("pk", "name", "workspace_id", "deleted_at")
     )
-    missing = job_ids - usable
-    if missing:
+    unusable = [j for j in jobs if j.workspace_id != workspace_id or j.deleted_at is not None]
+    if unusable or len(jobs) != len(job_ids):
+        names = ", ".join(f"“{j.name}”" for j in unusable) or "some of its jobs"
         raise ValidationError(
-            "Some of its jobs were deleted since. Restore them from Recently deleted, "
-            "or detach them, and try again."
+            f"Cannot publish: {names} was deleted since. Restore it from Recently deleted, "
+            "or detach it, and try again."
         )
 
 
@@ -435,7 +434,7 @@ def callflow_publish(*, call_flow: CallFlow, user: User | None, note: str = "") 
     live = flow.live_version.snapshot if flow.live_version_id else None
     if live is not None and live == snapshot:
         raise ValidationError(NOTHING_TO_PUBLISH)
-    _check_jobs_live(snapshot, flow.phone_number.workspace_id)
+    _lock_jobs_live(snapshot, flow.phone_number.workspace_id)
     return _create_version(flow, snapshot, user=user, note=note)
 
 
@@ -450,7 +449,7 @@ def callflow_rollback(
         raise ValidationError("That version belongs to another call flow.")
     if flow.live_version_id == version.pk:
         raise ValidationError(f"Version {version.number} is already live.")
-    _check_jobs_live(version.snapshot, flow.phone_number.workspace_id)
+    _lock_jobs_live(version.snapshot, flow.phone_number.workspace_id)
     live = flow.live_version.snapshot if flow.live_version_id else None
     draft_was_clean = live is not None and build_snapshot(flow) == live
     snapshot = deepcopy(version.snapshot)
@@ -467,20 +466,19 @@ def callflow_rollback(
 
 
 def _replace_draft(flow: CallFlow, snapshot: dict) -> None:
-    flow.steps.all().delete()
+    """Make the draft equal to `snapshot`. A step whose key still exists keeps its row (and id),
+    so open step pages and bookmarks keep working; only its fields and attachments change."""
+    existing = {step.key: step for step in flow.steps.all()}
+    wanted = {data["key"] for data in snapshot["steps"]}
+    flow.steps.exclude(key__in=wanted).delete()
     for position, data in enumerate(snapshot["steps"], start=1):
-        step = Step.objects.create(
-            call_flow=flow,
-            key=data["key"],
-            position=position,
-            kind=data["kind"],
-            name=data["name"],
-            settings=data["settings"],
-        )
-        StepJob.objects.bulk_create(
-            StepJob(step=step, job_id=job_id, position=i)
-            for i, job_id in enumerate(data.get("jobs", []), start=1)
-        )
+        fields = {k: data[k] for k in ("kind", "name", "settings")} | {"position": position}
+        step = existing.get(data["key"])
+        if step is None:
+            step = Step.objects.create(call_flow=flow, key=data["key"], **fields)
+        else:
+            Step.objects.filter(pk=step.pk).update(**fields)
+        _renumber(step, data.get("jobs", []))
 
 
 def numbers_using_job_live(job: Job) -> list[str]:

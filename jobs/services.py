@@ -77,7 +77,9 @@ def _save(job: Job, *, user: User | None, reason: str) -> Job:
             job.save()
     except IntegrityError as exc:
         raise ValidationError({"name": NAME_TAKEN}) from exc
-    transaction.on_commit(lambda: job_changed.send(sender=Job, job=job))
+    # Inside the transaction: what depends on the job's text (the live configurations) changes
+    # in the same commit as the text.
+    job_changed.send(sender=Job, job_ids=[job.pk])
     return job
 
 

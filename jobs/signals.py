@@ -4,7 +4,8 @@ from django.dispatch import Signal
 # A receiver raises ValidationError to refuse the delete; callflows uses it so that
 # jobs never imports callflows.
 job_deleting = Signal()
-# Sent on commit after a job's text changed, was deleted or restored (kwargs: job).
+# Sent inside the writing transaction after jobs' texts changed, or jobs were deleted or
+# restored (kwargs: job_ids).
 job_changed = Signal()
 # Sent when the delete confirmation is shown (kwargs: job); receivers return a list of
 # sentences saying what deleting would do or why it is refused.

@@ -1,7 +1,6 @@
 import hashlib
 import secrets
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -110,11 +109,11 @@ def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> t
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, user: User | None) -> ApiToken:
+    # The runtime reads the token on every request (callflows/live.py), so a revoked token is
+    # refused by every process from the commit on: nothing cached to clear.
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-    key = _token_cache_key(token.key_hash)
-    transaction.on_commit(lambda: cache.delete(key))
     return token
 
 
@@ -128,45 +127,3 @@ def api_token_workspace(raw: str) -> Workspace | None:
         .first()
     )
     return token.workspace if token else None
-
-
-# The runtime calls on every ring: remember token -> workspace id in the cache for a minute.
-# Revoking deletes the entry (at once with a shared cache such as Redis; with per-process local
-# memory another worker may accept a revoked token for up to TOKEN_CACHE_SECONDS).
-TOKEN_CACHE_SECONDS = 60
-
-
-def _token_cache_key(key_hash: str) -> str:
-    return "api-token:v1:" + key_hash
-
-
-def token_cache_key(raw: str) -> str | None:
-    """The cache key remembering this token, or None for a value that is not a token at all."""
-    if not raw or not raw.startswith(TOKEN_PREFIX):
-        return None
-    return _token_cache_key(hash_token(raw))
-
-
-_NOT_FETCHED = object()
-
-
-def api_token_workspace_id(raw: str, *, cached=_NOT_FETCHED) -> int | None:
-    """Like api_token_workspace, but only the id, and usually without a query.
-
-    `cached` is the value already read from token_cache_key(raw) (None if absent), for callers
-    that fetch it together with other keys in one round trip.
-    """
-    key = token_cache_key(raw)
-    if key is None:
-        return None
-    if cached is _NOT_FETCHED:
-        cached = cache.get(key)
-    if cached is not None:
-        return cached or None  # 0 marks a known-bad token
-    workspace_id = (
-        ApiToken.objects.filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .values_list("workspace_id", flat=True)
-        .first()
-    )
-    cache.set(key, workspace_id or 0, TOKEN_CACHE_SECONDS)
-    return workspace_id

@@ -1,0 +1,182 @@
+"""What the telephony runtime reads: a number's live configuration, right in every process.
+
+Freshness by design. "What is live now" is answered by the database on every request: one
+query reads the token (active or not) together with the number's `live_generation`, a counter
+that every change to what the number serves bumps in the same transaction as the change
+(publish, rollback, an edit/delete/restore of a job the live version uses, a rename, a
+workspace rename). A body is addressed by (phone id, generation), so a copy can never be stale:
+each process keeps recent bodies in memory, and a shared cache (Redis via CACHE_URL) lets the
+processes share them. Nothing has to be cleared, no cache has to be shared for correctness, and a
+revoked token is refused by the very next request in every process.
+"""
+
+import gzip
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import F
+
+from jobs.models import Job
+from workspaces.models import ApiToken
+
+from .models import CallFlow, PhoneNumber
+
+BODY_PREFIX = "live-body:v3:"
+BODY_SECONDS = 24 * 3600
+LOCAL_BODIES = 64
+
+
+@dataclass(frozen=True)
+class Body:
+    generation: int
+    json: bytes
+    gzip: bytes
+    digest: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    token_workspace_id: int
+    phone_id: int | None
+    phone_workspace_id: int | None
+    generation: int | None
+    published: bool
+
+
+# Table names come from the models, values are parameters.
+_LOOKUP_SQL = (
+    "SELECT t.workspace_id, p.id, p.workspace_id, p.live_generation, c.live_version_id "  # noqa: S608
+    f"FROM {ApiToken._meta.db_table} t "
+    f"LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %s "
+    f"LEFT JOIN {CallFlow._meta.db_table} c ON c.phone_number_id = p.id "
+    "WHERE t.key_hash = %s AND t.revoked_at IS NULL"
+)
+
+
+def lookup(key_hash: str, number: str) -> Lookup | None:
+    """The one query of a request: None for an unknown or revoked token. Raw SQL, because this
+    runs on every ring and the ORM's query building costs more than the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP_SQL, [number, key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Lookup(row[0], row[1], row[2], row[3], row[4] is not None)
+
+
+# Bodies ------------------------------------------------------------------------------------
+
+_bodies: OrderedDict[tuple[int, int], Body] = OrderedDict()
+_bodies_lock = threading.Lock()
+
+
+def _remember(key: tuple[int, int], body: Body) -> None:
+    with _bodies_lock:
+        _bodies[key] = body
+        _bodies.move_to_end(key)
+        while len(_bodies) > LOCAL_BODIES:
+            _bodies.popitem(last=False)
+
+
+def _shared() -> bool:
+    # The local-memory backend is per process, like _bodies: storing there again only costs.
+    return not isinstance(cache, LocMemCache) and not isinstance(
+        getattr(cache, "_wrapped", None), LocMemCache
+    )
+
+
+def body(phone_id: int, generation: int) -> Body:
+    """The live body of that generation: from this process, the shared cache, or built."""
+    key = (phone_id, generation)
+    with _bodies_lock:
+        found = _bodies.get(key)
+    if found is not None:
+        return found
+    shared_key = f"{BODY_PREFIX}{phone_id}:{generation}"
+    if _shared():
+        found = cache.get(shared_key)
+    if found is None:
+        found = build(phone_id)
+        if found.generation != generation:
+            # Changed since the lookup: serve the newer body, filed under its own generation.
+            key, shared_key = (
+                (phone_id, found.generation),
+                f"{BODY_PREFIX}{phone_id}:{found.generation}",
+            )
+        if _shared():
+            cache.set(shared_key, found, BODY_SECONDS)
+    _remember(key, found)
+    return found
+
+
+def build(phone_id: int) -> Body:
+    """Two queries: the number with its live version, then the jobs the version names."""
+    phone = PhoneNumber.objects.select_related("workspace", "call_flow__live_version").get(
+        pk=phone_id
+    )
+    version = phone.call_flow.live_version
+    snapshot = version.snapshot if version else {"steps": []}
+    job_ids = [job_id for step in snapshot["steps"] for job_id in step.get("jobs", [])]
+    jobs = Job.objects.in_bulk(job_ids) if job_ids else {}
+    config = {
+        "number": phone.number,
+        "display_name": phone.display_name,
+        "workspace": {"slug": phone.workspace.slug, "name": phone.workspace.name},
+        "version": {
+            "number": version.number if version else None,
+            "published_at": version.published_at if version else None,
+        },
+        "steps": [_step(step, jobs) for step in snapshot["steps"]],
+    }
+    data = json.dumps(config, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+    # Compressed once here, so every hit can send ~1/10 of the bytes for free.
+    compressed = gzip.compress(data, compresslevel=6, mtime=0)
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    return Body(phone.live_generation, data, compressed, digest)
+
+
+def _step(step: dict, jobs: dict[int, Job]) -> dict:
+    data = {k: step[k] for k in ("key", "kind", "name", "settings")}
+    if "jobs" in step:
+        data["jobs"] = [
+            {
+                "id": job.pk,
+                "name": job.name,
+                "description": job.description,
+                "trigger": job.trigger,
+                "instructions": job.instructions,
+            }
+            for job in (jobs.get(job_id) for job_id in step["jobs"])
+            if job is not None
+        ]
+    return data
+
+
+# Changes -----------------------------------------------------------------------------------
+
+
+def number_changed(phone_id: int) -> None:
+    """changed() for one number: a single UPDATE (one row cannot be locked out of order)."""
+    PhoneNumber.objects.filter(pk=phone_id).update(live_generation=F("live_generation") + 1)
+
+
+def changed(numbers) -> None:
+    """Mark what the given PhoneNumber queryset serves as changed. Call it inside the
+    transaction of the change: the new generation commits (or rolls back) with it.
+
+    Rows are locked in primary-key order first, so two changes touching the same numbers
+    (two job edits, say) cannot deadlock by updating them in different orders.
+    """
+    with transaction.atomic():  # joins the caller's transaction; alone (a shell), its own
+        ids = list(
+            numbers.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
+        )
+        if ids:
+            PhoneNumber.objects.filter(pk__in=ids).update(live_generation=F("live_generation") + 1)

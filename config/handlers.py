@@ -1,0 +1,32 @@
+"""A WSGI handler for the runtime API that skips the browser's middleware.
+
+The telephony runtime calls /api/ on every ring with a bearer token: sessions, auth, messages,
+CSRF, htmx and the current-workspace lookup do nothing for it but cost time. Only
+SecurityMiddleware (HTTPS redirect, HSTS, nosniff) stays.
+"""
+
+from django.core.handlers.exception import convert_exception_to_response
+from django.core.handlers.wsgi import WSGIHandler
+from django.middleware.security import SecurityMiddleware
+
+API_PREFIX = "/api/"
+
+
+class RuntimeAPIHandler(WSGIHandler):
+    def load_middleware(self, is_async=False):
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        inner = convert_exception_to_response(self._get_response)
+        self._middleware_chain = convert_exception_to_response(SecurityMiddleware(inner))
+
+
+def application_with_api(application, api_application):
+    """Route /api/ to the lean handler and everything else to the full one."""
+
+    def dispatch(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+            return api_application(environ, start_response)
+        return application(environ, start_response)
+
+    return dispatch
