@@ -408,7 +408,9 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
     waiting for its lock) or waits for us and then finds the job live and refuses."""
     job_ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
     jobs = list(
-        Job.objects.select_for_update()
+        # NO KEY: inserting rows that reference these jobs (a draft's attachments, re-created
+        # by a concurrent delete's detach) must not wait for us, or the two would deadlock.
+        Job.objects.select_for_update(no_key=True)
         .filter(pk__in=job_ids)
         .order_by("pk")
         .only("pk", "name", "workspace_id", "deleted_at")

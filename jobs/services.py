@@ -103,7 +103,8 @@ def job_create(
 
 
 def _lock(job: Job) -> Job:
-    return Job.objects.select_for_update().get(pk=job.pk)
+    # NO KEY: an edit never changes the key, so attaching the job elsewhere need not wait.
+    return Job.objects.select_for_update(no_key=True).get(pk=job.pk)
 
 
 @transaction.atomic
