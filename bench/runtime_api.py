@@ -145,10 +145,10 @@ def count_queries(token):
     """Queries of one live request on a cache miss and on a hit (test Client, same database)."""
     from django.core.cache import cache
     from django.db import connection
-
-    from callflows import live
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from callflows import live
 
     client = Client(HTTP_HOST="localhost", headers={"Authorization": f"Bearer {token}"})
     counts = []

@@ -211,3 +211,51 @@ def test_expired_body_is_rebuilt(client, owner, phone, token):
     cache.clear()  # and expired in the shared cache
     again = live(client, phone.number, token)
     assert again.status_code == 200 and again.content == first.content
+
+
+def test_etag_changes_after_a_job_edit(client, workspace, owner, phone, sona, token):
+    job = JobFactory(workspace=workspace, instructions="Old.")
+    services.step_attach_job(step=sona, job=job, user=owner)
+    services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    before = live(client, phone.number, token)
+    job_services.job_update(job=job, user=owner, data={"instructions": "New."})
+    after = live(client, phone.number, token, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert after.json()["steps"][0]["jobs"][0]["instructions"] == "New."
+
+
+def test_every_live_change_moves_the_generation(workspace, owner, phone, sona):
+    def generation():
+        phone.refresh_from_db()
+        return phone.live_generation
+
+    job, other = JobFactory.create_batch(2, workspace=workspace)
+    services.step_attach_job(step=sona, job=job, user=owner)
+    steps = [
+        lambda: services.callflow_publish(call_flow=phone.call_flow, user=owner),
+        lambda: job_services.job_update(job=job, user=owner, data={"instructions": "Edited."}),
+        lambda: services.phone_number_rename(phone_number=phone, display_name="X", user=owner),
+        lambda: setattr(workspace, "name", "Renamed business") or workspace.save(),
+        lambda: services.callflow_rollback(
+            call_flow=phone.call_flow, version=phone.call_flow.versions.get(number=1), user=owner
+        ),
+    ]
+    for i, change in enumerate(steps):
+        if i == 4:  # something to roll back from
+            services.step_attach_job(step=sona, job=other, user=owner)
+            services.callflow_publish(call_flow=phone.call_flow, user=owner)
+        before = generation()
+        change()
+        assert generation() > before, i
+    before = generation()
+    job_services.job_update(job=other, user=owner, data={"instructions": "Not live any more."})
+    assert generation() == before  # a job the live version does not use changes nothing
+
+
+def test_rollback_keeps_the_draft_step_rows(workspace, owner, phone, sona):
+    v1 = services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    services.step_update(step=sona, name="Renamed", settings=sona.settings, user=owner)
+    services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    services.callflow_rollback(call_flow=phone.call_flow, version=v1, user=owner)
+    sona_after = phone.call_flow.steps.get(key=sona.key)
+    assert sona_after.pk == sona.pk and sona_after.name == "Sona"
