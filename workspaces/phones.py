@@ -60,7 +60,10 @@ def normalize_phone(raw: str, *, region: str = DEFAULT_REGION, field: str | None
         return ValidationError({field: message} if field else message, code="invalid_phone")
 
     raw = raw if isinstance(raw, str) else ""
-    check_text(raw, "The phone number")
+    try:
+        check_text(raw, "The phone number")
+    except ValidationError as exc:  # keyed by field like every other refusal here
+        raise ValidationError({field: exc.messages} if field else exc.messages) from None
     shown = raw.strip()
     if not shown:
         raise error(EMPTY)
