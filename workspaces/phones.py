@@ -5,6 +5,8 @@ workspace's country so national formats ("(555) 555-0199" in the US, "020 7946 0
 read the way that business writes them.
 """
 
+from functools import cache
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 
@@ -23,6 +25,7 @@ EXTENSION = "“{raw}” has an extension, which calls cannot dial. Enter the nu
 EMPTY = "Enter a phone number, e.g. +15551234567."
 
 
+@cache
 def region_choices() -> list[tuple[str, str]]:
     """("GB", "GB (+44)") for every region phonenumbers knows, for the workspace's country."""
     return [(r, f"{r} (+{phonenumbers.country_code_for_region(r)})") for r in REGIONS]
