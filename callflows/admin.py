@@ -1,14 +1,37 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from workspaces.admin_forms import ServiceValidatedAdminForm
 from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
 from .models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepJob
 
 
+class PhoneNumberAdminForm(ServiceValidatedAdminForm):
+    # Lenient: the service reads "+1 (555) 555-0199" or "" and gives the message.
+    number = forms.CharField(
+        label="Phone number",
+        required=False,
+        help_text="With its country code (+15551234567), or as a number of the workspace's country.",
+    )
+
+    class Meta:
+        model = PhoneNumber
+        fields = ["workspace", "number", "display_name"]
+
+    def validate_with_service(self, data):
+        if self.instance.pk:  # only the name changes; its field checks are the service's rule
+            return None
+        return services.phone_number_validate(
+            workspace=data["workspace"], number=data["number"], display_name=data["display_name"]
+        )
+
+
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(admin.ModelAdmin):
+    form = PhoneNumberAdminForm
     list_display = ("number", "display_name", "workspace", "created_at")
     search_fields = ("number", "display_name", "workspace__name", "=workspace__slug")
     list_filter = ("workspace",)

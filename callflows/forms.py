@@ -45,7 +45,7 @@ class PhoneNumberForm(ServiceErrorsMixin, forms.Form):
     number = forms.CharField(
         label="Phone number",
         required=False,
-        help_text="In E.164 format, e.g. +15551234567.",
+        help_text="With its country code (+15551234567), or as a national number.",
         widget=forms.TextInput(attrs={"required": True, "inputmode": "tel", "autocomplete": "off"}),
     )
     display_name = forms.CharField(
@@ -77,7 +77,7 @@ class AddStepForm(ServiceErrorsMixin, forms.Form):
     forward_to = forms.CharField(
         label="Forward to",
         required=False,
-        help_text="Only for forward steps: the E.164 number to forward calls to, e.g. +15551234567.",
+        help_text="Only for forward steps: the number to forward calls to, e.g. +15551234567.",
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
 
@@ -149,7 +149,7 @@ class ForwardForm(StepForm):
     number = forms.CharField(
         label="Forward to number",
         required=False,
-        help_text="In E.164 format, e.g. +15551234567.",
+        help_text="With its country code (+15551234567), or as a national number.",
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
 

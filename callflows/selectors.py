@@ -6,13 +6,15 @@ templates/callflows/_diagram.html as inline SVG.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.text import Truncator
 
 from jobs import selectors as job_selectors
 from jobs.models import Job
 from workspaces.models import User, Workspace
+from workspaces.phones import normalize_phone
 
 from . import services
 from .models import (
@@ -44,6 +46,31 @@ def phone_number_get(*, workspace: Workspace, pk: int) -> PhoneNumber:
         "call_flow__live_version"
     )
     return get_object_or_404(numbers, pk=pk)
+
+
+def phone_number_find(*, raw: str) -> list[PhoneNumber]:
+    """The numbers `raw` names in any workspace, each read in its own workspace's country.
+
+    For commands, which know no workspace yet: "+1 555 …" names the same number everywhere,
+    "020 7946 0958" a number of a GB workspace. Raises normalize_phone's ValidationError when
+    `raw` is a phone number in no country a workspace uses.
+    """
+    regions = Workspace.objects.order_by("country").values_list("country", flat=True).distinct()
+    by_number: dict[str, list[str]] = {}
+    error = None
+    for region in regions:
+        try:
+            by_number.setdefault(normalize_phone(raw, region=region), []).append(region)
+        except ValidationError as exc:
+            error = error or exc
+    if not by_number:
+        raise error or ValidationError("No workspace has phone numbers yet.")
+    query = Q()
+    for number, in_regions in by_number.items():
+        query |= Q(number=number, workspace__country__in=in_regions)
+    return list(
+        PhoneNumber.objects.select_related("call_flow", "workspace").filter(query).order_by("pk")
+    )
 
 
 def step_get(*, call_flow: CallFlow, step_id: int, kind: str | None = None) -> Step:

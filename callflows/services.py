@@ -1,6 +1,5 @@
 """Every write to phone numbers, call flows, steps, attachments and versions."""
 
-import re
 from copy import deepcopy
 
 from django.core.exceptions import ValidationError
@@ -11,10 +10,10 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import job_create
 from workspaces.models import Membership, User, Workspace
+from workspaces.phones import DEFAULT_REGION, normalize_phone
 
 from . import live
 from .models import (
-    E164_PATTERN,
     MAX_JOBS_PER_STEP,
     CallFlow,
     CallFlowVersion,
@@ -33,16 +32,9 @@ NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live vers
 # Phone numbers -----------------------------------------------------------------------------
 
 
-def normalize_number(raw: str) -> str:
-    """'+1 (555) 123-4567' -> '+15551234567'; raise ValidationError unless it is E.164."""
-    number = re.sub(r"[\s().-]", "", raw or "")
-    if not re.match(E164_PATTERN, number):
-        raise ValidationError(
-            {
-                "number": f"“{(raw or '').strip()}” is not a phone number in E.164 format, e.g. +15551234567."
-            }
-        )
-    return number
+def normalize_number(raw: str, *, region: str = DEFAULT_REGION) -> str:
+    """'+1 (555) 123-4567' -> '+15551234567': workspaces.phones.normalize_phone, keyed "number"."""
+    return normalize_phone(raw, region=region, field="number")
 
 
 def _display_name(value: str) -> str:
@@ -54,15 +46,22 @@ def _display_name(value: str) -> str:
     return value
 
 
+def phone_number_validate(*, workspace: Workspace, number: str, display_name: str) -> dict:
+    """The clean fields of a new number (E.164 read in the workspace's country), or the errors."""
+    number = normalize_number(number, region=workspace.country)
+    display_name = _display_name(display_name)
+    if PhoneNumber.objects.filter(number=number).exists():
+        raise ValidationError({"number": f"{number} is already in use."})
+    return {"number": number, "display_name": display_name}
+
+
 @transaction.atomic
 def phone_number_create(
     *, workspace: Workspace, number: str, display_name: str, user: User | None
 ) -> PhoneNumber:
     """Add a number with its call flow; the draft starts with one Sona step."""
-    number = normalize_number(number)
-    display_name = _display_name(display_name)
-    if PhoneNumber.objects.filter(number=number).exists():
-        raise ValidationError({"number": f"{number} is already in use."})
+    clean = phone_number_validate(workspace=workspace, number=number, display_name=display_name)
+    number, display_name = clean["number"], clean["display_name"]
     try:
         with transaction.atomic():
             phone = PhoneNumber.objects.create(
@@ -122,7 +121,8 @@ def _context(flow: CallFlow, *, exclude_step: Step | None = None) -> Context:
             "user_id", flat=True
         )
     )
-    return Context(member_ids=members, step_keys=keys)
+    region = flow.phone_number.workspace.country  # forward targets are read in this country
+    return Context(member_ids=members, step_keys=keys, region=region)
 
 
 def _name(value: str) -> str:

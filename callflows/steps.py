@@ -2,7 +2,8 @@
 
 `validate_settings(kind, settings, context)` returns clean settings or raises ValidationError
 with field-keyed messages. `context` gives what some kinds need to check references:
-the workspace's member ids and the keys of the other steps of the same flow.
+the workspace's member ids, the keys of the other steps of the same flow and the workspace's
+country (forward numbers are read as phone numbers are, by workspaces.phones).
 """
 
 import re
@@ -11,7 +12,9 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from .models import E164_PATTERN, StepKind
+from workspaces.phones import DEFAULT_REGION, normalize_phone
+
+from .models import StepKind
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = dict(
@@ -29,6 +32,7 @@ MESSAGE_MAX = 1000
 class Context:
     member_ids: set[int] = field(default_factory=set)
     step_keys: set[str] = field(default_factory=set)  # keys of the flow's other steps
+    region: str = DEFAULT_REGION  # the workspace's country: how national numbers are read
 
 
 def _text(settings, key, *, label, required=False, limit=MESSAGE_MAX):
@@ -54,12 +58,9 @@ def _voicemail(settings, context):
 
 
 def _forward(settings, context):
-    number = _text(settings, "number", label="The number", required=True, limit=16).replace(" ", "")
-    if not re.match(E164_PATTERN, number):
-        raise ValidationError(
-            {"number": f"“{number}” is not an E.164 phone number, e.g. +15551234567."}
-        )
-    return {"number": number}
+    # Limit on what is typed ("+44 (0)20 7946 0958"); the stored E.164 is at most 16.
+    number = _text(settings, "number", label="The number", required=True, limit=64)
+    return {"number": normalize_phone(number, region=context.region, field="number")}
 
 
 def _ring_users(settings, context):

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from workspaces.admin_forms import ServiceValidatedAdminForm
 from workspaces.paginators import EstimatedCountPaginator
 
 from . import selectors, services
@@ -16,7 +17,7 @@ from .forms import TEXT_FIELD_CLASSES
 from .models import TEXT_FIELDS, Job, JobTemplate
 
 
-class JobAdminForm(forms.ModelForm):
+class JobAdminForm(ServiceValidatedAdminForm):
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -29,24 +30,18 @@ class JobAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["revision"].initial = self.instance.revision
 
-    def clean(self):
-        data = super().clean()
+    def validate_with_service(self, data):
         # Friendly message for a stale copy; the service re-checks under a row lock.
         if self.instance.pk and data.get("revision") not in (None, self.instance.revision):
             raise ValidationError(
                 "This job was changed by someone else since you opened it. "
                 "Reload the page to see the current version; your text was not saved."
             )
-        workspace = self.instance.workspace if self.instance.pk else data.get("workspace")
-        if workspace is not None and not self.errors:
-            texts = {field: data.get(field, "") for field in TEXT_FIELDS}
-            job = self.instance if self.instance.pk else None
-            try:
-                services.job_validate(workspace=workspace, data=texts, job=job)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    self.add_error(field if field in self.fields else None, errors)
-        return data
+        workspace = self.instance.workspace if self.instance.pk else data["workspace"]
+        texts = {field: data.get(field, "") for field in TEXT_FIELDS}
+        job = self.instance if self.instance.pk else None
+        services.job_validate(workspace=workspace, data=texts, job=job)
+        return None
 
 
 class DeletedFilter(admin.SimpleListFilter):

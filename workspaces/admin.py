@@ -1,10 +1,10 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 
 from . import services
+from .admin_forms import ServiceValidatedAdminForm
 from .models import ApiToken, Membership, User, Workspace
 
 
@@ -63,24 +63,23 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "created_at")
+    list_display = ("name", "slug", "country", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
 
 
-class MembershipAdminForm(forms.ModelForm):
+class MembershipAdminForm(ServiceValidatedAdminForm):
     class Meta:
         model = Membership
         fields = ["user", "workspace", "role"]
 
-    def clean(self):
-        data = super().clean()
+    def validate_with_service(self, data):
         # A friendly form error; the service re-checks under a lock on save.
         if self.instance.pk and "role" in data:
             original = Membership.objects.get(pk=self.instance.pk)
             services.membership_check_owner_remains(original, data["role"])
-        return data
+        return None
 
 
 @admin.register(Membership)

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .phones import DEFAULT_REGION, REGIONS, region_choices
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -77,10 +79,22 @@ EDITOR_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 class Workspace(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=50, unique=True)
+    country = models.CharField(
+        max_length=2,
+        default=DEFAULT_REGION,
+        choices=region_choices,
+        help_text="ISO 3166-1 code, e.g. US or GB: phone numbers typed without +country code "
+        "are read as numbers of this country.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(country__in=REGIONS), name="workspace_country_supported"
+            ),
+        ]
 
     def __str__(self):
         return self.name

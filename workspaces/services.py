@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import ApiToken, Membership, Role, User, Workspace
+from .phones import DEFAULT_REGION, normalize_region
 
 
 def _unique_slug(name: str) -> str:
@@ -18,14 +19,17 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def workspace_create(*, name: str, owner: User, slug: str = "") -> Workspace:
+def workspace_create(
+    *, name: str, owner: User, slug: str = "", country: str = DEFAULT_REGION
+) -> Workspace:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "A workspace needs a name."})
     if len(name) > 100:
         raise ValidationError({"name": "A workspace name can be at most 100 characters."})
+    country = normalize_region(country)
     slug = slug or _unique_slug(name)
-    workspace = Workspace(name=name, slug=slug)
+    workspace = Workspace(name=name, slug=slug, country=country)
     workspace.full_clean()
     workspace.save()
     Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)

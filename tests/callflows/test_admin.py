@@ -80,3 +80,45 @@ def test_versions_read_only_and_publish_rollback_actions(
     )
     v1.refresh_from_db()
     assert v1.note == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("+1abc1234567", "“+1abc1234567” is not a phone number."),
+        ("", "Enter a phone number, e.g. +15551234567."),
+        ("12", "“12” is not a phone number."),
+        ("\x00", "Null characters are not allowed."),
+        ("+1 555 555 0100 ext 12", "has an extension"),
+        ("+15555550123", "+15555550123 is already in use."),
+    ],
+)
+def test_admin_bad_number_is_a_form_error_and_saves_nothing(staff_client, phone, raw, message):
+    response = staff_client.post(
+        reverse("admin:callflows_phonenumber_add"),
+        {"workspace": phone.workspace.pk, "number": raw, "display_name": "Support"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert any(message in e for e in errors["number"]), errors
+    assert list(PhoneNumber.objects.values_list("number", flat=True)) == ["+15555550123"]
+
+
+def test_admin_reads_a_national_number_in_the_workspace_country(staff_client):
+    workspace = WorkspaceFactory(country="GB")
+    response = staff_client.post(
+        reverse("admin:callflows_phonenumber_add"),
+        {"workspace": workspace.pk, "number": "020 7946 0958", "display_name": "London"},
+    )
+    assert response.status_code == 302
+    assert PhoneNumber.objects.get(workspace=workspace).number == "+442079460958"
+
+
+def test_admin_rename_with_a_bad_name_is_a_form_error(staff_client, phone):
+    url = reverse("admin:callflows_phonenumber_change", args=[phone.pk])
+    for name in ["", "x" * 101, "a\x00b"]:
+        response = staff_client.post(url, {"display_name": name})
+        assert response.status_code == 200
+        assert "display_name" in response.context["adminform"].form.errors
+    phone.refresh_from_db()
+    assert phone.display_name == "Main"

@@ -35,7 +35,7 @@ def test_publish_and_rollback(phone, owner, workspace, capsys):
 @pytest.mark.parametrize(
     ("command", "kwargs", "message"),
     [
-        ("publish_callflow", {"number": "12", "user": "{owner}"}, "E.164"),
+        ("publish_callflow", {"number": "12", "user": "{owner}"}, "“12” is not a phone number"),
         ("publish_callflow", {"number": "+15555550999", "user": "{owner}"}, "No phone number"),
         (
             "publish_callflow",

@@ -70,7 +70,10 @@ def test_add_a_number_then_a_step_shown_in_the_diagram(logged_in_page, owner_mem
     number.fill("12345")
     name.fill("Support line")
     page.get_by_role("button", name="Add number", exact=True).click()
-    error = "“12345” is not a phone number in E.164 format, e.g. +15551234567."
+    error = (
+        "“12345” is not a phone number. Enter it in international format (+15551234567) "
+        "or as a US number."
+    )
     expect(number).to_have_attribute("aria-invalid", "true")
     expect(number).to_have_accessible_description(re.compile(re.escape(error)))
     expect(page.get_by_role("alert")).to_have_text(error)

@@ -2,21 +2,23 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from callflows.models import PhoneNumber
-from callflows.services import normalize_number
+from callflows.selectors import phone_number_find
 from workspaces.management.commands._args import get_user
 
 
 def get_phone_number(raw: str) -> PhoneNumber:
     try:
-        number = normalize_number(raw)
+        phones = phone_number_find(raw=raw)
     except ValidationError as exc:
         raise CommandError(" ".join(exc.messages)) from exc
-    phone = (
-        PhoneNumber.objects.select_related("call_flow", "workspace").filter(number=number).first()
-    )
-    if phone is None:
-        raise CommandError(f"No phone number {number}.")
-    return phone
+    if not phones:
+        raise CommandError(f"No phone number {raw.strip()}.")
+    if len(phones) > 1:
+        names = ", ".join(f"{p.number} ({p.workspace.name})" for p in phones)
+        raise CommandError(
+            f"“{raw.strip()}” names several numbers: {names}. Give it with its +country code."
+        )
+    return phones[0]
 
 
 def get_member(email: str, phone: PhoneNumber):

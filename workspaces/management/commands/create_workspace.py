@@ -12,13 +12,19 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="Workspace name, e.g. 'Acme Plumbing'.")
         parser.add_argument("--owner-email", required=True, help="Email of an existing user.")
         parser.add_argument("--slug", default="", help="URL slug (default: made from the name).")
+        parser.add_argument(
+            "--country",
+            default="US",
+            help="ISO 3166-1 code, e.g. US or GB (default US): phone numbers typed without "
+            "+country code are read as numbers of this country.",
+        )
 
-    def handle(self, *args, name, owner_email, slug, **options):
+    def handle(self, *args, name, owner_email, slug, country, **options):
         owner = User.objects.filter(email__iexact=owner_email.strip()).first()
         if owner is None:
             raise CommandError(f"No user with the email {owner_email!r}.")
         try:
-            workspace = workspace_create(name=name, owner=owner, slug=slug)
+            workspace = workspace_create(name=name, owner=owner, slug=slug, country=country)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(
