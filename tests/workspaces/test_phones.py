@@ -119,9 +119,10 @@ def test_unknown_country_is_refused_and_nothing_is_created(country):
 
 
 @pytest.mark.django_db
-def test_database_refuses_an_unknown_country():
+@pytest.mark.parametrize("country", ["us", "USA", "", "1A"])
+def test_database_refuses_a_country_of_the_wrong_shape(country):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Workspace.objects.create(name="Acme", slug="acme", country="XX")
+        Workspace.objects.create(name="Acme", slug="acme", country=country)
 
 
 @pytest.mark.django_db
