@@ -91,10 +91,6 @@ def step_attached_jobs(*, step: Step) -> list[StepJob]:
     )
 
 
-def step_job_count(*, step: Step) -> int:
-    return StepJob.objects.filter(step=step).count()
-
-
 def job_library(*, workspace: Workspace, query: str = "") -> QuerySet[Job]:
     return job_selectors.job_list(workspace=workspace, query=query)
 

@@ -2,6 +2,7 @@
 
 import re
 from copy import deepcopy
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from .models import (
 from .steps import DEFAULTS, Context, validate_settings
 
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
+NOT_SONA = "Jobs can only be attached to a Sona step."
 NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
 
 
@@ -207,12 +209,43 @@ def step_remove(*, step: Step, user: User | None) -> None:
 # Attaching jobs: the 10-jobs rule lives here (and in the database) -------------------------
 
 
+@dataclass(frozen=True)
+class AttachCheck:
+    """Whether a job may be attached to a step now, and if not, why (for the page to show)."""
+
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _full(attached_count: int) -> bool:
+    """The one place the 10-jobs rule is decided (the database holds it too)."""
+    return attached_count >= MAX_JOBS_PER_STEP
+
+
+def step_can_attach(step: Step, *, attached_count: int | None = None) -> AttachCheck:
+    """Whether the page should offer "Attach" / "New job" on this step. A hint only: the
+    write (step_attach_job) asks the same rule again under the row lock.
+
+    Pass `attached_count` when the caller already loaded the attachments (saves a query).
+    """
+    if step.kind != StepKind.SONA:
+        return AttachCheck(False, NOT_SONA)
+    if attached_count is None:
+        attached_count = StepJob.objects.filter(step=step).count()
+    if _full(attached_count):
+        return AttachCheck(False, f"{TOO_MANY_JOBS}. Detach one to attach another.")
+    return AttachCheck(True)
+
+
 def _lock_sona_step(step: Step) -> Step:
     locked = (
         Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
     )
     if locked.kind != StepKind.SONA:
-        raise ValidationError("Jobs can only be attached to a Sona step.")
+        raise ValidationError(NOT_SONA)
     return locked
 
 
@@ -227,7 +260,7 @@ def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
     attached = list(StepJob.objects.filter(step=step).values_list("job_id", "position"))
     if any(job_id == job.pk for job_id, _ in attached):
         raise ValidationError(f"“{job.name}” is already attached to this step.")
-    if len(attached) >= MAX_JOBS_PER_STEP:
+    if _full(len(attached)):
         raise ValidationError(f"{TOO_MANY_JOBS}. Detach one before attaching “{job.name}”.")
     position = max((p for _, p in attached), default=0) + 1
     try:
@@ -239,10 +272,14 @@ def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
     return link
 
 
+@dataclass(frozen=True)
+class CreatedJob:
+    job: Job  # always saved in the library
+    attach_error: ValidationError | None  # why it could not be attached, or None
+
+
 @transaction.atomic
-def step_create_job(
-    *, step: Step, user: User | None, data, template=None
-) -> tuple[Job, ValidationError | None]:
+def step_create_job(*, step: Step, user: User | None, data, template=None) -> CreatedJob:
     """Create a job in the library and attach it to the step, in one transaction.
 
     If attaching is refused (a teammate filled the step meanwhile), the job stays in the
@@ -254,8 +291,8 @@ def step_create_job(
         with transaction.atomic():
             step_attach_job(step=step, job=job, user=user)
     except ValidationError as exc:
-        return job, exc
-    return job, None
+        return CreatedJob(job, exc)
+    return CreatedJob(job, None)
 
 
 def _renumber(step: Step, job_ids: list[int]) -> None:

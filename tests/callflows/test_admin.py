@@ -18,7 +18,7 @@ def phone(workspace, owner):
 
 def test_admin_pages_answer(staff_client, phone, owner, workspace):
     version = services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    token, raw = api_token_create(workspace=workspace, name="rt", user=owner)
+    token = api_token_create(workspace=workspace, name="rt", user=owner).token
     step = phone.call_flow.steps.get()
     for url in [
         reverse("admin:callflows_phonenumber_changelist"),

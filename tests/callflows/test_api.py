@@ -19,7 +19,7 @@ def empty_cache():
 
 @pytest.fixture
 def token(workspace, owner):
-    return api_token_create(workspace=workspace, name="runtime", user=owner)[1]
+    return api_token_create(workspace=workspace, name="runtime", user=owner).raw
 
 
 @pytest.fixture
@@ -106,14 +106,15 @@ def test_errors(client, workspace, owner, phone, token):
 
 def test_other_workspace_token_gets_404_without_detail(client, owner, phone, token):
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    foreign = api_token_create(workspace=WorkspaceFactory(), name="x", user=None)[1]
+    foreign = api_token_create(workspace=WorkspaceFactory(), name="x", user=None).raw
     response = live(client, phone.number, foreign)
     assert response.status_code == 404 and response.json() == {"error": "Unknown phone number."}
     assert live(client, phone.number, token).status_code == 200  # cached entry still scoped
 
 
 def test_revoked_token(client, workspace, owner, phone):
-    token_obj, raw = api_token_create(workspace=workspace, name="x", user=owner)
+    new = api_token_create(workspace=workspace, name="x", user=owner)
+    token_obj, raw = new.token, new.raw
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     assert live(client, phone.number, raw).status_code == 200
     api_token_revoke(token=token_obj, user=owner)
@@ -121,7 +122,8 @@ def test_revoked_token(client, workspace, owner, phone):
 
 
 def test_token_stored_hashed(workspace, owner):
-    token, raw = api_token_create(workspace=workspace, name="x", user=owner)
+    new = api_token_create(workspace=workspace, name="x", user=owner)
+    token, raw = new.token, new.raw
     assert raw not in token.key_hash and len(token.key_hash) == 64 and raw.startswith(token.prefix)
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from callflows import cache, services
 from callflows.models import CallFlowVersion, PhoneNumber, StepJob, StepKind
+from callflows.services import AttachCheck
 from jobs.models import Job
 from tests.factories import JobFactory, JobTemplateFactory, MembershipFactory, WorkspaceFactory
 from workspaces.models import Role
@@ -860,7 +861,7 @@ def test_new_job_kept_in_the_library_when_a_teammate_filled_the_step(
     sona = sona_of(phone)
     attach(sona, JobFactory.create_batch(10, workspace=workspace), owner)
     # the up-front check ran before a teammate attached the 10th job
-    monkeypatch.setattr("callflows.selectors.step_job_count", lambda **kwargs: 9)
+    monkeypatch.setattr("callflows.services.step_can_attach", lambda *a, **kw: AttachCheck(True))
     response = owner_client.post(
         url("step_new_job", phone.pk, sona.pk),
         {"name": "Late job", "instructions": "1. Text kept."},

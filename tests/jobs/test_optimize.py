@@ -28,7 +28,8 @@ def reasons(job):
 
 
 def test_optimize_then_undo_restores_exact_text(job, owner):
-    optimized, result = services.job_optimize(job=job, user=owner, expected_revision=job.revision)
+    done = services.job_optimize(job=job, user=owner, expected_revision=job.revision)
+    optimized, result = done.job, done.result
     assert optimized.instructions == result.text != MESSY
     assert "1." in result.text and "$89.50" in result.text and "9am" in result.text
     assert result.changes
@@ -44,17 +45,18 @@ def test_optimize_then_undo_restores_exact_text(job, owner):
 
 
 def test_optimize_twice_says_already_optimized(job, owner):
-    job, _ = services.job_optimize(job=job, user=owner)
-    again, result = services.job_optimize(job=job, user=owner)
-    assert result.already_optimized
+    job = services.job_optimize(job=job, user=owner).job
+    again = services.job_optimize(job=job, user=owner)
+    assert again.result.already_optimized
+    again = again.job
     assert again.revision == job.revision and reasons(job) == ["created", "optimized"]
 
 
 def test_unsaved_edits_are_saved_first(job, owner):
     typed = {**job.text_fields(), "instructions": MESSY + " tell them to email info@example.com."}
-    optimized, _ = services.job_optimize(
+    optimized = services.job_optimize(
         job=job, user=owner, expected_revision=job.revision, unsaved=typed
-    )
+    ).job
     versions = list(job.history.order_by("history_id"))
     assert [v.history_change_reason for v in versions] == ["created", "edited", "optimized"]
     assert versions[1].instructions == typed["instructions"]
@@ -74,7 +76,7 @@ def test_optimize_checks_staleness(job, owner, admin_user):
 
 
 def test_undo_checks_staleness(job, owner, admin_user):
-    optimized, _ = services.job_optimize(job=job, user=owner)
+    optimized = services.job_optimize(job=job, user=owner).job
     with pytest.raises(services.JobConflict):
         services.job_undo_optimize(
             job=optimized, user=owner, expected_revision=optimized.revision - 1
@@ -172,7 +174,7 @@ def test_optimize_job_command(job, owner, workspace, capsys):
 
 
 def test_undo_refuses_to_drop_text_typed_after_optimize(owner_client, job, owner):
-    optimized, _ = services.job_optimize(job=job, user=owner)
+    optimized = services.job_optimize(job=job, user=owner).job
     typed = optimized.instructions + "\n5. Typed after optimizing."
     response = editor_post(owner_client, optimized, "jobs:undo_optimize", instructions=typed)
     assert "You changed the text after optimizing" in response.text
