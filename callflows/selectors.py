@@ -14,7 +14,6 @@ from jobs import selectors as job_selectors
 from jobs.models import Job
 from workspaces.models import User, Workspace
 
-from . import services
 from .models import (
     MAX_JOBS_PER_STEP,
     CallFlow,
@@ -24,6 +23,7 @@ from .models import (
     StepJob,
     StepKind,
 )
+from .snapshots import callflow_draft_changes
 
 # Phone numbers and steps ------------------------------------------------------------------
 
@@ -139,7 +139,7 @@ def draft_status(*, call_flow: CallFlow, reload: bool = False) -> DraftStatus:
     live = call_flow.live_version if call_flow.live_version_id else None
     return DraftStatus(
         live_number=live.number if live else None,
-        changes=services.callflow_draft_changes(call_flow),
+        changes=callflow_draft_changes(call_flow),
     )
 
 

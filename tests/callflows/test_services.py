@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from callflows import services
+from callflows import services, snapshots
 from callflows.models import CallFlowVersion, PhoneNumber, PublishedJob, Step, StepJob, StepKind
 from jobs import services as job_services
 from jobs.models import Job
@@ -264,7 +264,7 @@ def test_publish_freezes_attachments_not_text(workspace, owner, phone, sona):
     version.refresh_from_db()
     assert version.snapshot["steps"][0]["jobs"] == [job.pk]
     phone.call_flow.refresh_from_db()
-    assert services.callflow_draft_changes(phone.call_flow) == [
+    assert snapshots.callflow_draft_changes(phone.call_flow) == [
         {"kind": "detached", "step": "Sona", "jobs": [job.pk]}
     ]
 
@@ -306,7 +306,7 @@ def test_publish_refuses_a_step_over_ten(workspace, owner, phone, sona):
         StepJob(step=sona, job=j, position=i)
         for i, j in enumerate(JobFactory.create_batch(10, workspace=workspace), 1)
     )
-    snapshot = services.build_snapshot(phone.call_flow)
+    snapshot = snapshots.build_snapshot(phone.call_flow)
     snapshot["steps"][0]["jobs"].append(JobFactory(workspace=workspace).pk)
     with pytest.raises(ValidationError, match="at most 10 jobs"), transaction.atomic():
         services._create_version(phone.call_flow, snapshot, user=owner, note="")
@@ -328,7 +328,7 @@ def test_rollback_restores_exactly_that_versions_attachments(workspace, owner, p
     # The draft had no unpublished changes, so it follows the rollback.
     sona = Step.objects.get(call_flow=phone.call_flow, kind=StepKind.SONA)
     assert attached_ids(sona) == [a.pk, b.pk]
-    assert services.callflow_draft_changes(phone.call_flow) == []
+    assert snapshots.callflow_draft_changes(phone.call_flow) == []
     with pytest.raises(ValidationError, match="already live"):
         services.callflow_rollback(call_flow=phone.call_flow, version=v3, user=owner)
     assert v2.snapshot != v3.snapshot
@@ -345,7 +345,7 @@ def test_rollback_keeps_a_dirty_draft(workspace, owner, phone, sona):
     services.callflow_rollback(call_flow=phone.call_flow, version=v1, user=owner)
     assert phone.call_flow.steps.filter(name="Unpublished").exists()
     assert attached_ids(sona) == [a.pk]
-    assert services.callflow_draft_changes(phone.call_flow)
+    assert snapshots.callflow_draft_changes(phone.call_flow)
 
 
 def test_rollback_of_foreign_version_refused(phone, owner, workspace):

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache as django_cache
 from django.urls import reverse
 
-from callflows import cache, services
+from callflows import cache, services, snapshots
 from callflows.models import CallFlowVersion, PhoneNumber, StepJob, StepKind
 from callflows.services import AttachCheck
 from jobs.models import Job
@@ -53,7 +53,7 @@ def step_names(phone):
 
 
 def draft(phone):
-    return services.build_snapshot(phone.call_flow)
+    return snapshots.build_snapshot(phone.call_flow)
 
 
 def errors_of(response, field):
