@@ -170,6 +170,37 @@ def test_attach_in_order_and_eleventh_refused(workspace, owner, sona):
     assert attached_ids(sona) == [j.pk for j in jobs[:10]]
 
 
+def test_step_can_attach_is_the_same_rule_as_attaching(workspace, owner, phone, sona):
+    jobs = JobFactory.create_batch(10, workspace=workspace)
+    attach(sona, jobs[:9], owner)
+    assert services.step_can_attach(sona) and services.step_can_attach(sona).reason == ""
+    attach(sona, jobs[9:], owner)
+    full = services.step_can_attach(sona)
+    assert not full and full.reason.startswith("A Sona step can have at most 10 jobs")
+    # A caller that already counted the attachments saves the query; the rule is the same.
+    assert services.step_can_attach(sona, attached_count=9)
+    assert not services.step_can_attach(sona, attached_count=10)
+    greeting = services.step_add(
+        call_flow=phone.call_flow, kind=StepKind.GREETING, name="Hello", user=owner
+    )
+    assert services.step_can_attach(greeting).reason == "Jobs can only be attached to a Sona step."
+
+
+def test_step_create_job_attaches_and_says_when_it_could_not(workspace, owner, sona):
+    created = services.step_create_job(
+        step=sona, user=owner, data={"name": "New", "instructions": "1. Do it."}
+    )
+    assert created.attach_error is None and attached_ids(sona) == [created.job.pk]
+    attach(sona, JobFactory.create_batch(9, workspace=workspace), owner)
+    late = services.step_create_job(
+        step=sona, user=owner, data={"name": "Late", "instructions": "1. Kept."}
+    )
+    # The job stays in the library, so no text is lost; the refusal is returned, not raised.
+    assert Job.objects.get(pk=late.job.pk).instructions == "1. Kept."
+    assert "at most 10 jobs" in " ".join(late.attach_error.messages)
+    assert late.job.pk not in attached_ids(sona) and len(attached_ids(sona)) == 10
+
+
 def test_attach_each_job_once_same_workspace_not_deleted(workspace, owner, sona):
     job = JobFactory(workspace=workspace)
     services.step_attach_job(step=sona, job=job, user=owner)

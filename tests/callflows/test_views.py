@@ -756,6 +756,19 @@ def test_attach_and_detach_with_htmx_swap_the_panel(owner_client, phone, workspa
     assert attached_names(sona) == []
 
 
+def test_jobs_panel_says_the_step_is_full_as_the_service_decides(
+    owner_client, owner, phone, workspace
+):
+    sona = sona_of(phone)
+    jobs = JobFactory.create_batch(10, workspace=workspace)
+    attach(sona, jobs[:9], owner)
+    page = owner_client.get(url("step_jobs", phone.pk, sona.pk)).text
+    assert "9 / 10 jobs attached" in page and "Detach one to attach another" not in page
+    attach(sona, jobs[9:], owner)
+    page = owner_client.get(url("step_jobs", phone.pk, sona.pk)).text
+    assert "A Sona step can have at most 10 jobs. Detach one to attach another." in page
+
+
 def test_eleventh_job_is_refused_with_the_services_message(owner_client, owner, phone, workspace):
     sona = sona_of(phone)
     jobs = JobFactory.create_batch(11, workspace=workspace)

@@ -197,3 +197,69 @@ def test_version_pages_number_versions_like_history(owner_client, job, owner):
     second = job.history.order_by("history_id")[1]
     page = owner_client.get(reverse("jobs:version_restore", args=[job.pk, second.history_id]))
     assert "Restore version 2 of" in page.text
+
+
+# Undo brings back the version right before the optimize, and nothing else ------------------
+
+TEXT_A = "ask them their name. tell them a visit costs $89.50."
+TEXT_B = "you should ask them their name and phone number. tell them we open at 9am."
+
+
+def test_undo_restores_the_version_right_before_the_optimize(job, owner, admin_user, workspace):
+    services.job_update(job=job, user=owner, data={"instructions": TEXT_A})
+    services.job_update(job=job, user=owner, data={"instructions": TEXT_B})
+    # Another job's versions in between: only this job's history counts.
+    other = services.job_create(
+        workspace=workspace, user=owner, data={"name": "Other", "instructions": "Other text."}
+    )
+    services.job_update(job=other, user=owner, data={"instructions": "Other text, edited."})
+    optimized = services.job_optimize(job=job, user=owner).job
+    assert optimized.instructions not in (MESSY, TEXT_A, TEXT_B)
+
+    undone = services.job_undo_optimize(job=optimized, user=admin_user)
+
+    assert undone.instructions == TEXT_B
+    latest = job.history.order_by("-history_id").first()
+    assert (latest.instructions, latest.history_change_reason) == (TEXT_B, "undo optimize")
+    assert latest.history_user == admin_user
+    assert reasons(job) == ["created", "edited", "edited", "optimized", "undo optimize"]
+    assert Job.objects.get(pk=other.pk).instructions == "Other text, edited."
+
+
+def test_undo_returns_to_the_edits_optimize_saved_not_to_the_older_text(job, owner):
+    services.job_update(job=job, user=owner, data={"instructions": TEXT_A})
+    typed = {**job.text_fields(), "instructions": TEXT_B}  # typed, not saved, then Optimize
+    optimized = services.job_optimize(job=job, user=owner, unsaved=typed).job
+    assert reasons(job) == ["created", "edited", "edited", "optimized"]
+
+    undone = services.job_undo_optimize(job=optimized, user=owner)
+
+    assert undone.instructions == TEXT_B
+    assert job.history.order_by("-history_id").first().history_change_reason == "undo optimize"
+
+
+def test_undo_refuses_unsaved_text_and_changes_nothing(job, owner):
+    optimized = services.job_optimize(job=job, user=owner).job
+    before = reasons(job)
+    typed = {**optimized.text_fields(), "trigger": "Typed after optimizing."}
+    with pytest.raises(ValidationError, match="You changed the text after optimizing"):
+        services.job_undo_optimize(job=optimized, user=owner, unsaved=typed)
+    assert Job.objects.get(pk=job.pk).instructions == optimized.instructions
+    assert reasons(job) == before
+
+
+def test_undo_accepts_the_saved_text_as_the_browser_sends_it(job, owner):
+    optimized = services.job_optimize(job=job, user=owner).job
+    # CRLF line breaks and surrounding spaces are how a textarea posts the same text.
+    posted = {"instructions": "  " + optimized.instructions.replace("\n", "\r\n") + "\r\n"}
+    undone = services.job_undo_optimize(job=optimized, user=owner, unsaved=posted)
+    assert undone.instructions == MESSY
+
+
+def test_refused_optimize_carries_the_job_saved_with_the_edits(job, owner):
+    long_text = " ".join(f"Tell them item {i}." for i in range(700))[:9990]
+    with pytest.raises(services.JobOptimizeRefused) as exc:
+        services.job_optimize(job=job, user=owner, unsaved={"instructions": long_text})
+    assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
+    assert exc.value.job.revision == 2 and exc.value.job.instructions == long_text.strip()
+    assert reasons(job) == ["created", "edited"]
