@@ -9,13 +9,6 @@ from workspaces.services import api_token_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+15555550123", display_name="Main", user=owner
-    )
-
-
 def test_admin_pages_answer(staff_client, phone, owner, workspace):
     version = services.callflow_publish(call_flow=phone.call_flow, user=owner)
     token = api_token_create(workspace=workspace, name="rt", user=owner).token

@@ -22,18 +22,6 @@ def token(workspace, owner):
     return api_token_create(workspace=workspace, name="runtime", user=owner).raw
 
 
-@pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+15555550100", display_name="Main line", user=owner
-    )
-
-
-@pytest.fixture
-def sona(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
-
-
 def live(client, number, token, **headers):
     return client.get(
         reverse("api:live", args=[number]), HTTP_AUTHORIZATION=f"Bearer {token}", **headers
@@ -45,10 +33,10 @@ def test_live_config_shape(client, workspace, owner, phone, sona, token):
     services.step_attach_job(step=sona, job=job, user=owner)
     services.step_add(call_flow=phone.call_flow, kind=StepKind.VOICEMAIL, name="VM", user=owner)
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    response = live(client, "+15555550100", token)
+    response = live(client, "+15555550123", token)
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     data = response.json()
-    assert data["number"] == "+15555550100" and data["workspace"]["slug"] == workspace.slug
+    assert data["number"] == "+15555550123" and data["workspace"]["slug"] == workspace.slug
     assert data["version"]["number"] == 1 and data["version"]["published_at"]
     assert [s["kind"] for s in data["steps"]] == ["sona", "voicemail"]
     assert data["steps"][0]["jobs"] == [

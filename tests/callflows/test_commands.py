@@ -11,13 +11,6 @@ from workspaces.services import api_token_workspace
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+15555550123", display_name="Main", user=owner
-    )
-
-
 def test_publish_and_rollback(phone, owner, workspace, capsys):
     call_command("publish_callflow", number="+1 555 555 0123", user=owner.email, note="First")
     assert "Published version 1 of +15555550123" in capsys.readouterr().out

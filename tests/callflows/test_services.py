@@ -8,27 +8,15 @@ from callflows import services, snapshots
 from callflows.models import CallFlowVersion, PhoneNumber, PublishedJob, Step, StepJob, StepKind
 from jobs import services as job_services
 from jobs.models import Job
-from tests.conftest import postgres_only
+from tests.conftest import attach, postgres_only
 from tests.factories import JobFactory, PhoneNumberFactory, SonaStepFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+1 (555) 010-0000", display_name="Main", user=owner
-    )
-
-
-@pytest.fixture
-def sona(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
-
-
-def attach(step, jobs, user):
-    for job in jobs:
-        services.step_attach_job(step=step, job=job, user=user)
+def phone_number():
+    return "+1 (555) 010-0000"  # as typed: `phone` is stored as +15550100000
 
 
 def attached_ids(step):
@@ -451,7 +439,7 @@ def test_delete_confirmation_says_what_happens(owner_client, workspace, owner, p
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     services.step_attach_job(step=sona, job=draft_only, user=owner)
     page = owner_client.get(reverse("jobs:delete", args=[draft_only.pk]))
-    assert "It will be removed from the draft call flow of Main (+15550100000)." in page.text
+    assert "It will be removed from the draft call flow of Main line (+15550100000)." in page.text
     page = owner_client.get(reverse("jobs:delete", args=[live.pk]))
     assert "It cannot be deleted now: the live call flow of +15550100000 uses it." in page.text
     response = owner_client.post(reverse("jobs:delete", args=[live.pk]), follow=True)

@@ -12,6 +12,7 @@ from callflows import cache, services, snapshots
 from callflows.models import CallFlowVersion, PhoneNumber, StepJob, StepKind
 from callflows.services import AttachCheck
 from jobs.models import Job
+from tests.conftest import attach, attached_names, sona_of
 from tests.factories import JobFactory, JobTemplateFactory, MembershipFactory, WorkspaceFactory
 from workspaces.models import Role
 
@@ -29,23 +30,8 @@ def make_number(workspace, user, number=None, name="Main line"):
     )
 
 
-def sona_of(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
-
-
 def add_step(phone, user, kind, name, **kwargs):
     return services.step_add(call_flow=phone.call_flow, kind=kind, name=name, user=user, **kwargs)
-
-
-def attach(step, jobs, user):
-    for job in jobs:
-        services.step_attach_job(step=step, job=job, user=user)
-
-
-def attached_names(step):
-    return list(
-        StepJob.objects.filter(step=step).order_by("position").values_list("job__name", flat=True)
-    )
 
 
 def step_names(phone):
@@ -63,16 +49,6 @@ def errors_of(response, field):
         if "form" in (response.context or {})
         else []
     )
-
-
-@pytest.fixture
-def phone(workspace, owner):
-    return make_number(workspace, owner, number="+15555550123")
-
-
-@pytest.fixture
-def sona(phone):
-    return sona_of(phone)
 
 
 def url(name, *args):

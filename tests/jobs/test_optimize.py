@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from jobs import services
 from jobs.models import Job
+from tests.conftest import history_reasons
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +24,6 @@ def job(workspace, owner):
     )
 
 
-def reasons(job):
-    return list(job.history.order_by("history_id").values_list("history_change_reason", flat=True))
-
-
 def test_optimize_then_undo_restores_exact_text(job, owner):
     done = services.job_optimize(job=job, user=owner, expected_revision=job.revision)
     optimized, result = done.job, done.result
@@ -38,7 +35,7 @@ def test_optimize_then_undo_restores_exact_text(job, owner):
         job=optimized, user=owner, expected_revision=optimized.revision
     )
     assert undone.instructions == MESSY
-    assert reasons(job) == ["created", "optimized", "undo optimize"]
+    assert history_reasons(job) == ["created", "optimized", "undo optimize"]
     assert not services.job_can_undo_optimize(undone)
     with pytest.raises(ValidationError, match="no optimize to undo"):
         services.job_undo_optimize(job=undone, user=owner)
@@ -49,7 +46,7 @@ def test_optimize_twice_says_already_optimized(job, owner):
     again = services.job_optimize(job=job, user=owner)
     assert again.result.already_optimized
     again = again.job
-    assert again.revision == job.revision and reasons(job) == ["created", "optimized"]
+    assert again.revision == job.revision and history_reasons(job) == ["created", "optimized"]
 
 
 def test_unsaved_edits_are_saved_first(job, owner):
@@ -91,7 +88,7 @@ def test_optimize_refusal_keeps_text(job, owner):
         services.job_optimize(job=job, user=owner)
     assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
     job.refresh_from_db()
-    assert (job.instructions, reasons(job)) == (long_text.strip(), ["created", "edited"])
+    assert (job.instructions, history_reasons(job)) == (long_text.strip(), ["created", "edited"])
 
 
 def editor_post(client, job, url_name, **changes):
@@ -222,7 +219,7 @@ def test_undo_restores_the_version_right_before_the_optimize(job, owner, admin_u
     latest = job.history.order_by("-history_id").first()
     assert (latest.instructions, latest.history_change_reason) == (TEXT_B, "undo optimize")
     assert latest.history_user == admin_user
-    assert reasons(job) == ["created", "edited", "edited", "optimized", "undo optimize"]
+    assert history_reasons(job) == ["created", "edited", "edited", "optimized", "undo optimize"]
     assert Job.objects.get(pk=other.pk).instructions == "Other text, edited."
 
 
@@ -230,7 +227,7 @@ def test_undo_returns_to_the_edits_optimize_saved_not_to_the_older_text(job, own
     services.job_update(job=job, user=owner, data={"instructions": TEXT_A})
     typed = {**job.text_fields(), "instructions": TEXT_B}  # typed, not saved, then Optimize
     optimized = services.job_optimize(job=job, user=owner, unsaved=typed).job
-    assert reasons(job) == ["created", "edited", "edited", "optimized"]
+    assert history_reasons(job) == ["created", "edited", "edited", "optimized"]
 
     undone = services.job_undo_optimize(job=optimized, user=owner)
 
@@ -240,12 +237,12 @@ def test_undo_returns_to_the_edits_optimize_saved_not_to_the_older_text(job, own
 
 def test_undo_refuses_unsaved_text_and_changes_nothing(job, owner):
     optimized = services.job_optimize(job=job, user=owner).job
-    before = reasons(job)
+    before = history_reasons(job)
     typed = {**optimized.text_fields(), "trigger": "Typed after optimizing."}
     with pytest.raises(ValidationError, match="You changed the text after optimizing"):
         services.job_undo_optimize(job=optimized, user=owner, unsaved=typed)
     assert Job.objects.get(pk=job.pk).instructions == optimized.instructions
-    assert reasons(job) == before
+    assert history_reasons(job) == before
 
 
 def test_undo_accepts_the_saved_text_as_the_browser_sends_it(job, owner):
@@ -262,4 +259,4 @@ def test_refused_optimize_carries_the_job_saved_with_the_edits(job, owner):
         services.job_optimize(job=job, user=owner, unsaved={"instructions": long_text})
     assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
     assert exc.value.job.revision == 2 and exc.value.job.instructions == long_text.strip()
-    assert reasons(job) == ["created", "edited"]
+    assert history_reasons(job) == ["created", "edited"]
