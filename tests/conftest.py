@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.db import connection
 
 from callflows import services as callflow_services
@@ -71,6 +72,14 @@ def postgres_only():
         connection.vendor != "postgresql",
         reason="needs PostgreSQL row locks and real concurrent transactions (runs in CI)",
     )
+
+
+def command_help(name: str, capsys) -> str:
+    """A management command's --help text; asking for help must exit with 0."""
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(name, "--help")
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
 
 
 def messages_of(response) -> list[str]:
