@@ -135,7 +135,7 @@ def seed():
         for job in jobs[s * JOBS_PER_STEP : (s + 1) * JOBS_PER_STEP]:
             step_attach_job(step=step, job=job, user=user)
     version = callflow_publish(call_flow=flow, user=user, note="bench")
-    _, raw_token = api_token_create(workspace=workspace, name="Bench runtime", user=user)
+    raw_token = api_token_create(workspace=workspace, name="Bench runtime", user=user).raw
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # fresh tables: give the planner real statistics
     return raw_token, version.number

@@ -16,7 +16,6 @@ from jobs.models import Job
 from workspaces.models import User, Workspace
 from workspaces.phones import normalize_phone
 
-from . import services
 from .models import (
     MAX_JOBS_PER_STEP,
     CallFlow,
@@ -26,6 +25,7 @@ from .models import (
     StepJob,
     StepKind,
 )
+from .snapshots import callflow_draft_changes
 
 # Phone numbers and steps ------------------------------------------------------------------
 
@@ -118,10 +118,6 @@ def step_attached_jobs(*, step: Step) -> list[StepJob]:
     )
 
 
-def step_job_count(*, step: Step) -> int:
-    return StepJob.objects.filter(step=step).count()
-
-
 def job_library(*, workspace: Workspace, query: str = "") -> QuerySet[Job]:
     return job_selectors.job_list(workspace=workspace, query=query)
 
@@ -170,7 +166,7 @@ def draft_status(*, call_flow: CallFlow, reload: bool = False) -> DraftStatus:
     live = call_flow.live_version if call_flow.live_version_id else None
     return DraftStatus(
         live_number=live.number if live else None,
-        changes=services.callflow_draft_changes(call_flow),
+        changes=callflow_draft_changes(call_flow),
     )
 
 

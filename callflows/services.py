@@ -1,6 +1,7 @@
 """Every write to phone numbers, call flows, steps, attachments and versions."""
 
 from copy import deepcopy
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -23,9 +24,11 @@ from .models import (
     StepJob,
     StepKind,
 )
+from .snapshots import build_snapshot
 from .steps import DEFAULTS, Context, validate_settings
 
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
+NOT_SONA = "Jobs can only be attached to a Sona step."
 NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
 
 
@@ -202,12 +205,43 @@ def step_remove(*, step: Step, user: User | None) -> None:
 # Attaching jobs: the 10-jobs rule lives here (and in the database) -------------------------
 
 
+@dataclass(frozen=True)
+class AttachCheck:
+    """Whether a job may be attached to a step now, and if not, why (for the page to show)."""
+
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _full(attached_count: int) -> bool:
+    """The one place the 10-jobs rule is decided (the database holds it too)."""
+    return attached_count >= MAX_JOBS_PER_STEP
+
+
+def step_can_attach(step: Step, *, attached_count: int | None = None) -> AttachCheck:
+    """Whether the page should offer "Attach" / "New job" on this step. A hint only: the
+    write (step_attach_job) asks the same rule again under the row lock.
+
+    Pass `attached_count` when the caller already loaded the attachments (saves a query).
+    """
+    if step.kind != StepKind.SONA:
+        return AttachCheck(False, NOT_SONA)
+    if attached_count is None:
+        attached_count = StepJob.objects.filter(step=step).count()
+    if _full(attached_count):
+        return AttachCheck(False, f"{TOO_MANY_JOBS}. Detach one to attach another.")
+    return AttachCheck(True)
+
+
 def _lock_sona_step(step: Step) -> Step:
     locked = (
         Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
     )
     if locked.kind != StepKind.SONA:
-        raise ValidationError("Jobs can only be attached to a Sona step.")
+        raise ValidationError(NOT_SONA)
     return locked
 
 
@@ -222,7 +256,7 @@ def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
     attached = list(StepJob.objects.filter(step=step).values_list("job_id", "position"))
     if any(job_id == job.pk for job_id, _ in attached):
         raise ValidationError(f"“{job.name}” is already attached to this step.")
-    if len(attached) >= MAX_JOBS_PER_STEP:
+    if _full(len(attached)):
         raise ValidationError(f"{TOO_MANY_JOBS}. Detach one before attaching “{job.name}”.")
     position = max((p for _, p in attached), default=0) + 1
     try:
@@ -234,10 +268,14 @@ def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
     return link
 
 
+@dataclass(frozen=True)
+class CreatedJob:
+    job: Job  # always saved in the library
+    attach_error: ValidationError | None  # why it could not be attached, or None
+
+
 @transaction.atomic
-def step_create_job(
-    *, step: Step, user: User | None, data, template=None
-) -> tuple[Job, ValidationError | None]:
+def step_create_job(*, step: Step, user: User | None, data, template=None) -> CreatedJob:
     """Create a job in the library and attach it to the step, in one transaction.
 
     If attaching is refused (a teammate filled the step meanwhile), the job stays in the
@@ -249,8 +287,8 @@ def step_create_job(
         with transaction.atomic():
             step_attach_job(step=step, job=job, user=user)
     except ValidationError as exc:
-        return job, exc
-    return job, None
+        return CreatedJob(job, exc)
+    return CreatedJob(job, None)
 
 
 def _renumber(step: Step, job_ids: list[int]) -> None:
@@ -303,68 +341,6 @@ def detach_deleted_job(*, job: Job) -> list[str]:
 
 
 # Publish and rollback ----------------------------------------------------------------------
-
-
-def build_snapshot(call_flow: CallFlow) -> dict:
-    """The draft as plain data: steps in order with settings; Sona steps with their job ids."""
-    steps = list(call_flow.steps.order_by("position", "pk"))
-    links: dict[int, list[int]] = {}
-    for step_id, job_id in (
-        StepJob.objects.filter(step__call_flow=call_flow)
-        .order_by("step_id", "position")
-        .values_list("step_id", "job_id")
-    ):
-        links.setdefault(step_id, []).append(job_id)
-    return {
-        "steps": [
-            {
-                "key": s.key,
-                "kind": s.kind,
-                "name": s.name,
-                "settings": s.settings,
-                **({"jobs": links.get(s.pk, [])} if s.kind == StepKind.SONA else {}),
-            }
-            for s in steps
-        ]
-    }
-
-
-def snapshot_changes(live: dict | None, draft: dict) -> list[dict]:
-    """What publishing `draft` changes against `live`: steps added, removed, changed; jobs
-    attached and detached per step. Each change: {"kind", "step", "detail", "jobs"}."""
-    live_steps = {s["key"]: s for s in (live or {"steps": []})["steps"]}
-    draft_steps = {s["key"]: s for s in draft["steps"]}
-    changes = []
-    for key, step in draft_steps.items():
-        old = live_steps.get(key)
-        if old is None:
-            changes.append({"kind": "added", "step": step["name"], "jobs": step.get("jobs", [])})
-            continue
-        fields = [f for f in ("name", "kind", "settings") if old.get(f) != step.get(f)]
-        if fields:
-            changes.append({"kind": "changed", "step": step["name"], "detail": fields})
-        attached = [j for j in step.get("jobs", []) if j not in old.get("jobs", [])]
-        detached = [j for j in old.get("jobs", []) if j not in step.get("jobs", [])]
-        if attached:
-            changes.append({"kind": "attached", "step": step["name"], "jobs": attached})
-        if detached:
-            changes.append({"kind": "detached", "step": step["name"], "jobs": detached})
-        kept = [j for j in step.get("jobs", []) if j in old.get("jobs", [])]
-        if not attached and not detached and kept != [j for j in old.get("jobs", []) if j in kept]:
-            changes.append({"kind": "reordered", "step": step["name"], "jobs": kept})
-    live_order = [k for k in live_steps if k in draft_steps]
-    draft_order = [k for k in draft_steps if k in live_steps]
-    if live_order != draft_order:
-        changes.append({"kind": "moved", "step": "", "detail": []})
-    for key, step in live_steps.items():
-        if key not in draft_steps:
-            changes.append({"kind": "removed", "step": step["name"], "jobs": step.get("jobs", [])})
-    return changes
-
-
-def callflow_draft_changes(call_flow: CallFlow) -> list[dict]:
-    live = call_flow.live_version.snapshot if call_flow.live_version_id else None
-    return snapshot_changes(live, build_snapshot(call_flow))
 
 
 def _note(note: str) -> str:

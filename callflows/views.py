@@ -239,7 +239,7 @@ def _jobs_context(request, phone, step, *, query, page_number, **extra):
         "step": step,
         "attached": attached,
         "attached_ids": {link.job_id for link in attached},
-        "full": len(attached) >= MAX_JOBS_PER_STEP,
+        "can_attach": services.step_can_attach(step, attached_count=len(attached)),
         "max_jobs": MAX_JOBS_PER_STEP,
         "page": library,
         "query": query,
@@ -321,10 +321,9 @@ def step_new_job(request, pk, step_id):
     """Start a job from scratch or a template, right from the step; saving attaches it."""
     phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
     jobs_url = reverse("callflows:step_jobs", args=[phone.pk, step.pk])
-    if selectors.step_job_count(step=step) >= MAX_JOBS_PER_STEP:
-        messages.error(
-            request, f"{services.TOO_MANY_JOBS}. Detach one before adding a new job here."
-        )
+    can_attach = services.step_can_attach(step)
+    if not can_attach:
+        messages.error(request, can_attach.reason)
         return redirect(jobs_url)
     template_id = request.GET.get("template") or request.POST.get("template")
     template = None
@@ -343,12 +342,13 @@ def step_new_job(request, pk, step_id):
         form = JobForm(request.POST)
         if form.is_valid():
             try:
-                job, refused = services.step_create_job(
+                created = services.step_create_job(
                     step=step, user=request.user, data=form.cleaned_data, template=template
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
+                job, refused = created.job, created.attach_error
                 if refused:
                     messages.error(
                         request,

@@ -26,6 +26,21 @@ REASON_CONFLICT_COPY = "edited (conflicting copy, not kept)"
 REASON_KEPT_CURRENT = "kept the newer version"
 
 
+@dataclass(frozen=True)
+class OptimizeResult:
+    job: Job  # the saved job: optimized, or only with the unsaved edits when nothing changed
+    result: optimizer.Result
+
+
+class JobOptimizeRefused(ValidationError):
+    """The optimizer refused the text. Unsaved edits were saved first, as `job`: the editor
+    must carry that job's revision on."""
+
+    def __init__(self, message: str, *, job: Job):
+        super().__init__({"instructions": message})
+        self.job = job
+
+
 class JobConflict(Exception):
     """The job changed since the editor opened it; nothing was saved."""
 
@@ -233,7 +248,7 @@ def job_optimize(
     user: User | None,
     expected_revision: int | None = None,
     unsaved: Mapping[str, str] | None = None,
-) -> tuple[Job, optimizer.Result]:
+) -> OptimizeResult:
     """Rewrite the instructions with the optimizer and save them as an "optimized" version.
 
     Unsaved edits from the editor are saved first as their own version, so nothing typed is
@@ -250,11 +265,9 @@ def job_optimize(
     try:
         result = optimizer.optimize(job.instructions, trigger=job.trigger)
     except (ValueError, optimizer.OptimizeRefused) as exc:
-        error = ValidationError({"instructions": str(exc)})
-        error.job = job  # the unsaved edits were saved: the editor must carry the new revision
-        raise error from exc
+        raise JobOptimizeRefused(str(exc), job=job) from exc
     if result.already_optimized or result.text == job.instructions:
-        return job, result
+        return OptimizeResult(job, result)
     job = job_update(
         job=job,
         user=user,
@@ -262,7 +275,7 @@ def job_optimize(
         expected_revision=job.revision,
         reason=REASON_OPTIMIZED,
     )
-    return job, result
+    return OptimizeResult(job, result)
 
 
 def job_can_undo_optimize(job: Job) -> bool:
@@ -271,12 +284,31 @@ def job_can_undo_optimize(job: Job) -> bool:
     return latest is not None and latest.history_change_reason == REASON_OPTIMIZED
 
 
+UNDO_WOULD_DROP_EDITS = (
+    "You changed the text after optimizing. Save your changes, or reload the page "
+    "to discard them, before using Undo."
+)
+
+
 @transaction.atomic
-def job_undo_optimize(*, job: Job, user: User | None, expected_revision: int | None = None) -> Job:
-    """Bring back exactly the instructions from before the newest optimize."""
+def job_undo_optimize(
+    *,
+    job: Job,
+    user: User | None,
+    expected_revision: int | None = None,
+    unsaved: Mapping[str, str] | None = None,
+) -> Job:
+    """Bring back exactly the instructions from before the newest optimize.
+
+    `unsaved` are the editor's current texts: Undo refuses when they differ from the saved
+    job, so text typed after the optimize is never silently thrown away.
+    """
     current = _lock(job)
     if expected_revision is not None and current.revision != expected_revision:
         raise JobConflict(current, current.text_fields())
+    typed = _normalized(unsaved or {})
+    if any(getattr(current, field) != value for field, value in typed.items()):
+        raise ValidationError(UNDO_WOULD_DROP_EDITS)
     latest = current.history.order_by("-history_id").first()
     if latest is None or latest.history_change_reason != REASON_OPTIMIZED:
         raise ValidationError("There is no optimize to undo: the job changed after it.")

@@ -126,12 +126,14 @@ def _conflict_or_error(request, job, form, run):
             response["HX-Retarget"] = "body"
             response["HX-Reswap"] = "innerHTML"
         return response
+    except services.JobOptimizeRefused as exc:
+        # The edits were saved before the refusal: keep them, at their new revision.
+        saved = exc.job
+        form = JobForm({**request.POST.dict(), "revision": saved.revision}, instance=saved)
+        form.is_valid()
+        add_service_errors(form, exc)
+        return _editor(request, saved, form)
     except ValidationError as exc:
-        saved = getattr(exc, "job", None)
-        if saved is not None:  # edits were saved before the refusal: keep them, at their revision
-            form = JobForm({**request.POST.dict(), "revision": saved.revision}, instance=saved)
-            form.is_valid()
-            job = saved
         add_service_errors(form, exc)
         return _editor(request, job, form)
 
@@ -145,13 +147,13 @@ def job_optimize(request, pk):
         return _editor(request, job, form)
 
     def run():
-        saved, result = services.job_optimize(
+        optimized = services.job_optimize(
             job=job,
             user=request.user,
             expected_revision=form.cleaned_data.get("revision"),
             unsaved=form.cleaned_data,
         )
-        return _editor(request, saved, optimize_result=result)
+        return _editor(request, optimized.job, optimize_result=optimized.result)
 
     return _conflict_or_error(request, job, form, run)
 
@@ -163,16 +165,12 @@ def job_undo_optimize(request, pk):
     form = JobForm(request.POST, instance=job)
 
     def run():
-        edited = form.is_valid() and any(
-            form.cleaned_data[field] != getattr(job, field) for field in TEXT_FIELDS
+        saved = services.job_undo_optimize(
+            job=job,
+            user=request.user,
+            expected_revision=_int(request.POST.get("revision")),
+            unsaved={field: request.POST[field] for field in TEXT_FIELDS if field in request.POST},
         )
-        if edited:  # Undo would silently drop what was typed after the optimize
-            raise ValidationError(
-                "You changed the text after optimizing. Save your changes, or reload the page "
-                "to discard them, before using Undo."
-            )
-        revision = _int(request.POST.get("revision"))
-        saved = services.job_undo_optimize(job=job, user=request.user, expected_revision=revision)
         return _editor(request, saved, undone=True)
 
     return _conflict_or_error(request, job, form, run)

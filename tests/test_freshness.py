@@ -171,7 +171,7 @@ def site(request, database_url, tmp_path):
     site.token = site.shell(
         "from workspaces.models import *; from workspaces.services import api_token_create;"
         f"u = User.objects.get(email='{OWNER}');"
-        "print(api_token_create(workspace=Workspace.objects.get(slug='demo'), name='rt', user=u)[1])"
+        "print(api_token_create(workspace=Workspace.objects.get(slug='demo'), name='rt', user=u).raw)"
     ).split()[-1]
     site.start()
     yield site

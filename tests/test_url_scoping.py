@@ -91,7 +91,7 @@ FOREIGN_OBJECTS = {
     "callflows:detach": _number_step,
     "callflows:job_move": _number_step,
     "workspaces:token_revoke": lambda ws: {
-        "pk": api_token_create(workspace=ws, name="t", user=None)[0].pk
+        "pk": api_token_create(workspace=ws, name="t", user=None).token.pk
     },
 }
 

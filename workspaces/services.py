@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -96,8 +97,14 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    raw: str  # the secret: shown once, never stored (only its hash is)
+
+
 @transaction.atomic
-def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> tuple[ApiToken, str]:
+def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> NewToken:
     """Return the token and its secret value, which is shown once and never stored."""
     name = (name or "").strip()
     if not name:
@@ -108,7 +115,7 @@ def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> t
     token = ApiToken.objects.create(
         workspace=workspace, name=name, prefix=raw[:10], key_hash=hash_token(raw), created_by=user
     )
-    return token, raw
+    return NewToken(token, raw)
 
 
 @transaction.atomic

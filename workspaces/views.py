@@ -113,14 +113,14 @@ def token_list(request):
     created = None
     if request.method == "POST":
         try:
-            token, raw = services.api_token_create(
+            new = services.api_token_create(
                 workspace=request.workspace, name=request.POST.get("name", ""), user=request.user
             )
         except ValidationError as exc:
             _errors(request, exc)
             return redirect("workspaces:tokens")
         # Rendered, not redirected: the secret is shown on this one response and never again.
-        created = {"token": token, "raw": raw}
+        created = new
     tokens = ApiToken.objects.filter(workspace=request.workspace).select_related("created_by")
     page = Paginator(tokens, 50).get_page(request.GET.get("page"))
     return render(request, "workspaces/token_list.html", {"page": page, "created": created})

@@ -9,16 +9,9 @@ from workspaces.services import api_token_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+15555550123", display_name="Main", user=owner
-    )
-
-
 def test_admin_pages_answer(staff_client, phone, owner, workspace):
     version = services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    token, raw = api_token_create(workspace=workspace, name="rt", user=owner)
+    token = api_token_create(workspace=workspace, name="rt", user=owner).token
     step = phone.call_flow.steps.get()
     for url in [
         reverse("admin:callflows_phonenumber_changelist"),
@@ -121,4 +114,4 @@ def test_admin_rename_with_a_bad_name_is_a_form_error(staff_client, phone):
         assert response.status_code == 200
         assert "display_name" in response.context["adminform"].form.errors
     phone.refresh_from_db()
-    assert phone.display_name == "Main"
+    assert phone.display_name == "Main line"

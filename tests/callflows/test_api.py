@@ -21,19 +21,7 @@ def empty_caches():
 
 @pytest.fixture
 def token(workspace, owner):
-    return api_token_create(workspace=workspace, name="runtime", user=owner)[1]
-
-
-@pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+15555550100", display_name="Main line", user=owner
-    )
-
-
-@pytest.fixture
-def sona(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
+    return api_token_create(workspace=workspace, name="runtime", user=owner).raw
 
 
 def live(client, number, token, **headers):
@@ -47,10 +35,10 @@ def test_live_config_shape(client, workspace, owner, phone, sona, token):
     services.step_attach_job(step=sona, job=job, user=owner)
     services.step_add(call_flow=phone.call_flow, kind=StepKind.VOICEMAIL, name="VM", user=owner)
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    response = live(client, "+15555550100", token)
+    response = live(client, "+15555550123", token)
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     data = response.json()
-    assert data["number"] == "+15555550100" and data["workspace"]["slug"] == workspace.slug
+    assert data["number"] == "+15555550123" and data["workspace"]["slug"] == workspace.slug
     assert data["version"]["number"] == 1 and data["version"]["published_at"]
     assert [s["kind"] for s in data["steps"]] == ["sona", "voicemail"]
     assert data["steps"][0]["jobs"] == [
@@ -108,14 +96,15 @@ def test_errors(client, workspace, owner, phone, token):
 
 def test_other_workspace_token_gets_404_without_detail(client, owner, phone, token):
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    foreign = api_token_create(workspace=WorkspaceFactory(), name="x", user=None)[1]
+    foreign = api_token_create(workspace=WorkspaceFactory(), name="x", user=None).raw
     response = live(client, phone.number, foreign)
     assert response.status_code == 404 and response.json() == {"error": "Unknown phone number."}
     assert live(client, phone.number, token).status_code == 200  # cached entry still scoped
 
 
 def test_revoked_token(client, workspace, owner, phone):
-    token_obj, raw = api_token_create(workspace=workspace, name="x", user=owner)
+    new = api_token_create(workspace=workspace, name="x", user=owner)
+    token_obj, raw = new.token, new.raw
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     assert live(client, phone.number, raw).status_code == 200
     api_token_revoke(token=token_obj, user=owner)
@@ -123,7 +112,8 @@ def test_revoked_token(client, workspace, owner, phone):
 
 
 def test_token_stored_hashed(workspace, owner):
-    token, raw = api_token_create(workspace=workspace, name="x", user=owner)
+    new = api_token_create(workspace=workspace, name="x", user=owner)
+    token, raw = new.token, new.raw
     assert raw not in token.key_hash and len(token.key_hash) == 64 and raw.startswith(token.prefix)
 
 

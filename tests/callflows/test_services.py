@@ -4,31 +4,19 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from callflows import services
+from callflows import services, snapshots
 from callflows.models import CallFlowVersion, PhoneNumber, PublishedJob, Step, StepJob, StepKind
 from jobs import services as job_services
 from jobs.models import Job
-from tests.conftest import postgres_only
+from tests.conftest import attach, postgres_only
 from tests.factories import JobFactory, PhoneNumberFactory, SonaStepFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def phone(workspace, owner):
-    return services.phone_number_create(
-        workspace=workspace, number="+1 (555) 010-0000", display_name="Main", user=owner
-    )
-
-
-@pytest.fixture
-def sona(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
-
-
-def attach(step, jobs, user):
-    for job in jobs:
-        services.step_attach_job(step=step, job=job, user=user)
+def phone_number():
+    return "+1 (555) 010-0000"  # as typed: `phone` is stored as +15550100000
 
 
 def attached_ids(step):
@@ -171,6 +159,37 @@ def test_attach_in_order_and_eleventh_refused(workspace, owner, sona):
     assert attached_ids(sona) == [j.pk for j in jobs[:10]]
 
 
+def test_step_can_attach_is_the_same_rule_as_attaching(workspace, owner, phone, sona):
+    jobs = JobFactory.create_batch(10, workspace=workspace)
+    attach(sona, jobs[:9], owner)
+    assert services.step_can_attach(sona) and services.step_can_attach(sona).reason == ""
+    attach(sona, jobs[9:], owner)
+    full = services.step_can_attach(sona)
+    assert not full and full.reason.startswith("A Sona step can have at most 10 jobs")
+    # A caller that already counted the attachments saves the query; the rule is the same.
+    assert services.step_can_attach(sona, attached_count=9)
+    assert not services.step_can_attach(sona, attached_count=10)
+    greeting = services.step_add(
+        call_flow=phone.call_flow, kind=StepKind.GREETING, name="Hello", user=owner
+    )
+    assert services.step_can_attach(greeting).reason == "Jobs can only be attached to a Sona step."
+
+
+def test_step_create_job_attaches_and_says_when_it_could_not(workspace, owner, sona):
+    created = services.step_create_job(
+        step=sona, user=owner, data={"name": "New", "instructions": "1. Do it."}
+    )
+    assert created.attach_error is None and attached_ids(sona) == [created.job.pk]
+    attach(sona, JobFactory.create_batch(9, workspace=workspace), owner)
+    late = services.step_create_job(
+        step=sona, user=owner, data={"name": "Late", "instructions": "1. Kept."}
+    )
+    # The job stays in the library, so no text is lost; the refusal is returned, not raised.
+    assert Job.objects.get(pk=late.job.pk).instructions == "1. Kept."
+    assert "at most 10 jobs" in " ".join(late.attach_error.messages)
+    assert late.job.pk not in attached_ids(sona) and len(attached_ids(sona)) == 10
+
+
 def test_attach_each_job_once_same_workspace_not_deleted(workspace, owner, sona):
     job = JobFactory(workspace=workspace)
     services.step_attach_job(step=sona, job=job, user=owner)
@@ -265,7 +284,7 @@ def test_publish_freezes_attachments_not_text(workspace, owner, phone, sona):
     version.refresh_from_db()
     assert version.snapshot["steps"][0]["jobs"] == [job.pk]
     phone.call_flow.refresh_from_db()
-    assert services.callflow_draft_changes(phone.call_flow) == [
+    assert snapshots.callflow_draft_changes(phone.call_flow) == [
         {"kind": "detached", "step": "Sona", "jobs": [job.pk]}
     ]
 
@@ -307,7 +326,7 @@ def test_publish_refuses_a_step_over_ten(workspace, owner, phone, sona):
         StepJob(step=sona, job=j, position=i)
         for i, j in enumerate(JobFactory.create_batch(10, workspace=workspace), 1)
     )
-    snapshot = services.build_snapshot(phone.call_flow)
+    snapshot = snapshots.build_snapshot(phone.call_flow)
     snapshot["steps"][0]["jobs"].append(JobFactory(workspace=workspace).pk)
     with pytest.raises(ValidationError, match="at most 10 jobs"), transaction.atomic():
         services._create_version(phone.call_flow, snapshot, user=owner, note="")
@@ -329,7 +348,7 @@ def test_rollback_restores_exactly_that_versions_attachments(workspace, owner, p
     # The draft had no unpublished changes, so it follows the rollback.
     sona = Step.objects.get(call_flow=phone.call_flow, kind=StepKind.SONA)
     assert attached_ids(sona) == [a.pk, b.pk]
-    assert services.callflow_draft_changes(phone.call_flow) == []
+    assert snapshots.callflow_draft_changes(phone.call_flow) == []
     with pytest.raises(ValidationError, match="already live"):
         services.callflow_rollback(call_flow=phone.call_flow, version=v3, user=owner)
     assert v2.snapshot != v3.snapshot
@@ -346,7 +365,7 @@ def test_rollback_keeps_a_dirty_draft(workspace, owner, phone, sona):
     services.callflow_rollback(call_flow=phone.call_flow, version=v1, user=owner)
     assert phone.call_flow.steps.filter(name="Unpublished").exists()
     assert attached_ids(sona) == [a.pk]
-    assert services.callflow_draft_changes(phone.call_flow)
+    assert snapshots.callflow_draft_changes(phone.call_flow)
 
 
 def test_rollback_of_foreign_version_refused(phone, owner, workspace):
@@ -421,7 +440,7 @@ def test_delete_confirmation_says_what_happens(owner_client, workspace, owner, p
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     services.step_attach_job(step=sona, job=draft_only, user=owner)
     page = owner_client.get(reverse("jobs:delete", args=[draft_only.pk]))
-    assert "It will be removed from the draft call flow of Main (+15550100000)." in page.text
+    assert "It will be removed from the draft call flow of Main line (+15550100000)." in page.text
     page = owner_client.get(reverse("jobs:delete", args=[live.pk]))
     assert "It cannot be deleted now: the live call flow of +15550100000 uses it." in page.text
     response = owner_client.post(reverse("jobs:delete", args=[live.pk]), follow=True)

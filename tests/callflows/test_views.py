@@ -7,9 +7,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from callflows import services
+from callflows import services, snapshots
 from callflows.models import CallFlowVersion, PhoneNumber, StepJob, StepKind
+from callflows.services import AttachCheck
 from jobs.models import Job
+from tests.conftest import attach, attached_names, sona_of
 from tests.factories import JobFactory, JobTemplateFactory, MembershipFactory, WorkspaceFactory
 from workspaces.models import Role
 
@@ -27,23 +29,8 @@ def make_number(workspace, user, number=None, name="Main line"):
     )
 
 
-def sona_of(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
-
-
 def add_step(phone, user, kind, name, **kwargs):
     return services.step_add(call_flow=phone.call_flow, kind=kind, name=name, user=user, **kwargs)
-
-
-def attach(step, jobs, user):
-    for job in jobs:
-        services.step_attach_job(step=step, job=job, user=user)
-
-
-def attached_names(step):
-    return list(
-        StepJob.objects.filter(step=step).order_by("position").values_list("job__name", flat=True)
-    )
 
 
 def step_names(phone):
@@ -51,7 +38,7 @@ def step_names(phone):
 
 
 def draft(phone):
-    return services.build_snapshot(phone.call_flow)
+    return snapshots.build_snapshot(phone.call_flow)
 
 
 def errors_of(response, field):
@@ -61,16 +48,6 @@ def errors_of(response, field):
         if "form" in (response.context or {})
         else []
     )
-
-
-@pytest.fixture
-def phone(workspace, owner):
-    return make_number(workspace, owner, number="+15555550123")
-
-
-@pytest.fixture
-def sona(phone):
-    return sona_of(phone)
 
 
 def url(name, *args):
@@ -747,6 +724,19 @@ def test_attach_and_detach_with_htmx_swap_the_panel(owner_client, phone, workspa
     assert attached_names(sona) == []
 
 
+def test_jobs_panel_says_the_step_is_full_as_the_service_decides(
+    owner_client, owner, phone, workspace
+):
+    sona = sona_of(phone)
+    jobs = JobFactory.create_batch(10, workspace=workspace)
+    attach(sona, jobs[:9], owner)
+    page = owner_client.get(url("step_jobs", phone.pk, sona.pk)).text
+    assert "9 / 10 jobs attached" in page and "Detach one to attach another" not in page
+    attach(sona, jobs[9:], owner)
+    page = owner_client.get(url("step_jobs", phone.pk, sona.pk)).text
+    assert "A Sona step can have at most 10 jobs. Detach one to attach another." in page
+
+
 def test_eleventh_job_is_refused_with_the_services_message(owner_client, owner, phone, workspace):
     sona = sona_of(phone)
     jobs = JobFactory.create_batch(11, workspace=workspace)
@@ -852,7 +842,7 @@ def test_new_job_kept_in_the_library_when_a_teammate_filled_the_step(
     sona = sona_of(phone)
     attach(sona, JobFactory.create_batch(10, workspace=workspace), owner)
     # the up-front check ran before a teammate attached the 10th job
-    monkeypatch.setattr("callflows.selectors.step_job_count", lambda **kwargs: 9)
+    monkeypatch.setattr("callflows.services.step_can_attach", lambda *a, **kw: AttachCheck(True))
     response = owner_client.post(
         url("step_new_job", phone.pk, sona.pk),
         {"name": "Late job", "instructions": "1. Text kept."},

@@ -11,7 +11,8 @@ import re
 from playwright.sync_api import expect
 
 from callflows import services
-from callflows.models import CallFlowVersion, PhoneNumber, StepJob, StepKind
+from callflows.models import CallFlowVersion, PhoneNumber, StepKind
+from tests.conftest import attached_names, sona_of
 from tests.factories import JobFactory
 
 NUMBER = "+15550100199"  # "+1 555 010 0199" as typed, in E.164
@@ -28,16 +29,6 @@ def make_number(membership):
         number=NUMBER,
         display_name="Support line",
         user=membership.user,
-    )
-
-
-def sona_of(phone):
-    return phone.call_flow.steps.get(kind=StepKind.SONA)
-
-
-def attached_names(step) -> list[str]:
-    return list(
-        StepJob.objects.filter(step=step).order_by("position").values_list("job__name", flat=True)
     )
 
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from jobs import services
 from jobs.models import Job
 from jobs.optimizer import optimize
+from tests.conftest import history_reasons
 from tests.e2e.conftest import TIMEOUT_MS, login
 from tests.factories import MembershipFactory
 from workspaces.models import Role
@@ -26,10 +27,6 @@ def make_job(membership, **data):
     """A job saved through the services, so it starts with a real "created" version."""
     fields = {"name": "Front desk", "instructions": MESSY} | data
     return services.job_create(workspace=membership.workspace, user=membership.user, data=fields)
-
-
-def reasons(job) -> list[str]:
-    return list(job.history.order_by("history_id").values_list("history_change_reason", flat=True))
 
 
 def instructions_history(job) -> list[str]:
@@ -63,7 +60,7 @@ def test_optimize_then_undo_without_reloading_the_page(
     instructions.press_sequentially(typed)
     before_optimize = MESSY + typed
     expect(instructions).to_have_value(before_optimize)
-    assert reasons(job) == ["created"]
+    assert history_reasons(job) == ["created"]
 
     tools = page.get_by_role("group", name="Rewrite the instructions")
     expect(tools.get_by_role("button", name="Undo")).to_have_count(0)
@@ -105,7 +102,7 @@ def test_optimize_then_undo_without_reloading_the_page(
 
     job.refresh_from_db()
     assert job.instructions == before_optimize
-    assert reasons(job) == ["created", "edited", "optimized", "undo optimize"]
+    assert history_reasons(job) == ["created", "edited", "optimized", "undo optimize"]
     assert instructions_history(job) == [MESSY, before_optimize, optimized, before_optimize]
 
 
@@ -145,7 +142,7 @@ def test_restore_an_old_version_from_history_and_compare(
 
     job.refresh_from_db()
     assert job.instructions == first
-    assert reasons(job) == ["created", "edited", "restored"]
+    assert history_reasons(job) == ["created", "edited", "restored"]
 
     # Compare starts with the newest two versions picked: 2 (older side) and 3 (newer side).
     expect(page.get_by_role("radio", name="Compare version 2 as the older side")).to_be_checked()
@@ -206,7 +203,7 @@ def test_save_after_a_refused_optimize_is_not_a_conflict(
     expect(page.get_by_role("alert")).to_contain_text("over the 10,000-character limit")
     expect(instructions).to_have_value(text)
     job.refresh_from_db()
-    assert (job.instructions, reasons(job)) == (text, ["created", "edited"])
+    assert (job.instructions, history_reasons(job)) == (text, ["created", "edited"])
 
     # Saving what the page shows must not collide with the user's own edit saved by Optimize.
     with page.expect_navigation():
@@ -271,7 +268,7 @@ def test_conflict_between_two_editors(
     expect(yours.get_by_text(re.compile("Ask for their email address"))).to_have_text(MINE)
     expect(current.get_by_text(re.compile("Ask for their name"))).to_have_text(THEIRS)
     job.refresh_from_db()
-    assert (job.instructions, reasons(job)) == (THEIRS, ["created", "edited"])
+    assert (job.instructions, history_reasons(job)) == (THEIRS, ["created", "edited"])
 
     other_page.get_by_role("button", name=choice, exact=True).click()
     expect(other_page.get_by_role("status")).to_contain_text(message)
@@ -282,13 +279,13 @@ def test_conflict_between_two_editors(
         expect(other_page.get_by_role("heading", name="Front desk (copy)", level=1)).to_be_visible()
         copy = Job.objects.get(workspace=job.workspace, name="Front desk (copy)")
         assert copy.instructions == MINE
-        assert reasons(copy) == ["created"]
+        assert history_reasons(copy) == ["created"]
         assert job.instructions == THEIRS
         assert history == [MESSY, THEIRS]
     elif choice == "Keep the current version":
         expect(other_page.get_by_role("heading", name="Front desk", level=1)).to_be_visible()
         assert job.instructions == THEIRS
-        assert reasons(job) == [
+        assert history_reasons(job) == [
             "created",
             "edited",
             "edited (conflicting copy, not kept)",
@@ -298,7 +295,7 @@ def test_conflict_between_two_editors(
     else:
         expect(other_page.get_by_role("heading", name="Front desk", level=1)).to_be_visible()
         assert job.instructions == MINE
-        assert reasons(job) == ["created", "edited", "edited over a newer version"]
+        assert history_reasons(job) == ["created", "edited", "edited over a newer version"]
         assert history == [MESSY, THEIRS, MINE]
     assert Job.objects.filter(workspace=job.workspace).count() == (
         2 if choice == "Save mine as a new job" else 1

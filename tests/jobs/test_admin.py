@@ -1,13 +1,13 @@
 """The support admin for jobs and templates: every write goes through jobs.services."""
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jobs.models import Job, JobTemplate
 from jobs.services import job_delete, job_update
+from tests.conftest import messages_of
 from tests.factories import JobFactory, JobTemplateFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,6 @@ def state(job):
     """What a refused change must leave untouched."""
     job.refresh_from_db()
     return job.text_fields(), job.revision, job.updated_by_id, job.history.count()
-
-
-def messages_of(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 # Pages -----------------------------------------------------------------------------------

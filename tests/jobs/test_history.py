@@ -5,6 +5,7 @@ from django.urls import reverse
 from jobs import services
 from jobs.diff import word_diff
 from jobs.models import Job
+from tests.conftest import history_reasons
 from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +35,7 @@ def test_restore_version_adds_a_version(workspace, owner, admin_user):
     first = job.history.order_by("history_id").first()
     job = services.job_restore_version(job=job, version=first, user=admin_user)
     assert job.instructions == "Say hello."
-    reasons = list(
-        job.history.order_by("history_id").values_list("history_change_reason", flat=True)
-    )
-    assert reasons == ["created", "edited", "restored"]
+    assert history_reasons(job) == ["created", "edited", "restored"]
     assert job.history.first().history_user == admin_user
 
 

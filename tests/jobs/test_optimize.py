@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from jobs import services
 from jobs.models import Job
+from tests.conftest import history_reasons
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,9 @@ def job(workspace, owner):
     )
 
 
-def reasons(job):
-    return list(job.history.order_by("history_id").values_list("history_change_reason", flat=True))
-
-
 def test_optimize_then_undo_restores_exact_text(job, owner):
-    optimized, result = services.job_optimize(job=job, user=owner, expected_revision=job.revision)
+    done = services.job_optimize(job=job, user=owner, expected_revision=job.revision)
+    optimized, result = done.job, done.result
     assert optimized.instructions == result.text != MESSY
     assert "1." in result.text and "$89.50" in result.text and "9am" in result.text
     assert result.changes
@@ -37,24 +35,25 @@ def test_optimize_then_undo_restores_exact_text(job, owner):
         job=optimized, user=owner, expected_revision=optimized.revision
     )
     assert undone.instructions == MESSY
-    assert reasons(job) == ["created", "optimized", "undo optimize"]
+    assert history_reasons(job) == ["created", "optimized", "undo optimize"]
     assert not services.job_can_undo_optimize(undone)
     with pytest.raises(ValidationError, match="no optimize to undo"):
         services.job_undo_optimize(job=undone, user=owner)
 
 
 def test_optimize_twice_says_already_optimized(job, owner):
-    job, _ = services.job_optimize(job=job, user=owner)
-    again, result = services.job_optimize(job=job, user=owner)
-    assert result.already_optimized
-    assert again.revision == job.revision and reasons(job) == ["created", "optimized"]
+    job = services.job_optimize(job=job, user=owner).job
+    again = services.job_optimize(job=job, user=owner)
+    assert again.result.already_optimized
+    again = again.job
+    assert again.revision == job.revision and history_reasons(job) == ["created", "optimized"]
 
 
 def test_unsaved_edits_are_saved_first(job, owner):
     typed = {**job.text_fields(), "instructions": MESSY + " tell them to email info@example.com."}
-    optimized, _ = services.job_optimize(
+    optimized = services.job_optimize(
         job=job, user=owner, expected_revision=job.revision, unsaved=typed
-    )
+    ).job
     versions = list(job.history.order_by("history_id"))
     assert [v.history_change_reason for v in versions] == ["created", "edited", "optimized"]
     assert versions[1].instructions == typed["instructions"]
@@ -74,7 +73,7 @@ def test_optimize_checks_staleness(job, owner, admin_user):
 
 
 def test_undo_checks_staleness(job, owner, admin_user):
-    optimized, _ = services.job_optimize(job=job, user=owner)
+    optimized = services.job_optimize(job=job, user=owner).job
     with pytest.raises(services.JobConflict):
         services.job_undo_optimize(
             job=optimized, user=owner, expected_revision=optimized.revision - 1
@@ -89,7 +88,7 @@ def test_optimize_refusal_keeps_text(job, owner):
         services.job_optimize(job=job, user=owner)
     assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
     job.refresh_from_db()
-    assert (job.instructions, reasons(job)) == (long_text.strip(), ["created", "edited"])
+    assert (job.instructions, history_reasons(job)) == (long_text.strip(), ["created", "edited"])
 
 
 def editor_post(client, job, url_name, **changes):
@@ -172,7 +171,7 @@ def test_optimize_job_command(job, owner, workspace, capsys):
 
 
 def test_undo_refuses_to_drop_text_typed_after_optimize(owner_client, job, owner):
-    optimized, _ = services.job_optimize(job=job, user=owner)
+    optimized = services.job_optimize(job=job, user=owner).job
     typed = optimized.instructions + "\n5. Typed after optimizing."
     response = editor_post(owner_client, optimized, "jobs:undo_optimize", instructions=typed)
     assert "You changed the text after optimizing" in response.text
@@ -195,3 +194,69 @@ def test_version_pages_number_versions_like_history(owner_client, job, owner):
     second = job.history.order_by("history_id")[1]
     page = owner_client.get(reverse("jobs:version_restore", args=[job.pk, second.history_id]))
     assert "Restore version 2 of" in page.text
+
+
+# Undo brings back the version right before the optimize, and nothing else ------------------
+
+TEXT_A = "ask them their name. tell them a visit costs $89.50."
+TEXT_B = "you should ask them their name and phone number. tell them we open at 9am."
+
+
+def test_undo_restores_the_version_right_before_the_optimize(job, owner, admin_user, workspace):
+    services.job_update(job=job, user=owner, data={"instructions": TEXT_A})
+    services.job_update(job=job, user=owner, data={"instructions": TEXT_B})
+    # Another job's versions in between: only this job's history counts.
+    other = services.job_create(
+        workspace=workspace, user=owner, data={"name": "Other", "instructions": "Other text."}
+    )
+    services.job_update(job=other, user=owner, data={"instructions": "Other text, edited."})
+    optimized = services.job_optimize(job=job, user=owner).job
+    assert optimized.instructions not in (MESSY, TEXT_A, TEXT_B)
+
+    undone = services.job_undo_optimize(job=optimized, user=admin_user)
+
+    assert undone.instructions == TEXT_B
+    latest = job.history.order_by("-history_id").first()
+    assert (latest.instructions, latest.history_change_reason) == (TEXT_B, "undo optimize")
+    assert latest.history_user == admin_user
+    assert history_reasons(job) == ["created", "edited", "edited", "optimized", "undo optimize"]
+    assert Job.objects.get(pk=other.pk).instructions == "Other text, edited."
+
+
+def test_undo_returns_to_the_edits_optimize_saved_not_to_the_older_text(job, owner):
+    services.job_update(job=job, user=owner, data={"instructions": TEXT_A})
+    typed = {**job.text_fields(), "instructions": TEXT_B}  # typed, not saved, then Optimize
+    optimized = services.job_optimize(job=job, user=owner, unsaved=typed).job
+    assert history_reasons(job) == ["created", "edited", "edited", "optimized"]
+
+    undone = services.job_undo_optimize(job=optimized, user=owner)
+
+    assert undone.instructions == TEXT_B
+    assert job.history.order_by("-history_id").first().history_change_reason == "undo optimize"
+
+
+def test_undo_refuses_unsaved_text_and_changes_nothing(job, owner):
+    optimized = services.job_optimize(job=job, user=owner).job
+    before = history_reasons(job)
+    typed = {**optimized.text_fields(), "trigger": "Typed after optimizing."}
+    with pytest.raises(ValidationError, match="You changed the text after optimizing"):
+        services.job_undo_optimize(job=optimized, user=owner, unsaved=typed)
+    assert Job.objects.get(pk=job.pk).instructions == optimized.instructions
+    assert history_reasons(job) == before
+
+
+def test_undo_accepts_the_saved_text_as_the_browser_sends_it(job, owner):
+    optimized = services.job_optimize(job=job, user=owner).job
+    # CRLF line breaks and surrounding spaces are how a textarea posts the same text.
+    posted = {"instructions": "  " + optimized.instructions.replace("\n", "\r\n") + "\r\n"}
+    undone = services.job_undo_optimize(job=optimized, user=owner, unsaved=posted)
+    assert undone.instructions == MESSY
+
+
+def test_refused_optimize_carries_the_job_saved_with_the_edits(job, owner):
+    long_text = " ".join(f"Tell them item {i}." for i in range(700))[:9990]
+    with pytest.raises(services.JobOptimizeRefused) as exc:
+        services.job_optimize(job=job, user=owner, unsaved={"instructions": long_text})
+    assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
+    assert exc.value.job.revision == 2 and exc.value.job.instructions == long_text.strip()
+    assert history_reasons(job) == ["created", "edited"]

@@ -2,12 +2,12 @@
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jobs.models import Job
+from tests.conftest import messages_of
 from tests.factories import PASSWORD, JobFactory, MembershipFactory, UserFactory
 from workspaces.models import Membership, Role, User, Workspace
 from workspaces.paginators import EstimatedCountPaginator
@@ -16,10 +16,6 @@ pytestmark = pytest.mark.django_db
 
 LAST_OWNER_DEMOTE = "The last owner cannot be demoted. Make someone else an owner first."
 LAST_OWNER_REMOVE = "The last owner cannot be removed. Make someone else an owner first."
-
-
-def messages_of(response):
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 # Users -----------------------------------------------------------------------------------

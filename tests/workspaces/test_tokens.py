@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def test_owner_creates_token_shown_once_and_revokes(owner_client, workspace):
     response = owner_client.post(reverse("workspaces:tokens"), {"name": "Runtime"})
-    raw = response.context["created"]["raw"]
+    raw = response.context["created"].raw
     assert raw in response.text and "not shown again" in response.text
     assert api_token_workspace(raw) == workspace
     listing = owner_client.get(reverse("workspaces:tokens"))

@@ -31,9 +31,10 @@ class Command(BaseCommand):
                 result = optimizer.optimize(before, trigger=found.trigger)
                 after = before if result.already_optimized else result.text
             else:
-                found, result = services.job_optimize(
+                optimized = services.job_optimize(
                     job=found, user=user, expected_revision=found.revision
                 )
+                found, result = optimized.job, optimized.result
                 after = found.instructions
         except (ValueError, optimizer.OptimizeRefused) as exc:
             raise CommandError(str(exc)) from exc

@@ -18,10 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args, workspace, name, **options):
         workspace = get_workspace(workspace)
         try:
-            token, raw = api_token_create(workspace=workspace, name=name, user=None)
+            created = api_token_create(workspace=workspace, name=name, user=None)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stderr.write(
-            f"Created token {token.name!r} for {workspace.slug}. Copy it now: it is not shown again."
+            f"Created token {created.token.name!r} for {workspace.slug}. Copy it now: it is not shown again."
         )
-        self.stdout.write(raw)
+        self.stdout.write(created.raw)

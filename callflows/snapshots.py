@@ -1,0 +1,66 @@
+"""The draft as plain data, and what publishing it would change. Reads only: services
+(publish, rollback) and selectors (the draft status) both use them."""
+
+from .models import CallFlow, StepJob, StepKind
+
+
+def build_snapshot(call_flow: CallFlow) -> dict:
+    """The draft as plain data: steps in order with settings; Sona steps with their job ids."""
+    steps = list(call_flow.steps.order_by("position", "pk"))
+    links: dict[int, list[int]] = {}
+    for step_id, job_id in (
+        StepJob.objects.filter(step__call_flow=call_flow)
+        .order_by("step_id", "position")
+        .values_list("step_id", "job_id")
+    ):
+        links.setdefault(step_id, []).append(job_id)
+    return {
+        "steps": [
+            {
+                "key": s.key,
+                "kind": s.kind,
+                "name": s.name,
+                "settings": s.settings,
+                **({"jobs": links.get(s.pk, [])} if s.kind == StepKind.SONA else {}),
+            }
+            for s in steps
+        ]
+    }
+
+
+def snapshot_changes(live: dict | None, draft: dict) -> list[dict]:
+    """What publishing `draft` changes against `live`: steps added, removed, changed; jobs
+    attached and detached per step. Each change: {"kind", "step", "detail", "jobs"}."""
+    live_steps = {s["key"]: s for s in (live or {"steps": []})["steps"]}
+    draft_steps = {s["key"]: s for s in draft["steps"]}
+    changes = []
+    for key, step in draft_steps.items():
+        old = live_steps.get(key)
+        if old is None:
+            changes.append({"kind": "added", "step": step["name"], "jobs": step.get("jobs", [])})
+            continue
+        fields = [f for f in ("name", "kind", "settings") if old.get(f) != step.get(f)]
+        if fields:
+            changes.append({"kind": "changed", "step": step["name"], "detail": fields})
+        attached = [j for j in step.get("jobs", []) if j not in old.get("jobs", [])]
+        detached = [j for j in old.get("jobs", []) if j not in step.get("jobs", [])]
+        if attached:
+            changes.append({"kind": "attached", "step": step["name"], "jobs": attached})
+        if detached:
+            changes.append({"kind": "detached", "step": step["name"], "jobs": detached})
+        kept = [j for j in step.get("jobs", []) if j in old.get("jobs", [])]
+        if not attached and not detached and kept != [j for j in old.get("jobs", []) if j in kept]:
+            changes.append({"kind": "reordered", "step": step["name"], "jobs": kept})
+    live_order = [k for k in live_steps if k in draft_steps]
+    draft_order = [k for k in draft_steps if k in live_steps]
+    if live_order != draft_order:
+        changes.append({"kind": "moved", "step": "", "detail": []})
+    for key, step in live_steps.items():
+        if key not in draft_steps:
+            changes.append({"kind": "removed", "step": step["name"], "jobs": step.get("jobs", [])})
+    return changes
+
+
+def callflow_draft_changes(call_flow: CallFlow) -> list[dict]:
+    live = call_flow.live_version.snapshot if call_flow.live_version_id else None
+    return snapshot_changes(live, build_snapshot(call_flow))

@@ -1,0 +1,29 @@
+"""Reads never depend on writes: no selectors module imports a services module."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SELECTORS = sorted(ROOT.glob("*/selectors.py"))
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", SELECTORS, ids=lambda p: p.parent.name)
+def test_selectors_do_not_import_services(path):
+    assert not [name for name in imported_modules(path) if "services" in name.split(".")]
+
+
+def test_the_check_sees_the_selectors():
+    assert {p.parent.name for p in SELECTORS} >= {"callflows", "jobs"}
