@@ -11,6 +11,7 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import job_create
 from workspaces.models import Membership, User, Workspace
+from workspaces.permissions import EDIT, require_role
 
 from . import cache
 from .models import (
@@ -28,6 +29,8 @@ from .steps import DEFAULTS, Context, validate_settings
 
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
 NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
+CHANGE_NUMBERS = "change phone numbers"
+EDIT_FLOWS = "edit call flows"
 
 
 # Phone numbers -----------------------------------------------------------------------------
@@ -56,9 +59,10 @@ def _display_name(value: str) -> str:
 
 @transaction.atomic
 def phone_number_create(
-    *, workspace: Workspace, number: str, display_name: str, user: User | None
+    *, workspace: Workspace, number: str, display_name: str, user: User
 ) -> PhoneNumber:
     """Add a number with its call flow; the draft starts with one Sona step."""
+    require_role(user, workspace, EDIT, CHANGE_NUMBERS)
     number = normalize_number(number)
     display_name = _display_name(display_name)
     if PhoneNumber.objects.filter(number=number).exists():
@@ -84,8 +88,9 @@ def phone_number_create(
 
 @transaction.atomic
 def phone_number_rename(
-    *, phone_number: PhoneNumber, display_name: str, user: User | None
+    *, phone_number: PhoneNumber, display_name: str, user: User
 ) -> PhoneNumber:
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     phone_number.display_name = _display_name(display_name)
     phone_number.save(update_fields=["display_name"])
     number = phone_number.number
@@ -95,7 +100,8 @@ def phone_number_rename(
 
 
 @transaction.atomic
-def phone_number_delete(*, phone_number: PhoneNumber, user: User | None) -> None:
+def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     number = phone_number.number
     flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
@@ -112,7 +118,7 @@ def _lock_flow(call_flow: CallFlow) -> CallFlow:
     return CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
 
 
-def _touch(flow: CallFlow, user: User | None) -> None:
+def _touch(flow: CallFlow, user: User) -> None:
     CallFlow.objects.filter(pk=flow.pk).update(
         draft_updated_at=timezone.now(), draft_updated_by=user
     )
@@ -141,8 +147,9 @@ def _name(value: str) -> str:
 
 @transaction.atomic
 def step_add(
-    *, call_flow: CallFlow, kind: str, name: str, user: User | None, settings: dict | None = None
+    *, call_flow: CallFlow, kind: str, name: str, user: User, settings: dict | None = None
 ) -> Step:
+    require_role(user, call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(call_flow)
     if kind not in StepKind.values:
         raise ValidationError({"kind": "Choose a step kind."})
@@ -161,7 +168,8 @@ def step_add(
 
 
 @transaction.atomic
-def step_update(*, step: Step, name: str, settings: dict, user: User | None) -> Step:
+def step_update(*, step: Step, name: str, settings: dict, user: User) -> Step:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     step = Step.objects.get(pk=step.pk)
     step.name = _name(name)
@@ -172,8 +180,9 @@ def step_update(*, step: Step, name: str, settings: dict, user: User | None) -> 
 
 
 @transaction.atomic
-def step_move(*, step: Step, offset: int, user: User | None) -> None:
+def step_move(*, step: Step, offset: int, user: User) -> None:
     """Move a step up (-1) or down (+1) in its flow."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     steps = list(flow.steps.order_by("position", "pk"))
     index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
@@ -188,7 +197,8 @@ def step_move(*, step: Step, offset: int, user: User | None) -> None:
 
 
 @transaction.atomic
-def step_remove(*, step: Step, user: User | None) -> None:
+def step_remove(*, step: Step, user: User) -> None:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     step = Step.objects.get(pk=step.pk)
     # Branches that pointed at the removed step now point nowhere (shown as "not set").
@@ -217,8 +227,9 @@ def _lock_sona_step(step: Step) -> Step:
 
 
 @transaction.atomic
-def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
+def step_attach_job(*, step: Step, job: Job, user: User) -> StepJob:
     """Attach a job at the end of a Sona step's list: at most 10, each at most once."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
     if job.workspace_id != step.call_flow.phone_number.workspace_id:
         raise ValidationError("That job belongs to another workspace.")
@@ -241,13 +252,14 @@ def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
 
 @transaction.atomic
 def step_create_job(
-    *, step: Step, user: User | None, data, template=None
+    *, step: Step, user: User, data, template=None
 ) -> tuple[Job, ValidationError | None]:
     """Create a job in the library and attach it to the step, in one transaction.
 
     If attaching is refused (a teammate filled the step meanwhile), the job stays in the
     library so no text is lost, and the refusal is returned for the page to show.
     """
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     workspace = step.call_flow.phone_number.workspace
     job = job_create(workspace=workspace, user=user, data=data, template=template)
     try:
@@ -267,7 +279,8 @@ def _renumber(step: Step, job_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def step_detach_job(*, step: Step, job: Job, user: User | None) -> None:
+def step_detach_job(*, step: Step, job: Job, user: User) -> None:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
     job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
     if job.pk not in job_ids:
@@ -278,8 +291,9 @@ def step_detach_job(*, step: Step, job: Job, user: User | None) -> None:
 
 
 @transaction.atomic
-def step_move_job(*, step: Step, job: Job, offset: int, user: User | None) -> None:
+def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
     """Move an attached job up (-1) or down (+1) in the step's order."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
     job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
     if job.pk not in job_ids:
@@ -424,12 +438,13 @@ def _check_jobs_live(snapshot: dict, workspace_id: int) -> None:
 
 
 @transaction.atomic
-def callflow_publish(*, call_flow: CallFlow, user: User | None, note: str = "") -> CallFlowVersion:
+def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
 
     The call flow row is locked, so a double submit publishes once: the second finds the
     draft equal to the live version and is told there is nothing to publish.
     """
+    require_role(user, call_flow.phone_number.workspace, EDIT, "publish call flows")
     flow = _lock_flow(call_flow)
     snapshot = build_snapshot(flow)
     live = flow.live_version.snapshot if flow.live_version_id else None
@@ -441,10 +456,11 @@ def callflow_publish(*, call_flow: CallFlow, user: User | None, note: str = "") 
 
 @transaction.atomic
 def callflow_rollback(
-    *, call_flow: CallFlow, version: CallFlowVersion, user: User | None, note: str = ""
+    *, call_flow: CallFlow, version: CallFlowVersion, user: User, note: str = ""
 ) -> CallFlowVersion:
     """Publish an earlier version again, as a new version. The draft follows it only when the
     draft had no unpublished changes; otherwise the draft is kept, so nobody's edits are lost."""
+    require_role(user, call_flow.phone_number.workspace, EDIT, "roll back call flows")
     flow = _lock_flow(call_flow)
     if version.call_flow_id != flow.pk:
         raise ValidationError("That version belongs to another call flow.")

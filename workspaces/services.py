@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import ApiToken, Membership, Role, User, Workspace
+from .permissions import OWN, require_role
 
 
 def _unique_slug(name: str) -> str:
@@ -42,6 +43,7 @@ def _locked(membership: Membership) -> Membership:
 @transaction.atomic
 def membership_invite(*, workspace: Workspace, email: str, role: str, user: User) -> Membership:
     """Add an existing user to the workspace."""
+    require_role(user, workspace, OWN, "manage members")
     email = (email or "").strip()
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, admin or member."})
@@ -67,6 +69,7 @@ def membership_check_owner_remains(membership: Membership, new_role: str | None)
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: str, user: User) -> Membership:
+    require_role(user, membership.workspace, OWN, "manage members")
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, admin or member."})
     membership = _locked(membership)
@@ -78,6 +81,7 @@ def membership_change_role(*, membership: Membership, role: str, user: User) -> 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, user: User) -> None:
+    require_role(user, membership.workspace, OWN, "manage members")
     membership = _locked(membership)
     membership_check_owner_remains(membership, None)
     membership.delete()
@@ -94,8 +98,9 @@ def hash_token(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> tuple[ApiToken, str]:
+def api_token_create(*, workspace: Workspace, name: str, user: User) -> tuple[ApiToken, str]:
     """Return the token and its secret value, which is shown once and never stored."""
+    require_role(user, workspace, OWN, "manage API tokens")
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. “Telephony runtime”."})
@@ -109,7 +114,8 @@ def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> t
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, user: User | None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
+    require_role(user, token.workspace, OWN, "manage API tokens")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
