@@ -125,7 +125,9 @@ class CallFlowAdmin(StaffSupportAdmin, admin.ModelAdmin):
                 )
             except ValidationError as exc:
                 self.message_user(
-                    request, f"{flow.phone_number.number}: {' '.join(error_messages(exc))}", messages.ERROR
+                    request,
+                    f"{flow.phone_number.number}: {' '.join(error_messages(exc))}",
+                    messages.ERROR,
                 )
             else:
                 self.message_user(
@@ -178,7 +180,9 @@ class CallFlowVersionAdmin(StaffSupportAdmin, admin.ModelAdmin):
                 )
             except ValidationError as exc:
                 self.message_user(
-                    request, f"Version {version.number}: {' '.join(error_messages(exc))}", messages.ERROR
+                    request,
+                    f"Version {version.number}: {' '.join(error_messages(exc))}",
+                    messages.ERROR,
                 )
             else:
                 self.message_user(

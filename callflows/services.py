@@ -87,9 +87,7 @@ def phone_number_create(
 
 
 @transaction.atomic
-def phone_number_rename(
-    *, phone_number: PhoneNumber, display_name: str, user: User
-) -> PhoneNumber:
+def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: User) -> PhoneNumber:
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     phone_number.display_name = _display_name(display_name)
     phone_number.save(update_fields=["display_name"])

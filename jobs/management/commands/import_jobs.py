@@ -1,13 +1,13 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from jobs.services import job_import
-from workspaces.management.commands._args import get_user, get_workspace
+from workspaces.management.base import ServiceCommand, get_user, get_workspace
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Import jobs from a JSON file (a list of objects with name, description, trigger, "
         "instructions). All or nothing: one bad record imports nothing. A job whose name "

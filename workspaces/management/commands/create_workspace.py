@@ -1,11 +1,8 @@
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-
-from workspaces.models import User
+from workspaces.management.base import ServiceCommand, get_user
 from workspaces.services import workspace_create
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Create a workspace owned by an existing user."
 
     def add_arguments(self, parser):
@@ -14,13 +11,8 @@ class Command(BaseCommand):
         parser.add_argument("--slug", default="", help="URL slug (default: made from the name).")
 
     def handle(self, *args, name, owner_email, slug, **options):
-        owner = User.objects.filter(email__iexact=owner_email.strip()).first()
-        if owner is None:
-            raise CommandError(f"No user with the email {owner_email!r}.")
-        try:
-            workspace = workspace_create(name=name, owner=owner, slug=slug)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        owner = get_user(owner_email)
+        workspace = workspace_create(name=name, owner=owner, slug=slug)
         self.stdout.write(
             f"Created workspace {workspace.name!r} (slug {workspace.slug}) owned by {owner.email}."
         )
