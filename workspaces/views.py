@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
+from .errors import error_messages
 from .forms import InviteForm, RoleForm
 from .middleware import SESSION_KEY
 from .models import ApiToken, Membership
@@ -48,7 +49,7 @@ def _membership(request, pk):
 
 
 def _errors(request, exc: ValidationError):
-    messages.error(request, " ".join(exc.messages))
+    messages.error(request, " ".join(error_messages(exc)))
 
 
 @require_POST
