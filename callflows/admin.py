@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from workspaces.admin import StaffSupportAdmin
 from workspaces.admin_forms import ServiceValidatedAdminForm
+from workspaces.errors import error_messages
 from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
@@ -30,7 +32,7 @@ class PhoneNumberAdminForm(ServiceValidatedAdminForm):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(admin.ModelAdmin):
+class PhoneNumberAdmin(StaffSupportAdmin, admin.ModelAdmin):
     form = PhoneNumberAdminForm
     list_display = ("number", "display_name", "workspace", "created_at")
     search_fields = ("number", "display_name", "workspace__name", "=workspace__slug")
@@ -122,7 +124,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(CallFlow)
-class CallFlowAdmin(admin.ModelAdmin):
+class CallFlowAdmin(StaffSupportAdmin, admin.ModelAdmin):
     list_display = ("phone_number", "live_version", "draft_updated_at", "draft_updated_by")
     search_fields = (
         "phone_number__number",
@@ -146,7 +148,9 @@ class CallFlowAdmin(admin.ModelAdmin):
                 )
             except ValidationError as exc:
                 self.message_user(
-                    request, f"{flow.phone_number.number}: {' '.join(exc.messages)}", messages.ERROR
+                    request,
+                    f"{flow.phone_number.number}: {' '.join(error_messages(exc))}",
+                    messages.ERROR,
                 )
             else:
                 self.message_user(
@@ -155,7 +159,7 @@ class CallFlowAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallFlowVersion)
-class CallFlowVersionAdmin(admin.ModelAdmin):
+class CallFlowVersionAdmin(StaffSupportAdmin, admin.ModelAdmin):
     """Versions are immutable: viewable, and publishable again, never edited."""
 
     list_display = (
@@ -199,7 +203,9 @@ class CallFlowVersionAdmin(admin.ModelAdmin):
                 )
             except ValidationError as exc:
                 self.message_user(
-                    request, f"Version {version.number}: {' '.join(exc.messages)}", messages.ERROR
+                    request,
+                    f"Version {version.number}: {' '.join(error_messages(exc))}",
+                    messages.ERROR,
                 )
             else:
                 self.message_user(

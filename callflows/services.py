@@ -11,6 +11,7 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import job_create
 from workspaces.models import Membership, User, Workspace
+from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 
 from . import live
@@ -30,6 +31,8 @@ from .steps import DEFAULTS, Context, validate_settings
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
 NOT_SONA = "Jobs can only be attached to a Sona step."
 NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
+CHANGE_NUMBERS = "change phone numbers"
+EDIT_FLOWS = "edit call flows"
 
 
 # Phone numbers -----------------------------------------------------------------------------
@@ -60,9 +63,10 @@ def phone_number_validate(*, workspace: Workspace, number: str, display_name: st
 
 @transaction.atomic
 def phone_number_create(
-    *, workspace: Workspace, number: str, display_name: str, user: User | None
+    *, workspace: Workspace, number: str, display_name: str, user: User
 ) -> PhoneNumber:
     """Add a number with its call flow; the draft starts with one Sona step."""
+    require_role(user, workspace, EDIT, CHANGE_NUMBERS)
     clean = phone_number_validate(workspace=workspace, number=number, display_name=display_name)
     number, display_name = clean["number"], clean["display_name"]
     try:
@@ -84,9 +88,8 @@ def phone_number_create(
 
 
 @transaction.atomic
-def phone_number_rename(
-    *, phone_number: PhoneNumber, display_name: str, user: User | None
-) -> PhoneNumber:
+def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: User) -> PhoneNumber:
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     phone_number.display_name = _display_name(display_name)
     phone_number.save(update_fields=["display_name"])
     live.number_changed(phone_number.pk)  # the name is in the body
@@ -94,7 +97,8 @@ def phone_number_rename(
 
 
 @transaction.atomic
-def phone_number_delete(*, phone_number: PhoneNumber, user: User | None) -> None:
+def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
@@ -109,7 +113,7 @@ def _lock_flow(call_flow: CallFlow) -> CallFlow:
     return CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
 
 
-def _touch(flow: CallFlow, user: User | None) -> None:
+def _touch(flow: CallFlow, user: User) -> None:
     CallFlow.objects.filter(pk=flow.pk).update(
         draft_updated_at=timezone.now(), draft_updated_by=user
     )
@@ -139,8 +143,9 @@ def _name(value: str) -> str:
 
 @transaction.atomic
 def step_add(
-    *, call_flow: CallFlow, kind: str, name: str, user: User | None, settings: dict | None = None
+    *, call_flow: CallFlow, kind: str, name: str, user: User, settings: dict | None = None
 ) -> Step:
+    require_role(user, call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(call_flow)
     if kind not in StepKind.values:
         raise ValidationError({"kind": "Choose a step kind."})
@@ -159,7 +164,8 @@ def step_add(
 
 
 @transaction.atomic
-def step_update(*, step: Step, name: str, settings: dict, user: User | None) -> Step:
+def step_update(*, step: Step, name: str, settings: dict, user: User) -> Step:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     step = Step.objects.get(pk=step.pk)
     step.name = _name(name)
@@ -170,8 +176,9 @@ def step_update(*, step: Step, name: str, settings: dict, user: User | None) -> 
 
 
 @transaction.atomic
-def step_move(*, step: Step, offset: int, user: User | None) -> None:
+def step_move(*, step: Step, offset: int, user: User) -> None:
     """Move a step up (-1) or down (+1) in its flow."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     steps = list(flow.steps.order_by("position", "pk"))
     index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
@@ -186,7 +193,8 @@ def step_move(*, step: Step, offset: int, user: User | None) -> None:
 
 
 @transaction.atomic
-def step_remove(*, step: Step, user: User | None) -> None:
+def step_remove(*, step: Step, user: User) -> None:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     step = Step.objects.get(pk=step.pk)
     # Branches that pointed at the removed step now point nowhere (shown as "not set").
@@ -246,8 +254,9 @@ def _lock_sona_step(step: Step) -> Step:
 
 
 @transaction.atomic
-def step_attach_job(*, step: Step, job: Job, user: User | None) -> StepJob:
+def step_attach_job(*, step: Step, job: Job, user: User) -> StepJob:
     """Attach a job at the end of a Sona step's list: at most 10, each at most once."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
     if job.workspace_id != step.call_flow.phone_number.workspace_id:
         raise ValidationError("That job belongs to another workspace.")
@@ -275,12 +284,13 @@ class CreatedJob:
 
 
 @transaction.atomic
-def step_create_job(*, step: Step, user: User | None, data, template=None) -> CreatedJob:
+def step_create_job(*, step: Step, user: User, data, template=None) -> CreatedJob:
     """Create a job in the library and attach it to the step, in one transaction.
 
     If attaching is refused (a teammate filled the step meanwhile), the job stays in the
     library so no text is lost, and the refusal is returned for the page to show.
     """
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     workspace = step.call_flow.phone_number.workspace
     job = job_create(workspace=workspace, user=user, data=data, template=template)
     try:
@@ -300,7 +310,8 @@ def _renumber(step: Step, job_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def step_detach_job(*, step: Step, job: Job, user: User | None) -> None:
+def step_detach_job(*, step: Step, job: Job, user: User) -> None:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
     job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
     if job.pk not in job_ids:
@@ -311,8 +322,9 @@ def step_detach_job(*, step: Step, job: Job, user: User | None) -> None:
 
 
 @transaction.atomic
-def step_move_job(*, step: Step, job: Job, offset: int, user: User | None) -> None:
+def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
     """Move an attached job up (-1) or down (+1) in the step's order."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
     job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
     if job.pk not in job_ids:
@@ -401,12 +413,13 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
 
 
 @transaction.atomic
-def callflow_publish(*, call_flow: CallFlow, user: User | None, note: str = "") -> CallFlowVersion:
+def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
 
     The call flow row is locked, so a double submit publishes once: the second finds the
     draft equal to the live version and is told there is nothing to publish.
     """
+    require_role(user, call_flow.phone_number.workspace, EDIT, "publish call flows")
     flow = _lock_flow(call_flow)
     snapshot = build_snapshot(flow)
     live = flow.live_version.snapshot if flow.live_version_id else None
@@ -418,10 +431,11 @@ def callflow_publish(*, call_flow: CallFlow, user: User | None, note: str = "") 
 
 @transaction.atomic
 def callflow_rollback(
-    *, call_flow: CallFlow, version: CallFlowVersion, user: User | None, note: str = ""
+    *, call_flow: CallFlow, version: CallFlowVersion, user: User, note: str = ""
 ) -> CallFlowVersion:
     """Publish an earlier version again, as a new version. The draft follows it only when the
     draft had no unpublished changes; otherwise the draft is kept, so nobody's edits are lost."""
+    require_role(user, call_flow.phone_number.workspace, EDIT, "roll back call flows")
     flow = _lock_flow(call_flow)
     if version.call_flow_id != flow.pk:
         raise ValidationError("That version belongs to another call flow.")

@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from jobs import selectors as job_selectors
 from jobs.forms import JobForm
+from workspaces.errors import error_messages
 from workspaces.forms import add_service_errors
 from workspaces.permissions import EDIT, workspace_view
 
@@ -27,7 +28,7 @@ def _page(request, queryset, number=None):
 
 
 def _error(request, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
+    messages.error(request, " ".join(error_messages(exc)))
 
 
 def _phone(request, pk):
@@ -266,7 +267,7 @@ def _jobs_action(request, pk, step_id, action):
             raise ValidationError("Choose a job.")
         notice = action(step, job)
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = " ".join(error_messages(exc))
     query, page_number = request.POST.get("q", "").strip(), request.POST.get("page", "")
     if request.htmx:
         context = _jobs_context(

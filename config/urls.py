@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 admin.site.site_header = "Playbook support"
 admin.site.site_title = "Playbook support"
+handler403 = "workspaces.views.permission_denied"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),

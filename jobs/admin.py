@@ -8,8 +8,11 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from workspaces.admin import StaffSupportAdmin
 from workspaces.admin_forms import ServiceValidatedAdminForm
+from workspaces.errors import error_messages
 from workspaces.paginators import EstimatedCountPaginator
+from workspaces.permissions import staff_support
 
 from . import selectors, services
 from .diff import word_diff
@@ -60,7 +63,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(SimpleHistoryAdmin):
+class JobAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
     form = JobAdminForm
     list_display = ("name", "workspace", "updated_at", "updated_by", "deleted_at")
     # Plain workspace filter: RelatedOnlyFieldListFilter would scan every job for its choices.
@@ -148,12 +151,13 @@ class JobAdmin(SimpleHistoryAdmin):
         history_url = reverse("admin:jobs_job_history", args=[job.pk])
         if request.method == "POST":
             try:
-                services.job_restore_version(
-                    job=job,
-                    version=version,
-                    user=request.user,
-                    expected_revision=int(request.POST.get("revision") or 0),
-                )
+                with staff_support(request.user):
+                    services.job_restore_version(
+                        job=job,
+                        version=version,
+                        user=request.user,
+                        expected_revision=int(request.POST.get("revision") or 0),
+                    )
             except services.JobConflict:
                 self.message_user(
                     request,
@@ -161,7 +165,7 @@ class JobAdmin(SimpleHistoryAdmin):
                     messages.ERROR,
                 )
             except ValidationError as exc:
-                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                self.message_user(request, " ".join(error_messages(exc)), messages.ERROR)
             else:
                 self.message_user(
                     request, f"Version {version.number} restored as the newest version."
@@ -185,12 +189,14 @@ class JobAdmin(SimpleHistoryAdmin):
                 services.job_restore_deleted(job=job, user=request.user)
                 restored += 1
             except ValidationError as exc:
-                self.message_user(request, f"{job.name}: {' '.join(exc.messages)}", messages.ERROR)
+                self.message_user(
+                    request, f"{job.name}: {' '.join(error_messages(exc))}", messages.ERROR
+                )
         self.message_user(request, f"Restored {restored} job(s).")
 
 
 @admin.register(JobTemplate)
-class JobTemplateAdmin(admin.ModelAdmin):
+class JobTemplateAdmin(StaffSupportAdmin, admin.ModelAdmin):
     list_display = ("name", "workspace", "key", "created_at")
     list_filter = (("workspace", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "description", "workspace__name")
@@ -208,6 +214,9 @@ class JobTemplateAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_builtin:
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.template_delete(template=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for template in queryset:

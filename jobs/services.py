@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from workspaces.models import User, Workspace
+from workspaces.permissions import EDIT, require_role
 
 from . import optimizer
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
@@ -24,6 +25,9 @@ REASON_UNDO_OPTIMIZE = "undo optimize"
 REASON_OVERWROTE = "edited over a newer version"
 REASON_CONFLICT_COPY = "edited (conflicting copy, not kept)"
 REASON_KEPT_CURRENT = "kept the newer version"
+
+CHANGE_JOBS = "change jobs"
+CHANGE_TEMPLATES = "change job templates"
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def job_validate(*, workspace: Workspace, data: Mapping[str, str], job: Job | No
     _validate(candidate)
 
 
-def _save(job: Job, *, user: User | None, reason: str) -> Job:
+def _save(job: Job, *, user: User, reason: str) -> Job:
     """Validate everything (limits, uniqueness) and save one attributed history version."""
     _validate(job)
     job.updated_by = user
@@ -102,11 +106,12 @@ def _save(job: Job, *, user: User | None, reason: str) -> Job:
 def job_create(
     *,
     workspace: Workspace,
-    user: User | None,
+    user: User,
     data: Mapping[str, str],
     template: JobTemplate | None = None,
     reason: str | None = None,
 ) -> Job:
+    require_role(user, workspace, EDIT, CHANGE_JOBS)
     fields = {field: "" for field in TEXT_FIELDS} | _normalized(data)
     job = Job(workspace=workspace, created_by=user, **fields)
     if template is not None:
@@ -126,12 +131,13 @@ def _lock(job: Job) -> Job:
 def job_update(
     *,
     job: Job,
-    user: User | None,
+    user: User,
     data: Mapping[str, str],
     expected_revision: int | None = None,
     reason: str = REASON_EDITED,
 ) -> Job:
     """Change a job's texts. With `expected_revision`, refuse (JobConflict) a stale copy."""
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     changes = _normalized(data)
     current = _lock(job)
     if current.is_deleted:
@@ -147,8 +153,9 @@ def job_update(
 
 
 @transaction.atomic
-def job_delete(*, job: Job, user: User | None) -> Job:
+def job_delete(*, job: Job, user: User) -> Job:
     """Move a job to "Recently deleted". Receivers of job_deleting may refuse."""
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     current = _lock(job)
     if current.is_deleted:
         return current
@@ -159,7 +166,8 @@ def job_delete(*, job: Job, user: User | None) -> Job:
 
 
 @transaction.atomic
-def job_restore_deleted(*, job: Job, user: User | None) -> Job:
+def job_restore_deleted(*, job: Job, user: User) -> Job:
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     current = _lock(job)
     if not current.is_deleted:
         return current
@@ -177,9 +185,10 @@ def job_restore_deleted(*, job: Job, user: User | None) -> Job:
 
 @transaction.atomic
 def job_restore_version(
-    *, job: Job, version, user: User | None, expected_revision: int | None = None
+    *, job: Job, version, user: User, expected_revision: int | None = None
 ) -> Job:
     """Make an earlier version's texts current again, as a new version (history only grows)."""
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     if version.id != job.pk:
         raise ValidationError("That version belongs to another job.")
     data = {field: getattr(version, field) for field in TEXT_FIELDS}
@@ -192,7 +201,7 @@ def job_restore_version(
 def job_resolve_conflict(
     *,
     job: Job,
-    user: User | None,
+    user: User,
     choice: str,
     attempted: Mapping[str, str],
     current_revision: int,
@@ -203,6 +212,7 @@ def job_resolve_conflict(
     - "keep": keep the newer version; theirs is saved first as a version so it is not lost.
     - "copy": save theirs as a new job next to the original and return that job.
     """
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     if choice == "overwrite":
         return job_update(
             job=job,
@@ -245,7 +255,7 @@ def _free_name(workspace: Workspace, name: str) -> str:
 def job_optimize(
     *,
     job: Job,
-    user: User | None,
+    user: User,
     expected_revision: int | None = None,
     unsaved: Mapping[str, str] | None = None,
 ) -> OptimizeResult:
@@ -255,6 +265,7 @@ def job_optimize(
     lost. The optimizer (possibly a slow HTTP call) runs outside any transaction or row lock;
     the revision check when saving catches anyone who saved in between.
     """
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     if unsaved:
         job = job_update(job=job, user=user, data=unsaved, expected_revision=expected_revision)
         expected_revision = job.revision
@@ -294,7 +305,7 @@ UNDO_WOULD_DROP_EDITS = (
 def job_undo_optimize(
     *,
     job: Job,
-    user: User | None,
+    user: User,
     expected_revision: int | None = None,
     unsaved: Mapping[str, str] | None = None,
 ) -> Job:
@@ -303,6 +314,7 @@ def job_undo_optimize(
     `unsaved` are the editor's current texts: Undo refuses when they differ from the saved
     job, so text typed after the optimize is never silently thrown away.
     """
+    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     current = _lock(job)
     if expected_revision is not None and current.revision != expected_revision:
         raise JobConflict(current, current.text_fields())
@@ -327,7 +339,8 @@ def job_undo_optimize(
 
 
 @transaction.atomic
-def template_create_from_job(*, job: Job, user: User | None, name: str = "") -> JobTemplate:
+def template_create_from_job(*, job: Job, user: User, name: str = "") -> JobTemplate:
+    require_role(user, job.workspace, EDIT, CHANGE_TEMPLATES)
     template = JobTemplate(
         workspace=job.workspace,
         created_by=user,
@@ -339,9 +352,10 @@ def template_create_from_job(*, job: Job, user: User | None, name: str = "") -> 
 
 
 @transaction.atomic
-def template_delete(*, template: JobTemplate, user: User | None) -> None:
-    if template.is_builtin:
+def template_delete(*, template: JobTemplate, user: User) -> None:
+    if template.is_builtin:  # no workspace, so no one's role reaches it
         raise ValidationError("Built-in templates are read-only.")
+    require_role(user, template.workspace, EDIT, CHANGE_TEMPLATES)
     template.delete()
 
 
@@ -374,9 +388,10 @@ def _record_error(index: int, record, field: str | None, message) -> JobImportEr
 
 @transaction.atomic
 def job_import(
-    *, workspace: Workspace, user: User | None, records: Iterable, dry_run: bool = False
+    *, workspace: Workspace, user: User, records: Iterable, dry_run: bool = False
 ) -> ImportResult:
     """Create or update jobs by name, all or nothing. An existing name gets a new version."""
+    require_role(user, workspace, EDIT, "import jobs")
     result = ImportResult([], [], [])
     if not isinstance(records, list):
         raise JobImportError("The file must contain a JSON list of jobs.")

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from workspaces.errors import error_messages
 from workspaces.forms import add_service_errors
 from workspaces.permissions import EDIT, workspace_view
 
@@ -183,7 +184,7 @@ def job_delete(request, pk):
         try:
             services.job_delete(job=job, user=request.user)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, " ".join(error_messages(exc)))
             return redirect(job)
         messages.success(request, f"Job “{job.name}” moved to Recently deleted.")
         return redirect("jobs:list")
@@ -198,7 +199,7 @@ def job_restore(request, pk):
     try:
         job = services.job_restore_deleted(job=job, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(error_messages(exc)))
         return redirect("jobs:deleted")
     messages.success(request, f"Job “{job.name}” restored.")
     return redirect(job)
@@ -216,7 +217,7 @@ def template_from_job(request, pk):
             job=job, user=request.user, name=form.cleaned_data["name"]
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(error_messages(exc)))
         return redirect(job)
     messages.success(request, f"Saved as template “{template.name}”.")
     return redirect("jobs:new")
@@ -229,7 +230,7 @@ def template_delete(request, pk):
     try:
         services.template_delete(template=template, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(error_messages(exc)))
     else:
         messages.success(request, f"Template “{template.name}” deleted.")
     return redirect("jobs:new")
@@ -301,7 +302,7 @@ def job_version_restore(request, pk, version_id):
     except services.JobConflict as conflict:
         return _conflict(request, job, conflict)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(error_messages(exc)))
         return redirect("jobs:history", pk=job.pk)
     messages.success(request, f"Version {version.number} restored as the newest version.")
     return redirect("jobs:history", pk=job.pk)
@@ -346,7 +347,7 @@ def job_conflict_resolve(request, pk):
     except services.JobConflict as conflict:
         return _conflict(request, job, conflict)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(error_messages(exc)))
         return _conflict(
             request,
             job,

@@ -94,3 +94,9 @@ class SonaStepFactory(DjangoModelFactory):
     settings = factory.LazyFunction(
         lambda: {"greeting": "Hi!", "use_history": True, "knowledge": []}
     )
+
+
+def owner_of(workspace) -> "User":
+    """An owner of the workspace (an existing one, else a new user): services need an actor."""
+    membership = workspace.memberships.filter(role=Role.OWNER).select_related("user").first()
+    return membership.user if membership else MembershipFactory(workspace=workspace).user

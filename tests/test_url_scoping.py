@@ -40,7 +40,7 @@ _foreign_numbers = iter(range(1, 10**6))
 def _phone_number(ws):
     number = f"+1333{next(_foreign_numbers):07d}"
     return callflow_services.phone_number_create(
-        workspace=ws, number=number, display_name="Theirs", user=None
+        workspace=ws, number=number, display_name="Theirs", user=factories.owner_of(ws)
     )
 
 
@@ -55,7 +55,9 @@ def _number_step(ws):
 
 def _number_version(ws):
     phone = _phone_number(ws)
-    version = callflow_services.callflow_publish(call_flow=phone.call_flow, user=None)
+    version = callflow_services.callflow_publish(
+        call_flow=phone.call_flow, user=factories.owner_of(ws)
+    )
     return {"pk": phone.pk, "version_id": version.pk}
 
 
@@ -91,7 +93,7 @@ FOREIGN_OBJECTS = {
     "callflows:detach": _number_step,
     "callflows:job_move": _number_step,
     "workspaces:token_revoke": lambda ws: {
-        "pk": api_token_create(workspace=ws, name="t", user=None).token.pk
+        "pk": api_token_create(workspace=ws, name="t", user=factories.owner_of(ws)).token.pk
     },
 }
 

@@ -2,10 +2,45 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 
 from . import services
 from .admin_forms import ServiceValidatedAdminForm
+from .errors import error_messages
 from .models import ApiToken, Membership, User, Workspace
+from .permissions import RoleRequired, staff_support
+
+
+class StaffSupportAdmin:
+    """Mixin for ModelAdmins whose writes go through services: support staff act as staff.
+
+    Every admin view that can write (add/change form, delete, changelist actions, history
+    revert) runs inside staff_support(request.user), the one place a staff user who is no
+    member passes require_role. History still names the staff user. A refusal that escapes
+    save_model/delete_model rolls the write back and is shown as an error message, not a 500.
+    """
+
+    def _as_staff(self, view, request, *args, **kwargs):
+        try:
+            with staff_support(request.user):
+                return view(request, *args, **kwargs)
+        except (ValidationError, RoleRequired) as exc:
+            if request.method != "POST":  # a redirect to the same GET would loop
+                raise
+            self.message_user(request, " ".join(error_messages(exc)), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._as_staff(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._as_staff(super().delete_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._as_staff(super().changelist_view, request, *args, **kwargs)
+
+    def history_form_view(self, request, *args, **kwargs):  # simple-history's "Revert"
+        return self._as_staff(super().history_form_view, request, *args, **kwargs)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -83,7 +118,7 @@ class MembershipAdminForm(ServiceValidatedAdminForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(StaffSupportAdmin, admin.ModelAdmin):
     form = MembershipAdminForm
     list_display = ("user", "workspace", "role", "created_at")
     list_filter = ("role",)
@@ -95,6 +130,12 @@ class MembershipAdmin(admin.ModelAdmin):
         # Role changes go through the service so the last owner is never demoted.
         if change and "role" in form.changed_data:
             services.membership_change_role(membership=obj, role=obj.role, user=request.user)
+            return
+        if not change:
+            created = services.membership_invite(
+                workspace=obj.workspace, email=obj.user.email, role=obj.role, user=request.user
+            )
+            obj.pk = created.pk
             return
         super().save_model(request, obj, form, change)
 
@@ -115,12 +156,12 @@ class MembershipAdmin(admin.ModelAdmin):
                 services.membership_remove(membership=membership, user=request.user)
             except ValidationError as exc:
                 self.message_user(
-                    request, f"{membership}: {' '.join(exc.messages)}", messages.ERROR
+                    request, f"{membership}: {' '.join(error_messages(exc))}", messages.ERROR
                 )
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(StaffSupportAdmin, admin.ModelAdmin):
     """Tokens are created by owners or the create_api_token command; the hash is never shown."""
 
     list_display = ("name", "prefix", "workspace", "created_by", "created_at", "revoked_at")

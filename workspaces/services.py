@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import ApiToken, Membership, Role, User, Workspace
+from .permissions import OWN, require_role
 from .phones import DEFAULT_REGION, normalize_region
 
 
@@ -46,6 +47,7 @@ def _locked(membership: Membership) -> Membership:
 @transaction.atomic
 def membership_invite(*, workspace: Workspace, email: str, role: str, user: User) -> Membership:
     """Add an existing user to the workspace."""
+    require_role(user, workspace, OWN, "manage members")
     email = (email or "").strip()
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, admin or member."})
@@ -71,6 +73,7 @@ def membership_check_owner_remains(membership: Membership, new_role: str | None)
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: str, user: User) -> Membership:
+    require_role(user, membership.workspace, OWN, "manage members")
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, admin or member."})
     membership = _locked(membership)
@@ -82,6 +85,7 @@ def membership_change_role(*, membership: Membership, role: str, user: User) -> 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, user: User) -> None:
+    require_role(user, membership.workspace, OWN, "manage members")
     membership = _locked(membership)
     membership_check_owner_remains(membership, None)
     membership.delete()
@@ -104,8 +108,9 @@ class NewToken:
 
 
 @transaction.atomic
-def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> NewToken:
+def api_token_create(*, workspace: Workspace, name: str, user: User) -> NewToken:
     """Return the token and its secret value, which is shown once and never stored."""
+    require_role(user, workspace, OWN, "manage API tokens")
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. “Telephony runtime”."})
@@ -119,7 +124,8 @@ def api_token_create(*, workspace: Workspace, name: str, user: User | None) -> N
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, user: User | None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
+    require_role(user, token.workspace, OWN, "manage API tokens")
     # The runtime reads the token on every request (callflows/live.py), so a revoked token is
     # refused by every process from the commit on: nothing cached to clear.
     if token.revoked_at is None:

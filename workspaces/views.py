@@ -7,10 +7,25 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
+from .errors import error_messages
 from .forms import InviteForm, RoleForm
 from .middleware import SESSION_KEY
 from .models import ApiToken, Membership
 from .permissions import OWN, workspace_view
+
+
+def permission_denied(request, exception):
+    """The 403 page (handler403), naming the role needed. htmx swaps no 4xx answer, so an htmx
+    request is also told to reload the page it came from, which shows the refusal on top."""
+    message = str(exception) or "Your role in this workspace does not allow this."
+    response = render(request, "403.html", {"exception": message}, status=403)
+    current = request.headers.get("HX-Current-URL", "")
+    if getattr(request, "htmx", False) and url_has_allowed_host_and_scheme(
+        current, {request.get_host()}, request.is_secure()
+    ):
+        messages.error(request, f"{message} Nothing was changed.")
+        response["HX-Redirect"] = current
+    return response
 
 
 @require_POST
@@ -48,7 +63,7 @@ def _membership(request, pk):
 
 
 def _errors(request, exc: ValidationError):
-    messages.error(request, " ".join(exc.messages))
+    messages.error(request, " ".join(error_messages(exc)))
 
 
 @require_POST

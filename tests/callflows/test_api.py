@@ -7,7 +7,13 @@ from callflows import services
 from callflows.models import StepJob, StepKind
 from jobs import services as job_services
 from jobs.models import Job
-from tests.factories import JobFactory, PhoneNumberFactory, SonaStepFactory, WorkspaceFactory
+from tests.factories import (
+    JobFactory,
+    PhoneNumberFactory,
+    SonaStepFactory,
+    WorkspaceFactory,
+    owner_of,
+)
 from workspaces.services import api_token_create, api_token_revoke
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +102,8 @@ def test_errors(client, workspace, owner, phone, token):
 
 def test_other_workspace_token_gets_404_without_detail(client, owner, phone, token):
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    foreign = api_token_create(workspace=WorkspaceFactory(), name="x", user=None).raw
+    foreign_ws = WorkspaceFactory()
+    foreign = api_token_create(workspace=foreign_ws, name="x", user=owner_of(foreign_ws)).raw
     response = live(client, phone.number, foreign)
     assert response.status_code == 404 and response.json() == {"error": "Unknown phone number."}
     assert live(client, phone.number, token).status_code == 200  # cached entry still scoped

@@ -36,7 +36,11 @@ def test_publish_and_rollback(phone, owner, workspace, capsys):
             {"number": "+15555550123", "user": "ghost@example.test"},
             "No active user",
         ),
-        ("publish_callflow", {"number": "+15555550123", "user": "{outsider}"}, "not a member"),
+        (
+            "publish_callflow",
+            {"number": "+15555550123", "user": "{outsider}"},
+            "Only owners and admins of .* can publish call flows.",
+        ),
         (
             "rollback_callflow",
             {"number": "+15555550123", "version": 7, "user": "{owner}"},
@@ -62,17 +66,23 @@ def test_nothing_to_publish_is_an_error(phone, owner):
     assert CallFlowVersion.objects.count() == 1
 
 
-def test_create_api_token(workspace, capsys):
-    call_command("create_api_token", workspace=workspace.slug, name="Runtime")
+def test_create_api_token(workspace, owner, admin_user, capsys):
+    call_command("create_api_token", workspace=workspace.slug, name="Runtime", user=owner.email)
     captured = capsys.readouterr()
     raw = captured.out.strip()
     assert api_token_workspace(raw) == workspace
     assert "not shown again" in captured.err
-    assert ApiToken.objects.get().key_hash != raw
+    token = ApiToken.objects.get()
+    assert token.key_hash != raw and token.created_by == owner
     with pytest.raises(CommandError, match="No workspace"):
-        call_command("create_api_token", workspace="nope", name="x")
+        call_command("create_api_token", workspace="nope", name="x", user=owner.email)
     with pytest.raises(CommandError, match="name"):
-        call_command("create_api_token", workspace=workspace.slug, name=" ")
+        call_command("create_api_token", workspace=workspace.slug, name=" ", user=owner.email)
+    with pytest.raises(CommandError, match=f"Only owners of {workspace.name} can manage API"):
+        call_command("create_api_token", workspace=workspace.slug, name="x", user=admin_user.email)
+    with pytest.raises(CommandError, match="--user"):
+        call_command("create_api_token", workspace=workspace.slug, name="x")
+    assert ApiToken.objects.count() == 1
 
 
 def test_demo_has_published_main_line(db, capsys):

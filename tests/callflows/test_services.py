@@ -9,7 +9,13 @@ from callflows.models import CallFlowVersion, PhoneNumber, PublishedJob, Step, S
 from jobs import services as job_services
 from jobs.models import Job
 from tests.conftest import attach, postgres_only
-from tests.factories import JobFactory, PhoneNumberFactory, SonaStepFactory, WorkspaceFactory
+from tests.factories import (
+    JobFactory,
+    MembershipFactory,
+    PhoneNumberFactory,
+    SonaStepFactory,
+)
+from workspaces.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +52,10 @@ def test_invalid_numbers_are_refused(workspace, owner, raw):
 
 
 def test_number_unique_across_workspaces(phone, owner):
+    elsewhere = MembershipFactory(user=owner, role=Role.ADMIN).workspace
     with pytest.raises(ValidationError, match="already in use"):
         services.phone_number_create(
-            workspace=WorkspaceFactory(), number="+15550100000", display_name="X", user=owner
+            workspace=elsewhere, number="+15550100000", display_name="X", user=owner
         )
     assert PhoneNumber.objects.count() == 1
 

@@ -12,7 +12,13 @@ from callflows.models import CallFlowVersion, PhoneNumber, StepJob, StepKind
 from callflows.services import AttachCheck
 from jobs.models import Job
 from tests.conftest import attach, attached_names, sona_of
-from tests.factories import JobFactory, JobTemplateFactory, MembershipFactory, WorkspaceFactory
+from tests.factories import (
+    JobFactory,
+    JobTemplateFactory,
+    MembershipFactory,
+    WorkspaceFactory,
+    owner_of,
+)
 from workspaces.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +183,7 @@ def test_anonymous_goes_to_login(client, phone):
 
 
 def test_other_workspaces_objects_are_404(owner_client, owner, phone, other_workspace):
-    foreign = make_number(other_workspace, None, name="Theirs")
+    foreign = make_number(other_workspace, owner_of(other_workspace), name="Theirs")
     foreign_step = sona_of(foreign)
     foreign_job = JobFactory(workspace=other_workspace)
     sona = sona_of(phone)
@@ -191,7 +197,9 @@ def test_other_workspaces_objects_are_404(owner_client, owner, phone, other_work
         == 404
     )
     assert not StepJob.objects.exists()
-    foreign_version = services.callflow_publish(call_flow=foreign.call_flow, user=None)
+    foreign_version = services.callflow_publish(
+        call_flow=foreign.call_flow, user=owner_of(foreign.workspace)
+    )
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     add_step(phone, owner, StepKind.GREETING, "Hi")
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
@@ -228,7 +236,8 @@ def test_jobs_pages_are_only_for_sona_steps(owner_client, owner, phone):
 def test_list_shows_numbers_and_live_version(owner_client, owner, phone, workspace):
     other = make_number(workspace, owner, number="+15555550999", name="Support")
     services.callflow_publish(call_flow=other.call_flow, user=owner)
-    make_number(WorkspaceFactory(), None, name="Elsewhere")
+    elsewhere = WorkspaceFactory()
+    make_number(elsewhere, owner_of(elsewhere), name="Elsewhere")
     text = owner_client.get(url("list")).text
     assert "+15555550123" in text and "Main line" in text and "Not published" in text
     assert "Version 1" in text
@@ -280,7 +289,7 @@ def test_add_number_errors_next_to_field(owner_client, phone, data, field, messa
 
 
 def test_number_of_another_workspace_is_a_duplicate_too(owner_client, other_workspace):
-    make_number(other_workspace, None, number="+15555550200")
+    make_number(other_workspace, owner_of(other_workspace), number="+15555550200")
     response = owner_client.post(url("list"), {"number": "+15555550200", "display_name": "Mine"})
     assert "+15555550200 is already in use." in errors_of(response, "number")
     assert PhoneNumber.objects.count() == 1
@@ -1027,8 +1036,9 @@ def test_step_jobs_query_count(
         response = owner_client.get(url("step_jobs", phone.pk, sona.pk))
     assert f"{count} / 10 jobs attached" in response.text
     last = Job.objects.last()
-    # the page's reads without the header, plus the attach (job, lock, checks, writes)
-    with django_assert_max_num_queries(17):
+    # the page's reads without the header, plus the attach (role check: number and membership;
+    # job, lock, checks, writes)
+    with django_assert_max_num_queries(19):
         response = owner_client.post(
             url("attach", phone.pk, sona.pk), {"job": last.pk}, HTTP_HX_REQUEST="true"
         )

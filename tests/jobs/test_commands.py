@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from jobs.models import Job
 from jobs.services import job_delete, job_update
 from tests.conftest import command_help
-from tests.factories import JobFactory, UserFactory
+from tests.factories import JobFactory, UserFactory, owner_of
 from workspaces.models import Membership, Role, User, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_export_writes_live_jobs_as_json_to_stdout(workspace, other_workspace):
     )
     JobFactory(workspace=workspace, name="Alpha")
     gone = JobFactory(workspace=workspace, name="Gone")
-    job_delete(job=gone, user=None)
+    job_delete(job=gone, user=owner_of(gone.workspace))
     JobFactory(workspace=other_workspace, name="Elsewhere")
 
     out, _ = run("export_jobs", "--workspace", workspace.slug)

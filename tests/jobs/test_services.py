@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from jobs import services
 from jobs.models import Job, JobTemplate
-from tests.factories import JobFactory, JobTemplateFactory, WorkspaceFactory
+from tests.factories import JobFactory, JobTemplateFactory, MembershipFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,8 @@ def test_duplicate_name_ignores_case_within_workspace_only(workspace, owner):
         "A job with this name already exists in this workspace."
     ]
     assert Job.objects.count() == 1
-    create(WorkspaceFactory(), owner, name="take a message")  # another workspace may reuse it
+    elsewhere = MembershipFactory(user=owner).workspace
+    create(elsewhere, owner, name="take a message")  # another workspace may reuse it
     assert Job.objects.count() == 2
 
 

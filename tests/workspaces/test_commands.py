@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from tests.conftest import command_help
 from tests.factories import UserFactory, WorkspaceFactory
-from workspaces.management.commands._args import get_user, get_workspace
+from workspaces.management.base import get_user, get_workspace
 from workspaces.models import Membership, Role, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_unknown_email_is_an_error_and_creates_nothing():
     with pytest.raises(CommandError) as error:
         run("--name", "Acme", "--owner-email", "bob@example.test")
 
-    assert str(error.value) == "No user with the email 'bob@example.test'."
+    assert str(error.value) == "No active user with the email 'bob@example.test'."
     assert counts() == before
 
 

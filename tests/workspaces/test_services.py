@@ -58,10 +58,10 @@ def test_last_owner_cannot_be_demoted_or_removed(workspace, owner):
 
 
 def test_owner_can_step_down_when_another_owner_exists(workspace, owner):
-    MembershipFactory(workspace=workspace, role=Role.OWNER)
+    other_owner = MembershipFactory(workspace=workspace, role=Role.OWNER).user
     membership = owner.memberships.get()
     services.membership_change_role(membership=membership, role="member", user=owner)
     membership.refresh_from_db()
     assert membership.role == Role.MEMBER
-    services.membership_remove(membership=membership, user=owner)
+    services.membership_remove(membership=membership, user=other_owner)
     assert not Membership.objects.filter(pk=membership.pk).exists()

@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from callflows import services as callflow_services
 from callflows.models import PhoneNumber, StepKind
 from jobs.models import Job, JobTemplate
 from jobs.services import job_create
+from workspaces.management.base import ServiceCommand
 from workspaces.models import Membership, Role, User, Workspace
 
 DEMO_EMAIL = "owner@demo.test"
@@ -18,7 +18,7 @@ DEMO_TEMPLATES = (
 )
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Create (or refresh) the demo workspace and its owner; safe to run again."
 
     def add_arguments(self, parser):

@@ -1,12 +1,10 @@
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-
 from callflows.services import callflow_publish
+from workspaces.management.base import ServiceCommand, get_user
 
-from ._args import get_member, get_phone_number
+from ._args import get_phone_number
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Publish the draft call flow of a phone number as a new live version."
 
     def add_arguments(self, parser):
@@ -18,11 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, number, user, note, **options):
         phone = get_phone_number(number)
-        user = get_member(user, phone)
-        try:
-            version = callflow_publish(call_flow=phone.call_flow, user=user, note=note)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        version = callflow_publish(call_flow=phone.call_flow, user=get_user(user), note=note)
         self.stdout.write(
             f"Published version {version.number} of {phone.number} ({phone.display_name})."
         )

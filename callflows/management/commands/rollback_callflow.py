@@ -1,12 +1,12 @@
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from callflows.services import callflow_rollback
+from workspaces.management.base import ServiceCommand, get_user
 
-from ._args import get_member, get_phone_number
+from ._args import get_phone_number
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Publish an earlier version of a phone number's call flow again (as a new version)."
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -24,14 +24,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, number, version, user, **options):
         phone = get_phone_number(number)
-        user = get_member(user, phone)
+        user = get_user(user)
         old = phone.call_flow.versions.filter(number=version).first()
         if old is None:
             raise CommandError(f"{phone.number} has no version {version}.")
-        try:
-            created = callflow_rollback(call_flow=phone.call_flow, version=old, user=user)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        created = callflow_rollback(call_flow=phone.call_flow, version=old, user=user)
         self.stdout.write(
             f"Published version {old.number} again as version {created.number} of {phone.number}."
         )

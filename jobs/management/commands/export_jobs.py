@@ -1,12 +1,12 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from jobs.services import job_export
-from workspaces.management.commands._args import get_workspace
+from workspaces.management.base import ServiceCommand, get_workspace
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Export a workspace's jobs as JSON (to standard output or --output FILE)."
 
     def add_arguments(self, parser):

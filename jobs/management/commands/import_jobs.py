@@ -1,13 +1,14 @@
 import json
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from jobs.services import job_import
-from workspaces.management.commands._args import get_user, get_workspace
+from workspaces.errors import error_messages
+from workspaces.management.base import ServiceCommand, get_user, get_workspace
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = (
         "Import jobs from a JSON file (a list of objects with name, description, trigger, "
         "instructions). All or nothing: one bad record imports nothing. A job whose name "
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         try:
             result = job_import(workspace=workspace, user=user, records=records, dry_run=dry_run)
         except ValidationError as exc:
-            raise CommandError(f"Nothing imported. {' '.join(exc.messages)}") from exc
+            raise CommandError(f"Nothing imported. {' '.join(error_messages(exc))}") from exc
         prefix = "Dry run, nothing saved: would have " if dry_run else ""
         self.stdout.write(
             f"{prefix}created {len(result.created)}, updated {len(result.updated)}, "

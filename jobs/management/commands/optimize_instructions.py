@@ -1,11 +1,12 @@
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from jobs import optimizer
+from workspaces.management.base import ServiceCommand
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Print job instructions rewritten by the optimizer (from FILE or standard input)."
 
     def add_arguments(self, parser):

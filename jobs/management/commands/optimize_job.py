@@ -1,13 +1,12 @@
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from jobs import optimizer, services
 from jobs.diff import unified_diff
 from jobs.models import Job
-from workspaces.management.commands._args import get_user, get_workspace
+from workspaces.management.base import ServiceCommand, get_user, get_workspace
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Optimize a stored job's instructions (a new history version) and print a unified diff."
 
     def add_arguments(self, parser):
@@ -38,8 +37,6 @@ class Command(BaseCommand):
                 after = found.instructions
         except (ValueError, optimizer.OptimizeRefused) as exc:
             raise CommandError(str(exc)) from exc
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
         except services.JobConflict as exc:
             raise CommandError(f"{exc} Nothing was saved; run the command again.") from exc
         if result.notice:

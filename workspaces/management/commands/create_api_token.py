@@ -1,12 +1,8 @@
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-
+from workspaces.management.base import ServiceCommand, get_user, get_workspace
 from workspaces.services import api_token_create
 
-from ._args import get_workspace
 
-
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Create an API token for the telephony runtime. The token is printed once; only its hash is stored."
 
     def add_arguments(self, parser):
@@ -14,13 +10,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--name", required=True, help="What the token is for, e.g. 'Telephony runtime'."
         )
+        parser.add_argument(
+            "--user", required=True, help="Email of an owner of the workspace, who creates it."
+        )
 
-    def handle(self, *args, workspace, name, **options):
+    def handle(self, *args, workspace, name, user, **options):
         workspace = get_workspace(workspace)
-        try:
-            created = api_token_create(workspace=workspace, name=name, user=None)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        created = api_token_create(workspace=workspace, name=name, user=get_user(user))
         self.stderr.write(
             f"Created token {created.token.name!r} for {workspace.slug}. Copy it now: it is not shown again."
         )

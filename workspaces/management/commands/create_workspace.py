@@ -1,11 +1,8 @@
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-
-from workspaces.models import User
+from workspaces.management.base import ServiceCommand, get_user
 from workspaces.services import workspace_create
 
 
-class Command(BaseCommand):
+class Command(ServiceCommand):
     help = "Create a workspace owned by an existing user."
 
     def add_arguments(self, parser):
@@ -20,13 +17,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, name, owner_email, slug, country, **options):
-        owner = User.objects.filter(email__iexact=owner_email.strip()).first()
-        if owner is None:
-            raise CommandError(f"No user with the email {owner_email!r}.")
-        try:
-            workspace = workspace_create(name=name, owner=owner, slug=slug, country=country)
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from exc
+        owner = get_user(owner_email)
+        workspace = workspace_create(name=name, owner=owner, slug=slug, country=country)
         self.stdout.write(
             f"Created workspace {workspace.name!r} (slug {workspace.slug}) owned by {owner.email}."
         )

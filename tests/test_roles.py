@@ -1,0 +1,272 @@
+"""Roles are held by the services: every write service and every write command refuses a member
+(and a non-member, and staff outside the admin) and changes nothing."""
+
+import inspect
+import json
+from types import SimpleNamespace
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command, get_commands, load_command_class
+
+from callflows import services as cf
+from callflows.models import StepKind
+from jobs import services as js
+from tests.factories import MembershipFactory, UserFactory
+from workspaces import services as ws
+from workspaces.management.base import ServiceCommand
+from workspaces.models import Role
+from workspaces.permissions import RoleRequired
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_APPS = ("workspaces", "jobs", "callflows")
+TEXTS = {"name": "New", "instructions": "1. Greet the caller.\n2. End the call."}
+PROSE = "greet the caller. ask for their name and phone number. then say goodbye"  # to optimize
+
+
+def fingerprint() -> dict:
+    """Every row of every project table (history tables included)."""
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for app in PROJECT_APPS
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+@pytest.fixture
+def world(workspace, owner, admin_user, member):
+    """A workspace with something for every service to act on, built by its owner."""
+    w = SimpleNamespace(workspace=workspace, owner=owner, member=member)
+    w.phone = cf.phone_number_create(
+        workspace=workspace, number="+15555550111", display_name="Main", user=owner
+    )
+    w.flow = w.phone.call_flow
+    w.sona = w.flow.steps.get(kind=StepKind.SONA)
+    w.job = js.job_create(
+        workspace=workspace, user=owner, data={"name": "Booking", "instructions": PROSE}
+    )
+    w.job = js.job_update(job=w.job, user=owner, data={"description": "Second version."})
+    w.spare = js.job_create(workspace=workspace, user=owner, data={**TEXTS, "name": "Spare"})
+    w.third = js.job_create(workspace=workspace, user=owner, data={**TEXTS, "name": "Third"})
+    w.gone = js.job_create(workspace=workspace, user=owner, data={**TEXTS, "name": "Gone"})
+    js.job_delete(job=w.gone, user=owner)
+    cf.step_attach_job(step=w.sona, job=w.job, user=owner)
+    cf.step_attach_job(step=w.sona, job=w.spare, user=owner)
+    w.v1 = cf.callflow_publish(call_flow=w.flow, user=owner)
+    w.greeting = cf.step_add(call_flow=w.flow, kind=StepKind.GREETING, name="Hi", user=owner)
+    cf.callflow_publish(call_flow=w.flow, user=owner)
+    cf.step_add(call_flow=w.flow, kind=StepKind.VOICEMAIL, name="Later", user=owner)  # unpublished
+    w.template = js.template_create_from_job(job=w.job, user=owner, name="Booking template")
+    w.token = ws.api_token_create(workspace=workspace, name="Runtime", user=owner).token
+    w.admin_membership = admin_user.memberships.get()
+    w.invitee = UserFactory()
+    return w
+
+
+def _old_version(w):
+    return w.job.history.order_by("history_id").first()
+
+
+# Every write service, called as `user` would call it (valid for an owner).
+SERVICES = {
+    "membership_invite": lambda w, u: ws.membership_invite(
+        workspace=w.workspace, email=w.invitee.email, role=Role.MEMBER, user=u
+    ),
+    "membership_change_role": lambda w, u: ws.membership_change_role(
+        membership=w.admin_membership, role=Role.MEMBER, user=u
+    ),
+    "membership_remove": lambda w, u: ws.membership_remove(membership=w.admin_membership, user=u),
+    "api_token_create": lambda w, u: ws.api_token_create(workspace=w.workspace, name="x", user=u),
+    "api_token_revoke": lambda w, u: ws.api_token_revoke(token=w.token, user=u),
+    "job_create": lambda w, u: js.job_create(workspace=w.workspace, data=TEXTS, user=u),
+    "job_update": lambda w, u: js.job_update(job=w.job, data={"description": "x"}, user=u),
+    "job_delete": lambda w, u: js.job_delete(job=w.third, user=u),
+    "job_restore_deleted": lambda w, u: js.job_restore_deleted(job=w.gone, user=u),
+    "job_restore_version": lambda w, u: js.job_restore_version(
+        job=w.job, version=_old_version(w), user=u
+    ),
+    "job_resolve_conflict": lambda w, u: js.job_resolve_conflict(
+        job=w.job, choice="copy", attempted=TEXTS, current_revision=w.job.revision, user=u
+    ),
+    "job_optimize": lambda w, u: js.job_optimize(job=w.job, unsaved={"description": "y"}, user=u),
+    "job_undo_optimize": lambda w, u: js.job_undo_optimize(job=w.job, user=u),
+    "template_create_from_job": lambda w, u: js.template_create_from_job(job=w.job, user=u),
+    "template_delete": lambda w, u: js.template_delete(template=w.template, user=u),
+    "job_import": lambda w, u: js.job_import(workspace=w.workspace, records=[TEXTS], user=u),
+    "phone_number_create": lambda w, u: cf.phone_number_create(
+        workspace=w.workspace, number="+15555550999", display_name="Second", user=u
+    ),
+    "phone_number_rename": lambda w, u: cf.phone_number_rename(
+        phone_number=w.phone, display_name="Renamed", user=u
+    ),
+    "phone_number_delete": lambda w, u: cf.phone_number_delete(phone_number=w.phone, user=u),
+    "step_add": lambda w, u: cf.step_add(
+        call_flow=w.flow, kind=StepKind.VOICEMAIL, name="Voicemail", user=u
+    ),
+    "step_update": lambda w, u: cf.step_update(
+        step=w.greeting, name="Hello", settings=w.greeting.settings, user=u
+    ),
+    "step_move": lambda w, u: cf.step_move(step=w.greeting, offset=-1, user=u),
+    "step_remove": lambda w, u: cf.step_remove(step=w.greeting, user=u),
+    "step_attach_job": lambda w, u: cf.step_attach_job(step=w.sona, job=w.third, user=u),
+    "step_create_job": lambda w, u: cf.step_create_job(step=w.sona, data=TEXTS, user=u),
+    "step_detach_job": lambda w, u: cf.step_detach_job(step=w.sona, job=w.job, user=u),
+    "step_move_job": lambda w, u: cf.step_move_job(step=w.sona, job=w.job, offset=1, user=u),
+    "callflow_publish": lambda w, u: cf.callflow_publish(call_flow=w.flow, user=u),
+    "callflow_rollback": lambda w, u: cf.callflow_rollback(call_flow=w.flow, version=w.v1, user=u),
+}
+OWNER_ONLY = {
+    "membership_invite",
+    "membership_change_role",
+    "membership_remove",
+    "api_token_create",
+    "api_token_revoke",
+}
+
+
+def test_every_write_service_is_covered():
+    """A new service taking the acting `user` must be added to SERVICES (and so checked)."""
+    found = {
+        name: fn
+        for module in (ws, js, cf)
+        for name, fn in inspect.getmembers(module, inspect.isfunction)
+        if fn.__module__ == module.__name__
+        and not name.startswith("_")
+        and "user" in inspect.signature(fn).parameters
+    }
+    assert set(found) == set(SERVICES)
+    for name, fn in found.items():
+        param = inspect.signature(fn).parameters["user"]
+        assert param.kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert param.default is inspect.Parameter.empty, f"{name}: `user` must be required"
+
+
+def _actor(w, who):
+    if who == "outsider":  # an owner, but of another workspace
+        return MembershipFactory(role=Role.OWNER).user
+    return UserFactory(is_staff=True, is_superuser=True)  # staff outside the admin
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_member_is_refused_and_nothing_changes(world, service):
+    before = fingerprint()
+    with pytest.raises(RoleRequired) as exc:
+        SERVICES[service](world, world.member)
+    assert f"of {world.workspace.name} can" in str(exc.value)
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("who", ["outsider", "staff"])
+@pytest.mark.parametrize("service", ["job_update", "callflow_publish", "api_token_create"])
+def test_non_member_and_staff_outside_the_admin_are_refused(world, service, who):
+    actor = _actor(world, who)
+    before = fingerprint()
+    with pytest.raises(RoleRequired):
+        SERVICES[service](world, actor)
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("service", sorted(OWNER_ONLY))
+def test_admin_may_not_manage_members_or_tokens(world, admin_user, service):
+    before = fingerprint()
+    with pytest.raises(RoleRequired, match=f"Only owners of {world.workspace.name} can manage"):
+        SERVICES[service](world, admin_user)
+    assert fingerprint() == before
+
+
+@pytest.mark.parametrize("service", sorted(set(SERVICES) - OWNER_ONLY - {"job_undo_optimize"}))
+def test_admin_may_edit_and_publish(world, admin_user, service):
+    before = fingerprint()
+    SERVICES[service](world, admin_user)
+    assert fingerprint() != before
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_owner_may_do_everything(world, service):
+    if service == "job_undo_optimize":  # needs an optimize to undo first
+        js.job_optimize(job=world.job, user=world.owner)
+    before = fingerprint()
+    SERVICES[service](world, world.owner)
+    assert fingerprint() != before
+
+
+# Commands ----------------------------------------------------------------------------------
+
+# Commands that write nothing, or set up without a workspace role to check.
+READ_OR_SETUP_COMMANDS = {"export_jobs", "optimize_instructions", "demo", "create_workspace"}
+
+
+@pytest.fixture
+def import_file(tmp_path):
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps([TEXTS]), encoding="utf-8")
+    return str(path)
+
+
+def _write_commands(w, email, import_file):
+    """Each write command with arguments an owner could run successfully."""
+    return {
+        "publish_callflow": ["--number", w.phone.number, "--user", email],
+        "rollback_callflow": ["--number", w.phone.number, "--version", "1", "--user", email],
+        "create_api_token": ["--workspace", w.workspace.slug, "--name", "CLI", "--user", email],
+        "import_jobs": [import_file, "--workspace", w.workspace.slug, "--user", email],
+        "optimize_job": ["--workspace", w.workspace.slug, "--job", "Booking", "--user", email],
+    }
+
+
+def _project_commands() -> set[str]:
+    return {name for name, app in get_commands().items() if app in PROJECT_APPS}
+
+
+def test_every_project_command_is_a_service_command():
+    for name in _project_commands():
+        app = get_commands()[name]
+        assert isinstance(load_command_class(app, name), ServiceCommand), name
+
+
+def test_every_write_command_is_walked(world, import_file):
+    """A new command must join the walk below or be listed as read-only/setup."""
+    walked = set(_write_commands(world, "x", import_file))
+    assert _project_commands() == walked | READ_OR_SETUP_COMMANDS
+    assert not walked & READ_OR_SETUP_COMMANDS
+
+
+def test_every_write_command_refuses_a_member_and_changes_nothing(world, import_file):
+    for name, argv in _write_commands(world, world.member.email, import_file).items():
+        before = fingerprint()
+        with pytest.raises(CommandError, match=f"of {world.workspace.name} can"):
+            call_command(name, *argv)
+        assert fingerprint() == before, name
+
+
+def test_every_write_command_works_for_an_owner(world, import_file, capsys):
+    # The same arguments, so the refusals above are about the role and nothing else.
+    for name, argv in _write_commands(world, world.owner.email, import_file).items():
+        before = fingerprint()
+        call_command(name, *argv)
+        assert fingerprint() != before, name
+
+
+def test_a_refused_command_exits_with_status_1(world):
+    # manage.py exits with the CommandError's returncode (run_from_argv itself closes the
+    # test's database connection, so it is not called here).
+    with pytest.raises(CommandError) as exc:
+        call_command(
+            "publish_callflow", "--number", world.phone.number, "--user", world.member.email
+        )
+    assert exc.value.returncode == 1
+    assert str(exc.value) == (
+        f"Only owners and admins of {world.workspace.name} can publish call flows."
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--note", "bad\x00note"), ("--user", "owner\udc80@example.test")]
+)
+def test_unstorable_argument_is_a_clear_command_error(world, option, value):
+    argv = ["--number", world.phone.number, "--user", world.owner.email, option, value]
+    before = fingerprint()
+    with pytest.raises(CommandError, match=f"The {option} value contains a character that cannot"):
+        call_command("publish_callflow", *argv)
+    assert fingerprint() == before
