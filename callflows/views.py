@@ -12,10 +12,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from jobs import selectors as job_selectors
 from jobs.forms import JobForm
-from workspaces.forms import add_service_errors
+from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import selectors, services
+from . import diagram, selectors, services
 from .forms import STEP_FORMS, AddStepForm, PhoneNumberForm, PublishForm, RenameForm
 from .models import MAX_JOBS_PER_STEP, StepKind
 
@@ -78,7 +78,7 @@ def _editor(request, phone, *, add_form=None, rename_form=None):
         "phone": phone,
         "flow": flow,
         "steps": steps,
-        "diagram": selectors.flow_diagram(steps),
+        "diagram": diagram.flow_diagram(steps),
         "status": selectors.draft_status(call_flow=flow),
         "add_form": add_form or AddStepForm(auto_id="add_%s"),
         "rename_form": rename_form
@@ -329,9 +329,11 @@ def step_new_job(request, pk, step_id):
     template_id = request.GET.get("template") or request.POST.get("template")
     template = None
     if template_id:
-        if not str(template_id).isdigit():
+        if parse_id(template_id) is None:
             return redirect("callflows:step_new_job", pk=phone.pk, step_id=step.pk)
-        template = job_selectors.template_get(workspace=request.workspace, pk=int(template_id))
+        template = job_selectors.template_get(
+            workspace=request.workspace, pk=parse_id(template_id)
+        )
     elif request.method == "GET" and "scratch" not in request.GET:
         templates = job_selectors.template_list(workspace=request.workspace)
         return render(
