@@ -251,7 +251,7 @@ def _jobs_context(request, phone, step, *, query, page_number, **extra):
 @workspace_view()
 def step_jobs(request, pk, step_id):
     phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
-    query = request.GET.get("q", "").strip()
+    query = job_selectors.search_query(request.GET.get("q", ""))
     context = _jobs_context(request, phone, step, query=query, page_number=request.GET.get("page"))
     return render(request, "callflows/step_jobs.html", context)
 
@@ -267,7 +267,8 @@ def _jobs_action(request, pk, step_id, action):
         notice = action(step, job)
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    query, page_number = request.POST.get("q", "").strip(), request.POST.get("page", "")
+    query = job_selectors.search_query(request.POST.get("q", ""))
+    page_number = request.POST.get("page", "")
     if request.htmx:
         context = _jobs_context(
             request, phone, step, query=query, page_number=page_number, notice=notice, error=error

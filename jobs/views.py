@@ -19,10 +19,19 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _search(request, raw: str) -> str:
+    """The search to run; says so when a long one was cut."""
+    query = selectors.search_query(raw)
+    if len(query) < len(raw.strip()):
+        messages.info(request, f"Only the first {selectors.SEARCH_MAX} characters are searched.")
+    return query
+
+
 @workspace_view()
 def job_list(request):
-    query = request.GET.get("q", "")
-    sort = request.GET.get("sort", selectors.DEFAULT_SORT)
+    query = _search(request, request.GET.get("q", ""))
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
     jobs = selectors.job_list(workspace=request.workspace, query=query, sort=sort)
     return render(
         request,
