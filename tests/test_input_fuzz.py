@@ -49,6 +49,29 @@ def _kwargs(name, workspace):
     return dict.fromkeys(converters, "x")  # accounts/reset/<uidb64>/<token>/
 
 
+def _job_texts(workspace, kwargs):
+    job = Job.objects.get(pk=kwargs["pk"])
+    return {**job.text_fields(), "revision": job.revision, "choice": "keep"}
+
+
+def _job_choice(workspace, kwargs):
+    return {"job": Job.objects.create(workspace=workspace, name="Fuzzed", instructions="x").pk}
+
+
+# POST-only URLs: what their forms (rendered on other pages) send, so each bad field is tried
+# next to otherwise good data.
+POST_BASE = {
+    "workspaces:switch": lambda ws, kwargs: {"workspace": ws.pk},
+    "jobs:optimize": _job_texts,
+    "jobs:undo_optimize": _job_texts,
+    "jobs:conflict": _job_texts,
+    "callflows:attach": _job_choice,
+    "callflows:detach": _job_choice,
+    "callflows:job_move": lambda ws, kwargs: {**_job_choice(ws, kwargs), "offset": "1"},
+    "callflows:step_move": lambda ws, kwargs: {"offset": "1"},
+}
+
+
 def fingerprint():
     """Row counts of what pages write, and every job's revision."""
     models = [Job, JobTemplate, Step, StepJob, PhoneNumber, ApiToken, Membership, CallFlowVersion]
@@ -106,10 +129,13 @@ def _check(response, what):
 
 @pytest.mark.parametrize(("name", "route"), fuzzed_urls())
 def test_page_survives_bad_input(owner_client, workspace, name, route):
-    url = reverse(name, kwargs=_kwargs(name, workspace))
+    kwargs = _kwargs(name, workspace)
+    url = reverse(name, kwargs=kwargs)
     page = owner_client.get(url)
     _check(page, f"GET {url}")
     base = form_values(page.content.decode()) if page.status_code == 200 else {}
+    if name in POST_BASE:
+        base.update(POST_BASE[name](workspace, kwargs))
     fields = sorted(set(base) | set(EXTRA_FIELDS))
 
     before = fingerprint()
