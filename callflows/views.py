@@ -332,9 +332,7 @@ def step_new_job(request, pk, step_id):
     if template_id:
         if parse_id(template_id) is None:
             return redirect("callflows:step_new_job", pk=phone.pk, step_id=step.pk)
-        template = job_selectors.template_get(
-            workspace=request.workspace, pk=parse_id(template_id)
-        )
+        template = job_selectors.template_get(workspace=request.workspace, pk=parse_id(template_id))
     elif request.method == "GET" and "scratch" not in request.GET:
         templates = job_selectors.template_list(workspace=request.workspace)
         return render(
