@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from workspaces.forms import add_service_errors
 
 from .models import StepKind
-from .steps import DAY_NAMES, DAYS, DEFAULTS
+from .steps import DAY_NAMES, DAYS, display_settings
 
 
 class ServiceErrorsMixin:
@@ -111,8 +111,12 @@ class StepForm(ServiceErrorsMixin, forms.Form):
 
     @classmethod
     def initial_for(cls, step) -> dict:
-        settings = {**DEFAULTS[step.kind], **step.settings}
-        return {"name": step.name, **cls.initial_settings(settings)}
+        return {"name": step.name, **cls.initial_settings(cls.shown(step))}
+
+    @staticmethod
+    def shown(step) -> dict:
+        """The step's stored settings, read tolerantly (a script may have written any shape)."""
+        return display_settings(step.kind, step.settings)
 
     @classmethod
     def initial_settings(cls, settings: dict) -> dict:
@@ -121,7 +125,7 @@ class StepForm(ServiceErrorsMixin, forms.Form):
     def settings(self) -> dict:
         """The settings to hand to services.step_update. Keys this form does not edit stay."""
         edited = {key: value for key, value in self.cleaned_data.items() if key != "name"}
-        return {**self.step.settings, **edited}
+        return {**self.shown(self.step), **edited}
 
     def disable(self) -> None:
         for field in self.fields.values():
@@ -212,15 +216,15 @@ class BusinessHoursForm(StepForm):
     def initial_settings(cls, settings):
         initial = {key: settings.get(key, "") for key in ("timezone", "open_step", "closed_step")}
         for day in DAYS:
-            ranges = settings.get("hours", {}).get(day) or []
+            ranges = settings["hours"][day]
             first = ranges[0] if ranges else ["", ""]
             initial[f"{day}_opens"], initial[f"{day}_closes"] = first
         return initial
 
     def extra_ranges(self) -> dict[str, list]:
         """Ranges after the first one, per day: this page keeps them unchanged."""
-        hours = self.step.settings.get("hours") or {}
-        return {day: list(hours.get(day) or [])[1:] for day in DAYS}
+        hours = self.shown(self.step)["hours"]
+        return {day: hours[day][1:] for day in DAYS}
 
     def days(self):
         """(day name, opens field, closes field, extra ranges) for the template."""
@@ -250,7 +254,7 @@ class BusinessHoursForm(StepForm):
             first = [[data[f"{day}_opens"], data[f"{day}_closes"]]] if data[f"{day}_opens"] else []
             hours[day] = first + extras[day]
         edited = {key: data[key] for key in ("timezone", "open_step", "closed_step")}
-        return {**self.step.settings, **edited, "hours": hours}
+        return {**self.shown(self.step), **edited, "hours": hours}
 
     def field_for(self, key, message):
         if key == "hours":  # "Monday: …" goes next to Monday's times

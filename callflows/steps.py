@@ -8,6 +8,7 @@ country (forward numbers are read as phone numbers are, by workspaces.phones).
 
 import re
 import zoneinfo
+from copy import deepcopy
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -170,3 +171,71 @@ def validate_settings(kind: str, settings, context: Context) -> dict:
     if not isinstance(settings, dict):
         raise ValidationError({"settings": "Settings must be an object."})
     return VALIDATORS[kind](settings, context)
+
+
+# Reading stored settings for display --------------------------------------------------------
+# Settings are JSON that a script or an old version may have written in any shape. Pages and
+# form initial values read them only through display_settings, which never raises: each known
+# key keeps its stored value when that value has the expected shape, else the kind's default.
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown_members(value):
+    if not isinstance(value, list):
+        return None
+    return [int(m) for m in value if _is_int(m) or (isinstance(m, str) and m.isdecimal())]
+
+
+def _shown_timeout(value):
+    if _is_int(value):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value)
+    return None
+
+
+def _shown_hours(value):
+    if not isinstance(value, dict):
+        return None
+    hours = {}
+    for day in DAYS:
+        ranges = value.get(day)
+        hours[day] = [
+            [pair[0], pair[1]]
+            for pair in (ranges if isinstance(ranges, list) else [])
+            if isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and all(isinstance(t, str) and _TIME.match(t) for t in pair)
+            and pair[0] < pair[1]
+        ]
+    return hours
+
+
+def _of_type(kind):
+    return lambda value: value if isinstance(value, kind) else None
+
+
+# key -> function(stored value) returning the value to show, or None for "use the default"
+_SHOWN = {
+    "members": _shown_members,
+    "timeout": _shown_timeout,
+    "hours": _shown_hours,
+    "use_history": _of_type(bool),
+    "knowledge": _of_type(list),
+}
+
+
+def display_settings(kind: str, raw) -> dict:
+    """The kind's defaults merged with the parts of `raw` that have the right shape."""
+    shown = deepcopy(DEFAULTS.get(kind, {}))
+    if not isinstance(raw, dict):
+        return shown
+    for key in shown:
+        if key in raw:
+            value = _SHOWN.get(key, _of_type(str))(raw[key])
+            if value is not None:
+                shown[key] = value
+    return shown

@@ -13,10 +13,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from jobs import selectors as job_selectors
 from jobs.forms import JobForm
 from workspaces.errors import error_messages
-from workspaces.forms import add_service_errors
+from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import selectors, services
+from . import diagram, selectors, services
 from .forms import STEP_FORMS, AddStepForm, PhoneNumberForm, PublishForm, RenameForm
 from .models import MAX_JOBS_PER_STEP, StepKind
 
@@ -79,7 +79,7 @@ def _editor(request, phone, *, add_form=None, rename_form=None):
         "phone": phone,
         "flow": flow,
         "steps": steps,
-        "diagram": selectors.flow_diagram(steps),
+        "diagram": diagram.flow_diagram(steps),
         "status": selectors.draft_status(call_flow=flow),
         "add_form": add_form or AddStepForm(auto_id="add_%s"),
         "rename_form": rename_form
@@ -252,7 +252,7 @@ def _jobs_context(request, phone, step, *, query, page_number, **extra):
 @workspace_view()
 def step_jobs(request, pk, step_id):
     phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
-    query = request.GET.get("q", "").strip()
+    query = job_selectors.search_query(request.GET.get("q", ""))
     context = _jobs_context(request, phone, step, query=query, page_number=request.GET.get("page"))
     return render(request, "callflows/step_jobs.html", context)
 
@@ -268,7 +268,8 @@ def _jobs_action(request, pk, step_id, action):
         notice = action(step, job)
     except ValidationError as exc:
         error = " ".join(error_messages(exc))
-    query, page_number = request.POST.get("q", "").strip(), request.POST.get("page", "")
+    query = job_selectors.search_query(request.POST.get("q", ""))
+    page_number = request.POST.get("page", "")
     if request.htmx:
         context = _jobs_context(
             request, phone, step, query=query, page_number=page_number, notice=notice, error=error
@@ -329,9 +330,9 @@ def step_new_job(request, pk, step_id):
     template_id = request.GET.get("template") or request.POST.get("template")
     template = None
     if template_id:
-        if not str(template_id).isdigit():
+        if parse_id(template_id) is None:
             return redirect("callflows:step_new_job", pk=phone.pk, step_id=step.pk)
-        template = job_selectors.template_get(workspace=request.workspace, pk=int(template_id))
+        template = job_selectors.template_get(workspace=request.workspace, pk=parse_id(template_id))
     elif request.method == "GET" and "scratch" not in request.GET:
         templates = job_selectors.template_list(workspace=request.workspace)
         return render(

@@ -20,10 +20,25 @@ class LineBreakCharField(forms.CharField):
 TEXT_FIELD_CLASSES = dict.fromkeys(LIMITS, LineBreakCharField)
 
 
-class JobForm(forms.ModelForm):
-    """The four texts of a job. Uniqueness and the database limits are checked by the service."""
+REVISION_MISSING = (
+    "This form did not say which version of the job it was opened at, so saving it could "
+    "overwrite a newer version. Nothing was saved: reload the job and try again."
+)
 
-    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+class JobForm(forms.ModelForm):
+    """The four texts of a job. Uniqueness and the database limits are checked by the service.
+
+    Editing an existing job needs the revision the editor was opened at: without it the
+    service could not tell a stale copy from a fresh one (expected_revision=None skips the check).
+    """
+
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=0,
+        error_messages=dict.fromkeys(("required", "invalid", "min_value"), REVISION_MISSING),
+    )
 
     class Meta:
         model = Job
@@ -47,6 +62,10 @@ class JobForm(forms.ModelForm):
             "trigger": _counted(forms.Textarea(attrs={"rows": 2}), LIMITS["trigger"]),
             "instructions": _counted(forms.Textarea(attrs={"rows": 16}), LIMITS["instructions"]),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["revision"].required = self.instance.pk is not None
 
     def _post_clean(self):
         # Skip ModelForm's instance validation: the service validates the whole job once.

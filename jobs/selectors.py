@@ -13,6 +13,13 @@ SORTS = {
     "-updated": ("-updated_at", "-pk"),
 }
 DEFAULT_SORT = "name"
+# Longer searches are cut: nobody types more, and SQLite refuses LIKE patterns over 50,000 bytes.
+SEARCH_MAX = 200
+
+
+def search_query(query: str) -> str:
+    """The search as it is run: trimmed and cut to SEARCH_MAX characters."""
+    return query.strip()[:SEARCH_MAX]
 
 
 def job_list(
@@ -20,7 +27,7 @@ def job_list(
 ) -> QuerySet[Job]:
     """Jobs for the library page: search all four texts; the long instructions are not loaded."""
     jobs = Job.objects.filter(workspace=workspace, deleted_at__isnull=not deleted)
-    query = query.strip()
+    query = search_query(query)
     if query:
         jobs = jobs.filter(
             Q(name__icontains=query)

@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from workspaces.errors import error_messages
-from workspaces.forms import add_service_errors
+from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
 from . import diff, selectors, services
-from .forms import JobForm, TemplateFromJobForm
+from .forms import REVISION_MISSING, JobForm, TemplateFromJobForm
 from .models import TEXT_FIELDS, Job
 from .signals import job_delete_preview
 
@@ -20,10 +20,19 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _search(request, raw: str) -> str:
+    """The search to run; says so when a long one was cut."""
+    query = selectors.search_query(raw)
+    if len(query) < len(raw.strip()):
+        messages.info(request, f"Only the first {selectors.SEARCH_MAX} characters are searched.")
+    return query
+
+
 @workspace_view()
 def job_list(request):
-    query = request.GET.get("q", "")
-    sort = request.GET.get("sort", selectors.DEFAULT_SORT)
+    query = _search(request, request.GET.get("q", ""))
+    sort = request.GET.get("sort", "")
+    sort = sort if sort in selectors.SORTS else selectors.DEFAULT_SORT
     jobs = selectors.job_list(workspace=request.workspace, query=query, sort=sort)
     return render(
         request,
@@ -50,9 +59,9 @@ def job_create(request):
     template = None
     template_id = request.GET.get("template") or request.POST.get("template")
     if template_id:
-        if not str(template_id).isdigit():
+        if parse_id(template_id) is None:
             return redirect("jobs:new")
-        template = selectors.template_get(workspace=request.workspace, pk=int(template_id))
+        template = selectors.template_get(workspace=request.workspace, pk=parse_id(template_id))
     if request.method == "POST":
         form = JobForm(request.POST)
         if form.is_valid():
@@ -166,10 +175,13 @@ def job_undo_optimize(request, pk):
     form = JobForm(request.POST, instance=job)
 
     def run():
+        revision = parse_id(request.POST.get("revision"))
+        if revision is None:
+            raise ValidationError(REVISION_MISSING)
         saved = services.job_undo_optimize(
             job=job,
             user=request.user,
-            expected_revision=_int(request.POST.get("revision")),
+            expected_revision=revision,
             unsaved={field: request.POST[field] for field in TEXT_FIELDS if field in request.POST},
         )
         return _editor(request, saved, undone=True)
@@ -262,10 +274,10 @@ def job_history(request, pk):
 
 
 def _version_param(request, job, name):
-    value = request.GET.get(name, "")
-    if not value.isdigit():
+    version_id = parse_id(request.GET.get(name))
+    if version_id is None:
         return None
-    return selectors.job_version_get(job=job, version_id=int(value))
+    return selectors.job_version_get(job=job, version_id=version_id)
 
 
 @workspace_view()
@@ -292,12 +304,12 @@ def job_version_restore(request, pk, version_id):
     version = selectors.job_version_get(job=job, version_id=version_id)
     if request.method != "POST":
         return render(request, "jobs/job_version_restore.html", {"job": job, "version": version})
+    revision = parse_id(request.POST.get("revision"))
     try:
+        if revision is None:
+            raise ValidationError(REVISION_MISSING)
         job = services.job_restore_version(
-            job=job,
-            version=version,
-            user=request.user,
-            expected_revision=_int(request.POST.get("revision")),
+            job=job, version=version, user=request.user, expected_revision=revision
         )
     except services.JobConflict as conflict:
         return _conflict(request, job, conflict)
@@ -306,10 +318,6 @@ def job_version_restore(request, pk, version_id):
         return redirect("jobs:history", pk=job.pk)
     messages.success(request, f"Version {version.number} restored as the newest version.")
     return redirect("jobs:history", pk=job.pk)
-
-
-def _int(value):
-    return int(value) if value and str(value).isdigit() else None
 
 
 def _conflict(request, job, conflict):
@@ -336,13 +344,16 @@ def _conflict(request, job, conflict):
 def job_conflict_resolve(request, pk):
     job = selectors.job_get(workspace=request.workspace, pk=pk)
     attempted = {field: request.POST.get(field, "") for field in TEXT_FIELDS}
+    revision = parse_id(request.POST.get("revision"))
     try:
+        if revision is None:
+            raise ValidationError(REVISION_MISSING)
         result = services.job_resolve_conflict(
             job=job,
             user=request.user,
             choice=request.POST.get("choice", ""),
             attempted=attempted,
-            current_revision=_int(request.POST.get("revision")) or 0,
+            current_revision=revision,
         )
     except services.JobConflict as conflict:
         return _conflict(request, job, conflict)

@@ -30,3 +30,18 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             else:
                 field = key if key in form.fields else None
             form.add_error(field, message)
+
+
+ID_MAX = 2**63 - 1  # BigAutoField: a larger number is no row, and some databases refuse it
+
+
+def parse_id(value) -> int | None:
+    """A row id or revision typed or posted by a user: a whole number >= 0, else None.
+
+    str.isdigit() is not enough: "²" passes it and int() refuses it.
+    """
+    value = str(value or "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= ID_MAX else None

@@ -1,4 +1,8 @@
+from django.core.exceptions import ValidationError
+from django.shortcuts import render
+
 from .models import Membership
+from .text import check_text
 
 SESSION_KEY = "workspace_id"
 
@@ -31,3 +35,47 @@ class CurrentWorkspaceMiddleware:
         request.membership = _current_membership(request)
         request.workspace = request.membership.workspace if request.membership else None
         return self.get_response(request)
+
+
+class RefuseUnstorableTextMiddleware:
+    """Answer 400 to any page request whose address, query string or form holds text the
+    database cannot store (NUL, lone surrogates), before it reaches a view or a query.
+
+    One place for every page: views and forms then only ever see storable text. The runtime
+    API (under /api/) checks its own input and answers in JSON.
+    """
+
+    SKIP_PREFIXES = ("/api/",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(self.SKIP_PREFIXES):
+            try:
+                _check_request(request)
+            except ValidationError as exc:
+                return _refusal(request, exc)
+        return self.get_response(request)
+
+
+def _check_request(request) -> None:
+    check_text(request.path, "The address")
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            check_text(key, "A field name")
+            for value in values:
+                check_text(value, f"The value of “{key}”")
+    for key, files in request.FILES.lists():
+        check_text(key, "A field name")
+        for upload in files:
+            check_text(upload.name or "", "A file name")
+
+
+def _refusal(request, exc: ValidationError):
+    response = render(request, "400.html", {"message": " ".join(exc.messages)}, status=400)
+    if request.headers.get("HX-Request"):  # htmx swaps only 2xx answers: show the whole page
+        response.status_code = 200
+        response["HX-Retarget"] = "body"
+        response["HX-Reswap"] = "innerHTML"
+    return response

@@ -2,13 +2,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
 from .errors import error_messages
-from .forms import InviteForm, RoleForm
+from .forms import InviteForm, RoleForm, parse_id
 from .middleware import SESSION_KEY
 from .models import ApiToken, Membership
 from .permissions import OWN, workspace_view
@@ -31,16 +31,29 @@ def permission_denied(request, exception):
 @require_POST
 @login_required
 def workspace_switch(request):
-    chosen = request.POST.get("workspace", "")
     membership = get_object_or_404(
-        Membership, user=request.user, workspace_id=int(chosen) if chosen.isdigit() else 0
+        Membership, user=request.user, workspace_id=parse_id(request.POST.get("workspace")) or 0
     )
     request.session[SESSION_KEY] = membership.workspace_id
     messages.info(request, f"Switched to {membership.workspace.name}.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "jobs:list"
-    return redirect(target or "jobs:list")
+    return redirect(local_path(request, request.POST.get("next") or request.GET.get("next")))
+
+
+def local_path(request, target: str | None, default: str = "jobs:list") -> str:
+    """`target` when it is a path on this site ("/jobs/?q=x"), else the default page.
+
+    A `next` parameter is only ever a local path: never a URL name (redirect() would try to
+    reverse it), another host, or a scheme.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return target
+    return resolve_url(default)
 
 
 @workspace_view()

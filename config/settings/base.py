@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "workspaces.middleware.RefuseUnstorableTextMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "workspaces.middleware.CurrentWorkspaceMiddleware",
 ]

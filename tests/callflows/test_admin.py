@@ -81,7 +81,7 @@ def test_versions_read_only_and_publish_rollback_actions(
         ("+1abc1234567", "“+1abc1234567” is not a phone number."),
         ("", "Enter a phone number, e.g. +15551234567."),
         ("12", "“12” is not a phone number."),
-        ("\x00", "Null characters are not allowed."),
+        ("\x00", "contains a character that cannot be stored"),
         ("+1 555 555 0100 ext 12", "has an extension"),
         ("+15555550123", "+15555550123 is already in use."),
     ],
@@ -91,9 +91,12 @@ def test_admin_bad_number_is_a_form_error_and_saves_nothing(staff_client, phone,
         reverse("admin:callflows_phonenumber_add"),
         {"workspace": phone.workspace.pk, "number": raw, "display_name": "Support"},
     )
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert any(message in e for e in errors["number"]), errors
+    if "\x00" in raw:  # refused before the admin, by the one middleware for every page
+        assert response.status_code == 400 and message in response.text
+    else:
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.errors
+        assert any(message in e for e in errors["number"]), errors
     assert list(PhoneNumber.objects.values_list("number", flat=True)) == ["+15555550123"]
 
 
@@ -109,7 +112,7 @@ def test_admin_reads_a_national_number_in_the_workspace_country(staff_client):
 
 def test_admin_rename_with_a_bad_name_is_a_form_error(staff_client, phone):
     url = reverse("admin:callflows_phonenumber_change", args=[phone.pk])
-    for name in ["", "x" * 101, "a\x00b"]:
+    for name in ["", "x" * 101]:  # NUL: refused by the middleware (tests/workspaces)
         response = staff_client.post(url, {"display_name": name})
         assert response.status_code == 200
         assert "display_name" in response.context["adminform"].form.errors
