@@ -474,8 +474,10 @@ def test_import_writes_one_attributed_history_row_per_changed_job(workspace, own
             "imported",
         )
         assert entry.instructions == job.instructions
+    changed_before = changed.updated_at
     changed.refresh_from_db()
     assert (changed.description, changed.revision, changed.updated_by) == ("New", 2, owner)
+    assert changed.updated_at > changed_before
     assert changed.history.count() == history_before[changed.pk] + 1
     entry = changed.history.first()
     assert (entry.history_type, entry.history_user, entry.history_change_reason) == (
@@ -500,7 +502,9 @@ def test_a_bad_last_record_of_a_long_file_imports_nothing(workspace, owner, tmp_
     with pytest.raises(CommandError) as error:
         import_jobs(path, workspace, owner)
 
-    assert str(error.value).startswith("Nothing imported. record 306 ('Last'), field 'instructions'")
+    assert str(error.value).startswith(
+        "Nothing imported. record 306 ('Last'), field 'instructions'"
+    )
     assert snapshot() == before
 
 

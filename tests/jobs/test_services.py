@@ -225,9 +225,7 @@ def test_import_query_count_does_not_grow_with_the_file(
     # splits bulk inserts into ~60-row batches (999 parameters), hence the slack; a query per
     # record would need hundreds.
     with django_assert_max_num_queries(16):
-        result = services.job_import(
-            workspace=workspace, user=owner, records=import_records(size)
-        )
+        result = services.job_import(workspace=workspace, user=owner, records=import_records(size))
 
     assert (len(result.created), len(result.updated)) == (size - size // 2, size // 2)
     assert Job.history.filter(history_change_reason="imported").count() == size
