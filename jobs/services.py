@@ -366,16 +366,16 @@ def _import_check(index: int, record) -> tuple[str, dict[str, str]]:
     return data["name"].lower(), data
 
 
-def _import_validate(index: int, record, job: Job) -> None:
-    """The model's own field rules (limits, required, storable text) on the job to be saved.
+def _import_validate(index: int, record, texts: Mapping[str, str]) -> None:
+    """The model's own field rules (limits, required, storable text) on the texts to be saved.
 
     bulk_create and bulk_update skip full_clean; these are the same validators, without a query.
     """
     for field in TEXT_FIELDS:
-        value = getattr(job, field)
+        value = texts[field]
         try:
             check_text(value, "The text")
-            Job._meta.get_field(field).clean(value, job)
+            Job._meta.get_field(field).clean(value, None)
         except ValidationError as exc:
             raise _record_error(index, record, field, " ".join(exc.messages)) from exc
 
@@ -452,16 +452,14 @@ def job_import(
 
     existing = _import_lock_existing(workspace, [key for _, _, key, _ in checked])
     result = ImportResult([], [], [])
-    to_create, to_update = [], []
+    new_texts, to_update = [], []
     now = timezone.now()
     for index, record, key, data in checked:
         job = existing.get(key)
         if job is None:
-            job = Job(workspace=workspace, created_by=user, updated_by=user)
-            for field in TEXT_FIELDS:
-                setattr(job, field, data.get(field, ""))
-            _import_validate(index, record, job)
-            to_create.append(job)
+            texts = {field: data.get(field, "") for field in TEXT_FIELDS}
+            _import_validate(index, record, texts)
+            new_texts.append(texts)
             result.created.append(data["name"])
             continue
         expected = record.get("revision")
@@ -472,9 +470,9 @@ def job_import(
         if all(getattr(job, field) == value for field, value in data.items()):
             result.unchanged.append(data["name"])  # nothing changed: no new version
             continue
+        _import_validate(index, record, {**job.text_fields(), **data})
         for field, value in data.items():
             setattr(job, field, value)
-        _import_validate(index, record, job)
         job.revision += 1
         job.updated_by, job.updated_at = user, now
         to_update.append(job)
@@ -482,6 +480,10 @@ def job_import(
 
     if dry_run:
         return result
+    # Built only now: a bad record anywhere is refused before this (costly) step.
+    to_create = [
+        Job(workspace=workspace, created_by=user, updated_by=user, **texts) for texts in new_texts
+    ]
     history = {"default_user": user, "default_change_reason": REASON_IMPORTED, "default_date": now}
     try:
         with transaction.atomic():
