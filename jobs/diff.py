@@ -2,23 +2,80 @@
 
 import difflib
 import re
+from collections import Counter
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+# A word with the whitespace after it; text that starts with whitespace keeps it as a token.
+_TOKENS = re.compile(r"^\s+|\S+\s*")
+_TRAILING_SPACE = re.compile(r"\s+$")
+_MAX_PAIRS = 1_000_000
 
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
-    """[(op, text)] with op in "equal", "delete", "insert"; whitespace is kept as tokens."""
+    """[(op, text)] with op in "equal", "delete", "insert", every character kept.
+
+    Joining the "equal" and "delete" texts gives `old`, "equal" and "insert" gives `new`. Tokens
+    are matched on the word alone, so a word whose following space became a line break stays
+    equal (only the whitespace shows as changed). Each token carries its whitespace, which keeps
+    the token lists short and distinctive: two 10,000-character texts diff in milliseconds, where
+    separate whitespace tokens took seconds.
+    """
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    words_a, words_b = _words(a), _words(b)
+    # Matching costs about one step per pair of equal words. Text that is mostly one repeated
+    # word ("Yes. Yes. Yes. …") would take seconds: there, let very common words not anchor a
+    # match (autojunk). The diff stays exact, only coarser.
+    in_b = Counter(words_b)
+    repetitive = sum(in_b[word] for word in words_a) > _MAX_PAIRS
+    matcher = difflib.SequenceMatcher(None, words_a, words_b, autojunk=repetitive)
     segments: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    deleted, inserted = [], []  # the change being gathered, flushed before the next equal text
+
+    def equal(text):
+        if deleted or inserted:
+            _append_change(segments, "".join(deleted), "".join(inserted))
+            deleted.clear()
+            inserted.clear()
+        if segments and segments[-1][0] == "equal":
+            segments[-1] = ("equal", segments[-1][1] + text)
+        elif text:
+            segments.append(("equal", text))
+
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("delete", "replace"):
-            segments.append(("delete", "".join(a[i1:i2])))
-        if tag in ("insert", "replace"):
-            segments.append(("insert", "".join(b[j1:j2])))
-        if tag == "equal":
-            segments.append(("equal", "".join(a[i1:i2])))
+        if tag != "equal":
+            deleted.extend(a[i1:i2])
+            inserted.extend(b[j1:j2])
+            continue
+        for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
+            same = len(x.rstrip())  # the word matched; the whitespace after it may differ
+            if x == y:
+                equal(x)
+            else:
+                equal(x[:same])
+                deleted.append(x[same:])
+                inserted.append(y[same:])
+    equal("")
     return segments
+
+
+def _words(tokens: list[str]) -> list[str]:
+    return [token.rstrip() or token for token in tokens]
+
+
+def _append_change(segments: list[tuple[str, str]], deleted: str, inserted: str) -> None:
+    """Add a change; keep a replaced word apart from its replacement ("its Its", not "itsIts")."""
+    glued = deleted and inserted and not deleted[-1].isspace() and not inserted[0].isspace()
+    if glued and segments and segments[-1][0] == "equal":
+        space = _TRAILING_SPACE.search(segments[-1][1])
+        if space:
+            # Move the space before the change into both sides: each text is unchanged.
+            segments[-1] = ("equal", segments[-1][1][: space.start()])
+            deleted, inserted = space.group() + deleted, space.group() + inserted
+            if not segments[-1][1]:
+                segments.pop()
+    if deleted:
+        segments.append(("delete", deleted))
+    if inserted:
+        segments.append(("insert", inserted))
 
 
 def unified_diff(old: str, new: str, *, name: str = "instructions") -> str:

@@ -4,11 +4,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from workspaces.models import User, Workspace
 from workspaces.permissions import EDIT, require_role
+from workspaces.text import check_text
 
 from . import optimizer
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
@@ -386,54 +389,163 @@ def _record_error(index: int, record, field: str | None, message) -> JobImportEr
     return JobImportError(f"{label}{where}: {message}")
 
 
+# Rows per INSERT/UPDATE and names per lookup: few round trips, and under SQLite's 999
+# parameters per query.
+_IMPORT_BATCH = 900
+
+
+def _import_check(index: int, record) -> tuple[str, dict[str, str]]:
+    """One record's own rules, no query: its lookup key (the lowered name) and clean texts."""
+    if not isinstance(record, Mapping):
+        raise _record_error(index, record, None, "each record must be an object.")
+    unknown = set(record) - {*TEXT_FIELDS, "revision"}
+    if unknown:
+        raise _record_error(index, record, sorted(map(str, unknown))[0], "unknown field.")
+    name = record.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _record_error(index, record, "name", "a name is required.")
+    revision = record.get("revision")
+    if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int)):
+        raise _record_error(index, record, "revision", "must be a whole number.")
+    try:
+        data = _normalized(record)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise _record_error(index, record, field, " ".join(messages)) from exc
+    return data["name"].lower(), data
+
+
+def _import_validate(index: int, record, texts: Mapping[str, str]) -> None:
+    """The model's own field rules (limits, required, storable text) on the texts to be saved.
+
+    bulk_create and bulk_update skip full_clean; these are the same validators, without a query.
+    """
+    for field in TEXT_FIELDS:
+        value = texts[field]
+        try:
+            check_text(value, "The text")
+            Job._meta.get_field(field).clean(value, None)
+        except ValidationError as exc:
+            raise _record_error(index, record, field, " ".join(exc.messages)) from exc
+
+
+def _import_lock_existing(workspace: Workspace, keys: list[str]) -> dict[str, Job]:
+    """Live jobs of the workspace named in the file, by lowered name, locked in pk order."""
+    live = Job.objects.filter(workspace=workspace, deleted_at__isnull=True).annotate(
+        key=Lower("name")
+    )
+    pks = []
+    for start in range(0, len(keys), _IMPORT_BATCH):
+        chunk = keys[start : start + _IMPORT_BATCH]
+        pks += live.filter(key__in=chunk).values_list("pk", flat=True)
+    pks.sort()
+    # Lock in one global pk order so two imports touching the same jobs cannot deadlock.
+    jobs = {}
+    for start in range(0, len(pks), _IMPORT_BATCH):
+        chunk = pks[start : start + _IMPORT_BATCH]
+        for job in live.select_for_update().filter(pk__in=chunk).order_by("pk"):
+            jobs[job.key] = job
+    if len(jobs) != len(pks) or not set(jobs) <= set(keys):  # changed between the two reads
+        raise JobImportError("Jobs changed while importing. Nothing imported; run it again.")
+    return jobs
+
+
+def _bulk_update_texts(jobs: list[Job], *, user: User | None, now) -> None:
+    """Write the texts and revisions of many jobs, one UPDATE … FROM (VALUES …) per batch.
+
+    With bulk_update (a CASE WHEN per row and field) re-importing 10,000 jobs took 35 s on
+    PostgreSQL; with this, under 4 s. The caller writes the history rows (bulk_history_create)
+    in the same transaction, so no change goes unrecorded.
+    """
+    qn = connection.ops.quote_name
+    columns = ["id", *TEXT_FIELDS, "revision"]
+    size = min(_IMPORT_BATCH, connection.ops.bulk_batch_size(columns, jobs) or _IMPORT_BATCH)
+    assignments = ", ".join(f"{qn(c)} = v.{qn(c)}" for c in columns[1:])
+    row = f"({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(jobs), size):
+            batch = jobs[start : start + size]
+            cursor.execute(
+                f"WITH v ({', '.join(map(qn, columns))}) AS (VALUES {', '.join([row] * len(batch))}) "  # noqa: S608 (names are ours)
+                f"UPDATE {qn(Job._meta.db_table)} SET {assignments}, "
+                f"{qn('updated_by_id')} = %s, {qn('updated_at')} = %s "
+                f"FROM v WHERE {qn(Job._meta.db_table)}.{qn('id')} = v.{qn('id')}",
+                [
+                    value
+                    for job in batch
+                    for value in (job.pk, *job.text_fields().values(), job.revision)
+                ]
+                + [user.pk if user else None, connection.ops.adapt_datetimefield_value(now)],
+            )
+
+
 @transaction.atomic
 def job_import(
     *, workspace: Workspace, user: User, records: Iterable, dry_run: bool = False
 ) -> ImportResult:
-    """Create or update jobs by name, all or nothing. An existing name gets a new version."""
+    """Create or update jobs by name, all or nothing. An existing name gets a new version.
+
+    The whole file is checked first (in memory, then one locked read of the jobs it names);
+    only then are jobs written in bulk with one attributed history row each, so the number of
+    queries does not grow with the number of records.
+    """
     require_role(user, workspace, EDIT, "import jobs")
-    result = ImportResult([], [], [])
     if not isinstance(records, list):
         raise JobImportError("The file must contain a JSON list of jobs.")
-    seen = set()
+    checked, seen = [], set()
     for index, record in enumerate(records, start=1):
-        if not isinstance(record, Mapping):
-            raise _record_error(index, record, None, "each record must be an object.")
-        unknown = set(record) - {*TEXT_FIELDS, "revision"}
-        if unknown:
-            raise _record_error(index, record, sorted(unknown)[0], "unknown field.")
-        name = record.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise _record_error(index, record, "name", "a name is required.")
-        if name.strip().lower() in seen:
+        key, data = _import_check(index, record)
+        if key in seen:
             raise _record_error(index, record, "name", "the file names this job twice.")
-        seen.add(name.strip().lower())
-        existing = Job.objects.filter(
-            workspace=workspace, deleted_at__isnull=True, name__iexact=name.strip()
-        ).first()
-        try:
-            if existing is None:
-                job_create(workspace=workspace, user=user, data=record, reason=REASON_IMPORTED)
-                result.created.append(name.strip())
-            else:
-                before = existing.revision
-                saved = job_update(
-                    job=existing,
-                    user=user,
-                    data=record,
-                    expected_revision=record.get("revision"),
-                    reason=REASON_IMPORTED,
-                )
-                (result.updated if saved.revision != before else result.unchanged).append(
-                    name.strip()
-                )
-        except JobConflict as exc:
+        seen.add(key)
+        checked.append((index, record, key, data))
+
+    existing = _import_lock_existing(workspace, [key for _, _, key, _ in checked])
+    result = ImportResult([], [], [])
+    new_texts, to_update = [], []
+    now = timezone.now()
+    for index, record, key, data in checked:
+        job = existing.get(key)
+        if job is None:
+            texts = {field: data.get(field, "") for field in TEXT_FIELDS}
+            _import_validate(index, record, texts)
+            new_texts.append(texts)
+            result.created.append(data["name"])
+            continue
+        expected = record.get("revision")
+        if expected is not None and expected != job.revision:
             raise _record_error(
                 index, record, "revision", "the job changed since this file was exported."
-            ) from exc
-        except ValidationError as exc:
-            field, messages = next(iter(getattr(exc, "message_dict", {None: exc.messages}).items()))
-            raise _record_error(index, record, field, " ".join(messages)) from exc
+            )
+        if all(getattr(job, field) == value for field, value in data.items()):
+            result.unchanged.append(data["name"])  # nothing changed: no new version
+            continue
+        _import_validate(index, record, {**job.text_fields(), **data})
+        for field, value in data.items():
+            setattr(job, field, value)
+        job.revision += 1
+        job.updated_by, job.updated_at = user, now
+        to_update.append(job)
+        result.updated.append(data["name"])
+
     if dry_run:
-        transaction.set_rollback(True)
+        return result
+    # Built only now: a bad record anywhere is refused before this (costly) step.
+    to_create = [
+        Job(workspace=workspace, created_by=user, updated_by=user, **texts) for texts in new_texts
+    ]
+    history = {"default_user": user, "default_change_reason": REASON_IMPORTED, "default_date": now}
+    try:
+        with transaction.atomic():
+            _bulk_update_texts(to_update, user=user, now=now)
+            Job.history.bulk_history_create(
+                to_update, batch_size=_IMPORT_BATCH, update=True, **history
+            )
+            bulk_create_with_history(to_create, Job, batch_size=_IMPORT_BATCH, **history)
+    except IntegrityError as exc:
+        # Only a job created concurrently under one of the new names gets here.
+        raise JobImportError(f"{NAME_TAKEN} Nothing imported; run it again.") from exc
+    if to_update:
+        # Created jobs are in no call flow yet; updated ones may be live.
+        job_changed.send(sender=Job, job_ids=[job.pk for job in to_update])
     return result

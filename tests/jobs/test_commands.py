@@ -353,6 +353,14 @@ def test_instructions_at_the_limit_import(workspace, owner, tmp_path):
             [record("Fine"), {"name": "No steps", "description": "D"}],
             "record 2 ('No steps'), field 'instructions'",
         ),
+        (
+            [record("Fine"), record("Existing", revision="1")],
+            "record 2 ('Existing'), field 'revision': must be a whole number.",
+        ),
+        (
+            [record("Existing", description="d" * 501)],
+            "record 1 ('Existing'), field 'description': Ensure this value has at most 500",
+        ),
     ],
     ids=[
         "not-a-list",
@@ -363,6 +371,8 @@ def test_instructions_at_the_limit_import(workspace, owner, tmp_path):
         "duplicate",
         "not-text",
         "missing-instructions",
+        "revision-not-a-number",
+        "update-over-limit",
     ],
 )
 def test_invalid_file_content_imports_nothing(workspace, owner, tmp_path, data, expected):
@@ -430,3 +440,122 @@ def test_user_email_is_matched_case_insensitively(workspace, owner, tmp_path):
     run("import_jobs", path, "--workspace", workspace.slug, "--user", f" {owner.email.upper()} ")
 
     assert Job.objects.get(workspace=workspace).created_by == owner
+
+
+def test_import_writes_one_attributed_history_row_per_changed_job(workspace, owner, tmp_path):
+    changed = JobFactory(workspace=workspace, name="Changed", description="Old")
+    same = JobFactory(workspace=workspace, name="Same")
+    history_before = {job.pk: job.history.count() for job in (changed, same)}
+    path = write_json(
+        tmp_path,
+        [
+            record("New one"),
+            record("changed", description="New", revision=1),
+            {**same.text_fields(), "revision": 1},
+            record("New two"),
+        ],
+    )
+
+    out, _ = import_jobs(path, workspace, owner)
+
+    assert "created 2, updated 1, left 1 unchanged." in out
+    for name in ("New one", "New two"):
+        job = Job.objects.get(workspace=workspace, name=name)
+        assert (job.created_by, job.updated_by, job.revision) == (owner, owner, 1)
+        entry = job.history.get()
+        assert (entry.history_type, entry.history_user, entry.history_change_reason) == (
+            "+",
+            owner,
+            "imported",
+        )
+        assert entry.instructions == job.instructions
+    changed_before = changed.updated_at
+    changed.refresh_from_db()
+    assert (changed.description, changed.revision, changed.updated_by) == ("New", 2, owner)
+    assert changed.updated_at > changed_before
+    assert changed.history.count() == history_before[changed.pk] + 1
+    entry = changed.history.first()
+    assert (entry.history_type, entry.history_user, entry.history_change_reason) == (
+        "~",
+        owner,
+        "imported",
+    )
+    assert (entry.description, entry.revision, entry.updated_by) == ("New", 2, owner)
+    same_after = Job.objects.get(pk=same.pk)
+    assert same_after.revision == 1 and same_after.updated_at == same.updated_at
+    assert same.history.count() == history_before[same.pk]
+
+
+def test_a_bad_last_record_of_a_long_file_imports_nothing(workspace, owner, tmp_path):
+    existing = [JobFactory(workspace=workspace, name=f"Existing {i}") for i in range(5)]
+    records = [record(job.name, description="Updated.") for job in existing]
+    records += [record(f"New {i}") for i in range(300)]
+    records.append(record("Last", instructions=""))
+    path = write_json(tmp_path, records)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        import_jobs(path, workspace, owner)
+
+    assert str(error.value).startswith(
+        "Nothing imported. record 306 ('Last'), field 'instructions'"
+    )
+    assert snapshot() == before
+
+
+def test_import_accepts_a_utf8_byte_order_mark(workspace, owner, tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps([record("Café ☕")]).encode("utf-8"))
+
+    out, _ = import_jobs(str(path), workspace, owner)
+
+    assert "created 1," in out
+    assert Job.objects.get(workspace=workspace).name == "Café ☕"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('[{"name": "Half', "is not valid JSON: Unterminated string"),
+        ("[" * 100_000, "is not valid JSON: it is nested too deeply."),
+        ("[" + "1" * 5000 + "]", "is not valid JSON: Exceeds the limit"),
+        (
+            '[{"name": "Bad", "instructions": "1. Say hi.\\u0000"}]',
+            "Nothing imported. The file › 1 › instructions contains a character that cannot",
+        ),
+        (
+            '[{"name": "Bad \\ud800", "instructions": "1. Say hi."}]',
+            "Nothing imported. The file › 1 › name contains a character that cannot be stored",
+        ),
+        (
+            '[{"name": "Bad", "\\udfff": "x", "instructions": "1. Say hi."}]',
+            "Nothing imported. The file › 1 contains a character that cannot be stored",
+        ),
+    ],
+    ids=["malformed", "deep-nesting", "huge-number", "nul", "surrogate", "surrogate-key"],
+)
+def test_unreadable_content_is_a_one_line_error(workspace, owner, tmp_path, content, expected):
+    JobFactory(workspace=workspace, name="Existing")
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        import_jobs(str(path), workspace, owner)
+
+    message = str(error.value)
+    assert expected in message
+    assert "\n" not in message and "Traceback" not in message
+    assert snapshot() == before
+
+
+def test_invalid_utf8_is_a_one_line_error(workspace, owner, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_bytes(b'[{"name": "Caf\xc3"}]')
+
+    with pytest.raises(CommandError) as error:
+        import_jobs(str(path), workspace, owner)
+
+    assert "is not valid JSON: 'utf-8' codec can't decode" in str(error.value)
+    assert "\n" not in str(error.value)
+    assert not Job.objects.exists()

@@ -21,10 +21,11 @@ def edit(job, user, text, **kwargs):
 
 
 def test_word_diff_marks_words():
+    # The space moves into both sides so the page reads "nicely now", not "nicelynow".
     assert word_diff("Ask the caller nicely", "Ask the caller now") == [
-        ("equal", "Ask the caller "),
-        ("delete", "nicely"),
-        ("insert", "now"),
+        ("equal", "Ask the caller"),
+        ("delete", " nicely"),
+        ("insert", " now"),
     ]
     assert word_diff("", "New") == [("insert", "New")]
 
@@ -155,8 +156,8 @@ def test_compare_page_shows_word_diff_of_all_fields(owner_client, workspace, own
         reverse("jobs:compare", args=[job.pk]), {"a": second.history_id, "b": first.history_id}
     )
     assert response.context["old"].history_id == first.history_id  # sides are put in order
-    assert "<del>hello.</del><ins>goodbye.</ins>" in response.text
-    assert "<del>Old</del><ins>New</ins>" in response.text
+    assert "<del> hello.</del><ins> goodbye.</ins>" in response.text
+    assert "<del>Old </del><ins>New </ins>" in response.text
     for label in ["Name", "Description", "Caller intent", "Instructions"]:
         assert f"<h2>{label}</h2>" in response.text
     missing = owner_client.get(reverse("jobs:compare", args=[job.pk]), {"a": "x"})

@@ -1,8 +1,14 @@
+import threading
+import time
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from jobs import services
 from jobs.models import Job, JobTemplate
+from jobs.signals import job_changed
+from tests.conftest import postgres_only
 from tests.factories import JobFactory, JobTemplateFactory, MembershipFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +205,94 @@ def test_crlf_line_breaks_count_as_one_character(workspace, owner):
     job = create(workspace, owner, instructions=text)
     assert job.instructions == "\n".join(["x" * 99] * 100)
     assert len(job.instructions) == 9_999
+
+
+# Import ------------------------------------------------------------------------------------
+
+
+def import_records(count, prefix="Job"):
+    return [{**VALID, "name": f"{prefix} {i}"} for i in range(count)]
+
+
+@pytest.mark.parametrize("size", [20, 200])
+def test_import_query_count_does_not_grow_with_the_file(
+    workspace, owner, size, django_assert_max_num_queries
+):
+    # Half the file updates existing jobs, half creates new ones.
+    for i in range(size // 2):
+        JobFactory(workspace=workspace, name=f"Job {i}", description="Old.")
+
+    # About ten queries at any size (lookup, lock, bulk writes, the call flows' notice). SQLite
+    # splits bulk inserts into ~60-row batches (999 parameters), hence the slack; a query per
+    # record would need hundreds.
+    with django_assert_max_num_queries(17):  # incl. the role check
+        result = services.job_import(workspace=workspace, user=owner, records=import_records(size))
+
+    assert (len(result.created), len(result.updated)) == (size - size // 2, size // 2)
+    assert Job.history.filter(history_change_reason="imported").count() == size
+
+
+def test_import_tells_call_flows_which_jobs_changed_inside_the_transaction(workspace, owner):
+    old = JobFactory(workspace=workspace, name="Job 0", description="Old.")
+    JobFactory(workspace=workspace, name="Job 1", **{k: VALID[k] for k in VALID if k != "name"})
+    calls = []
+
+    def receiver(sender, job_ids, **kwargs):
+        calls.append((sender, sorted(job_ids), transaction.get_connection().in_atomic_block))
+
+    job_changed.connect(receiver, dispatch_uid="test-import")
+    try:
+        services.job_import(workspace=workspace, user=owner, records=import_records(3))
+    finally:
+        job_changed.disconnect(dispatch_uid="test-import")
+
+    # Job 1 is unchanged and Job 2 is new: neither needs a notice.
+    assert calls == [(Job, [old.pk], True)]
+
+
+def test_import_refuses_text_the_database_cannot_store(workspace, owner):
+    records = [*import_records(2), {**VALID, "name": "Bad", "trigger": "Hi\x00"}]
+
+    with pytest.raises(ValidationError) as exc:
+        services.job_import(workspace=workspace, user=owner, records=records)
+
+    assert exc.value.messages[0].startswith("record 3 ('Bad'), field 'trigger': The text contains")
+    assert not Job.objects.exists()
+
+
+@postgres_only()
+@pytest.mark.django_db(transaction=True)
+def test_import_waits_for_a_concurrent_edit_and_keeps_it(workspace, owner, admin_user):
+    """The import locks the jobs it updates, so an edit committed meanwhile is not overwritten."""
+    job = JobFactory(workspace=workspace, name="Shared", description="Before.")
+    edited = threading.Event()
+
+    def editor():
+        try:
+            with transaction.atomic():
+                services.job_update(job=job, user=admin_user, data={"description": "Theirs."})
+                edited.set()
+                time.sleep(0.5)  # still uncommitted while the import starts
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=editor)
+    thread.start()
+    edited.wait(5)
+    services.job_import(
+        workspace=workspace,
+        user=owner,
+        records=[{"name": "Shared", "instructions": "1. Imported steps."}],
+    )
+    thread.join()
+
+    job.refresh_from_db()
+    assert (job.description, job.instructions, job.revision) == (
+        "Theirs.",
+        "1. Imported steps.",
+        3,
+    )
+    assert [h.history_change_reason for h in job.history.order_by("history_id")][-2:] == [
+        "edited",
+        "imported",
+    ]

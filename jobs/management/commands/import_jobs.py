@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from jobs.services import job_import
 from workspaces.errors import error_messages
 from workspaces.management.base import ServiceCommand, get_user, get_workspace
+from workspaces.text import check_data
 
 
 class Command(ServiceCommand):
@@ -28,12 +29,19 @@ class Command(ServiceCommand):
     def handle(self, *args, file, workspace, user, dry_run, **options):
         workspace, user = get_workspace(workspace), get_user(user)
         try:
-            with open(file, encoding="utf-8") as fh:
+            # utf-8-sig: files saved by Windows editors start with a byte order mark.
+            with open(file, encoding="utf-8-sig") as fh:
                 records = json.load(fh)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # bad JSON, bad UTF-8, a number too long to convert
             raise CommandError(f"{file} is not valid JSON: {exc}.") from exc
+        except RecursionError as exc:
+            raise CommandError(f"{file} is not valid JSON: it is nested too deeply.") from exc
+        try:
+            check_data(records, "The file")
+        except ValidationError as exc:
+            raise CommandError(f"Nothing imported. {' '.join(exc.messages)}") from exc
         try:
             result = job_import(workspace=workspace, user=user, records=records, dry_run=dry_run)
         except ValidationError as exc:
