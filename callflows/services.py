@@ -199,9 +199,10 @@ def step_remove(*, step: Step, user: User) -> None:
     step = Step.objects.get(pk=step.pk)
     # Branches that pointed at the removed step now point nowhere (shown as "not set").
     for other in flow.steps.filter(kind=StepKind.BUSINESS_HOURS).exclude(pk=step.pk):
-        changed = {k: "" for k in ("open_step", "closed_step") if other.settings.get(k) == step.key}
+        settings = other.settings if isinstance(other.settings, dict) else {}  # a script's shape
+        changed = {k: "" for k in ("open_step", "closed_step") if settings.get(k) == step.key}
         if changed:
-            other.settings = {**other.settings, **changed}
+            other.settings = {**settings, **changed}
             other.save(update_fields=["settings"])
     step.delete()
     for position, each in enumerate(flow.steps.order_by("position", "pk"), start=1):

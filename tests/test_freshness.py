@@ -239,10 +239,8 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
     _all(site.read_through_both_workers(), lambda b: b["display_name"] == "Renamed line")
 
     # A revoked token gets 401 at once, in every worker.
-    site.shell(
-        "from workspaces.models import ApiToken, User; from workspaces.services import "
-        "api_token_revoke;"
-        f"api_token_revoke(token=ApiToken.objects.get(name='rt'), user=User.objects.get(email='{OWNER}'))"
+    site.manage(
+        "revoke_api_token", "--workspace", "demo", "--prefix", site.token[:10], "--user", OWNER
     )
     answers = site.read_through_both_workers()
     assert {status for status, _ in answers} == {401}, answers[:2]

@@ -210,6 +210,9 @@ def _write_commands(w, email, import_file):
         "publish_callflow": ["--number", w.phone.number, "--user", email],
         "rollback_callflow": ["--number", w.phone.number, "--version", "1", "--user", email],
         "create_api_token": ["--workspace", w.workspace.slug, "--name", "CLI", "--user", email],
+        "revoke_api_token": [
+            *("--workspace", w.workspace.slug, "--prefix", w.token.prefix, "--user", email)
+        ],
         "import_jobs": [import_file, "--workspace", w.workspace.slug, "--user", email],
         "optimize_job": ["--workspace", w.workspace.slug, "--job", "Booking", "--user", email],
     }

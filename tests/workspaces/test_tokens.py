@@ -33,3 +33,23 @@ def test_only_owners_manage_tokens(client, workspace, role):
     assert client.get(reverse("workspaces:tokens")).status_code == 403
     assert client.post(reverse("workspaces:tokens"), {"name": "x"}).status_code == 403
     assert not ApiToken.objects.exists()
+
+
+def test_revoke_api_token_command(workspace, owner, capsys):
+    from django.core.management import CommandError, call_command
+
+    from workspaces.models import ApiToken
+    from workspaces.services import api_token_create
+
+    new = api_token_create(workspace=workspace, name="runtime", user=owner)
+    with pytest.raises(CommandError, match="No API token"):
+        call_command(
+            "revoke_api_token", "--workspace", workspace.slug, "--prefix", "pb_nope",
+            "--user", owner.email,
+        )  # fmt: skip
+    call_command(
+        "revoke_api_token", "--workspace", workspace.slug, "--prefix", new.token.prefix,
+        "--user", owner.email,
+    )  # fmt: skip
+    assert "Revoked token 'runtime'" in capsys.readouterr().out
+    assert ApiToken.objects.get(pk=new.token.pk).revoked_at is not None
