@@ -13,12 +13,16 @@ API_PREFIX = "/api/"
 
 
 class RuntimeAPIHandler(WSGIHandler):
+    middleware = (SecurityMiddleware,)  # outermost first, like settings.MIDDLEWARE
+
     def load_middleware(self, is_async=False):
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = []
-        inner = convert_exception_to_response(self._get_response)
-        self._middleware_chain = convert_exception_to_response(SecurityMiddleware(inner))
+        chain = convert_exception_to_response(self._get_response)
+        for middleware in reversed(self.middleware):
+            chain = convert_exception_to_response(middleware(chain))
+        self._middleware_chain = chain
 
 
 def application_with_api(application, api_application):
