@@ -60,8 +60,9 @@ def facts(text: str) -> frozenset[tuple[str, str]]:
 # Optimizing checks each text twice (as a rewrite's output, then as the next round's input).
 @functools.lru_cache(maxsize=32)
 def _facts(text: str) -> frozenset[tuple[str, str]]:
-    # Spacing and list markers are layout, not facts (the rewriters change both).
-    text = _SPACES_RE.sub(" ", text)
+    # Spacing and list markers are layout, not facts (the rewriters change both). A lone CR
+    # breaks a line for the rewriters (base.py), so it breaks one here too: "$\r0" is no price.
+    text = _SPACES_RE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _LINE_EDGES_RE.sub("\n", text)
     text = _LIST_MARKER_LINES_RE.sub("", text)
     text = _INLINE_MARKER_LINES_RE.sub("", text)

@@ -47,3 +47,13 @@ def test_a_sentence_end_is_not_part_of_a_url_or_price():
         ("url", "https://x.example.com/a"),
         ("price", "$5"),
     }
+
+
+def test_a_lone_carriage_return_breaks_a_line_as_the_rewriter_reads_it():
+    """Found by hypothesis: "$\r0" was a price to the fact check but two lines to the
+    rewriter, so the rewrite seemed to drop a fact."""
+    from jobs.optimizer import optimize
+
+    assert facts("$\r0") == facts("$\n0")
+    text = "$\r0"
+    assert facts(text) <= facts(optimize(text).text)
