@@ -15,7 +15,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo
+	$(PY) manage.py demo --host $(HOST)
 	$(PY) manage.py runserver $(HOST)
 
 # Debian's chromium for the browser tests (never a downloaded browser build).

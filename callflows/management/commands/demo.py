@@ -25,9 +25,14 @@ class Command(ServiceCommand):
         parser.add_argument(
             "--password", default="demo", help="Demo owner's password (default: demo)."
         )
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1:8000",
+            help="HOST:PORT the server will listen on, for the login address printed.",
+        )
 
     @transaction.atomic
-    def handle(self, *args, password, **options):
+    def handle(self, *args, password, host, **options):
         owner = User.objects.filter(email=DEMO_EMAIL).first() or User.objects.create_user(
             DEMO_EMAIL
         )
@@ -48,7 +53,7 @@ class Command(ServiceCommand):
         self.extend(workspace=workspace, owner=owner)
         self.stdout.write(
             f"Demo workspace {workspace.name!r} is ready (phone number {DEMO_NUMBER}).\n"
-            f"Log in at http://127.0.0.1:8000/accounts/login/ as {DEMO_EMAIL} with password {password!r}."
+            f"Log in at http://{host}/accounts/login/ as {DEMO_EMAIL} with password {password!r}."
         )
 
     def extend(self, *, workspace, owner):
