@@ -101,3 +101,8 @@ def test_demo_has_published_main_line(db, capsys):
 @pytest.mark.parametrize("name", ["publish_callflow", "rollback_callflow", "create_api_token"])
 def test_help(name, capsys):
     assert "usage" in command_help(name, capsys)
+
+
+def test_demo_prints_the_login_address_of_the_host_it_will_serve(db, capsys):
+    call_command("demo", "--host", "0.0.0.0:9000")
+    assert "http://0.0.0.0:9000/accounts/login/" in capsys.readouterr().out
