@@ -238,6 +238,18 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
     )
     _all(site.read_through_both_workers(), lambda b: b["display_name"] == "Renamed line")
 
+    # A deleted number is unknown at once.
+    site.shell(
+        "from callflows.models import PhoneNumber; from callflows.services import "
+        "phone_number_delete; from workspaces.models import User;"
+        f"phone_number_delete(phone_number=PhoneNumber.objects.get(number='{NUMBER}'), "
+        f"user=User.objects.get(email='{OWNER}'))"
+    )
+    answers = site.read_through_both_workers()
+    assert {(status, body["error"]) for status, body in answers} == {
+        (404, "Unknown phone number.")
+    }, answers[:2]
+
     # A revoked token gets 401 at once, in every worker.
     site.manage(
         "revoke_api_token", "--workspace", "demo", "--prefix", site.token[:10], "--user", OWNER
