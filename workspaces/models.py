@@ -153,3 +153,58 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AuditQuerySet(models.QuerySet):
+    """Audit events are never changed or deleted by the application."""
+
+    def update(self, **kwargs):
+        raise TypeError("Audit events are never updated.")
+
+    def delete(self):
+        raise TypeError("Audit events are never deleted.")
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, in a workspace. Written by the services (workspaces/audit.py) in the
+    same transaction as the change; a refused attempt is recorded too."""
+
+    workspace = models.ForeignKey(
+        Workspace, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # Kept as text too, so the log still names people and objects after they are deleted.
+    actor_label = models.CharField(max_length=254, blank=True)
+    via_support = models.BooleanField(
+        default=False, help_text="Done by support staff through the admin."
+    )
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at", "-id"], name="audit_ws_time"),
+            models.Index(fields=["workspace", "actor", "-created_at"], name="audit_ws_actor"),
+            models.Index(fields=["workspace", "action", "-created_at"], name="audit_ws_action"),
+            models.Index(fields=["workspace", "object_type", "object_id"], name="audit_ws_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_label or 'system'} {self.action} {self.object_label}".strip()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Audit events are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are never deleted.")

@@ -40,7 +40,7 @@ def role_allows(role: str | None, level: str) -> bool:
     return role in _ALLOWED[level]
 
 
-def _is_support(user) -> bool:
+def is_support(user) -> bool:
     pk = _support_staff_pk.get()
     return pk is not None and user.is_staff and user.pk == pk
 
@@ -53,7 +53,7 @@ def require_role(user, workspace, level: str, action: str = "do this") -> None:
     """
     if user is None or not user.is_authenticated or not user.is_active:
         raise _refusal(workspace, level, action)
-    if _is_support(user):
+    if is_support(user):
         return
     role = (
         Membership.objects.filter(user=user, workspace=workspace)

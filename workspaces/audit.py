@@ -1,0 +1,73 @@
+"""The audit log: one call per change, made by the service in the change's transaction.
+
+    audit.record(user=user, workspace=ws, action="callflow.published", obj=version,
+                 label="Version 3 of Main line", details={"before": 2, "after": 3, "note": note})
+
+Actions are "<object>.<verb>" strings (see ACTIONS). Only services call `record`; a test checks
+that nothing else writes AuditEvent rows.
+"""
+
+from django.db import models
+
+from .models import AuditEvent, Workspace
+from .permissions import is_support
+
+# Every action the services record, with the words the Activity page shows.
+ACTIONS = {
+    "callflow.published": "published",
+    "callflow.rolled_back": "rolled back",
+    "step.added": "added a step",
+    "step.changed": "changed a step",
+    "step.removed": "removed a step",
+    "step.moved": "moved a step",
+    "step.job_attached": "attached a job",
+    "step.job_detached": "detached a job",
+    "step.job_moved": "reordered jobs",
+    "job.created": "created a job",
+    "job.edited": "edited a job",
+    "job.deleted": "deleted a job",
+    "job.restored": "restored a job",
+    "job.optimized": "optimized a job",
+    "job.undo_optimize": "undid an optimize",
+    "job.imported": "imported jobs",
+    "template.saved": "saved a template",
+    "template.deleted": "deleted a template",
+    "number.added": "added a phone number",
+    "number.renamed": "renamed a phone number",
+    "number.deleted": "deleted a phone number",
+    "token.created": "created an API token",
+    "token.revoked": "revoked an API token",
+    "invitation.sent": "invited someone",
+    "invitation.accepted": "accepted an invitation",
+    "invitation.declined": "declined an invitation",
+    "invitation.revoked": "revoked an invitation",
+    "member.role_changed": "changed a role",
+    "member.removed": "removed a member",
+    "write.refused": "was refused",
+}
+
+
+def record(
+    *,
+    user,
+    workspace: Workspace | None,
+    action: str,
+    obj: models.Model | None = None,
+    label: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Write one audit event. Call it inside the service's transaction, after the change."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown audit action {action!r}: add it to workspaces.audit.ACTIONS.")
+    actor = user if user is not None and user.is_authenticated else None
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        actor=actor,
+        actor_label=(actor.get_full_name() if actor else "")[:254],
+        via_support=actor is not None and is_support(actor),
+        action=action,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_label=(label or (str(obj) if obj is not None else ""))[:200],
+        details=details or {},
+    )
