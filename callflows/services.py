@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from jobs.services import job_create
+from workspaces import audit
 from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
@@ -61,7 +62,7 @@ def phone_number_validate(*, workspace: Workspace, number: str, display_name: st
     return {"number": number, "display_name": display_name}
 
 
-@transaction.atomic
+@audit.write_service
 def phone_number_create(
     *, workspace: Workspace, number: str, display_name: str, user: User
 ) -> PhoneNumber:
@@ -84,25 +85,40 @@ def phone_number_create(
         name="Sona",
         settings=deepcopy(DEFAULTS[StepKind.SONA]),
     )
+    _audit_number(user, phone, "number.added")
     return phone
 
 
-@transaction.atomic
+def _audit_number(user: User, phone: PhoneNumber, action: str, **details) -> None:
+    audit.record(
+        user=user,
+        workspace=phone.workspace,
+        action=action,
+        obj=phone,
+        label=f"{phone.display_name} ({phone.number})",
+        details={"number": phone.number, **details},
+    )
+
+
+@audit.write_service
 def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: User) -> PhoneNumber:
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
-    phone_number.display_name = _display_name(display_name)
+    before, phone_number.display_name = phone_number.display_name, _display_name(display_name)
     phone_number.save(update_fields=["display_name"])
+    after = phone_number.display_name
+    _audit_number(user, phone_number, "number.renamed", before=before, after=after)
     live.number_changed(phone_number.pk)  # the name is in the body
     return phone_number
 
 
-@transaction.atomic
+@audit.write_service
 def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
     PublishedJob.objects.filter(version__call_flow=flow).delete()
+    _audit_number(user, phone_number, "number.deleted")  # before the delete clears the pk
     phone_number.delete()  # the runtime's lookup finds no row from the commit on
 
 
@@ -141,7 +157,7 @@ def _name(value: str) -> str:
     return value
 
 
-@transaction.atomic
+@audit.write_service
 def step_add(
     *, call_flow: CallFlow, kind: str, name: str, user: User, settings: dict | None = None
 ) -> Step:
@@ -160,22 +176,38 @@ def step_add(
         call_flow=flow, position=position, kind=kind, name=_name(name), settings=clean
     )
     _touch(flow, user)
+    _audit_step(user, flow, step, "step.added", kind=kind, position=position)
     return step
 
 
-@transaction.atomic
+def _audit_step(user: User, flow: CallFlow, step: Step, action: str, **details) -> None:
+    """Step events name the step and its number; the Activity page links to the step."""
+    audit.record(
+        user=user,
+        workspace=flow.phone_number.workspace,
+        action=action,
+        obj=step,
+        label=f"{step.name} on {flow.phone_number.display_name}",
+        details={"phone_id": flow.phone_number_id, **details},
+    )
+
+
+@audit.write_service
 def step_update(*, step: Step, name: str, settings: dict, user: User) -> Step:
     require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
     step = Step.objects.get(pk=step.pk)
+    before = {"name": step.name, "settings": step.settings}
     step.name = _name(name)
     step.settings = validate_settings(step.kind, settings, _context(flow, exclude_step=step))
     step.save(update_fields=["name", "settings"])
     _touch(flow, user)
+    changed = [f for f in before if before[f] != getattr(step, f)]
+    _audit_step(user, flow, step, "step.changed", fields=changed, before=before["name"])
     return step
 
 
-@transaction.atomic
+@audit.write_service
 def step_move(*, step: Step, offset: int, user: User) -> None:
     """Move a step up (-1) or down (+1) in its flow."""
     require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
@@ -190,9 +222,10 @@ def step_move(*, step: Step, offset: int, user: User) -> None:
         if each.position != position:
             Step.objects.filter(pk=each.pk).update(position=position)
     _touch(flow, user)
+    _audit_step(user, flow, steps[target], "step.moved", before=index + 1, after=target + 1)
 
 
-@transaction.atomic
+@audit.write_service
 def step_remove(*, step: Step, user: User) -> None:
     require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     flow = _lock_flow(step.call_flow)
@@ -204,6 +237,7 @@ def step_remove(*, step: Step, user: User) -> None:
         if changed:
             other.settings = {**settings, **changed}
             other.save(update_fields=["settings"])
+    _audit_step(user, flow, step, "step.removed", kind=step.kind)  # before delete clears the pk
     step.delete()
     for position, each in enumerate(flow.steps.order_by("position", "pk"), start=1):
         if each.position != position:
@@ -254,7 +288,7 @@ def _lock_sona_step(step: Step) -> Step:
     return locked
 
 
-@transaction.atomic
+@audit.write_service
 def step_attach_job(*, step: Step, job: Job, user: User) -> StepJob:
     """Attach a job at the end of a Sona step's list: at most 10, each at most once."""
     require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
@@ -275,7 +309,13 @@ def step_attach_job(*, step: Step, job: Job, user: User) -> StepJob:
     except IntegrityError as exc:  # only reachable without the row lock (e.g. raw SQL races)
         raise ValidationError(f"{TOO_MANY_JOBS}.") from exc
     _touch(step.call_flow, user)
+    _audit_step_job(user, step, job, "step.job_attached", position=position)
     return link
+
+
+def _audit_step_job(user: User, step: Step, job: Job, action: str, **details) -> None:
+    """Attachment events are about the step; the job is named in the details."""
+    _audit_step(user, step.call_flow, step, action, job=job.pk, job_name=job.name, **details)
 
 
 @dataclass(frozen=True)
@@ -284,7 +324,7 @@ class CreatedJob:
     attach_error: ValidationError | None  # why it could not be attached, or None
 
 
-@transaction.atomic
+@audit.write_service
 def step_create_job(*, step: Step, user: User, data, template=None) -> CreatedJob:
     """Create a job in the library and attach it to the step, in one transaction.
 
@@ -310,7 +350,7 @@ def _renumber(step: Step, job_ids: list[int]) -> None:
     )
 
 
-@transaction.atomic
+@audit.write_service
 def step_detach_job(*, step: Step, job: Job, user: User) -> None:
     require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     step = _lock_sona_step(step)
@@ -320,9 +360,10 @@ def step_detach_job(*, step: Step, job: Job, user: User) -> None:
     job_ids.remove(job.pk)
     _renumber(step, job_ids)
     _touch(step.call_flow, user)
+    _audit_step_job(user, step, job, "step.job_detached")
 
 
-@transaction.atomic
+@audit.write_service
 def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
     """Move an attached job up (-1) or down (+1) in the step's order."""
     require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
@@ -335,6 +376,8 @@ def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
     job_ids.insert(target, job_ids.pop(index))
     _renumber(step, job_ids)
     _touch(step.call_flow, user)
+    if target != index:
+        _audit_step_job(user, step, job, "step.job_moved", before=index + 1, after=target + 1)
 
 
 def detach_deleted_job(*, job: Job) -> list[str]:
@@ -413,7 +456,7 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
         )
 
 
-@transaction.atomic
+@audit.write_service
 def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
 
@@ -426,11 +469,34 @@ def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> Call
     live = flow.live_version.snapshot if flow.live_version_id else None
     if live is not None and live == snapshot:
         raise ValidationError(NOTHING_TO_PUBLISH)
+    before = flow.live_version.number if flow.live_version_id else None
     _lock_jobs_live(snapshot, flow.phone_number.workspace_id)
-    return _create_version(flow, snapshot, user=user, note=note)
+    version = _create_version(flow, snapshot, user=user, note=note)
+    _audit_version(user, call_flow.phone_number.workspace, flow, version, before)
+    return version
 
 
-@transaction.atomic
+def _audit_version(user, workspace, flow: CallFlow, version: CallFlowVersion, before) -> None:
+    """Publish or rollback (a version copied from an earlier one), in the workspace the role
+    check already loaded."""
+    phone = flow.phone_number
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="callflow.rolled_back" if version.rolled_back_from else "callflow.published",
+        obj=version,
+        label=f"Version {version.number} of {phone.display_name}",
+        details={
+            "phone_id": phone.pk,
+            "before": before,
+            "after": version.number,
+            "rolled_back_to": version.rolled_back_from,
+            "note": version.note,
+        },
+    )
+
+
+@audit.write_service
 def callflow_rollback(
     *, call_flow: CallFlow, version: CallFlowVersion, user: User, note: str = ""
 ) -> CallFlowVersion:
@@ -446,6 +512,7 @@ def callflow_rollback(
     live = flow.live_version.snapshot if flow.live_version_id else None
     draft_was_clean = live is not None and build_snapshot(flow) == live
     snapshot = deepcopy(version.snapshot)
+    before = flow.live_version.number if flow.live_version_id else None
     created = _create_version(
         flow,
         snapshot,
@@ -455,6 +522,7 @@ def callflow_rollback(
     )
     if draft_was_clean:
         _replace_draft(flow, snapshot)
+    _audit_version(user, call_flow.phone_number.workspace, flow, created, before)
     return created
 
 

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from workspaces import audit
 from workspaces.models import User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.text import check_text
@@ -30,6 +31,15 @@ REASON_CONFLICT_COPY = "edited (conflicting copy, not kept)"
 REASON_KEPT_CURRENT = "kept the newer version"
 
 CHANGE_JOBS = "change jobs"
+
+# The audit action of a job_update, by its reason. None: the calling service records the one
+# event (resolving a conflict with "keep" saves two versions; the kept one is the event).
+_EDIT_ACTIONS = {
+    REASON_RESTORED: "job.restored",
+    REASON_OPTIMIZED: "job.optimized",
+    REASON_UNDO_OPTIMIZE: "job.undo_optimize",
+    REASON_CONFLICT_COPY: None,
+}
 CHANGE_TEMPLATES = "change job templates"
 
 
@@ -105,7 +115,17 @@ def _save(job: Job, *, user: User, reason: str) -> Job:
     return job
 
 
-@transaction.atomic
+def _version_id(job: Job) -> int | None:
+    return job.history.order_by("-history_id").values_list("history_id", flat=True).first()
+
+
+def _audit_job(user: User, action: str, job: Job, **details) -> None:
+    audit.record(
+        user=user, workspace=job.workspace, action=action, obj=job, label=job.name, details=details
+    )
+
+
+@audit.write_service
 def job_create(
     *,
     workspace: Workspace,
@@ -122,7 +142,9 @@ def job_create(
             raise ValidationError("That template belongs to another workspace.")
         job.template, job.template_name = template, template.name
     default_reason = REASON_FROM_TEMPLATE if template else REASON_CREATED
-    return _save(job, user=user, reason=reason or default_reason)
+    job = _save(job, user=user, reason=reason or default_reason)
+    _audit_job(user, "job.created", job, template=job.template_name, after=_version_id(job))
+    return job
 
 
 def _lock(job: Job) -> Job:
@@ -130,7 +152,7 @@ def _lock(job: Job) -> Job:
     return Job.objects.select_for_update(no_key=True).get(pk=job.pk)
 
 
-@transaction.atomic
+@audit.write_service
 def job_update(
     *,
     job: Job,
@@ -149,13 +171,19 @@ def job_update(
         raise JobConflict(current, {**current.text_fields(), **changes})
     if all(getattr(current, f) == v for f, v in changes.items()):
         return current  # nothing changed: no new version
+    fields = [f for f, v in changes.items() if getattr(current, f) != v]
+    before = _version_id(current)
     for field, value in changes.items():
         setattr(current, field, value)
     current.revision += 1
-    return _save(current, user=user, reason=reason)
+    current = _save(current, user=user, reason=reason)
+    if action := _EDIT_ACTIONS.get(reason, "job.edited"):
+        # Which fields changed and the versions either side (the texts are in the history).
+        _audit_job(user, action, current, fields=fields, before=before, after=_version_id(current))
+    return current
 
 
-@transaction.atomic
+@audit.write_service
 def job_delete(*, job: Job, user: User) -> Job:
     """Move a job to "Recently deleted". Receivers of job_deleting may refuse."""
     require_role(user, job.workspace, EDIT, CHANGE_JOBS)
@@ -165,10 +193,12 @@ def job_delete(*, job: Job, user: User) -> Job:
     job_deleting.send(sender=Job, job=current, user=user)
     current.deleted_at = timezone.now()
     current.revision += 1
-    return _save(current, user=user, reason=REASON_DELETED)
+    current = _save(current, user=user, reason=REASON_DELETED)
+    _audit_job(user, "job.deleted", current, after=_version_id(current))
+    return current
 
 
-@transaction.atomic
+@audit.write_service
 def job_restore_deleted(*, job: Job, user: User) -> Job:
     require_role(user, job.workspace, EDIT, CHANGE_JOBS)
     current = _lock(job)
@@ -177,16 +207,18 @@ def job_restore_deleted(*, job: Job, user: User) -> Job:
     current.deleted_at = None
     current.revision += 1
     try:
-        return _save(current, user=user, reason=REASON_RESTORED)
+        current = _save(current, user=user, reason=REASON_RESTORED)
     except ValidationError as exc:
         if "name" in exc.message_dict:
             raise ValidationError(
                 f"Another job is already called “{current.name}”. Rename that job first."
             ) from exc
         raise
+    _audit_job(user, "job.restored", current, deleted=True, after=_version_id(current))
+    return current
 
 
-@transaction.atomic
+@audit.write_service
 def job_restore_version(
     *, job: Job, version, user: User, expected_revision: int | None = None
 ) -> Job:
@@ -200,7 +232,7 @@ def job_restore_version(
     )
 
 
-@transaction.atomic
+@audit.write_service
 def job_resolve_conflict(
     *,
     job: Job,
@@ -255,6 +287,7 @@ def _free_name(workspace: Workspace, name: str) -> str:
 # Optimize and Undo -------------------------------------------------------------------------
 
 
+@audit.write_service(atomic=False)  # the optimizer runs outside any transaction
 def job_optimize(
     *,
     job: Job,
@@ -304,7 +337,7 @@ UNDO_WOULD_DROP_EDITS = (
 )
 
 
-@transaction.atomic
+@audit.write_service
 def job_undo_optimize(
     *,
     job: Job,
@@ -341,7 +374,7 @@ def job_undo_optimize(
 # Templates ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@audit.write_service
 def template_create_from_job(*, job: Job, user: User, name: str = "") -> JobTemplate:
     require_role(user, job.workspace, EDIT, CHANGE_TEMPLATES)
     template = JobTemplate(
@@ -351,14 +384,27 @@ def template_create_from_job(*, job: Job, user: User, name: str = "") -> JobTemp
     )
     template.full_clean(exclude=["created_by", "key"])
     template.save()
+    _audit_template(user, template, "template.saved", job=job.name)
     return template
 
 
-@transaction.atomic
+def _audit_template(user: User, template: JobTemplate, action: str, **details) -> None:
+    audit.record(
+        user=user,
+        workspace=template.workspace,
+        action=action,
+        obj=template,
+        label=template.name,
+        details=details,
+    )
+
+
+@audit.write_service
 def template_delete(*, template: JobTemplate, user: User) -> None:
     if template.is_builtin:  # no workspace, so no one's role reaches it
         raise ValidationError("Built-in templates are read-only.")
     require_role(user, template.workspace, EDIT, CHANGE_TEMPLATES)
+    _audit_template(user, template, "template.deleted")  # before the delete clears the pk
     template.delete()
 
 
@@ -479,7 +525,7 @@ def _bulk_update_texts(jobs: list[Job], *, user: User | None, now) -> None:
             )
 
 
-@transaction.atomic
+@audit.write_service
 def job_import(
     *, workspace: Workspace, user: User, records: Iterable, dry_run: bool = False
 ) -> ImportResult:
@@ -548,4 +594,24 @@ def job_import(
     if to_update:
         # Created jobs are in no call flow yet; updated ones may be live.
         job_changed.send(sender=Job, job_ids=[job.pk for job in to_update])
+    _audit_import(user, workspace, result)
     return result
+
+
+_IMPORT_NAMES_KEPT = 50  # per list: an event of a 10,000-job import stays small
+
+
+def _audit_import(user: User, workspace: Workspace, result: ImportResult) -> None:
+    """One event for the whole file, not one per job."""
+    lists = {"created": result.created, "updated": result.updated}
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="job.imported",
+        label=f"{len(result.created)} created, {len(result.updated)} updated",
+        details={
+            **{key: len(names) for key, names in lists.items()},
+            "unchanged": len(result.unchanged),
+            **{f"{key}_names": names[:_IMPORT_NAMES_KEPT] for key, names in lists.items()},
+        },
+    )

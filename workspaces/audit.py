@@ -7,10 +7,13 @@ Actions are "<object>.<verb>" strings (see ACTIONS). Only services call `record`
 that nothing else writes AuditEvent rows.
 """
 
-from django.db import models
+from contextvars import ContextVar
+from functools import wraps
+
+from django.db import models, transaction
 
 from .models import AuditEvent, Workspace
-from .permissions import is_support
+from .permissions import RoleRequired, is_support
 
 # Every action the services record, with the words the Activity page shows.
 ACTIONS = {
@@ -70,4 +73,53 @@ def record(
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_label=(label or (str(obj) if obj is not None else ""))[:200],
         details=details or {},
+    )
+
+
+# How many write services are running in this context: only the outermost records a refusal.
+_depth: ContextVar[int] = ContextVar("write_service_depth", default=0)
+
+
+def write_service(fn=None, *, atomic: bool = True):
+    """Decorate a write service: `@transaction.atomic`, plus the refused attempt in the log.
+
+    When require_role refuses, the service's transaction rolls back (nothing changed) and then
+    the outermost write service records one `write.refused` event, so it survives the rollback
+    and a nested service's refusal is not recorded twice. `atomic=False` for a service that
+    runs its own transactions (job_optimize calls the optimizer outside any).
+    """
+
+    def decorate(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            outermost = _depth.get() == 0
+            token = _depth.set(_depth.get() + 1)
+            try:
+                if not atomic:
+                    return fn(*args, **kwargs)
+                with transaction.atomic():
+                    return fn(*args, **kwargs)
+            except RoleRequired as exc:
+                if outermost:
+                    record_refusal(exc, attempted=exc.action, service=fn.__name__)
+                raise
+            finally:
+                _depth.reset(token)
+
+        return wrapper
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def record_refusal(exc: RoleRequired, *, attempted: str, **details) -> None:
+    """Record a refused write once (write_service and workspace_view call this, nobody else)."""
+    if exc.recorded or exc.workspace is None:
+        return
+    exc.recorded = True
+    record(
+        user=exc.user,
+        workspace=exc.workspace,
+        action="write.refused",
+        label=attempted[:200],
+        details={"attempted": attempted, **details},
     )

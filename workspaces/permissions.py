@@ -29,11 +29,23 @@ _support_staff_pk: ContextVar[int | None] = ContextVar("support_staff_pk", defau
 
 
 class RoleRequired(PermissionDenied):
-    """The acting user's role in the workspace does not allow the action; nothing was changed."""
+    """The acting user's role in the workspace does not allow the action; nothing was changed.
+
+    Carries who tried what where, for the `write.refused` audit event (workspaces/audit.py)."""
+
+    def __init__(self, message: str, *, user=None, workspace=None, action: str = ""):
+        super().__init__(message)
+        self.user, self.workspace, self.action = user, workspace, action
+        self.recorded = False  # set once the refusal is in the audit log
 
 
-def _refusal(workspace, level: str, action: str) -> RoleRequired:
-    return RoleRequired(f"Only {_WHO[level]} of {workspace.name} can {action}.")
+def _refusal(workspace, level: str, action: str, user=None) -> RoleRequired:
+    return RoleRequired(
+        f"Only {_WHO[level]} of {workspace.name} can {action}.",
+        user=user,
+        workspace=workspace,
+        action=action,
+    )
 
 
 def role_allows(role: str | None, level: str) -> bool:
@@ -52,7 +64,7 @@ def require_role(user, workspace, level: str, action: str = "do this") -> None:
     besides: an active staff user inside `staff_support(user)`.
     """
     if user is None or not user.is_authenticated or not user.is_active:
-        raise _refusal(workspace, level, action)
+        raise _refusal(workspace, level, action, user)
     if is_support(user):
         return
     role = (
@@ -61,7 +73,7 @@ def require_role(user, workspace, level: str, action: str = "do this") -> None:
         .first()
     )
     if not role_allows(role, level):
-        raise _refusal(workspace, level, action)
+        raise _refusal(workspace, level, action, user)
 
 
 @contextmanager
@@ -94,7 +106,12 @@ def workspace_view(level: str = READ, *, member_may_post: bool = False):
             if request.method not in _SAFE_METHODS and needed == READ and not member_may_post:
                 needed = EDIT
             if not role_allows(request.membership.role, needed):
-                raise _refusal(request.workspace, needed, "do this")
+                refusal = _refusal(request.workspace, needed, "do this", request.user)
+                if request.method not in _SAFE_METHODS:  # a refused write, not a page to read
+                    from .audit import record_refusal  # audit imports this module
+
+                    record_refusal(refusal, attempted=f"{request.method} {request.path}")
+                raise refusal
             return view(request, *args, **kwargs)
 
         return wrapper

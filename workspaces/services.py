@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import audit
 from .models import ApiToken, Membership, Role, User, Workspace
 from .permissions import OWN, require_role
 from .phones import DEFAULT_REGION, normalize_region
@@ -44,7 +45,7 @@ def _locked(membership: Membership) -> Membership:
     return Membership.objects.select_for_update().get(pk=membership.pk)
 
 
-@transaction.atomic
+@audit.write_service
 def membership_invite(*, workspace: Workspace, email: str, role: str, user: User) -> Membership:
     """Add an existing user to the workspace."""
     require_role(user, workspace, OWN, "manage members")
@@ -71,24 +72,39 @@ def membership_check_owner_remains(membership: Membership, new_role: str | None)
         raise ValidationError(f"The last owner cannot be {verb}. Make someone else an owner first.")
 
 
-@transaction.atomic
+@audit.write_service
 def membership_change_role(*, membership: Membership, role: str, user: User) -> Membership:
     require_role(user, membership.workspace, OWN, "manage members")
     if role not in Role.values:
         raise ValidationError({"role": "Choose owner, admin or member."})
     membership = _locked(membership)
     membership_check_owner_remains(membership, role)
-    membership.role = role
+    before, membership.role = membership.role, role
     membership.save(update_fields=["role"])
+    _audit_member(user, membership, "member.role_changed", {"before": before, "after": role})
     return membership
 
 
-@transaction.atomic
+@audit.write_service
 def membership_remove(*, membership: Membership, user: User) -> None:
     require_role(user, membership.workspace, OWN, "manage members")
     membership = _locked(membership)
     membership_check_owner_remains(membership, None)
+    # Recorded before the delete clears the pk; the same transaction either way.
+    _audit_member(user, membership, "member.removed", {"role": membership.role})
     membership.delete()
+
+
+def _audit_member(user: User, membership: Membership, action: str, details: dict) -> None:
+    who = membership.user
+    audit.record(
+        user=user,
+        workspace=membership.workspace,
+        action=action,
+        obj=membership,
+        label=who.get_full_name() or who.email,
+        details={"email": who.email, **details},
+    )
 
 
 # API tokens --------------------------------------------------------------------------------
@@ -107,7 +123,7 @@ class NewToken:
     raw: str  # the secret: shown once, never stored (only its hash is)
 
 
-@transaction.atomic
+@audit.write_service
 def api_token_create(*, workspace: Workspace, name: str, user: User) -> NewToken:
     """Return the token and its secret value, which is shown once and never stored."""
     require_role(user, workspace, OWN, "manage API tokens")
@@ -120,10 +136,22 @@ def api_token_create(*, workspace: Workspace, name: str, user: User) -> NewToken
     token = ApiToken.objects.create(
         workspace=workspace, name=name, prefix=raw[:10], key_hash=hash_token(raw), created_by=user
     )
+    _audit_token(user, token, "token.created")
     return NewToken(token, raw)
 
 
-@transaction.atomic
+def _audit_token(user: User, token: ApiToken, action: str) -> None:
+    audit.record(
+        user=user,
+        workspace=token.workspace,
+        action=action,
+        obj=token,
+        label=token.name,
+        details={"prefix": token.prefix},
+    )
+
+
+@audit.write_service
 def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     require_role(user, token.workspace, OWN, "manage API tokens")
     # The runtime reads the token on every request (callflows/live.py), so a revoked token is
@@ -131,6 +159,7 @@ def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _audit_token(user, token, "token.revoked")
     return token
 
 

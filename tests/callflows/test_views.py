@@ -1037,8 +1037,8 @@ def test_step_jobs_query_count(
     assert f"{count} / 10 jobs attached" in response.text
     last = Job.objects.last()
     # the page's reads without the header, plus the attach (role check: number and membership;
-    # job, lock, checks, writes)
-    with django_assert_max_num_queries(19):
+    # job, lock, checks, writes; the audit event: its workspace and insert)
+    with django_assert_max_num_queries(21):
         response = owner_client.post(
             url("attach", phone.pk, sona.pk), {"job": last.pk}, HTTP_HX_REQUEST="true"
         )

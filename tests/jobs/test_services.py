@@ -225,7 +225,7 @@ def test_import_query_count_does_not_grow_with_the_file(
     # About ten queries at any size (lookup, lock, bulk writes, the call flows' notice). SQLite
     # splits bulk inserts into ~60-row batches (999 parameters), hence the slack; a query per
     # record would need hundreds.
-    with django_assert_max_num_queries(17):  # incl. the role check
+    with django_assert_max_num_queries(18):  # incl. the role check and the one audit event
         result = services.job_import(workspace=workspace, user=owner, records=import_records(size))
 
     assert (len(result.created), len(result.updated)) == (size - size // 2, size // 2)
