@@ -7,7 +7,8 @@ from django.http import HttpResponseRedirect
 from . import services
 from .admin_forms import ServiceValidatedAdminForm
 from .errors import error_messages
-from .models import ApiToken, Membership, User, Workspace
+from .models import ApiToken, AuditEvent, Membership, User, Workspace
+from .paginators import EstimatedCountPaginator
 from .permissions import RoleRequired, staff_support
 
 
@@ -189,3 +190,31 @@ class ApiTokenAdmin(StaffSupportAdmin, admin.ModelAdmin):
         for token in queryset:
             services.api_token_revoke(token=token, user=request.user)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Support staff read the audit log across workspaces. Nobody adds, changes or deletes an
+    event here (the services write them; nothing rewrites them)."""
+
+    list_display = ("created_at", "workspace", "actor_label", "via_support", "action", "target")
+    list_filter = ("action", "via_support", "workspace")
+    search_fields = ("actor__email", "actor_label", "object_label")
+    list_select_related = ("workspace",)
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False  # no second count of a large table
+    actions = None
+
+    @admin.display(description="object")
+    def target(self, event):
+        return f"{event.object_type}: {event.object_label}" if event.object_type else ""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -45,3 +45,29 @@ def parse_id(value) -> int | None:
         return None
     number = int(value)
     return number if number <= ID_MAX else None
+
+
+class ActivityFilterForm(forms.Form):
+    """The Activity page's filters (GET). An invalid value is shown as an error and ignored."""
+
+    person = forms.TypedChoiceField(label="Person", required=False, coerce=int, empty_value=None)
+    action = forms.ChoiceField(label="Action", required=False)
+    object = forms.ChoiceField(label="Object", required=False)
+    q = forms.CharField(label="Object name contains", required=False, max_length=200)
+
+    def __init__(self, data, *, people, actions, object_types):
+        super().__init__(data)
+        self.fields["person"].choices = [("", "Anyone"), *people]
+        self.fields["action"].choices = [("", "Any action"), *actions.items()]
+        self.fields["object"].choices = [("", "Any object"), *object_types.items()]
+
+    def filters(self) -> dict:
+        """The valid filters, as keyword arguments of selectors.audit_events."""
+        self.is_valid()
+        clean = self.cleaned_data  # only the fields that passed
+        return {
+            "actor_id": clean.get("person"),
+            "action": clean.get("action") or "",
+            "object_type": clean.get("object") or "",
+            "search": (clean.get("q") or "").strip(),
+        }

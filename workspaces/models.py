@@ -196,6 +196,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["workspace", "actor", "-created_at"], name="audit_ws_actor"),
             models.Index(fields=["workspace", "action", "-created_at"], name="audit_ws_action"),
             models.Index(fields=["workspace", "object_type", "object_id"], name="audit_ws_object"),
+            # The admin's list across workspaces: newest first, and filtered by action.
+            models.Index(fields=["-created_at", "-id"], name="audit_time"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_time"),
         ]
 
     def __str__(self):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="remove"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("activity/", views.activity, name="activity"),
 ]

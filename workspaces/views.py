@@ -6,12 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import selectors, services
+from .audit import ACTIONS
 from .errors import error_messages
-from .forms import InviteForm, RoleForm, parse_id
+from .forms import ActivityFilterForm, InviteForm, RoleForm, parse_id
 from .middleware import SESSION_KEY
 from .models import ApiToken, Membership
-from .permissions import OWN, workspace_view
+from .permissions import EDIT, OWN, workspace_view
 
 
 def permission_denied(request, exception):
@@ -161,3 +162,60 @@ def token_revoke(request, pk):
     services.api_token_revoke(token=token, user=request.user)
     messages.success(request, f"Token “{token.name}” revoked.")
     return redirect("workspaces:tokens")
+
+
+# Activity --------------------------------------------------------------------------------
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@workspace_view(EDIT)
+def activity(request):
+    """The workspace's audit log for owners and admins: newest first, filtered, paginated.
+
+    A constant number of queries per page: the events with their actors, the count, the
+    people of the filter, and one query per object type to link what still exists.
+    """
+    form = ActivityFilterForm(
+        request.GET,
+        people=selectors.workspace_people(workspace=request.workspace),
+        actions=ACTIONS,
+        object_types=selectors.OBJECT_TYPES,
+    )
+    events = selectors.audit_events(workspace=request.workspace, **form.filters())
+    page = Paginator(events, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    links = selectors.audit_links(page.object_list, workspace=request.workspace)
+    rows = [
+        {
+            "event": event,
+            "words": ACTIONS.get(event.action, event.action),
+            "link": links.get(event.pk),
+            "summary": _summary(event),
+        }
+        for event in page.object_list
+    ]
+    return render(request, "workspaces/activity.html", {"form": form, "page": page, "rows": rows})
+
+
+def _summary(event) -> str:
+    """The key details of an event, in a few words ("version 2 → 3")."""
+    d = event.details or {}
+    if event.action.startswith("callflow."):
+        text = f"version {d.get('before') or '–'} → {d.get('after')}"
+        if d.get("rolled_back_to"):
+            text += f" (a copy of version {d['rolled_back_to']})"
+        return f"{text}: “{d['note']}”" if d.get("note") else text
+    if event.action in {"number.renamed", "member.role_changed"}:
+        return f"{d.get('before')} → {d.get('after')}"
+    if event.action in {"step.moved", "step.job_moved"}:
+        text = f"position {d.get('before')} → {d.get('after')}"
+        return f"“{d['job_name']}”, {text}" if d.get("job_name") else text
+    if event.action.startswith("step.job_"):
+        return f"“{d.get('job_name', '')}”"
+    if d.get("fields"):
+        return "changed " + ", ".join(d["fields"])
+    if event.action == "job.imported":
+        return f"{d.get('unchanged', 0)} unchanged"
+    if event.action == "write.refused":
+        return f"tried to {d.get('attempted', '')}"
+    return ""

@@ -1,0 +1,111 @@
+"""Careful reads of the workspaces app: the Activity page's events and their links."""
+
+from django.apps import apps
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from .models import AuditEvent, Membership, Workspace
+
+# Object types of the audit log, in the words of the Activity page's filter.
+OBJECT_TYPES = {
+    "callflowversion": "Call flow versions",
+    "step": "Call flow steps",
+    "job": "Jobs",
+    "jobtemplate": "Templates",
+    "phonenumber": "Phone numbers",
+    "membership": "Members",
+    "invitation": "Invitations",
+    "apitoken": "API tokens",
+}
+# The model behind each type that has a page to link to, as "app.Model".
+_MODELS = {
+    "callflowversion": "callflows.CallFlowVersion",
+    "step": "callflows.Step",
+    "job": "jobs.Job",
+    "jobtemplate": "jobs.JobTemplate",
+    "phonenumber": "callflows.PhoneNumber",
+    "membership": "workspaces.Membership",
+    "apitoken": "workspaces.ApiToken",
+}
+
+
+def audit_events(
+    *,
+    workspace: Workspace,
+    actor_id: int | None = None,
+    action: str = "",
+    object_type: str = "",
+    search: str = "",
+) -> QuerySet[AuditEvent]:
+    """A workspace's events, newest first, with their actors (for a paginated list)."""
+    events = AuditEvent.objects.filter(workspace=workspace).select_related("actor")
+    if actor_id is not None:
+        events = events.filter(actor_id=actor_id)
+    if action:
+        events = events.filter(action=action)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if search:
+        events = events.filter(object_label__icontains=search)
+    return events.order_by("-created_at", "-pk")
+
+
+def workspace_people(*, workspace: Workspace) -> list[tuple[int, str]]:
+    """(user id, name) of the workspace's members, for the person filter."""
+    members = Membership.objects.filter(workspace=workspace).select_related("user")
+    people = [(m.user_id, m.user.get_full_name()) for m in members]
+    return sorted(people, key=lambda person: person[1].lower())
+
+
+def _existing(model_label: str, ids: set[str], workspace: Workspace) -> dict[str, object]:
+    """The rows of `ids` that still exist in the workspace: one query per object type."""
+    model = apps.get_model(model_label)
+    pks = [int(i) for i in ids if i.isdigit()]
+    rows = model.objects.filter(pk__in=pks)
+    scope = {
+        "callflows.CallFlowVersion": "call_flow__phone_number__workspace",
+        "callflows.Step": "call_flow__phone_number__workspace",
+        "callflows.PhoneNumber": "workspace",
+    }.get(model_label, "workspace")
+    rows = rows.filter(**{scope: workspace})
+    if scope != "workspace":  # versions and steps link through their phone number
+        rows = rows.select_related("call_flow")
+    return {str(row.pk): row for row in rows}
+
+
+def audit_links(events: list[AuditEvent], *, workspace: Workspace) -> dict[int, str]:
+    """Event pk -> the page of its object (or version), for objects that still exist.
+
+    One query per object type on the page, whatever the number of events.
+    """
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        if event.object_type in _MODELS and event.object_id:
+            wanted.setdefault(event.object_type, set()).add(event.object_id)
+    found = {kind: _existing(_MODELS[kind], ids, workspace) for kind, ids in sorted(wanted.items())}
+    links = {}
+    for event in events:
+        obj = found.get(event.object_type, {}).get(event.object_id)
+        if obj is not None:
+            links[event.pk] = _link(event, obj)
+    return links
+
+
+def _link(event: AuditEvent, obj) -> str:
+    kind, details = event.object_type, event.details or {}
+    if kind == "job":
+        before, after = details.get("before"), details.get("after")
+        if before and after:  # an edit: the two versions side by side
+            return reverse("jobs:compare", args=[obj.pk]) + f"?a={before}&b={after}"
+        return reverse("jobs:detail", args=[obj.pk])  # a deleted job's page offers Restore
+    if kind == "callflowversion":
+        return reverse("callflows:versions", args=[obj.call_flow.phone_number_id])
+    if kind == "step":
+        return reverse("callflows:step_edit", args=[obj.call_flow.phone_number_id, obj.pk])
+    if kind == "phonenumber":
+        return reverse("callflows:editor", args=[obj.pk])
+    if kind == "membership":
+        return reverse("workspaces:members")
+    if kind == "apitoken":
+        return reverse("workspaces:tokens")
+    return reverse("jobs:new")  # jobtemplate: where templates are picked
