@@ -317,3 +317,22 @@ def test_a_members_page_read_is_not_a_refused_write(member_client, workspace):
     start = _last_pk()
     assert member_client.get(reverse("workspaces:tokens")).status_code == 403
     assert _events_after(start) == []
+
+
+def test_a_refusal_inside_an_outer_service_is_recorded_once_after_its_rollback(world):
+    """The inner service refuses; the outermost records the attempt once its own transaction
+    has rolled back (an event written inside would be rolled back with it)."""
+    from workspaces.audit import write_service
+
+    @write_service
+    def outer(*, user):
+        cf.step_add(call_flow=world.flow, kind="voicemail", name="Mine", user=world.owner)
+        return cf.callflow_publish(call_flow=world.flow, user=user)
+
+    start = _last_pk()
+    with pytest.raises(RoleRequired):
+        outer(user=world.member)
+    assert [(e.action, e.details["service"]) for e in _events_after(start)] == [
+        ("write.refused", "callflow_publish")
+    ]
+    assert not world.flow.steps.filter(name="Mine").exists()

@@ -100,8 +100,9 @@ def write_service(fn=None, *, atomic: bool = True):
                 with transaction.atomic():
                     return fn(*args, **kwargs)
             except RoleRequired as exc:
+                exc.service = getattr(exc, "service", "") or fn.__name__  # the one that refused
                 if outermost:
-                    record_refusal(exc, attempted=exc.action, service=fn.__name__)
+                    record_refusal(exc, attempted=exc.action, service=exc.service)
                 raise
             finally:
                 _depth.reset(token)
