@@ -9,6 +9,9 @@ urlpatterns = [
     path("members/invite/", views.member_invite, name="invite"),
     path("members/<int:pk>/role/", views.member_role, name="role"),
     path("members/<int:pk>/remove/", views.member_remove, name="remove"),
+    path("invitations/", views.invitation_list, name="invitations"),
+    path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]
