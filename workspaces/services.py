@@ -69,7 +69,7 @@ def membership_add(*, workspace: Workspace, email: str, role: str, user: User) -
         raise ValidationError({"role": "Choose owner, admin or member."})
     invitee = User.objects.filter(email__iexact=email, is_active=True).first()
     if invitee is None:
-        raise ValidationError({"email": f"No active user with the email “{email}”."})
+        raise ValidationError({"email": f"No user with the email “{email}”."})
     if Membership.objects.filter(workspace=workspace, user=invitee).exists():
         raise ValidationError({"email": f"{invitee.email} is already a member of this workspace."})
     return Membership.objects.create(workspace=workspace, user=invitee, role=role)

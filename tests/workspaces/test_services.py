@@ -46,7 +46,7 @@ def test_an_owner_cannot_add_anyone_directly(workspace, owner):
 @pytest.mark.parametrize(
     ("email", "role", "message"),
     [
-        ("nobody@example.test", "member", "No active user with the email"),
+        ("nobody@example.test", "member", "No user with the email"),
         ("{owner}", "member", "is already a member"),
         ("{owner}", "superuser", "Choose owner, admin or member."),
     ],
