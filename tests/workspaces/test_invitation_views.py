@@ -281,3 +281,21 @@ def test_invite_member_command_refusals(workspace, owner, email, role, message):
     with pytest.raises(CommandError, match=message):
         call_command("invite_member", *argv)
     assert state() == before
+
+
+# The admin -----------------------------------------------------------------------------------
+
+
+def test_staff_see_invitations_and_may_revoke_them(staff_client, workspace, owner):
+    invitation, token = invite(workspace, owner)
+    changelist = reverse("admin:workspaces_invitation_changelist")
+    assert "ana@example.test" in staff_client.get(changelist).text
+    response = staff_client.post(
+        changelist, {"action": "revoke", "_selected_action": [invitation.pk]}
+    )
+    assert messages_of(response) == ["Revoked 1 invitation(s)."]
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    event = invitation.workspace.audit_events.first()
+    assert (event.action, event.via_support) == ("invitation.revoked", True)
+    assert staff_client.get(reverse("admin:workspaces_invitation_add")).status_code == 403
