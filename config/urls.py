@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from workspaces import views as workspace_views
+
 admin.site.site_header = "Playbook support"
 admin.site.site_title = "Playbook support"
 handler403 = "workspaces.views.permission_denied"
@@ -10,6 +12,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("workspace/", include("workspaces.urls")),
+    path("invitations/<str:token>/", workspace_views.invitation_landing, name="invitation"),
+    path("profile/", workspace_views.profile, name="profile"),
     path("jobs/", include("jobs.urls")),
     path("numbers/", include("callflows.urls")),
     path("api/v1/", include("callflows.api_urls")),

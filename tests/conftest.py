@@ -9,7 +9,7 @@ from callflows.models import StepJob, StepKind
 from tests import factories
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces.models import Role
-from workspaces.services import api_token_create
+from workspaces.services import api_token_create, invitation_send
 
 
 @pytest.fixture
@@ -167,6 +167,13 @@ def _membership(ws):
     return {"pk": factories.MembershipFactory(workspace=ws, role=Role.MEMBER).pk}
 
 
+def _invitation(ws):
+    invitation = invitation_send(
+        workspace=ws, email="invited@example.test", role=Role.MEMBER, user=factories.owner_of(ws)
+    )
+    return {"pk": invitation.pk}
+
+
 _foreign_numbers = iter(range(1, 10**6))
 
 
@@ -226,6 +233,8 @@ URL_OBJECTS = {
     "callflows:attach": _number_step,
     "callflows:detach": _number_step,
     "callflows:job_move": _number_step,
+    "workspaces:invitation_resend": lambda ws: _invitation(ws),
+    "workspaces:invitation_revoke": lambda ws: _invitation(ws),
     "workspaces:token_revoke": lambda ws: {
         "pk": api_token_create(workspace=ws, name="t", user=factories.owner_of(ws)).token.pk
     },

@@ -75,7 +75,9 @@ def test_the_scan_sees_a_write(tmp_path):
 # What each service of tests/test_roles.py records when the owner runs it:
 # (action, object type, object label) for each event, oldest first.
 EXPECTED = {
-    "membership_invite": [],  # invitations record invitation.* (another branch's services)
+    "invitation_send": [("invitation.sent", "invitation", "{invitee}")],
+    "invitation_resend": [("invitation.sent", "invitation", "pending@example.test")],
+    "invitation_revoke": [("invitation.revoked", "invitation", "pending@example.test")],
     "membership_change_role": [("member.role_changed", "membership", "Admin")],
     "membership_remove": [("member.removed", "membership", "Admin")],
     "api_token_create": [("token.created", "apitoken", "x")],
@@ -133,7 +135,11 @@ def test_each_action_writes_exactly_its_events(world, service):
     start = _last_pk()
     SERVICES[service](world, world.owner)
     events = _events_after(start)
-    assert [(e.action, e.object_type, e.object_label) for e in events] == EXPECTED[service]
+    expected = [
+        (action, kind, label.format(invitee=world.invitee.email))
+        for action, kind, label in EXPECTED[service]
+    ]
+    assert [(e.action, e.object_type, e.object_label) for e in events] == expected
     for event in events:
         assert (event.actor, event.workspace, event.via_support) == (
             world.owner,

@@ -16,7 +16,7 @@ from tests.factories import MembershipFactory, UserFactory
 from workspaces import services as ws
 from workspaces.management.base import ServiceCommand
 from workspaces.models import AuditEvent, Role
-from workspaces.permissions import RoleRequired
+from workspaces.permissions import RoleRequired, staff_support
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,9 @@ def world(workspace, owner, admin_user, member):
     w.token = ws.api_token_create(workspace=workspace, name="Runtime", user=owner).token
     w.admin_membership = admin_user.memberships.get()
     w.invitee = UserFactory()
+    w.invitation = ws.invitation_send(
+        workspace=workspace, email="pending@example.test", role=Role.ADMIN, user=owner
+    )
     return w
 
 
@@ -72,9 +75,11 @@ def _old_version(w):
 
 # Every write service, called as `user` would call it (valid for an owner).
 SERVICES = {
-    "membership_invite": lambda w, u: ws.membership_invite(
+    "invitation_send": lambda w, u: ws.invitation_send(
         workspace=w.workspace, email=w.invitee.email, role=Role.MEMBER, user=u
     ),
+    "invitation_resend": lambda w, u: ws.invitation_resend(invitation=w.invitation, user=u),
+    "invitation_revoke": lambda w, u: ws.invitation_revoke(invitation=w.invitation, user=u),
     "membership_change_role": lambda w, u: ws.membership_change_role(
         membership=w.admin_membership, role=Role.MEMBER, user=u
     ),
@@ -119,11 +124,23 @@ SERVICES = {
     "callflow_rollback": lambda w, u: cf.callflow_rollback(call_flow=w.flow, version=w.v1, user=u),
 }
 OWNER_ONLY = {
-    "membership_invite",
+    "invitation_send",
+    "invitation_resend",
+    "invitation_revoke",
     "membership_change_role",
     "membership_remove",
     "api_token_create",
     "api_token_revoke",
+}
+
+# Services whose actor is not decided by a role in the workspace, each tested where it says.
+NOT_ROLE_BASED = {
+    "membership_add": "support staff only: test_membership_add_is_for_support_staff_only",
+    "invitation_accept": "the invitee: tests/workspaces/test_invitations.py",
+    "invitation_decline": "the invitee: tests/workspaces/test_invitations.py",
+    "invitation_sign_up": "a person with no account: tests/workspaces/test_invitations.py",
+    "user_update_profile": "their own name: tests/workspaces/test_invitations.py",
+    "user_remember_workspace": "any member: tests/workspaces/test_invitations.py",
 }
 
 
@@ -137,7 +154,8 @@ def test_every_write_service_is_covered():
         and not name.startswith("_")
         and "user" in inspect.signature(fn).parameters
     }
-    assert set(found) == set(SERVICES)
+    assert set(found) == set(SERVICES) | set(NOT_ROLE_BASED)
+    assert not set(SERVICES) & set(NOT_ROLE_BASED)
     for name, fn in found.items():
         param = inspect.signature(fn).parameters["user"]
         assert param.kind is inspect.Parameter.KEYWORD_ONLY, name
@@ -193,6 +211,21 @@ def test_owner_may_do_everything(world, service):
     assert fingerprint() != before
 
 
+def test_membership_add_is_for_support_staff_only(world, admin_user, staff):
+    """Nobody joins without accepting an invitation, except when staff add them in the admin."""
+    add = lambda u: ws.membership_add(  # noqa: E731
+        workspace=world.workspace, email=world.invitee.email, role=Role.MEMBER, user=u
+    )
+    for actor in (world.member, admin_user, world.owner, staff):
+        before = fingerprint()
+        with pytest.raises(RoleRequired):
+            add(actor)
+        assert fingerprint() == before
+    with staff_support(staff):
+        add(staff)
+    assert world.invitee.memberships.get().workspace == world.workspace
+
+
 # Commands ----------------------------------------------------------------------------------
 
 # Commands that write nothing, or set up without a workspace role to check.
@@ -211,6 +244,10 @@ def _write_commands(w, email, import_file):
     return {
         "publish_callflow": ["--number", w.phone.number, "--user", email],
         "rollback_callflow": ["--number", w.phone.number, "--version", "1", "--user", email],
+        "invite_member": [
+            *("--workspace", w.workspace.slug, "--email", "cli@example.test"),
+            *("--role", "member", "--user", email),
+        ],
         "create_api_token": ["--workspace", w.workspace.slug, "--name", "CLI", "--user", email],
         "revoke_api_token": [
             *("--workspace", w.workspace.slug, "--prefix", w.token.prefix, "--user", email)

@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from . import services
 from .admin_forms import ServiceValidatedAdminForm
 from .errors import error_messages
-from .models import ApiToken, AuditEvent, Membership, User, Workspace
+from .models import ApiToken, AuditEvent, Invitation, Membership, User, Workspace
 from .paginators import EstimatedCountPaginator
 from .permissions import RoleRequired, staff_support
 
@@ -133,7 +133,9 @@ class MembershipAdmin(StaffSupportAdmin, admin.ModelAdmin):
             services.membership_change_role(membership=obj, role=obj.role, user=request.user)
             return
         if not change:
-            created = services.membership_invite(
+            # Support staff may add an existing user directly (membership_add is staff-only);
+            # owners invite through the pages or invite_member, and the invitee accepts.
+            created = services.membership_add(
                 workspace=obj.workspace, email=obj.user.email, role=obj.role, user=request.user
             )
             obj.pk = created.pk
@@ -159,6 +161,56 @@ class MembershipAdmin(StaffSupportAdmin, admin.ModelAdmin):
                 self.message_user(
                     request, f"{membership}: {' '.join(error_messages(exc))}", messages.ERROR
                 )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(StaffSupportAdmin, admin.ModelAdmin):
+    """Read-only: owners send invitations and invitees answer them; staff may revoke."""
+
+    list_display = ("email", "workspace", "role", "invited_by", "sent_at", "expires_at", "status")
+    list_filter = ("role",)
+    search_fields = ("email", "workspace__name", "=workspace__slug")
+    list_select_related = ("workspace", "invited_by")
+    fields = readonly_fields = (
+        "workspace",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "declined_at",
+        "revoked_at",
+    )
+    actions = ["revoke"]
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        if obj.accepted_at:
+            return "Accepted"
+        if obj.declined_at:
+            return "Declined"
+        if obj.revoked_at:
+            return "Revoked"
+        return "Expired" if obj.is_expired else "Pending"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected pending invitations")
+    def revoke(self, request, queryset):
+        revoked = 0
+        for invitation in queryset.pending():
+            services.invitation_revoke(invitation=invitation, user=request.user)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} invitation(s).")
 
 
 @admin.register(ApiToken)

@@ -9,6 +9,35 @@ class InviteForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)
 
 
+class SignUpForm(forms.Form):
+    """A new person's name and password; the service checks the password's strength."""
+
+    full_name = forms.CharField(label="Your name", max_length=150)
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") not in (None, data["password1"]):
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+    def field_for(self, key, message):  # the service names the password "password"
+        return {"password": "password1"}.get(key, key if key in self.fields else None)
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 

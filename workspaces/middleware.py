@@ -8,12 +8,13 @@ SESSION_KEY = "workspace_id"
 
 
 def _current_membership(request):
-    """The user's membership in the workspace chosen in this session, else their first one."""
+    """The user's membership in the workspace chosen in this session, else in the one they
+    last used (a new login), else their first one. Always one they are a member of."""
     user = request.user
     if not user.is_authenticated:
         return None
     memberships = Membership.objects.filter(user=user).select_related("workspace")
-    chosen = request.session.get(SESSION_KEY)
+    chosen = request.session.get(SESSION_KEY) or user.last_workspace_id
     membership = None
     if chosen:
         membership = memberships.filter(workspace_id=chosen).first()

@@ -41,6 +41,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Support staff: may log in to the admin site."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Where the next login opens (set by the workspace switch and by accepting an invitation);
+    # the middleware uses it only while the user is still a member there.
+    last_workspace = models.ForeignKey(
+        "Workspace", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = UserManager()
 
@@ -127,6 +132,72 @@ class Membership(models.Model):
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Neither accepted, declined nor revoked (an expired one is still pending: Resend)."""
+        return self.filter(accepted_at=None, declined_at=None, revoked_at=None)
+
+
+class Invitation(models.Model):
+    """An owner's offer to join a workspace; nobody joins without accepting it.
+
+    The emailed link is signed (django.core.signing) and carries a random nonce whose SHA-256
+    is stored: Resend replaces the hash, so the old link stops working.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Lower-case.")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    nonce_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email"],
+                condition=models.Q(accepted_at=None, declined_at=None, revoked_at=None),
+                name="invitation_one_pending_per_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="invitation_email_lower"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="invitation_role_valid"
+            ),
+            # At most one ending: accepted, declined or revoked.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(accepted_at=None, declined_at=None)
+                    | models.Q(accepted_at=None, revoked_at=None)
+                    | models.Q(declined_at=None, revoked_at=None)
+                ),
+                name="invitation_one_ending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.workspace}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.declined_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class ApiToken(models.Model):

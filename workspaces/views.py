@@ -1,4 +1,7 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -9,10 +12,19 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .audit import ACTIONS
 from .errors import error_messages
-from .forms import ActivityFilterForm, InviteForm, RoleForm, parse_id
+from .forms import (
+    ActivityFilterForm,
+    InviteForm,
+    ProfileForm,
+    RoleForm,
+    SignUpForm,
+    add_service_errors,
+    parse_id,
+)
 from .middleware import SESSION_KEY
-from .models import ApiToken, Membership
+from .models import ApiToken, Invitation, Membership, User
 from .permissions import EDIT, OWN, workspace_view
+from .selectors import invitation_from_token, pending_invitations
 
 
 def permission_denied(request, exception):
@@ -36,6 +48,7 @@ def workspace_switch(request):
         Membership, user=request.user, workspace_id=parse_id(request.POST.get("workspace")) or 0
     )
     request.session[SESSION_KEY] = membership.workspace_id
+    services.user_remember_workspace(workspace=membership.workspace, user=request.user)
     messages.info(request, f"Switched to {membership.workspace.name}.")
     return redirect(local_path(request, request.POST.get("next") or request.GET.get("next")))
 
@@ -80,6 +93,10 @@ def _errors(request, exc: ValidationError):
     messages.error(request, " ".join(error_messages(exc)))
 
 
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/")
+
+
 @require_POST
 @workspace_view(OWN)
 def member_invite(request):
@@ -89,15 +106,17 @@ def member_invite(request):
             messages.error(request, " ".join(errors))
         return redirect("workspaces:members")
     try:
-        membership = services.membership_invite(
-            workspace=request.workspace, user=request.user, **form.cleaned_data
+        invitation = services.invitation_send(
+            workspace=request.workspace,
+            user=request.user,
+            base_url=_base_url(request),
+            **form.cleaned_data,
         )
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(
-            request, f"{membership.user.email} added as {membership.get_role_display()}."
-        )
+        # The same words whether the email has an account or not.
+        messages.success(request, f"Invitation sent to {invitation.email}.")
     return redirect("workspaces:members")
 
 
@@ -121,17 +140,157 @@ def member_role(request, pk):
     return redirect("workspaces:members")
 
 
-@require_POST
 @workspace_view(OWN)
 def member_remove(request, pk):
+    """GET asks first (who loses access); only the confirming POST removes."""
     membership = _membership(request, pk)
+    if request.method == "POST":
+        try:
+            services.membership_remove(membership=membership, user=request.user)
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, f"{membership.user.email} removed from the workspace.")
+        return redirect("workspaces:members")
     try:
-        services.membership_remove(membership=membership, user=request.user)
+        services.membership_check_owner_remains(membership, None)
+        refusal = None
+    except ValidationError as exc:
+        refusal = " ".join(error_messages(exc))
+    return render(
+        request,
+        "workspaces/member_confirm_remove.html",
+        {"membership": membership, "refusal": refusal},
+    )
+
+
+# Invitations -------------------------------------------------------------------------------
+
+
+@workspace_view(OWN)
+def invitation_list(request):
+    invitations = pending_invitations(request.workspace)
+    page = Paginator(invitations, 50).get_page(request.GET.get("page"))
+    return render(request, "workspaces/invitation_list.html", {"page": page})
+
+
+def _invitation(request, pk):
+    return get_object_or_404(Invitation, pk=pk, workspace=request.workspace)
+
+
+@require_POST
+@workspace_view(OWN)
+def invitation_resend(request, pk):
+    invitation = _invitation(request, pk)
+    try:
+        services.invitation_resend(
+            invitation=invitation, user=request.user, base_url=_base_url(request)
+        )
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, f"{membership.user.email} removed from the workspace.")
-    return redirect("workspaces:members")
+        messages.success(
+            request,
+            f"A new invitation was sent to {invitation.email}; the old link no longer works.",
+        )
+    return redirect("workspaces:invitations")
+
+
+@require_POST
+@workspace_view(OWN)
+def invitation_revoke(request, pk):
+    invitation = _invitation(request, pk)
+    try:
+        services.invitation_revoke(invitation=invitation, user=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, f"The invitation of {invitation.email} was revoked.")
+    return redirect("workspaces:invitations")
+
+
+def invitation_landing(request, token):
+    """The emailed link: sign up (no account), log in first (an account), or accept/decline."""
+    invitation = invitation_from_token(token)
+    problem = services.invitation_problem(invitation)
+    if problem:
+        status = 404 if invitation is None else 410
+        return render(
+            request, "workspaces/invitation_ended.html", {"problem": problem}, status=status
+        )
+    user = request.user
+    context = {"invitation": invitation, "token": token}
+    if not user.is_authenticated:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            context["login_url"] = f"{resolve_url('login')}?{urlencode({'next': request.path})}"
+            return render(request, "workspaces/invitation.html", context)
+        return _sign_up(request, invitation, token, context)
+    try:
+        services.invitation_check_invitee(invitation, user)
+    except ValidationError as exc:
+        context["refusal"] = " ".join(error_messages(exc))
+        return render(request, "workspaces/invitation.html", context)
+    if request.method == "POST":
+        return _answer(request, invitation, token)
+    return render(request, "workspaces/invitation.html", context)
+
+
+def _answer(request, invitation, token):
+    workspace = invitation.workspace
+    try:
+        if request.POST.get("answer") == "decline":
+            services.invitation_decline(token=token, user=request.user)
+            messages.info(request, f"You declined the invitation to {workspace.name}.")
+            return redirect("home")
+        services.invitation_accept(token=token, user=request.user)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect(request.path)
+    return _land(request, workspace)
+
+
+def _land(request, workspace):
+    request.session[SESSION_KEY] = workspace.pk
+    messages.success(request, f"Welcome to {workspace.name}.")
+    return redirect("jobs:list")
+
+
+def _sign_up(request, invitation, token, context):
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_sign_up(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return _land(request, invitation.workspace)
+    context["form"] = form
+    return render(request, "workspaces/invitation.html", context)
+
+
+# Your profile ------------------------------------------------------------------------------
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, initial={"full_name": request.user.full_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update_profile(
+                full_name=form.cleaned_data["full_name"], user=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your name was saved.")
+            return redirect("profile")
+    return render(request, "workspaces/profile.html", {"form": form})
 
 
 # API tokens --------------------------------------------------------------------------------

@@ -72,6 +72,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://playbook")}
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Playbook <noreply@playbook.local>")
+# Links in emails sent outside a request (commands); pages use the request's own address.
+PLAYBOOK_BASE_URL = env("PLAYBOOK_BASE_URL", default="http://127.0.0.1:8000")
 
 AUTH_USER_MODEL = "workspaces.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from tests.factories import MembershipFactory, UserFactory
 from workspaces import services
 from workspaces.models import Membership, Role, Workspace
+from workspaces.permissions import RoleRequired, staff_support
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,23 @@ def test_workspace_create_refuses_bad_name(owner, name):
     assert Workspace.objects.count() == before
 
 
-def test_invite_existing_user(workspace, owner):
+def test_staff_add_an_existing_user_directly(workspace, owner, staff):
     invitee = UserFactory(email="Jane@Example.test")
-    membership = services.membership_invite(
-        workspace=workspace, email="jane@example.TEST", role="admin", user=owner
-    )
+    with staff_support(staff):
+        membership = services.membership_add(
+            workspace=workspace, email="jane@example.TEST", role="admin", user=staff
+        )
     assert (membership.user, membership.role) == (invitee, Role.ADMIN)
+
+
+def test_an_owner_cannot_add_anyone_directly(workspace, owner):
+    """Owners invite; only support staff (in the admin) may skip the invitee's consent."""
+    UserFactory(email="jane@example.test")
+    with pytest.raises(RoleRequired, match="Only support staff of .* owners send an invitation"):
+        services.membership_add(
+            workspace=workspace, email="jane@example.test", role="admin", user=owner
+        )
+    assert workspace.memberships.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -39,10 +51,10 @@ def test_invite_existing_user(workspace, owner):
         ("{owner}", "superuser", "Choose owner, admin or member."),
     ],
 )
-def test_invite_errors(workspace, owner, email, role, message):
-    with pytest.raises(ValidationError, match=message):
-        services.membership_invite(
-            workspace=workspace, email=email.format(owner=owner.email), role=role, user=owner
+def test_add_errors(workspace, owner, staff, email, role, message):
+    with staff_support(staff), pytest.raises(ValidationError, match=message):
+        services.membership_add(
+            workspace=workspace, email=email.format(owner=owner.email), role=role, user=staff
         )
     assert workspace.memberships.count() == 1
 
