@@ -30,16 +30,36 @@ def parse_csp(header: str) -> dict[str, set[str]]:
     return {words[0]: set(words[1:]) for words in parts}
 
 
-def app_urls(workspace) -> list[str]:
-    """One URL for every page of the app but the admin (logout excluded: it ends the session),
-    with objects of `workspace` behind the ids."""
+def _world_kwargs(name: str, converters, w) -> dict | None:
+    """Kwargs opening the world's objects (tests/test_roles.py: published versions, attached
+    jobs, history), which show more of each page than a fresh object does; None: no such object."""
+    app, _, view = name.partition(":")
+    objects = {
+        "callflows": {"pk": w.phone.pk, "step_id": w.sona.pk, "version_id": w.v1.pk},
+        "jobs": {
+            "pk": {"restore": w.gone, "template_delete": w.template}.get(view, w.job).pk,
+            "version_id": w.job.history.order_by("history_id").first().history_id,
+        },
+        "workspaces": {
+            "pk": (w.token if view == "token_revoke" else w.admin_membership).pk,
+        },
+    }.get(app, {})
+    if not set(converters) <= set(objects):
+        return None
+    return {key: objects[key] for key in converters}
+
+
+def app_urls(workspace, world=None) -> list[str]:
+    """One URL for every page of the app but the admin (logout excluded: it ends the session).
+    Ids name the `world`'s objects when it has one of the kind, else new objects of `workspace`."""
     urls = []
     for name, _route, converters in sorted(page_urls()):
         if name == "logout":
             continue
-        if any(isinstance(c, IntConverter) for c in converters.values()):
+        kwargs = _world_kwargs(name, converters, world) if world else None
+        if kwargs is None and any(isinstance(c, IntConverter) for c in converters.values()):
             kwargs = URL_OBJECTS[name](workspace)
-        else:
+        elif kwargs is None:
             kwargs = dict.fromkeys(converters, "x")  # accounts/reset/<uidb64>/<token>/
         urls.append(reverse(name, kwargs=kwargs))
     return urls

@@ -26,9 +26,8 @@ def sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-@pytest.mark.usefixtures("world")
-def test_every_app_page_has_the_policy_and_no_inline_code(owner_client, workspace):
-    urls = app_urls(workspace)
+def test_every_app_page_has_the_policy_and_no_inline_code(owner_client, workspace, request):
+    urls = app_urls(workspace, request.getfixturevalue("world"))
     assert len(urls) > 30 and "/numbers/" in urls  # the walk found the pages
     for url in urls:
         response = owner_client.get(url)
