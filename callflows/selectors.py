@@ -10,7 +10,7 @@ from jobs import selectors as job_selectors
 from jobs.models import Job
 from workspaces.forms import parse_id
 from workspaces.models import User, Workspace
-from workspaces.phones import normalize_phone
+from workspaces.phones import format_phone, normalize_phone
 
 from .models import (
     CallFlow,
@@ -19,7 +19,7 @@ from .models import (
     Step,
     StepJob,
 )
-from .snapshots import callflow_draft_changes
+from .snapshots import callflow_draft_changes, draft_matches_live, snapshot_changes
 
 # Phone numbers and steps ------------------------------------------------------------------
 
@@ -183,3 +183,98 @@ def describe_changes(*, workspace: Workspace, changes: list[dict]) -> list[dict]
         }
         for change in changes
     ]
+
+
+# Confirming a rollback ----------------------------------------------------------------------
+
+# How a setting is named in a sentence ("the greeting changes on “Sona”").
+SETTING_LABELS = {
+    "greeting": "the greeting",
+    "use_history": "the use of the caller's history",
+    "knowledge": "the knowledge",
+    "message": "the message",
+    "prompt": "the voicemail prompt",
+    "number": "the forward number",
+    "members": "the members rung",
+    "timeout": "the ring timeout",
+    "timezone": "the time zone",
+    "hours": "the opening hours",
+    "open_step": "the step when open",
+    "closed_step": "the step when closed",
+}
+
+
+def _quoted(names: list[str]) -> str:
+    quoted = [f"“{name}”" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _clause(change: dict) -> str:
+    """One change as words, e.g. “Sona” loses “Take a message”."""
+    step, jobs, kind = f"“{change['step']}”", change["job_names"], change["kind"]
+    if kind == "added":
+        return f"step {step} is added" + (f" with {_quoted(jobs)}" if jobs else "")
+    if kind == "removed":
+        return f"step {step} is removed"
+    if kind == "attached":
+        return f"{step} gains {_quoted(jobs)}"
+    if kind == "detached":
+        return f"{step} loses {_quoted(jobs)}"
+    if kind == "reordered":
+        return f"the jobs of {step} change order"
+    if kind == "moved":
+        return "the steps change order"
+    parts = []
+    if "name" in change["detail"]:
+        parts.append(f"step “{change['was']}” is renamed {step}")
+    if "kind" in change["detail"]:
+        parts.append(f"step {step} becomes another kind of step")
+    elif change.get("settings"):
+        labels = [
+            SETTING_LABELS.get(key, "the " + key.replace("_", " ")) for key in change["settings"]
+        ]
+        things = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        verb = "changes" if len(labels) == 1 else "change"
+        parts.append(f"{things} {verb} on {step}")
+    return "; ".join(parts) or f"step {step} changes"
+
+
+@dataclass
+class RollbackPreview:
+    version: CallFlowVersion
+    live_number: int | None
+    summary: str  # "Version 3 will become live on Main line (+1 555-555-0100): …"
+    draft: str  # what happens to the draft
+    refusal: str = ""  # why it cannot be done (already live); empty when it can
+
+
+def rollback_preview(*, call_flow: CallFlow, version: CallFlowVersion) -> RollbackPreview:
+    """What publishing `version` again would change on the live line, in one sentence, and what
+    happens to the draft (the rule is callflow_rollback's: snapshots.draft_matches_live).
+    Queries: the live snapshot, the draft (two) and the job names (one)."""
+    phone = call_flow.phone_number
+    live = call_flow.live_version if call_flow.live_version_id else None
+    where = f"{phone.display_name} ({format_phone(phone.number)})"
+    if live is not None and live.pk == version.pk:
+        refusal = f"Version {version.number} is already live."
+        return RollbackPreview(version, live.number, "", "", refusal=refusal)
+    changes = describe_changes(
+        workspace=phone.workspace_id,
+        changes=snapshot_changes(live.snapshot if live else None, version.snapshot),
+    )
+    summary = f"Version {version.number} will become live on {where}"
+    if changes:
+        clauses = [_clause(change) for change in changes]
+        summary += ": " + "; ".join(clauses) + "."
+    else:
+        summary += ": callers notice no change, it is the same as the live version."
+    if draft_matches_live(call_flow):
+        draft = (
+            f"Your draft has no unpublished changes, so it will follow version {version.number}."
+        )
+    else:
+        draft = (
+            "Your draft has unpublished changes: it is kept as it is, and will differ from the "
+            "live version."
+        )
+    return RollbackPreview(version, live.number if live else None, summary, draft)

@@ -26,7 +26,7 @@ from .models import (
     StepJob,
     StepKind,
 )
-from .snapshots import build_snapshot
+from .snapshots import build_snapshot, draft_matches_live
 from .steps import DEFAULTS, Context, validate_settings
 
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
@@ -498,19 +498,33 @@ def _audit_version(user, workspace, flow: CallFlow, version: CallFlowVersion, be
 
 @audit.write_service
 def callflow_rollback(
-    *, call_flow: CallFlow, version: CallFlowVersion, user: User, note: str = ""
+    *,
+    call_flow: CallFlow,
+    version: CallFlowVersion,
+    user: User,
+    note: str = "",
+    expected_live_number: int | None = None,
 ) -> CallFlowVersion:
     """Publish an earlier version again, as a new version. The draft follows it only when the
-    draft had no unpublished changes; otherwise the draft is kept, so nobody's edits are lost."""
+    draft had no unpublished changes; otherwise the draft is kept, so nobody's edits are lost.
+
+    `expected_live_number`: the live version the person confirmed against (the confirmation
+    page describes the change from it); when another version went live since, nothing is done."""
     require_role(user, call_flow.phone_number.workspace, EDIT, "roll back call flows")
     flow = _lock_flow(call_flow)
     if version.call_flow_id != flow.pk:
         raise ValidationError("That version belongs to another call flow.")
     if flow.live_version_id == version.pk:
         raise ValidationError(f"Version {version.number} is already live.")
+    live_number = flow.live_version.number if flow.live_version_id else None
+    if expected_live_number is not None and live_number != expected_live_number:
+        raise ValidationError(
+            f"Version {live_number} went live since you reviewed this change. "
+            "Nothing was published: review what would change again.",
+            code="stale",
+        )
     _lock_jobs_live(version.snapshot, flow.phone_number.workspace_id)
-    live = flow.live_version.snapshot if flow.live_version_id else None
-    draft_was_clean = live is not None and build_snapshot(flow) == live
+    draft_was_clean = draft_matches_live(flow)
     snapshot = deepcopy(version.snapshot)
     before = flow.live_version.number if flow.live_version_id else None
     created = _create_version(

@@ -30,7 +30,8 @@ def build_snapshot(call_flow: CallFlow) -> dict:
 
 def snapshot_changes(live: dict | None, draft: dict) -> list[dict]:
     """What publishing `draft` changes against `live`: steps added, removed, changed; jobs
-    attached and detached per step. Each change: {"kind", "step", "detail", "jobs"}."""
+    attached and detached per step. Each change: {"kind", "step", "detail", "jobs"}; a "changed"
+    step also says its name before ("was") and which of its settings differ ("settings")."""
     live_steps = {s["key"]: s for s in (live or {"steps": []})["steps"]}
     draft_steps = {s["key"]: s for s in draft["steps"]}
     changes = []
@@ -41,7 +42,25 @@ def snapshot_changes(live: dict | None, draft: dict) -> list[dict]:
             continue
         fields = [f for f in ("name", "kind", "settings") if old.get(f) != step.get(f)]
         if fields:
-            changes.append({"kind": "changed", "step": step["name"], "detail": fields})
+            # Stored settings may have any JSON shape (an old version, a script): compare dicts.
+            old_settings, new_settings = (
+                s.get("settings") if isinstance(s.get("settings"), dict) else {}
+                for s in (old, step)
+            )
+            keys = sorted(
+                k
+                for k in {*old_settings, *new_settings}
+                if old_settings.get(k) != new_settings.get(k)
+            )
+            changes.append(
+                {
+                    "kind": "changed",
+                    "step": step["name"],
+                    "detail": fields,
+                    "was": old.get("name", ""),
+                    "settings": keys,
+                }
+            )
         attached = [j for j in step.get("jobs", []) if j not in old.get("jobs", [])]
         detached = [j for j in old.get("jobs", []) if j not in step.get("jobs", [])]
         if attached:
@@ -64,3 +83,10 @@ def snapshot_changes(live: dict | None, draft: dict) -> list[dict]:
 def callflow_draft_changes(call_flow: CallFlow) -> list[dict]:
     live = call_flow.live_version.snapshot if call_flow.live_version_id else None
     return snapshot_changes(live, build_snapshot(call_flow))
+
+
+def draft_matches_live(call_flow: CallFlow) -> bool:
+    """True when the draft has no unpublished changes. A rollback makes such a draft follow the
+    version it publishes again; a draft with changes is kept so nobody's edits are lost."""
+    live = call_flow.live_version.snapshot if call_flow.live_version_id else None
+    return live is not None and build_snapshot(call_flow) == live

@@ -406,26 +406,43 @@ def versions(request, pk):
     return render(request, "callflows/versions.html", context)
 
 
-@require_POST
 @workspace_view(EDIT)
 def rollback(request, pk, version_id):
+    """GET, or a POST without the confirmation: what publishing the version again would change.
+    Only the confirming POST publishes, and only while the live version is still the one the
+    page described."""
     phone = _phone(request, pk)
     version = selectors.version_get(call_flow=phone.call_flow, version_id=version_id)
-    try:
-        created = services.callflow_rollback(
-            call_flow=phone.call_flow, version=version, user=request.user
+    live_number = parse_id(request.POST.get("live"))
+    if request.method == "POST" and request.POST.get("confirm") == "yes" and live_number:
+        try:
+            created = services.callflow_rollback(
+                call_flow=phone.call_flow,
+                version=version,
+                user=request.user,
+                expected_live_number=live_number,
+            )
+        except ValidationError as exc:
+            _error(request, exc)  # shown above a fresh description, or the refusal
+            return redirect("callflows:rollback", pk=phone.pk, version_id=version.pk)
+        status = selectors.draft_status(call_flow=phone.call_flow, reload=True)
+        draft = (
+            "Your draft was kept; it differs from the live version."
+            if status.differs
+            else "Your draft now matches the live version."
         )
-    except ValidationError as exc:
-        _error(request, exc)
+        messages.success(
+            request,
+            f"Version {version.number} is live again, published as version {created.number}. "
+            f"{draft}",
+        )
         return redirect("callflows:versions", pk=phone.pk)
-    status = selectors.draft_status(call_flow=phone.call_flow, reload=True)
-    draft = (
-        "Your draft was kept; it differs from the live version."
-        if status.differs
-        else "Your draft now matches the live version."
-    )
-    messages.success(
-        request,
-        f"Version {version.number} is live again, published as version {created.number}. {draft}",
-    )
-    return redirect("callflows:versions", pk=phone.pk)
+    preview = selectors.rollback_preview(call_flow=phone.call_flow, version=version)
+    context = {
+        "title": f"Publish version {version.number} of {phone.display_name} again?",
+        "lines": [preview.summary, preview.draft],
+        "hidden": {"live": preview.live_number},
+        "refusal": preview.refusal,
+        "cancel_url": reverse("callflows:versions", args=[phone.pk]),
+    }
+    return render(request, "confirm.html", context)

@@ -82,3 +82,13 @@ def normalize_phone(raw: str, *, region: str = DEFAULT_REGION, field: str | None
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:  # e.g. too short, local-only
         raise error(NOT_A_NUMBER)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str) -> str:
+    """A stored number as people read it: '+15555550100' -> '+1 555-555-0100'. Never raises:
+    a value phonenumbers cannot read is shown as stored."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

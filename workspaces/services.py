@@ -169,6 +169,7 @@ def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     require_role(user, token.workspace, OWN, "manage API tokens")
     # The runtime reads the token on every request (callflows/live.py), so a revoked token is
     # refused by every process from the commit on: nothing cached to clear.
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)  # a double submit: one event
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -314,13 +315,27 @@ def token_list(request):
     return render(request, "workspaces/token_list.html", {"page": page, "created": created})
 
 
-@require_POST
 @workspace_view(OWN)
 def token_revoke(request, pk):
+    """GET, or a POST without the confirmation: who will be refused. The confirming POST revokes."""
     token = get_object_or_404(ApiToken, pk=pk, workspace=request.workspace)
-    services.api_token_revoke(token=token, user=request.user)
-    messages.success(request, f"Token “{token.name}” revoked.")
-    return redirect("workspaces:tokens")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        services.api_token_revoke(token=token, user=request.user)
+        messages.success(request, f"Token “{token.name}” revoked.")
+        return redirect("workspaces:tokens")
+    context = {
+        "title": f"Revoke the token “{token.name}”?",
+        "lines": [
+            f"The telephony runtime using “{token.name}” ({token.prefix}…) will be refused "
+            "from its next request.",
+            "If the runtime should keep working, create a new token and give it to the runtime "
+            "first. A revoked token cannot be used again.",
+        ],
+        "hidden": {},
+        "refusal": "" if token.is_active else f"The token “{token.name}” is already revoked.",
+        "cancel_url": reverse("workspaces:tokens"),
+    }
+    return render(request, "confirm.html", context)
 
 
 # Activity --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "django_htmx",
+    "csp",
     "workspaces",
     "jobs",
     "callflows",
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "workspaces.csp.PlaybookCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,3 +118,20 @@ OPTIMIZER_BASE_URL = env("OPTIMIZER_BASE_URL", default="")
 OPTIMIZER_API_KEY = env("OPTIMIZER_API_KEY", default="")
 OPTIMIZER_MODEL = env("OPTIMIZER_MODEL", default="")
 OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=20.0)
+
+# Content-Security-Policy (django-csp, workspaces/csp.py): only the app's own files. htmx is
+# vendored in static/ and told not to inject its indicator <style> (base.html); no page has
+# inline scripts, event handler attributes or style attributes. The admin gets one hash.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],  # htmx requests
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}

@@ -915,7 +915,11 @@ def test_versions_and_rollback_when_the_draft_follows(owner_client, owner, phone
     assert text.count("Publish this version again") == 1  # not on the live version
     assert ">Publish this version again</button>" in text and "Live" in text
     first = flow.versions.get(number=1)
-    response = owner_client.post(url("rollback", phone.pk, first.pk), follow=True)
+    confirm = owner_client.get(url("rollback", phone.pk, first.pk)).text
+    assert "so it will follow version 1." in confirm and ">Confirm</button>" in confirm
+    response = owner_client.post(
+        url("rollback", phone.pk, first.pk), {"confirm": "yes", "live": "2"}, follow=True
+    )
     assert "Version 1 is live again, published as version 3." in response.text
     assert "Your draft now matches the live version." in response.text
     assert "rolled back from 1" in response.text
@@ -930,17 +934,20 @@ def test_rollback_keeps_a_changed_draft(owner_client, owner, phone):
     add_step(phone, owner, StepKind.GREETING, "Hello")
     services.callflow_publish(call_flow=flow, user=owner)
     add_step(phone, owner, StepKind.VOICEMAIL, "Unpublished work")
-    response = owner_client.post(
-        url("rollback", phone.pk, flow.versions.get(number=1).pk), follow=True
-    )
+    target = url("rollback", phone.pk, flow.versions.get(number=1).pk)
+    assert "Your draft has unpublished changes: it is kept" in owner_client.get(target).text
+    response = owner_client.post(target, {"confirm": "yes", "live": "2"}, follow=True)
     assert "Your draft was kept; it differs from the live version." in response.text
     assert step_names(phone) == ["Sona", "Hello", "Unpublished work"]
 
 
 def test_rollback_to_the_live_version_is_refused(owner_client, owner, phone):
     version = services.callflow_publish(call_flow=phone.call_flow, user=owner)
-    response = owner_client.post(url("rollback", phone.pk, version.pk), follow=True)
+    response = owner_client.post(
+        url("rollback", phone.pk, version.pk), {"confirm": "yes", "live": "1"}, follow=True
+    )
     assert "Version 1 is already live." in response.text
+    assert ">Confirm</button>" not in response.text
     assert CallFlowVersion.objects.count() == 1
 
 

@@ -218,6 +218,18 @@ def test_publish_twice_then_publish_version_1_again(logged_in_page, live_server,
     expect(again).to_have_count(1)  # version 2 is live: no button in its row
     row = rows.filter(has_text="Version 1")
     row.get_by_role("button", name="Publish this version again", exact=True).click()
+    # Nothing is published yet: the page says what changes on the line and asks to confirm.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Publish version 1 of Support line again?"
+    )
+    expect(
+        page.get_by_text(re.compile(r"^Version 1 will become live on Support line"))
+    ).to_contain_text(f"“Sona” gains “{jobs[1].name}”")
+    expect(
+        page.get_by_text("Your draft has no unpublished changes, so it will follow version 1.")
+    ).to_be_visible()
+    assert CallFlowVersion.objects.filter(call_flow__phone_number=phone).count() == 2
+    page.get_by_role("button", name="Confirm", exact=True).click()
 
     expect(status(page, "Version 1 is live again, published as version 3. ")).to_contain_text(
         "Your draft now matches the live version."

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tests.factories import UserFactory, WorkspaceFactory
 from workspaces.models import Membership, Workspace
-from workspaces.phones import normalize_phone
+from workspaces.phones import format_phone, normalize_phone
 from workspaces.services import workspace_create
 
 NOT_A_NUMBER = "“{raw}” is not a phone number. Enter it in international format (+15551234567) or as a {region} number."
@@ -161,3 +161,15 @@ def test_admin_edits_the_workspace_country(staff_client):
     workspace.refresh_from_db()
     assert workspace.country == "GB"
     assert "GB (+44)" in staff_client.get(url).text
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+15555550100", "+1 555-555-0100"),
+        ("+442079460958", "+44 20 7946 0958"),
+        ("not a number", "not a number"),  # shown as stored, never an error on a page
+    ],
+)
+def test_format_phone(stored, shown):
+    assert format_phone(stored) == shown

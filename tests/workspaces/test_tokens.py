@@ -15,7 +15,7 @@ def test_owner_creates_token_shown_once_and_revokes(owner_client, workspace):
     listing = owner_client.get(reverse("workspaces:tokens"))
     assert raw not in listing.text and "Runtime" in listing.text
     token = ApiToken.objects.get()
-    owner_client.post(reverse("workspaces:token_revoke", args=[token.pk]))
+    owner_client.post(reverse("workspaces:token_revoke", args=[token.pk]), {"confirm": "yes"})
     assert api_token_workspace(raw) is None
 
 
