@@ -125,7 +125,7 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy(client, phone, token, 
     assert get(client, phone, token, HTTP_X_FORWARDED_FOR="203.0.113.3").status_code == 200
 
 
-def test_old_windows_are_pruned(clock, monkeypatch):
+def test_old_windows_are_pruned(clock):
     for minute in (MINUTE - 11, MINUTE - 10, MINUTE - 1):
         throttle.bad_token_record(address="192.0.2.1", minute=minute)
     assert throttle.bad_token_prune(minute=MINUTE) == 1
@@ -133,10 +133,18 @@ def test_old_windows_are_pruned(clock, monkeypatch):
         MINUTE - 10,
         MINUTE - 1,
     ]
-    # A failure that opens a new row prunes now and then (here: every time).
-    monkeypatch.setattr(throttle, "PRUNE_ONE_IN", 1)
+    # The first failure of an address in a minute prunes; the next ones do not.
     throttle.bad_token_record(address="192.0.2.2", minute=MINUTE + 10)
     assert sorted(BadTokenWindow.objects.values_list("minute", flat=True)) == [MINUTE + 10]
+
+
+def test_queries_of_a_bad_token(client, phone, token, clock, django_assert_num_queries):
+    with django_assert_num_queries(3):  # lookup, count, prune (the address's first this minute)
+        assert get(client, phone).status_code == 401
+    with django_assert_num_queries(2):  # lookup, count
+        assert get(client, phone).status_code == 401
+    with django_assert_num_queries(1):  # a malformed token: count only
+        assert get(client, phone, "nope").status_code == 401
 
 
 def test_the_database_keeps_one_row_per_address_and_minute(db):
