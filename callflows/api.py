@@ -6,16 +6,19 @@ runtime calls on every ring. See live.py for why every answer is fresh in every 
 
 import re
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from workspaces.clients import client_address
 from workspaces.services import TOKEN_PREFIX, hash_token
 
-from . import live
+from . import live, throttle
 
 UNKNOWN = "Unknown phone number."
 NOT_PUBLISHED = "This phone number has no published call flow yet."
 BAD_TOKEN = "Missing, unknown or revoked API token."
+TOO_MANY = "Too many requests with a bad API token from this address. Try again in {} seconds."
 # Only an E.164 shape is looked up; anything else (NUL, letters, 1 MB) is simply unknown.
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
@@ -29,14 +32,33 @@ def _token(request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+def _too_many(retry_after: int) -> JsonResponse:
+    response = _error(TOO_MANY.format(retry_after), 429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _bad_token(address: str, minute: int, retry_after: int) -> JsonResponse:
+    """Count the failure; the one that goes over the limit already gets 429."""
+    failures = throttle.bad_token_record(address=address, minute=minute)
+    if failures > settings.API_BAD_TOKEN_LIMIT:
+        return _too_many(retry_after)
+    return _error(BAD_TOKEN, 401)
+
+
 @require_GET
 def live_config(request, number):
+    address = client_address(request.META)
+    minute, retry_after = throttle.now()
     raw = _token(request)
     if not raw.startswith(TOKEN_PREFIX) or not raw.isascii():
-        return _error(BAD_TOKEN, 401)
-    found = live.lookup(hash_token(raw), number if _E164.fullmatch(number) else "")
-    if found is None:
-        return _error(BAD_TOKEN, 401)
+        return _bad_token(address, minute, retry_after)
+    number = number if _E164.fullmatch(number) else ""
+    found = live.lookup(hash_token(raw), number, address, minute)
+    if throttle.over_limit(found.failures):
+        return _too_many(retry_after)  # before the token: a guesser learns nothing
+    if found.token_workspace_id is None:
+        return _bad_token(address, minute, retry_after)
     if found.phone_id is None or found.phone_workspace_id != found.token_workspace_id:
         return _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
     if not found.published:

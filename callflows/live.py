@@ -28,7 +28,7 @@ from django.db.models import F
 from jobs.models import Job
 from workspaces.models import ApiToken
 
-from .models import CallFlow, PhoneNumber
+from .models import BadTokenWindow, CallFlow, PhoneNumber
 
 BODY_PREFIX = "live-body:v3:"
 BODY_SECONDS = 24 * 3600
@@ -45,29 +45,31 @@ class Body:
 
 @dataclass(frozen=True)
 class Lookup:
-    token_workspace_id: int
+    failures: int | None  # bad tokens from the client's address this minute (throttle.py)
+    token_workspace_id: int | None  # None: unknown or revoked token
     phone_id: int | None
     phone_workspace_id: int | None
     generation: int | None
     published: bool
 
 
-# Table names come from the models, values are parameters.
+# Table names come from the models, values are parameters. Always one row: the address's
+# failures this minute, then the token (if good) and the number (if it exists).
 _LOOKUP_SQL = (
-    "SELECT t.workspace_id, p.id, p.workspace_id, p.live_generation, c.live_version_id "  # noqa: S608
-    f"FROM {ApiToken._meta.db_table} t "
+    "SELECT f.failures, t.workspace_id, p.id, p.workspace_id, p.live_generation, "  # noqa: S608
+    "c.live_version_id "
+    "FROM (SELECT 1 AS one) AS one "
+    f"LEFT JOIN {BadTokenWindow._meta.db_table} f ON f.address = %s AND f.minute = %s "
+    f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
     f"LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %s "
-    f"LEFT JOIN {CallFlow._meta.db_table} c ON c.phone_number_id = p.id "
-    "WHERE t.key_hash = %s AND t.revoked_at IS NULL"
+    f"LEFT JOIN {CallFlow._meta.db_table} c ON c.phone_number_id = p.id"
 )
 
 
-def lookup(key_hash: str, number: str) -> Lookup | None:
-    """The one query of a request: None for an unknown or revoked token."""
-    row = _fetch_one(_LOOKUP_SQL, [number, key_hash])
-    if row is None:
-        return None
-    return Lookup(row[0], row[1], row[2], row[3], row[4] is not None)
+def lookup(key_hash: str, number: str, address: str, minute: int) -> Lookup:
+    """The one query of a request: the address's failures, the token, the number."""
+    row = _fetch_one(_LOOKUP_SQL, [address, minute, key_hash, number])
+    return Lookup(row[0], row[1], row[2], row[3], row[4], row[5] is not None)
 
 
 def _fetch_one(sql: str, params: list):

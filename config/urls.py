@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from workspaces import views as workspace_views
+from workspaces.signin import ResetConfirmView
 
 admin.site.site_header = "Playbook support"
 admin.site.site_title = "Playbook support"
@@ -10,6 +11,12 @@ handler403 = "workspaces.views.permission_denied"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),
+    # Before Django's auth URLs: the reset page that also lifts a login lockout.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        ResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("workspace/", include("workspaces.urls")),
     path("invitations/<str:token>/", workspace_views.invitation_landing, name="invitation"),

@@ -156,6 +156,8 @@ def site(request, database_url, tmp_path):
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": database_url,
         "PYTHONWARNINGS": "ignore",
+        # Many revoked-token requests below; the limit itself: tests/callflows/test_api_throttle.py
+        "API_BAD_TOKEN_LIMIT": "100000",
     }
     env.pop("CACHE_URL", None)
     if request.param == "redis":

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -24,6 +25,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "csp",
+    "axes",
     "workspaces",
     "jobs",
     "callflows",
@@ -43,6 +45,8 @@ MIDDLEWARE = [
     "workspaces.middleware.RefuseUnstorableTextMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "workspaces.middleware.CurrentWorkspaceMiddleware",
+    # Last, as axes asks: turns a refused (locked) login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +87,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: a locked (account, address) pair is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "jobs:list"
@@ -135,3 +144,23 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# Client addresses (workspaces/clients.py): REMOTE_ADDR, unless it is one of these reverse
+# proxies (addresses or networks, e.g. "10.0.0.0/8"); then the right-most X-Forwarded-For hop
+# that is not one of them. Empty (the default): X-Forwarded-For is ignored, it can be forged.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# Login brute-force protection (django-axes, database handler: holds across processes).
+# 5 failures for one account from one address lock that pair for 15 minutes; a success resets.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # what AuthenticationForm (and the admin's) posts
+AXES_USERNAME_CALLABLE = "workspaces.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "workspaces.signin.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "workspaces.signin.lockout_response"
+AXES_VERBOSE = False
+
+# Runtime API: bad tokens per client address and minute before 429 (callflows/throttle.py).
+API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=30)
