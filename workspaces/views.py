@@ -143,9 +143,10 @@ def member_role(request, pk):
 
 @workspace_view(OWN)
 def member_remove(request, pk):
-    """GET asks first (who loses access); only the confirming POST removes."""
+    """GET, or a POST without the confirmation, asks first (who loses access); only the
+    confirming POST removes."""
     membership = _membership(request, pk)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:
             services.membership_remove(membership=membership, user=request.user)
         except ValidationError as exc:
@@ -155,14 +156,19 @@ def member_remove(request, pk):
         return redirect("workspaces:members")
     try:
         services.membership_check_owner_remains(membership, None)
-        refusal = None
+        refusal = ""
     except ValidationError as exc:
         refusal = " ".join(error_messages(exc))
-    return render(
-        request,
-        "workspaces/member_confirm_remove.html",
-        {"membership": membership, "refusal": refusal},
-    )
+    person = membership.user
+    who = f"{person.full_name} ({person.email})" if person.full_name else person.email
+    context = {
+        "title": f"Remove {who} from {request.workspace.name}?",
+        "lines": ["They lose access at once. To bring them back, invite them again."],
+        "hidden": {},
+        "refusal": refusal,
+        "cancel_url": reverse("workspaces:members"),
+    }
+    return render(request, "confirm.html", context)
 
 
 # Invitations -------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def test_owner_changes_role_and_removes_after_confirming(owner_client, workspace
     owner_client.post(reverse("workspaces:role", args=[membership.pk]), {"role": "admin"})
     membership.refresh_from_db()
     assert membership.role == Role.ADMIN
-    owner_client.post(reverse("workspaces:remove", args=[membership.pk]))
+    owner_client.post(reverse("workspaces:remove", args=[membership.pk]), {"confirm": "yes"})
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
@@ -95,7 +95,9 @@ def test_last_owner_protected_in_pages(owner_client, owner):
         reverse("workspaces:role", args=[membership.pk]), {"role": "member"}, follow=True
     )
     assert "The last owner cannot be demoted" in response.text
-    response = owner_client.post(reverse("workspaces:remove", args=[membership.pk]), follow=True)
+    response = owner_client.post(
+        reverse("workspaces:remove", args=[membership.pk]), {"confirm": "yes"}, follow=True
+    )
     assert "The last owner cannot be removed" in response.text
     membership.refresh_from_db()
     assert membership.role == Role.OWNER
