@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from workspaces.admin import StaffSupportAdmin
+from workspaces.admin import ReadOnlyAdmin, StaffSupportAdmin
 from workspaces.admin_forms import ServiceValidatedAdminForm
 from workspaces.errors import error_messages
 from workspaces.paginators import EstimatedCountPaginator
@@ -159,7 +159,7 @@ class CallFlowAdmin(StaffSupportAdmin, admin.ModelAdmin):
 
 
 @admin.register(CallFlowVersion)
-class CallFlowVersionAdmin(StaffSupportAdmin, admin.ModelAdmin):
+class CallFlowVersionAdmin(ReadOnlyAdmin, StaffSupportAdmin, admin.ModelAdmin):
     """Versions are immutable: viewable, and publishable again, never edited."""
 
     list_display = (
@@ -184,15 +184,6 @@ class CallFlowVersionAdmin(StaffSupportAdmin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     actions = ["publish_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Publish the selected version again (rollback)")
     def publish_again(self, request, queryset):

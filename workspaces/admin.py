@@ -12,6 +12,20 @@ from .paginators import EstimatedCountPaginator
 from .permissions import RoleRequired, staff_support
 
 
+class ReadOnlyAdmin:
+    """Support staff look, but never add, change or delete here (actions may still call a
+    service)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class StaffSupportAdmin:
     """Mixin for ModelAdmins whose writes go through services: support staff act as staff.
 
@@ -164,7 +178,7 @@ class MembershipAdmin(StaffSupportAdmin, admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(StaffSupportAdmin, admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdmin, StaffSupportAdmin, admin.ModelAdmin):
     """Read-only: owners send invitations and invitees answer them; staff may revoke."""
 
     list_display = ("email", "workspace", "role", "invited_by", "sent_at", "expires_at", "status")
@@ -194,15 +208,6 @@ class InvitationAdmin(StaffSupportAdmin, admin.ModelAdmin):
         if obj.revoked_at:
             return "Revoked"
         return "Expired" if obj.is_expired else "Pending"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Revoke the selected pending invitations")
     def revoke(self, request, queryset):
@@ -245,7 +250,7 @@ class ApiTokenAdmin(StaffSupportAdmin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Support staff read the audit log across workspaces. Nobody adds, changes or deletes an
     event here (the services write them; nothing rewrites them)."""
 
@@ -261,12 +266,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="object")
     def target(self, event):
         return f"{event.object_type}: {event.object_label}" if event.object_type else ""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
