@@ -12,6 +12,7 @@ from workspaces.forms import parse_id
 from workspaces.models import User, Workspace
 from workspaces.phones import format_phone, normalize_phone
 
+from .checks import PUBLISH_BLOCKED, draft_problems, errors_of
 from .models import (
     CallFlow,
     CallFlowVersion,
@@ -19,7 +20,7 @@ from .models import (
     Step,
     StepJob,
 )
-from .snapshots import callflow_draft_changes, draft_matches_live, snapshot_changes
+from .snapshots import build_snapshot, draft_matches_live, snapshot_changes
 
 # Phone numbers and steps ------------------------------------------------------------------
 
@@ -144,6 +145,7 @@ def version_get(*, call_flow: CallFlow, version_id: int) -> CallFlowVersion:
 class DraftStatus:
     live_number: int | None
     changes: list[dict]
+    draft: dict | None = None  # the draft's snapshot, so the checks need not build it again
 
     @property
     def published(self) -> bool:
@@ -159,9 +161,11 @@ def draft_status(*, call_flow: CallFlow, reload: bool = False) -> DraftStatus:
     if reload:  # after a publish or rollback, the caller's copy has an old live version
         call_flow = CallFlow.objects.select_related("live_version").get(pk=call_flow.pk)
     live = call_flow.live_version if call_flow.live_version_id else None
+    draft = build_snapshot(call_flow)
     return DraftStatus(
         live_number=live.number if live else None,
-        changes=callflow_draft_changes(call_flow),
+        changes=snapshot_changes(live.snapshot if live else None, draft),
+        draft=draft,
     )
 
 
@@ -250,14 +254,19 @@ class RollbackPreview:
 
 def rollback_preview(*, call_flow: CallFlow, version: CallFlowVersion) -> RollbackPreview:
     """What publishing `version` again would change on the live line, in one sentence, and what
-    happens to the draft (the rule is callflow_rollback's: snapshots.draft_matches_live).
-    Queries: the live snapshot, the draft (two) and the job names (one)."""
+    happens to the draft (the rule is callflow_rollback's: snapshots.draft_matches_live), or
+    why it cannot be done (already live; errors from callflows.checks). Queries: the live
+    snapshot, the checks' jobs (one), the draft (two) and the job names (one)."""
     phone = call_flow.phone_number
     live = call_flow.live_version if call_flow.live_version_id else None
     where = f"{phone.display_name} ({format_phone(phone.number)})"
     if live is not None and live.pk == version.pk:
         refusal = f"Version {version.number} is already live."
         return RollbackPreview(version, live.number, "", "", refusal=refusal)
+    errors = errors_of(draft_problems(call_flow, version.snapshot))  # callflow_rollback's rule
+    if errors:
+        refusal = " ".join([PUBLISH_BLOCKED] + [p.message for p in errors])
+        return RollbackPreview(version, live.number if live else None, "", "", refusal=refusal)
     changes = describe_changes(
         workspace=phone.workspace_id,
         changes=snapshot_changes(live.snapshot if live else None, version.snapshot),

@@ -16,6 +16,7 @@ from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 
 from . import live
+from .checks import PUBLISH_BLOCKED, draft_problems, errors_of
 from .models import (
     MAX_JOBS_PER_STEP,
     CallFlow,
@@ -456,12 +457,23 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
         )
 
 
+def _refuse_errors(flow: CallFlow, snapshot: dict) -> None:
+    """The one rule of callflows.checks: errors block publishing, warnings do not."""
+    errors = errors_of(draft_problems(flow, snapshot))
+    if errors:
+        raise ValidationError(
+            [ValidationError(PUBLISH_BLOCKED, code="problems")]
+            + [ValidationError(p.message, code="problems") for p in errors]
+        )
+
+
 @audit.write_service
 def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
 
     The call flow row is locked, so a double submit publishes once: the second finds the
-    draft equal to the live version and is told there is nothing to publish.
+    draft equal to the live version and is told there is nothing to publish. A draft with
+    errors (callflows.checks) is refused with the list of them; warnings do not stop it.
     """
     require_role(user, call_flow.phone_number.workspace, EDIT, "publish call flows")
     flow = _lock_flow(call_flow)
@@ -470,6 +482,7 @@ def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> Call
     if live is not None and live == snapshot:
         raise ValidationError(NOTHING_TO_PUBLISH)
     before = flow.live_version.number if flow.live_version_id else None
+    _refuse_errors(flow, snapshot)
     _lock_jobs_live(snapshot, flow.phone_number.workspace_id)
     version = _create_version(flow, snapshot, user=user, note=note)
     _audit_version(user, call_flow.phone_number.workspace, flow, version, before)
@@ -523,6 +536,7 @@ def callflow_rollback(
             "Nothing was published: review what would change again.",
             code="stale",
         )
+    _refuse_errors(flow, version.snapshot)  # today's job text goes live with it: same checks
     _lock_jobs_live(version.snapshot, flow.phone_number.workspace_id)
     draft_was_clean = draft_matches_live(flow)
     snapshot = deepcopy(version.snapshot)

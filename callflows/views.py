@@ -16,7 +16,7 @@ from workspaces.errors import error_messages
 from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import diagram, selectors, services
+from . import checks, diagram, selectors, services
 from .forms import STEP_FORMS, AddStepForm, PhoneNumberForm, PublishForm, RenameForm
 from .models import MAX_JOBS_PER_STEP, StepKind
 
@@ -387,10 +387,13 @@ def publish(request, pk):
         messages.success(request, f"Published version {version.number}.")
         return redirect("callflows:versions", pk=phone.pk)
     status = selectors.draft_status(call_flow=phone.call_flow)
+    problems = checks.draft_problems(phone.call_flow, status.draft)
     context = {
         "phone": phone,
         "status": status,
         "changes": selectors.describe_changes(workspace=request.workspace, changes=status.changes),
+        "errors": checks.errors_of(problems),
+        "warnings": [p for p in problems if not p.is_error],
         "form": form,
         "can_edit": request.membership.can_edit,
         "nothing_to_publish": services.NOTHING_TO_PUBLISH,

@@ -1060,8 +1060,9 @@ def test_publish_preview_query_count(
     for i in range(count):
         step = add_step(phone, owner, StepKind.SONA, f"Sona {i}")
         attach(step, JobFactory.create_batch(count, workspace=workspace), owner)
-    # session, user, membership, number, draft snapshot (2), job names (1), header
-    with django_assert_max_num_queries(8):
+    # session, user, membership, number, draft snapshot (2), job names (1), the checks' jobs
+    # (1), header
+    with django_assert_max_num_queries(9):
         response = owner_client.get(url("publish", phone.pk))
     assert response.text.count("Step added:") == count
 

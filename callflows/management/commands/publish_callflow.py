@@ -1,11 +1,19 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+
+from callflows.checks import draft_problems
 from callflows.services import callflow_publish
+from workspaces.errors import error_messages
 from workspaces.management.base import ServiceCommand, get_user
 
 from ._args import get_phone_number
 
 
 class Command(ServiceCommand):
-    help = "Publish the draft call flow of a phone number as a new live version."
+    help = (
+        "Publish the draft call flow of a phone number as a new live version. The draft is "
+        "checked first: warnings are printed and publishing goes on; errors refuse it (exit 1)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -16,7 +24,15 @@ class Command(ServiceCommand):
 
     def handle(self, *args, number, user, note, **options):
         phone = get_phone_number(number)
-        version = callflow_publish(call_flow=phone.call_flow, user=get_user(user), note=note)
+        acting = get_user(user)
+        try:
+            version = callflow_publish(call_flow=phone.call_flow, user=acting, note=note)
+        except ValidationError as exc:  # errors of the checks: one per line
+            raise CommandError("\n".join(error_messages(exc))) from exc
         self.stdout.write(
             f"Published version {version.number} of {phone.number} ({phone.display_name})."
         )
+        # Warnings never stop a publish; printed after it (the role check has passed by then),
+        # about exactly what went live.
+        for problem in draft_problems(phone.call_flow, version.snapshot):
+            self.stderr.write(f"Warning: {problem.message}")

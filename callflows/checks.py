@@ -1,0 +1,188 @@
+"""Checks before publish: the problems of a snapshot (the draft, or a version published again).
+
+    draft_problems(call_flow) -> [Problem(level="error" | "warning", message, step, job), ...]
+
+Errors block publishing (callflow_publish and callflow_rollback refuse; the preview hides the
+Publish button); warnings are shown and publishing goes on. Reads only: the service, the
+publish preview and the `publish_callflow` command all ask this one module.
+
+Decisions:
+- A Sona step with no jobs is a **warning**: Sona still greets callers and may answer from its
+  knowledge, and a flow is built step by step (a new number starts with an empty Sona step).
+  An error would block knowledge-only steps and every first publish of a new number.
+- Facts that belong in knowledge are counted over the **jobs attached to this snapshot** (each
+  job once, however many steps have it): those are what this publish makes live, so the
+  warning is about this phone line, not about the whole library.
+- Rollback runs the same checks on the version's snapshot: job and knowledge text is not
+  frozen, so an old version goes live with today's text and today's actions, and can be just
+  as broken as a draft.
+"""
+
+import re
+from dataclasses import dataclass
+
+from jobs.models import Job
+from jobs.optimizer.facts import DOMAIN_RE, PRICE_RE, TIME_RE, URL_RE, facts
+
+from .models import CallFlow, StepKind
+from .snapshots import build_snapshot
+
+ERROR = "error"
+WARNING = "warning"
+PUBLISH_BLOCKED = "Cannot publish: fix these errors first (warnings do not block publishing)."
+
+# A fact in this many jobs or more belongs in a knowledge page.
+FACT_REPEAT_JOBS = 3
+
+# The fact kinds (jobs/optimizer/facts.py) that are knowledge: prices, times, URLs; addresses
+# are not a facts.py kind, so they are found here ("120 Main Street").
+KNOWLEDGE_KINDS = ("price", "time", "url")
+ADDRESS_RE = re.compile(
+    r"\b\d{1,6}(?:[ \t]+[A-Z][\w'-]*){1,4}[ \t]+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd"
+    r"|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Parkway|Pkwy|Square|Sq)\b"
+)
+# How each kind's raw text is found again in a job (the same patterns facts.py uses), to quote it.
+_FIND = {
+    "price": (PRICE_RE, lambda v: v.replace(" ", "")),
+    "time": (TIME_RE, lambda v: v.lower().replace(" ", "").replace(".", "")),
+    "url": (
+        re.compile(f"{URL_RE.pattern}|{DOMAIN_RE.pattern}", re.I),
+        lambda v: v.rstrip(".,;:!?)'"),
+    ),
+    "address": (ADDRESS_RE, lambda v: _address_value(v)),
+}
+_WORDS_AFTER = re.compile(r"(?:[ \t]+[A-Za-z][\w'-]*){1,2}")
+_WORDS_BEFORE = re.compile(r"(?:[A-Za-z][\w'-]*[ \t]+){1,2}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str  # ERROR or WARNING
+    message: str  # a sentence for people: pages, the command, the service's refusal
+    step: str = ""  # the step's name, when the problem is about one step
+    job: str = ""  # the job's name, when it is about one job
+    job_id: int | None = None  # for a link to the job's editor
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == ERROR
+
+
+def draft_problems(call_flow: CallFlow, snapshot: dict | None = None) -> list[Problem]:
+    """The problems publishing would put live, errors first. `snapshot` defaults to the draft's
+    (callflows.snapshots.build_snapshot); rollback passes the version's. Queries: the draft
+    (two, unless given), the attached jobs (one), plus what the hooks below read."""
+    if snapshot is None:
+        snapshot = build_snapshot(call_flow)
+    steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
+    sona_steps = [s for s in steps if s.get("kind") == StepKind.SONA]
+    problems = (
+        _empty_sona_steps(sona_steps)
+        + _facts_for_knowledge(call_flow, sona_steps)
+        + action_problems(call_flow, snapshot)
+        + knowledge_problems(call_flow, snapshot)
+    )
+    return sorted(problems, key=lambda p: not p.is_error)  # stable: errors first, in order
+
+
+def errors_of(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.is_error]
+
+
+def action_problems(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
+    """Errors in the actions of the jobs the snapshot names (issue 9, point 4), to fill in:
+    - a marker that does not parse, or names a missing member or number (quote the marker,
+      name the job and say what is wrong);
+    - a job that sends SMS while `call_flow.phone_number` is not registered for SMS (name the
+      job and the number): a live flow never sends from an unregistered number.
+    Return Problem(ERROR, ..., step=<step name>, job=<job name>, job_id=<job id>) for each.
+    """
+    return []
+
+
+def knowledge_problems(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
+    """Problems of the knowledge pages the snapshot attaches (issue 9, point 3), to fill in:
+    - an attached page that is empty (no body) is an ERROR naming the page and the step;
+    - a page attached to several steps is fine (no problem).
+    """
+    return []
+
+
+# The checks -----------------------------------------------------------------------------------
+
+
+def _empty_sona_steps(sona_steps: list[dict]) -> list[Problem]:
+    return [
+        Problem(
+            WARNING,
+            f"“{s.get('name', '')}” has no jobs: Sona will greet callers but follow no job. "
+            "Attach jobs to it, or remove the step.",
+            step=str(s.get("name", "")),
+        )
+        for s in sona_steps
+        if not s.get("jobs")
+    ]
+
+
+def _facts_for_knowledge(call_flow: CallFlow, sona_steps: list[dict]) -> list[Problem]:
+    """A price, time, URL or address written in FACT_REPEAT_JOBS or more attached jobs."""
+    job_ids = []
+    for step in sona_steps:
+        for job_id in step.get("jobs") or []:
+            if isinstance(job_id, int) and job_id not in job_ids:
+                job_ids.append(job_id)
+    if len(job_ids) < FACT_REPEAT_JOBS:
+        return []  # no query: too few jobs to repeat anything
+    found = (
+        Job.objects.filter(pk__in=job_ids, workspace_id=call_flow.phone_number.workspace_id)
+        .only("pk", "name", "instructions")
+        .in_bulk()
+    )
+    jobs = [found[pk] for pk in job_ids if pk in found]  # in the order the steps show them
+    holders: dict[tuple[str, str], list[Job]] = {}  # fact -> jobs holding it, first seen first
+    for job in jobs:
+        for fact in _knowledge_facts(job.instructions):
+            holders.setdefault(fact, []).append(job)
+    problems = []
+    for (kind, value), with_it in holders.items():
+        if len(with_it) < FACT_REPEAT_JOBS:
+            continue
+        names = ", ".join(f"“{j.name}”" for j in with_it)
+        quote = _quote(with_it[0].instructions, kind, value)
+        problems.append(
+            Problem(
+                WARNING,
+                f"Move '{quote}' into a knowledge page: it is repeated in {len(with_it)} jobs "
+                f"({names}). Edit it once there instead of in every job.",
+                job=with_it[0].name,
+                job_id=with_it[0].pk,
+            )
+        )
+    return problems
+
+
+def _address_value(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _knowledge_facts(text: str) -> list[tuple[str, str]]:
+    """The facts of a job's text that belong in knowledge, in a stable order."""
+    kept = sorted(f for f in facts(text) if f[0] in KNOWLEDGE_KINDS)
+    addresses = {("address", _address_value(m.group())) for m in ADDRESS_RE.finditer(text)}
+    return kept + sorted(addresses)
+
+
+def _quote(text: str, kind: str, value: str) -> str:
+    """The fact as written; a price or time with up to two words after it ("$149 emergency
+    fee"), or before it when nothing follows ("call back after 5pm")."""
+    pattern, normalize = _FIND[kind]
+    match = next((m for m in pattern.finditer(text) if normalize(m.group()) == value), None)
+    if match is None:  # written in a shape the pattern reads differently: quote the value
+        return value
+    if kind in ("url", "address"):  # whole already: words around a URL say nothing
+        return match.group().rstrip(".,;:!?)'")
+    after = _WORDS_AFTER.match(text, match.end())
+    if after:
+        return match.group() + after.group()
+    before = _WORDS_BEFORE.search(text[: match.start()])
+    return (before.group() if before else "") + match.group()
