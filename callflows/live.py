@@ -184,6 +184,7 @@ def _texts(job_ids: list[int], page_ids: list[int]) -> tuple[dict, dict]:
                 c4=F("instructions"),
             )
             .values_list(*_TEXT_COLUMNS)
+            .order_by()  # no ORDER BY inside a UNION
         )
     if page_ids:
         empty = Value("", output_field=CharField())
@@ -197,6 +198,7 @@ def _texts(job_ids: list[int], page_ids: list[int]) -> tuple[dict, dict]:
                 c4=empty,
             )
             .values_list(*_TEXT_COLUMNS)
+            .order_by()  # no ORDER BY inside a UNION
         )
     if not parts:
         return {}, {}
