@@ -270,7 +270,7 @@ def test_membership_add_is_for_support_staff_only(world, admin_user, staff):
 # Commands ----------------------------------------------------------------------------------
 
 # Commands that write nothing, or set up without a workspace role to check.
-READ_OR_SETUP_COMMANDS = {"export_jobs", "optimize_instructions", "demo", "create_workspace"}
+READ_OR_SETUP_COMMANDS = {"export_jobs", "export_knowledge", "optimize_instructions", "demo", "create_workspace"}
 
 
 @pytest.fixture
@@ -295,6 +295,7 @@ def _write_commands(w, email, import_file):
         ],
         "import_jobs": [import_file, "--workspace", w.workspace.slug, "--user", email],
         "optimize_job": ["--workspace", w.workspace.slug, "--job", "Booking", "--user", email],
+        "import_knowledge": [import_file, "--workspace", w.workspace.slug, "--user", email],
     }
 
 
