@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from workspaces import audit
 from workspaces.models import User, Workspace
@@ -24,6 +24,7 @@ REASON_IMPORTED = "imported"
 
 CHANGE_KNOWLEDGE = "change knowledge"
 _IMPORT_TITLES_KEPT = 50  # an event of a long import stays small
+_IMPORT_BATCH = 200  # rows per INSERT: under SQLite's parameter limit
 
 
 class KnowledgeConflict(Exception):
@@ -49,9 +50,17 @@ def _texts(title, body) -> dict[str, str]:
     return {"title": _clean(title, "The title"), "body": _clean(body, "The body")}
 
 
+def _validate(page: KnowledgePage) -> None:
+    # The field validators are the same rules as the CheckConstraints (which the database
+    # holds anyway); validating the constraints in Python costs a query each.
+    page.full_clean(
+        exclude=["workspace", "created_by", "updated_by"], validate_constraints=False
+    )
+
+
 def _save(page: KnowledgePage, *, user: User, reason: str) -> KnowledgePage:
     """Validate the limits and save one attributed history version."""
-    page.full_clean(exclude=["workspace", "created_by", "updated_by"])
+    _validate(page)
     page.updated_by = user
     page._history_user = user
     page._change_reason = reason
@@ -219,17 +228,21 @@ def knowledge_import(
                 body=body,
             )
             try:
-                page.full_clean(exclude=["workspace", "created_by", "updated_by"])
+                _validate(page)
             except ValidationError as exc:
                 raise ValidationError(f"{source.name}: {' '.join(exc.messages)}") from exc
             pages.append(page)
     if dry_run:
         return pages
-    with transaction.atomic():
-        for page in pages:
-            page._history_user = user
-            page._change_reason = REASON_IMPORTED
-            page.save()
+    # In bulk, one attributed history row each: a 10 MB file is a thousand pages. New pages
+    # are in no call flow yet, so nothing live changes.
+    pages = bulk_create_with_history(
+        pages,
+        KnowledgePage,
+        batch_size=_IMPORT_BATCH,
+        default_user=user,
+        default_change_reason=REASON_IMPORTED,
+    )
     titles = [page.title for page in pages]
     audit.record(
         user=user,
