@@ -70,8 +70,10 @@ def main() -> None:
         seconds = time.perf_counter() - started
     assert response.status_code == 302, response.content[:500]
     pages = KnowledgePage.objects.filter(workspace=workspace).count()
-    print(f"{connection.vendor}: {len(data) / 1024 / 1024:.1f} MB -> {pages} pages "
-          f"in {seconds:.2f} s ({len(queries)} queries); goal < 5 s")
+    print(
+        f"{connection.vendor}: {len(data) / 1024 / 1024:.1f} MB -> {pages} pages "
+        f"in {seconds:.2f} s ({len(queries)} queries); goal < 5 s"
+    )
 
 
 if __name__ == "__main__":

@@ -53,9 +53,7 @@ def _texts(title, body) -> dict[str, str]:
 def _validate(page: KnowledgePage) -> None:
     # The field validators are the same rules as the CheckConstraints (which the database
     # holds anyway); validating the constraints in Python costs a query each.
-    page.full_clean(
-        exclude=["workspace", "created_by", "updated_by"], validate_constraints=False
-    )
+    page.full_clean(exclude=["workspace", "created_by", "updated_by"], validate_constraints=False)
 
 
 def _save(page: KnowledgePage, *, user: User, reason: str) -> KnowledgePage:

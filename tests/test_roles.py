@@ -270,7 +270,13 @@ def test_membership_add_is_for_support_staff_only(world, admin_user, staff):
 # Commands ----------------------------------------------------------------------------------
 
 # Commands that write nothing, or set up without a workspace role to check.
-READ_OR_SETUP_COMMANDS = {"export_jobs", "export_knowledge", "optimize_instructions", "demo", "create_workspace"}
+READ_OR_SETUP_COMMANDS = {
+    "export_jobs",
+    "export_knowledge",
+    "optimize_instructions",
+    "demo",
+    "create_workspace",
+}
 
 
 @pytest.fixture

@@ -200,8 +200,12 @@ def test_import_command_dry_run_and_missing_file(workspace, owner, files, capsys
 def test_import_command_refuses_a_member(workspace, member, files):
     with pytest.raises(CommandError, match="can import knowledge"):
         call_command(
-            "import_knowledge", str(files / "hours.md"), "--workspace", workspace.slug,
-            "--user", member.email,
+            "import_knowledge",
+            str(files / "hours.md"),
+            "--workspace",
+            workspace.slug,
+            "--user",
+            member.email,
         )
     assert not KnowledgePage.objects.exists()
 

@@ -16,9 +16,7 @@ def create(workspace, user, title="Prices", body="Emergency fee: $149."):
 
 
 def reasons(page):
-    return list(
-        page.history.order_by("history_id").values_list("history_change_reason", flat=True)
-    )
+    return list(page.history.order_by("history_id").values_list("history_change_reason", flat=True))
 
 
 def test_create_trims_attributes_and_records_history(workspace, owner):
@@ -109,6 +107,4 @@ def test_delete_restore_and_restore_version_only_add_history(workspace, owner):
 def test_restore_version_refuses_another_pages_version(workspace, owner):
     page, other = create(workspace, owner), create(workspace, owner, title="Other")
     with pytest.raises(ValidationError, match="another page"):
-        services.knowledge_page_restore_version(
-            page=page, version=other.history.get(), user=owner
-        )
+        services.knowledge_page_restore_version(page=page, version=other.history.get(), user=owner)

@@ -9,9 +9,15 @@ from tests.knowledge.pdfs import encrypted_pdf, text_pdf
 
 
 def test_text_markdown_csv_and_json_files_are_read():
-    assert extract_file("opening-hours.md", b"# Hours\n\nMon-Fri 9-5\n").text == "# Hours\n\nMon-Fri 9-5"
+    assert (
+        extract_file("opening-hours.md", b"# Hours\n\nMon-Fri 9-5\n").text
+        == "# Hours\n\nMon-Fri 9-5"
+    )
     assert extract_file("opening-hours.md", b"x").title == "opening hours"
-    assert extract_file("prices.csv", b"\xef\xbb\xbfitem,price\nfee,149\n").text == "item,price\nfee,149"
+    assert (
+        extract_file("prices.csv", b"\xef\xbb\xbfitem,price\nfee,149\n").text
+        == "item,price\nfee,149"
+    )
     assert json.loads(extract_file("faq.json", b'{"q": "a"}').text) == {"q": "a"}
     assert extract_file("notes.TXT", "Caf\u00e9 hours".encode()).text == "Café hours"
 
@@ -52,7 +58,11 @@ def test_a_long_text_splits_at_paragraphs_into_titled_parts():
     paragraph = ("word " * 1999).strip()  # 9,994 characters
     text = "\n\n".join([paragraph] * 5)
     pages = split_source(Source("file", "guide.txt", "Guide", text))
-    assert [t for t, _ in pages] == ["Guide (part 1 of 3)", "Guide (part 2 of 3)", "Guide (part 3 of 3)"]
+    assert [t for t, _ in pages] == [
+        "Guide (part 1 of 3)",
+        "Guide (part 2 of 3)",
+        "Guide (part 3 of 3)",
+    ]
     assert all(len(body) <= BODY_MAX for _, body in pages)
     assert "\n\n".join(body for _, body in pages) == text  # nothing lost, cut between paragraphs
 

@@ -18,7 +18,9 @@ def test_nav_links_to_the_library(owner_client):
 
 
 @pytest.mark.parametrize("count", [10, 1000])
-def test_library_queries_are_constant(owner_client, workspace, count, django_assert_max_num_queries):
+def test_library_queries_are_constant(
+    owner_client, workspace, count, django_assert_max_num_queries
+):
     KnowledgePageFactory.create_batch(count, workspace=workspace)
     with django_assert_max_num_queries(8):
         response = owner_client.get(reverse("knowledge:list"))
@@ -38,7 +40,10 @@ def test_library_shows_only_this_workspaces_pages(owner_client, workspace, other
 def test_new_page_has_counters_and_saves(owner_client, owner):
     body = owner_client.get(reverse("knowledge:create")).content.decode()
     assert 'data-limit="200"' in body and 'data-limit="20000"' in body
-    assert '<label for="id_title">Title</label>' in body and '<label for="id_body">Body</label>' in body
+    assert (
+        '<label for="id_title">Title</label>' in body
+        and '<label for="id_body">Body</label>' in body
+    )
     response = owner_client.post(
         reverse("knowledge:create"), {"title": "Prices", "body": "Fee:\r\n$149"}
     )
@@ -79,19 +84,26 @@ def test_edit_with_a_stale_revision_shows_the_conflict(owner_client, workspace, 
 
 def test_edit_without_a_revision_is_refused(owner_client, workspace, owner):
     page = services.knowledge_page_create(workspace=workspace, user=owner, title="P", body="One")
-    response = owner_client.post(reverse("knowledge:edit", args=[page.pk]), {"title": "P", "body": "X"})
+    response = owner_client.post(
+        reverse("knowledge:edit", args=[page.pk]), {"title": "P", "body": "X"}
+    )
     assert "did not say which version" in response.content.decode()
     page.refresh_from_db()
     assert page.body == "One"
 
 
 def test_history_compare_and_restore_version(owner_client, workspace, owner):
-    page = services.knowledge_page_create(workspace=workspace, user=owner, title="P", body="old fee")
+    page = services.knowledge_page_create(
+        workspace=workspace, user=owner, title="P", body="old fee"
+    )
     page = services.knowledge_page_update(page=page, user=owner, title="P", body="new fee")
     first, second = page.history.order_by("history_id")
     body = owner_client.get(reverse("knowledge:history", args=[page.pk])).content.decode()
     assert "Restore version 1" in body
-    url = reverse("knowledge:compare", args=[page.pk]) + f"?a={first.history_id}&b={second.history_id}"
+    url = (
+        reverse("knowledge:compare", args=[page.pk])
+        + f"?a={first.history_id}&b={second.history_id}"
+    )
     body = owner_client.get(url).content.decode()
     assert "<del>old </del><ins>new </ins>fee" in body
     url = reverse("knowledge:version_restore", args=[page.pk, first.history_id])
@@ -100,7 +112,9 @@ def test_history_compare_and_restore_version(owner_client, workspace, owner):
     assert page.body == "old fee" and page.history.count() == 3
 
 
-def test_delete_of_a_live_page_is_refused_with_the_number(owner_client, workspace, owner, phone, sona):
+def test_delete_of_a_live_page_is_refused_with_the_number(
+    owner_client, workspace, owner, phone, sona
+):
     page = KnowledgePageFactory(workspace=workspace, title="Prices")
     cf.step_attach_knowledge(step=sona, page=page, user=owner)
     cf.callflow_publish(call_flow=phone.call_flow, user=owner)
@@ -114,7 +128,10 @@ def test_delete_detaches_drafts_with_a_notice_and_restore(owner_client, workspac
     page = KnowledgePageFactory(workspace=workspace, title="Prices")
     cf.step_attach_knowledge(step=sona, page=page, user=owner)
     response = owner_client.post(reverse("knowledge:delete", args=[page.pk]))
-    assert "“Prices” was removed from the draft call flow of Main line (+15555550123)." in messages_of(response)
+    assert (
+        "“Prices” was removed from the draft call flow of Main line (+15555550123)."
+        in messages_of(response)
+    )
     assert "Prices" in owner_client.get(reverse("knowledge:deleted")).content.decode()
     owner_client.post(reverse("knowledge:restore", args=[page.pk]))
     page.refresh_from_db()
@@ -129,7 +146,10 @@ def test_upload_creates_pages(owner_client):
     response = owner_client.post(reverse("knowledge:upload"), {"files": files})
     assert response.status_code == 302
     assert sorted(KnowledgePage.objects.values_list("title", flat=True)) == [
-        "hours", "long (part 1 of 3)", "long (part 2 of 3)", "long (part 3 of 3)"
+        "hours",
+        "long (part 1 of 3)",
+        "long (part 2 of 3)",
+        "long (part 3 of 3)",
     ]
     assert "4 pages created." in messages_of(response)
 
@@ -141,7 +161,10 @@ def test_upload_of_a_bad_file_creates_nothing(owner_client):
     ]
     response = owner_client.post(reverse("knowledge:upload"), {"files": files})
     body = response.content.decode()
-    assert response.status_code == 200 and "Nothing was imported. secret.pdf: the PDF is encrypted" in body
+    assert (
+        response.status_code == 200
+        and "Nothing was imported. secret.pdf: the PDF is encrypted" in body
+    )
     assert not KnowledgePage.objects.exists()
 
 
