@@ -1,6 +1,8 @@
 """The draft as plain data, and what publishing it would change. Reads only: services
 (publish, rollback) and selectors (the draft status) both use them."""
 
+from django.db.models import CharField, F, Value
+
 from .models import CallFlow, StepJob, StepKind, StepKnowledge
 
 
@@ -9,20 +11,23 @@ def build_snapshot(call_flow: CallFlow) -> dict:
     and, when they have some, their knowledge page ids (`settings["knowledge"]` is a legacy
     key, always [], kept so that older versions still compare equal)."""
     steps = list(call_flow.steps.order_by("position", "pk"))
-    links: dict[int, list[int]] = {}
-    for step_id, job_id in (
+    # Job and page attachments in one query (UNION ALL), in order.
+    jobs = (
         StepJob.objects.filter(step__call_flow=call_flow)
-        .order_by("step_id", "position")
-        .values_list("step_id", "job_id")
-    ):
-        links.setdefault(step_id, []).append(job_id)
-    pages: dict[int, list[int]] = {}
-    for step_id, page_id in (
+        .annotate(source=Value("j", output_field=CharField()), target=F("job_id"))
+        .values_list("source", "step_id", "position", "target")
+        .order_by()
+    )
+    knowledge = (
         StepKnowledge.objects.filter(step__call_flow=call_flow)
-        .order_by("step_id", "position")
-        .values_list("step_id", "page_id")
-    ):
-        pages.setdefault(step_id, []).append(page_id)
+        .annotate(source=Value("k", output_field=CharField()), target=F("page_id"))
+        .values_list("source", "step_id", "position", "target")
+        .order_by()
+    )
+    links: dict[int, list[int]] = {}
+    pages: dict[int, list[int]] = {}
+    for source, step_id, _, target in sorted(jobs.union(knowledge, all=True)):
+        (links if source == "j" else pages).setdefault(step_id, []).append(target)
     return {
         "steps": [
             {
