@@ -52,7 +52,7 @@ def test_at_most_twenty_pages(workspace, owner, sona):
     pages = KnowledgePageFactory.create_batch(MAX_KNOWLEDGE_PER_STEP + 1, workspace=workspace)
     for page in pages[:-1]:
         services.step_attach_knowledge(step=sona, page=page, user=owner)
-    with pytest.raises(ValidationError, match="at most 20 knowledge pages"):
+    with pytest.raises(ValidationError, match="at most 20 knowledge pages. Detach one before"):
         services.step_attach_knowledge(step=sona, page=pages[-1], user=owner)
     assert StepKnowledge.objects.filter(step=sona).count() == MAX_KNOWLEDGE_PER_STEP
 
