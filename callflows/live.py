@@ -23,9 +23,10 @@ from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
 
 from jobs.models import Job
+from knowledge.models import KnowledgePage
 from workspaces.models import ApiToken
 
 from .models import BadTokenWindow, CallFlow, PhoneNumber
@@ -138,14 +139,17 @@ def body(phone_id: int, generation: int) -> Body:
 
 
 def build(phone_id: int) -> Body:
-    """Two queries: the number with its live version, then the jobs the version names."""
+    """Two queries: the number with its live version, then the jobs and knowledge pages the
+    version names (one UNION ALL query, so knowledge adds no round trip)."""
     phone = PhoneNumber.objects.select_related("workspace", "call_flow__live_version").get(
         pk=phone_id
     )
     version = phone.call_flow.live_version
     snapshot = version.snapshot if version else {"steps": []}
-    job_ids = [job_id for step in snapshot["steps"] for job_id in step.get("jobs", [])]
-    jobs = Job.objects.in_bulk(job_ids) if job_ids else {}
+    jobs, pages = _texts(
+        [job_id for step in snapshot["steps"] for job_id in step.get("jobs", [])],
+        [page_id for step in snapshot["steps"] for page_id in step.get("knowledge", [])],
+    )
     config = {
         "number": phone.number,
         "display_name": phone.display_name,
@@ -154,7 +158,7 @@ def build(phone_id: int) -> Body:
             "number": version.number if version else None,
             "published_at": version.published_at if version else None,
         },
-        "steps": [_step(step, jobs) for step in snapshot["steps"]],
+        "steps": [_step(step, jobs, pages) for step in snapshot["steps"]],
     }
     data = json.dumps(config, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     # Compressed once here, so every hit can send ~1/10 of the bytes for free.
@@ -163,20 +167,57 @@ def build(phone_id: int) -> Body:
     return Body(phone.live_generation, data, compressed, digest)
 
 
-def _step(step: dict, jobs: dict[int, Job]) -> dict:
+_TEXT_COLUMNS = ("source", "pk", "c1", "c2", "c3", "c4")
+
+
+def _texts(job_ids: list[int], page_ids: list[int]) -> tuple[dict, dict]:
+    """The jobs' and pages' current texts by id, in one query: rows of (source, id, 4 texts)."""
+    parts = []
+    if job_ids:
+        parts.append(
+            Job.objects.filter(pk__in=set(job_ids))
+            .annotate(
+                source=Value("j", output_field=CharField()),
+                c1=F("name"),
+                c2=F("description"),
+                c3=F("trigger"),
+                c4=F("instructions"),
+            )
+            .values_list(*_TEXT_COLUMNS)
+            .order_by()  # no ORDER BY inside a UNION
+        )
+    if page_ids:
+        empty = Value("", output_field=CharField())
+        parts.append(
+            KnowledgePage.objects.filter(pk__in=set(page_ids))
+            .annotate(
+                source=Value("k", output_field=CharField()),
+                c1=F("title"),
+                c2=F("body"),
+                c3=empty,
+                c4=empty,
+            )
+            .values_list(*_TEXT_COLUMNS)
+            .order_by()  # no ORDER BY inside a UNION
+        )
+    if not parts:
+        return {}, {}
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    jobs, pages = {}, {}
+    for source, pk, c1, c2, c3, c4 in rows:
+        if source == "j":
+            jobs[pk] = {"id": pk, "name": c1, "description": c2, "trigger": c3, "instructions": c4}
+        else:
+            pages[pk] = {"id": pk, "title": c1, "body": c2}
+    return jobs, pages
+
+
+def _step(step: dict, jobs: dict[int, dict], pages: dict[int, dict]) -> dict:
     data = {k: step[k] for k in ("key", "kind", "name", "settings")}
     if "jobs" in step:
-        data["jobs"] = [
-            {
-                "id": job.pk,
-                "name": job.name,
-                "description": job.description,
-                "trigger": job.trigger,
-                "instructions": job.instructions,
-            }
-            for job in (jobs.get(job_id) for job_id in step["jobs"])
-            if job is not None
-        ]
+        data["jobs"] = [jobs[job_id] for job_id in step["jobs"] if job_id in jobs]
+    if step.get("kind") == "sona":
+        data["knowledge"] = [pages[p] for p in step.get("knowledge", []) if p in pages]
     return data
 
 

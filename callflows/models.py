@@ -7,9 +7,11 @@ from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.urls import reverse
 
 from jobs.models import Job
+from knowledge.models import KnowledgePage
 from workspaces.models import Workspace
 
 MAX_JOBS_PER_STEP = 10
+MAX_KNOWLEDGE_PER_STEP = 20
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
@@ -128,6 +130,31 @@ class StepJob(models.Model):
         return f"{self.job} on {self.step} (#{self.position})"
 
 
+class StepKnowledge(models.Model):
+    """A knowledge page attached to a draft Sona step: at most 20, each once, in order."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="step_knowledge")
+    page = models.ForeignKey(KnowledgePage, on_delete=models.CASCADE, related_name="step_links")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["step", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "page"], name="stepknowledge_page_once"),
+            models.UniqueConstraint(
+                fields=["step", "position"], name="stepknowledge_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1)
+                & LessThanOrEqual(models.F("position"), MAX_KNOWLEDGE_PER_STEP),
+                name="stepknowledge_position_1_to_20",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.page} on {self.step} (#{self.position})"
+
+
 class CallFlowVersion(models.Model):
     """A published, immutable snapshot of a call flow's draft. Job ids are frozen, texts are not."""
 
@@ -185,6 +212,33 @@ class PublishedJob(models.Model):
 
     def __str__(self):
         return f"Job {self.job_id} in version {self.version_id} (step {self.step_key}, #{self.position})"
+
+
+class PublishedKnowledge(models.Model):
+    """Which knowledge pages a published version uses (ids frozen, text not): "is this page
+    live?" is one indexed query, and the database PROTECTs those pages from deletion."""
+
+    version = models.ForeignKey(
+        CallFlowVersion, on_delete=models.CASCADE, related_name="published_knowledge"
+    )
+    page = models.ForeignKey(KnowledgePage, on_delete=models.PROTECT, related_name="published_in")
+    step_key = models.CharField(max_length=12)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "step_key", "page"], name="publishedknowledge_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1)
+                & LessThanOrEqual(models.F("position"), MAX_KNOWLEDGE_PER_STEP),
+                name="publishedknowledge_position_1_to_20",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Page {self.page_id} in version {self.version_id} (step {self.step_key})"
 
 
 class BadTokenWindow(models.Model):

@@ -1,10 +1,11 @@
-"""How call flows react to job changes, without jobs importing callflows."""
+"""How call flows react to job and knowledge changes, without those apps importing callflows."""
 
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from jobs.signals import job_changed, job_delete_preview, job_deleting
+from knowledge.signals import page_changed, page_deleting
 from workspaces.models import Workspace
 
 from . import live, services
@@ -50,6 +51,33 @@ def job_text_is_live(sender, job_ids, **kwargs):
     from this transaction's commit on."""
     live.changed(
         PhoneNumber.objects.filter(call_flow__live_version__published_jobs__job_id__in=job_ids)
+    )
+
+
+@receiver(page_deleting)
+def refuse_deleting_live_pages(sender, page, **kwargs):
+    """A page a live version uses cannot be deleted; drafts that only use it lose it, and the
+    page deleting it is told which."""
+    numbers = services.numbers_using_page_live(page)
+    if numbers:
+        raise ValidationError(
+            f"“{page.title}” is used by the live call flow of {', '.join(numbers)}. "
+            "Detach it there and publish before deleting it."
+        )
+    return [
+        f"“{page.title}” was removed from the draft call flow of {number}."
+        for number in services.detach_deleted_page(page=page)
+    ]
+
+
+@receiver(page_changed)
+def page_text_is_live(sender, page_ids, **kwargs):
+    """Knowledge text is not frozen: numbers whose live version quotes the pages serve the
+    change from this transaction's commit on."""
+    live.changed(
+        PhoneNumber.objects.filter(
+            call_flow__live_version__published_knowledge__page_id__in=page_ids
+        )
     )
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from jobs import selectors as job_selectors
 from jobs.models import Job
+from knowledge.models import KnowledgePage
 from workspaces.forms import parse_id
 from workspaces.models import User, Workspace
 from workspaces.phones import format_phone, normalize_phone
@@ -19,6 +20,7 @@ from .models import (
     PhoneNumber,
     Step,
     StepJob,
+    StepKnowledge,
 )
 from .snapshots import build_snapshot, draft_matches_live, snapshot_changes
 
@@ -173,12 +175,22 @@ CHANGE_LABELS = {"name": "name", "kind": "kind", "settings": "settings"}
 
 
 def describe_changes(*, workspace: Workspace, changes: list[dict]) -> list[dict]:
-    """The changes with job names instead of ids: one query for all the jobs."""
+    """The changes with job and page names instead of ids: one query for each kind."""
     job_ids = {job_id for change in changes for job_id in change.get("jobs", [])}
     jobs = Job.objects.filter(workspace=workspace).only("name").in_bulk(job_ids) if job_ids else {}
+    page_ids = {page_id for change in changes for page_id in change.get("pages", [])}
+    pages = (
+        KnowledgePage.objects.filter(workspace=workspace).only("title").in_bulk(page_ids)
+        if page_ids
+        else {}
+    )
     return [
         {
             **change,
+            "page_names": [
+                pages[p].title if p in pages else f"a page that no longer exists (#{p})"
+                for p in change.get("pages", [])
+            ],
             "job_names": [
                 jobs[job_id].name if job_id in jobs else f"a job that no longer exists (#{job_id})"
                 for job_id in change.get("jobs", [])
@@ -226,6 +238,12 @@ def _clause(change: dict) -> str:
         return f"{step} loses {_quoted(jobs)}"
     if kind == "reordered":
         return f"the jobs of {step} change order"
+    if kind == "knowledge_attached":
+        return f"{step} gains the knowledge {_quoted(change['page_names'])}"
+    if kind == "knowledge_detached":
+        return f"{step} loses the knowledge {_quoted(change['page_names'])}"
+    if kind == "knowledge_reordered":
+        return f"the knowledge of {step} changes order"
     if kind == "moved":
         return "the steps change order"
     parts = []
@@ -287,3 +305,24 @@ def rollback_preview(*, call_flow: CallFlow, version: CallFlowVersion) -> Rollba
             "live version."
         )
     return RollbackPreview(version, live.number if live else None, summary, draft)
+
+
+# Knowledge of a Sona step -------------------------------------------------------------------
+
+
+def step_attached_knowledge(*, step: Step) -> list[StepKnowledge]:
+    """The step's knowledge pages in order: one query, bodies not loaded."""
+    return list(
+        StepKnowledge.objects.filter(step=step)
+        .select_related("page")
+        .defer("page__body")
+        .order_by("position")
+    )
+
+
+def knowledge_page_get(*, workspace: Workspace, pk) -> KnowledgePage | None:
+    """A posted page id: None when it is not a number, 404 when it is another workspace's."""
+    pk = parse_id(pk)
+    if pk is None:
+        return None
+    return get_object_or_404(KnowledgePage.objects.filter(workspace=workspace), pk=pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from jobs.services import job_create
+from knowledge.models import KnowledgePage
 from workspaces import audit
 from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import EDIT, require_role
@@ -19,19 +20,24 @@ from . import live
 from .checks import PUBLISH_BLOCKED, draft_problems, errors_of
 from .models import (
     MAX_JOBS_PER_STEP,
+    MAX_KNOWLEDGE_PER_STEP,
     CallFlow,
     CallFlowVersion,
     PhoneNumber,
     PublishedJob,
+    PublishedKnowledge,
     Step,
     StepJob,
     StepKind,
+    StepKnowledge,
 )
 from .snapshots import build_snapshot, draft_matches_live
 from .steps import DEFAULTS, Context, validate_settings
 
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
 NOT_SONA = "Jobs can only be attached to a Sona step."
+TOO_MUCH_KNOWLEDGE = f"A Sona step can have at most {MAX_KNOWLEDGE_PER_STEP} knowledge pages"
+KNOWLEDGE_NOT_SONA = "Knowledge can only be attached to a Sona step."
 NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
 CHANGE_NUMBERS = "change phone numbers"
 EDIT_FLOWS = "edit call flows"
@@ -119,6 +125,7 @@ def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
     PublishedJob.objects.filter(version__call_flow=flow).delete()
+    PublishedKnowledge.objects.filter(version__call_flow=flow).delete()
     _audit_number(user, phone_number, "number.deleted")  # before the delete clears the pk
     phone_number.delete()  # the runtime's lookup finds no row from the commit on
 
@@ -280,12 +287,12 @@ def step_can_attach(step: Step, *, attached_count: int | None = None) -> AttachC
     return AttachCheck(True)
 
 
-def _lock_sona_step(step: Step) -> Step:
+def _lock_sona_step(step: Step, not_sona: str = NOT_SONA) -> Step:
     locked = (
         Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
     )
     if locked.kind != StepKind.SONA:
-        raise ValidationError(NOT_SONA)
+        raise ValidationError(not_sona)
     return locked
 
 
@@ -397,6 +404,116 @@ def detach_deleted_job(*, job: Job) -> list[str]:
     return sorted(set(numbers))
 
 
+# Attaching knowledge: the 20-pages rule lives here (and in the database) ---------------------
+
+
+def step_can_attach_knowledge(step: Step, *, attached_count: int) -> AttachCheck:
+    """Whether the panel should offer "Attach" (a hint; the write asks again under the lock)."""
+    if step.kind != StepKind.SONA:
+        return AttachCheck(False, KNOWLEDGE_NOT_SONA)
+    if attached_count >= MAX_KNOWLEDGE_PER_STEP:
+        return AttachCheck(False, f"{TOO_MUCH_KNOWLEDGE}. Detach one to attach another.")
+    return AttachCheck(True)
+
+
+def _audit_step_page(user: User, step: Step, page: KnowledgePage, action: str, **details):
+    _audit_step(user, step.call_flow, step, action, page=page.pk, page_title=page.title, **details)
+
+
+@audit.write_service
+def step_attach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> StepKnowledge:
+    """Attach a knowledge page at the end of a Sona step's list: at most 20, each once."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
+    step = _lock_sona_step(step, KNOWLEDGE_NOT_SONA)
+    if page.workspace_id != step.call_flow.phone_number.workspace_id:
+        raise ValidationError("That page belongs to another workspace.")
+    if page.deleted_at is not None:
+        raise ValidationError("That page was deleted. Restore it before attaching it.")
+    attached = list(StepKnowledge.objects.filter(step=step).values_list("page_id", "position"))
+    if any(page_id == page.pk for page_id, _ in attached):
+        raise ValidationError(f"“{page.title}” is already attached to this step.")
+    if len(attached) >= MAX_KNOWLEDGE_PER_STEP:
+        raise ValidationError(f"{TOO_MUCH_KNOWLEDGE}. Detach one before attaching “{page.title}”.")
+    position = max((p for _, p in attached), default=0) + 1
+    try:
+        with transaction.atomic():
+            link = StepKnowledge.objects.create(step=step, page=page, position=position)
+    except IntegrityError as exc:  # only reachable without the row lock
+        raise ValidationError(f"{TOO_MUCH_KNOWLEDGE}.") from exc
+    _touch(step.call_flow, user)
+    _audit_step_page(user, step, page, "step.knowledge_attached", position=position)
+    return link
+
+
+def _renumber_knowledge(step: Step, page_ids: list[int]) -> None:
+    # Delete and re-create: positions stay unique and within 1..20 at every moment.
+    StepKnowledge.objects.filter(step=step).delete()
+    StepKnowledge.objects.bulk_create(
+        StepKnowledge(step=step, page_id=page_id, position=i)
+        for i, page_id in enumerate(page_ids, start=1)
+    )
+
+
+def _attached_page_ids(step: Step, page: KnowledgePage) -> list[int]:
+    page_ids = list(StepKnowledge.objects.filter(step=step).values_list("page_id", flat=True))
+    if page.pk not in page_ids:
+        raise ValidationError(f"“{page.title}” is not attached to this step.")
+    return page_ids
+
+
+@audit.write_service
+def step_detach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> None:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
+    step = _lock_sona_step(step, KNOWLEDGE_NOT_SONA)
+    page_ids = _attached_page_ids(step, page)
+    page_ids.remove(page.pk)
+    _renumber_knowledge(step, page_ids)
+    _touch(step.call_flow, user)
+    _audit_step_page(user, step, page, "step.knowledge_detached")
+
+
+@audit.write_service
+def step_move_knowledge(*, step: Step, page: KnowledgePage, offset: int, user: User) -> None:
+    """Move an attached page up (-1) or down (+1) in the step's order."""
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
+    step = _lock_sona_step(step, KNOWLEDGE_NOT_SONA)
+    page_ids = _attached_page_ids(step, page)
+    index = page_ids.index(page.pk)
+    target = min(max(index + offset, 0), len(page_ids) - 1)
+    if target == index:
+        return
+    page_ids.insert(target, page_ids.pop(index))
+    _renumber_knowledge(step, page_ids)
+    _touch(step.call_flow, user)
+    _audit_step_page(user, step, page, "step.knowledge_moved", before=index + 1, after=target + 1)
+
+
+def detach_deleted_page(*, page: KnowledgePage) -> list[str]:
+    """Remove a page from every draft that has it; return the drafts' numbers, as text."""
+    steps = {
+        link.step
+        for link in StepKnowledge.objects.filter(page=page).select_related(
+            "step__call_flow__phone_number"
+        )
+    }
+    numbers = set()
+    for step in steps:
+        page_ids = StepKnowledge.objects.filter(step=step).values_list("page_id", flat=True)
+        _renumber_knowledge(step, [p for p in page_ids if p != page.pk])
+        phone = step.call_flow.phone_number
+        numbers.add(f"{phone.display_name} ({phone.number})")
+    return sorted(numbers)
+
+
+def numbers_using_page_live(page: KnowledgePage) -> list[str]:
+    """Phone numbers whose live version uses the page."""
+    return sorted(
+        PhoneNumber.objects.filter(call_flow__live_version__published_knowledge__page=page)
+        .values_list("number", flat=True)
+        .distinct()
+    )
+
+
 # Publish and rollback ----------------------------------------------------------------------
 
 
@@ -415,6 +532,10 @@ def _create_version(
     for step in snapshot["steps"]:
         if len(step.get("jobs", [])) > MAX_JOBS_PER_STEP:
             raise ValidationError(f"{TOO_MANY_JOBS}; “{step['name']}” has {len(step['jobs'])}.")
+        if len(step.get("knowledge", [])) > MAX_KNOWLEDGE_PER_STEP:
+            raise ValidationError(
+                f"{TOO_MUCH_KNOWLEDGE}; “{step['name']}” has {len(step['knowledge'])}."
+            )
     number = (flow.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = CallFlowVersion.objects.create(
         call_flow=flow,
@@ -428,6 +549,11 @@ def _create_version(
         PublishedJob(version=version, job_id=job_id, step_key=step["key"], position=i)
         for step in snapshot["steps"]
         for i, job_id in enumerate(step.get("jobs", []), start=1)
+    )
+    PublishedKnowledge.objects.bulk_create(
+        PublishedKnowledge(version=version, page_id=page_id, step_key=step["key"], position=i)
+        for step in snapshot["steps"]
+        for i, page_id in enumerate(step.get("knowledge", []), start=1)
     )
     CallFlow.objects.filter(pk=flow.pk).update(live_version=version)
     flow.live_version = version
@@ -467,6 +593,27 @@ def _refuse_errors(flow: CallFlow, snapshot: dict) -> None:
         )
 
 
+def _lock_pages_live(snapshot: dict, workspace_id: int) -> None:
+    """Like _lock_jobs_live, for knowledge pages: lock them in pk order and refuse if one was
+    deleted meanwhile (a concurrent delete then waits and finds the page live)."""
+    page_ids = {p for s in snapshot["steps"] for p in s.get("knowledge", [])}
+    if not page_ids:
+        return
+    pages = list(
+        KnowledgePage.objects.select_for_update(no_key=True)
+        .filter(pk__in=page_ids)
+        .order_by("pk")
+        .only("pk", "title", "workspace_id", "deleted_at")
+    )
+    unusable = [p for p in pages if p.workspace_id != workspace_id or p.deleted_at is not None]
+    if unusable or len(pages) != len(page_ids):
+        titles = ", ".join(f"“{p.title}”" for p in unusable) or "some of its knowledge pages"
+        raise ValidationError(
+            f"Cannot publish: {titles} was deleted since. Restore it from Recently deleted, "
+            "or detach it, and try again."
+        )
+
+
 @audit.write_service
 def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
@@ -484,6 +631,7 @@ def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> Call
     before = flow.live_version.number if flow.live_version_id else None
     _refuse_errors(flow, snapshot)
     _lock_jobs_live(snapshot, flow.phone_number.workspace_id)
+    _lock_pages_live(snapshot, flow.phone_number.workspace_id)
     version = _create_version(flow, snapshot, user=user, note=note)
     _audit_version(user, call_flow.phone_number.workspace, flow, version, before)
     return version
@@ -538,6 +686,7 @@ def callflow_rollback(
         )
     _refuse_errors(flow, version.snapshot)  # today's job text goes live with it: same checks
     _lock_jobs_live(version.snapshot, flow.phone_number.workspace_id)
+    _lock_pages_live(version.snapshot, flow.phone_number.workspace_id)
     draft_was_clean = draft_matches_live(flow)
     snapshot = deepcopy(version.snapshot)
     before = flow.live_version.number if flow.live_version_id else None
@@ -568,6 +717,7 @@ def _replace_draft(flow: CallFlow, snapshot: dict) -> None:
         else:
             Step.objects.filter(pk=step.pk).update(**fields)
         _renumber(step, data.get("jobs", []))
+        _renumber_knowledge(step, data.get("knowledge", []))
 
 
 def numbers_using_job_live(job: Job) -> list[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import knowledge_views, views
 
 app_name = "callflows"
 urlpatterns = [
@@ -17,6 +17,26 @@ urlpatterns = [
     path("<int:pk>/steps/<int:step_id>/attach/", views.job_attach, name="attach"),
     path("<int:pk>/steps/<int:step_id>/detach/", views.job_detach, name="detach"),
     path("<int:pk>/steps/<int:step_id>/job-move/", views.job_move, name="job_move"),
+    path(
+        "<int:pk>/steps/<int:step_id>/knowledge/",
+        knowledge_views.step_knowledge,
+        name="step_knowledge",
+    ),
+    path(
+        "<int:pk>/steps/<int:step_id>/knowledge/attach/",
+        knowledge_views.knowledge_attach,
+        name="knowledge_attach",
+    ),
+    path(
+        "<int:pk>/steps/<int:step_id>/knowledge/detach/",
+        knowledge_views.knowledge_detach,
+        name="knowledge_detach",
+    ),
+    path(
+        "<int:pk>/steps/<int:step_id>/knowledge/move/",
+        knowledge_views.knowledge_move,
+        name="knowledge_move",
+    ),
     path("<int:pk>/publish/", views.publish, name="publish"),
     path("<int:pk>/versions/", views.versions, name="versions"),
     path("<int:pk>/versions/<int:version_id>/rollback/", views.rollback, name="rollback"),

@@ -18,7 +18,7 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import checks, diagram, selectors, services
 from .forms import STEP_FORMS, AddStepForm, PhoneNumberForm, PublishForm, RenameForm
-from .models import MAX_JOBS_PER_STEP, StepKind
+from .models import MAX_JOBS_PER_STEP, MAX_KNOWLEDGE_PER_STEP, StepKind
 
 PAGE_SIZE = 25
 
@@ -196,6 +196,8 @@ def step_edit(request, pk, step_id):
         "can_edit": can_edit,
         "attached": selectors.step_attached_jobs(step=step) if step.is_sona else [],
         "max_jobs": MAX_JOBS_PER_STEP,
+        "knowledge": selectors.step_attached_knowledge(step=step) if step.is_sona else [],
+        "max_pages": MAX_KNOWLEDGE_PER_STEP,
     }
     return render(request, "callflows/step_edit.html", context)
 

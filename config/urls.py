@@ -22,6 +22,7 @@ urlpatterns = [
     path("invitations/<str:token>/", workspace_views.invitation_landing, name="invitation"),
     path("profile/", workspace_views.profile, name="profile"),
     path("jobs/", include("jobs.urls")),
+    path("knowledge/", include("knowledge.urls")),
     path("numbers/", include("callflows.urls")),
     path("api/v1/", include("callflows.api_urls")),
     path("admin/", admin.site.urls),

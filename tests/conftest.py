@@ -201,6 +201,21 @@ def _number_version(ws):
     return {"pk": phone.pk, "version_id": version.pk}
 
 
+def _page(ws):
+    return {"pk": factories.KnowledgePageFactory(workspace=ws).pk}
+
+
+def _deleted_page(ws):
+    page = factories.KnowledgePageFactory(workspace=ws, deleted_at="2026-01-01T00:00:00Z")
+    return {"pk": page.pk}
+
+
+def _page_version(ws):
+    page = factories.KnowledgePageFactory(workspace=ws)
+    page.save()  # a history row
+    return {"pk": page.pk, "version_id": page.history.first().history_id}
+
+
 # URL name -> function(workspace) making an object of that workspace for the URL; returns the
 # URL's keyword arguments. tests/test_url_scoping.py fails until a new URL with an id is here.
 URL_OBJECTS = {
@@ -216,6 +231,17 @@ URL_OBJECTS = {
     "jobs:undo_optimize": _job,
     "jobs:template_from_job": _job,
     "jobs:template_delete": lambda ws: {"pk": factories.JobTemplateFactory(workspace=ws).pk},
+    "knowledge:detail": _page,
+    "knowledge:edit": _page,
+    "knowledge:delete": _page,
+    "knowledge:restore": _deleted_page,
+    "knowledge:history": _page,
+    "knowledge:compare": _page,
+    "knowledge:version_restore": _page_version,
+    "callflows:step_knowledge": _number_step,
+    "callflows:knowledge_attach": _number_step,
+    "callflows:knowledge_detach": _number_step,
+    "callflows:knowledge_move": _number_step,
     "workspaces:role": _membership,
     "workspaces:remove": _membership,
     "callflows:editor": _number,

@@ -2,6 +2,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from jobs.models import Job, JobTemplate
+from knowledge.models import KnowledgePage
 from workspaces.models import Membership, Role, User, Workspace
 
 PASSWORD = "correct horse battery staple"
@@ -47,6 +48,15 @@ class JobFactory(DjangoModelFactory):
     description = "What this job is for."
     trigger = "Caller wants something specific."
     instructions = '1. Greet the caller.\n2. Ask: "How can I help?"\n3. End the call politely.'
+
+
+class KnowledgePageFactory(DjangoModelFactory):
+    class Meta:
+        model = KnowledgePage
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    title = factory.Sequence(lambda n: f"Page {n}")
+    body = "Opening hours: Monday to Friday, 9:00 to 17:00.\nEmergency fee: $149."
 
 
 class JobTemplateFactory(DjangoModelFactory):

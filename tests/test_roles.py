@@ -12,6 +12,8 @@ from django.core.management import CommandError, call_command, get_commands, loa
 from callflows import services as cf
 from callflows.models import StepKind
 from jobs import services as js
+from knowledge import services as ks
+from knowledge.sources import Source
 from tests.factories import MembershipFactory, UserFactory
 from workspaces import services as ws
 from workspaces.management.base import ServiceCommand
@@ -20,7 +22,7 @@ from workspaces.permissions import RoleRequired, staff_support
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("workspaces", "jobs", "callflows")
+PROJECT_APPS = ("workspaces", "jobs", "knowledge", "callflows")
 TEXTS = {"name": "New", "instructions": "1. Greet the caller.\n2. End the call."}
 PROSE = "greet the caller. ask for their name and phone number. then say goodbye"  # to optimize
 
@@ -59,6 +61,22 @@ def world(workspace, owner, admin_user, member):
     w.greeting = cf.step_add(call_flow=w.flow, kind=StepKind.GREETING, name="Hi", user=owner)
     cf.callflow_publish(call_flow=w.flow, user=owner)
     cf.step_add(call_flow=w.flow, kind=StepKind.VOICEMAIL, name="Later", user=owner)  # unpublished
+    w.page = ks.knowledge_page_create(
+        workspace=workspace, user=owner, title="Prices", body="Emergency fee: $149."
+    )
+    w.page = ks.knowledge_page_update(page=w.page, user=owner, title="Prices", body="Fee: $159.")
+    w.spare_page = ks.knowledge_page_create(
+        workspace=workspace, user=owner, title="Hours", body="9 to 5."
+    )
+    w.gone_page = ks.knowledge_page_create(
+        workspace=workspace, user=owner, title="Old", body="Old facts."
+    )
+    ks.knowledge_page_delete(page=w.gone_page, user=owner)
+    w.third_page = ks.knowledge_page_create(
+        workspace=workspace, user=owner, title="Parking", body="Free parking behind the shop."
+    )
+    cf.step_attach_knowledge(step=w.sona, page=w.page, user=owner)
+    cf.step_attach_knowledge(step=w.sona, page=w.spare_page, user=owner)
     w.template = js.template_create_from_job(job=w.job, user=owner, name="Booking template")
     w.token = ws.api_token_create(workspace=workspace, name="Runtime", user=owner).token
     w.admin_membership = admin_user.memberships.get()
@@ -101,6 +119,20 @@ SERVICES = {
     "template_create_from_job": lambda w, u: js.template_create_from_job(job=w.job, user=u),
     "template_delete": lambda w, u: js.template_delete(template=w.template, user=u),
     "job_import": lambda w, u: js.job_import(workspace=w.workspace, records=[TEXTS], user=u),
+    "knowledge_page_create": lambda w, u: ks.knowledge_page_create(
+        workspace=w.workspace, title="New", body="Facts.", user=u
+    ),
+    "knowledge_page_update": lambda w, u: ks.knowledge_page_update(
+        page=w.page, title="Prices", body="Fee: $169.", user=u
+    ),
+    "knowledge_page_delete": lambda w, u: ks.knowledge_page_delete(page=w.page, user=u),
+    "knowledge_page_restore": lambda w, u: ks.knowledge_page_restore(page=w.gone_page, user=u),
+    "knowledge_page_restore_version": lambda w, u: ks.knowledge_page_restore_version(
+        page=w.page, version=w.page.history.order_by("history_id").first(), user=u
+    ),
+    "knowledge_import": lambda w, u: ks.knowledge_import(
+        workspace=w.workspace, sources=[Source("file", "faq.md", "FAQ", "Q and A.")], user=u
+    ),
     "phone_number_create": lambda w, u: cf.phone_number_create(
         workspace=w.workspace, number="+15555550999", display_name="Second", user=u
     ),
@@ -120,6 +152,15 @@ SERVICES = {
     "step_create_job": lambda w, u: cf.step_create_job(step=w.sona, data=TEXTS, user=u),
     "step_detach_job": lambda w, u: cf.step_detach_job(step=w.sona, job=w.job, user=u),
     "step_move_job": lambda w, u: cf.step_move_job(step=w.sona, job=w.job, offset=1, user=u),
+    "step_attach_knowledge": lambda w, u: cf.step_attach_knowledge(
+        step=w.sona, page=w.third_page, user=u
+    ),
+    "step_detach_knowledge": lambda w, u: cf.step_detach_knowledge(
+        step=w.sona, page=w.page, user=u
+    ),
+    "step_move_knowledge": lambda w, u: cf.step_move_knowledge(
+        step=w.sona, page=w.page, offset=1, user=u
+    ),
     "callflow_publish": lambda w, u: cf.callflow_publish(call_flow=w.flow, user=u),
     "callflow_rollback": lambda w, u: cf.callflow_rollback(call_flow=w.flow, version=w.v1, user=u),
 }
@@ -148,7 +189,7 @@ def test_every_write_service_is_covered():
     """A new service taking the acting `user` must be added to SERVICES (and so checked)."""
     found = {
         name: fn
-        for module in (ws, js, cf)
+        for module in (ws, js, ks, cf)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__
         and not name.startswith("_")
@@ -229,7 +270,13 @@ def test_membership_add_is_for_support_staff_only(world, admin_user, staff):
 # Commands ----------------------------------------------------------------------------------
 
 # Commands that write nothing, or set up without a workspace role to check.
-READ_OR_SETUP_COMMANDS = {"export_jobs", "optimize_instructions", "demo", "create_workspace"}
+READ_OR_SETUP_COMMANDS = {
+    "export_jobs",
+    "export_knowledge",
+    "optimize_instructions",
+    "demo",
+    "create_workspace",
+}
 
 
 @pytest.fixture
@@ -254,6 +301,7 @@ def _write_commands(w, email, import_file):
         ],
         "import_jobs": [import_file, "--workspace", w.workspace.slug, "--user", email],
         "optimize_job": ["--workspace", w.workspace.slug, "--job", "Booking", "--user", email],
+        "import_knowledge": [import_file, "--workspace", w.workspace.slug, "--user", email],
     }
 
 

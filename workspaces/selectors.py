@@ -15,6 +15,7 @@ OBJECT_TYPES = {
     "step": "Call flow steps",
     "job": "Jobs",
     "jobtemplate": "Templates",
+    "knowledgepage": "Knowledge pages",
     "phonenumber": "Phone numbers",
     "membership": "Members",
     "invitation": "Invitations",
@@ -26,6 +27,7 @@ _MODELS = {
     "step": "callflows.Step",
     "job": "jobs.Job",
     "jobtemplate": "jobs.JobTemplate",
+    "knowledgepage": "knowledge.KnowledgePage",
     "phonenumber": "callflows.PhoneNumber",
     "membership": "workspaces.Membership",
     "apitoken": "workspaces.ApiToken",
@@ -101,6 +103,11 @@ def _link(event: AuditEvent, obj) -> str:
         if before and after:  # an edit: the two versions side by side
             return reverse("jobs:compare", args=[obj.pk]) + f"?a={before}&b={after}"
         return reverse("jobs:detail", args=[obj.pk])  # a deleted job's page offers Restore
+    if kind == "knowledgepage":
+        before, after = details.get("before"), details.get("after")
+        if before and after:
+            return reverse("knowledge:compare", args=[obj.pk]) + f"?a={before}&b={after}"
+        return reverse("knowledge:detail", args=[obj.pk])
     if kind == "callflowversion":
         return reverse("callflows:versions", args=[obj.call_flow.phone_number_id])
     if kind == "step":

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "axes",
     "workspaces",
     "jobs",
+    "knowledge",
     "callflows",
 ]
 
@@ -164,3 +165,10 @@ AXES_VERBOSE = False
 
 # Runtime API: bad tokens per client address and minute before 429 (callflows/throttle.py).
 API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=30)
+
+# Knowledge import from a web page (knowledge/fetch.py). Private, loopback and link-local
+# addresses are refused so the import cannot reach internal services; tests turn this on to
+# serve pages from 127.0.0.1.
+KNOWLEDGE_FETCH_ALLOW_PRIVATE = env.bool("KNOWLEDGE_FETCH_ALLOW_PRIVATE", default=False)
+KNOWLEDGE_FETCH_TIMEOUT = env.float("KNOWLEDGE_FETCH_TIMEOUT", default=10.0)
+KNOWLEDGE_FETCH_MAX_BYTES = env.int("KNOWLEDGE_FETCH_MAX_BYTES", default=5 * 1024 * 1024)

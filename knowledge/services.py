@@ -1,0 +1,273 @@
+"""Every write to knowledge pages. Views, admin and commands call these."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from workspaces import audit
+from workspaces.models import User, Workspace
+from workspaces.permissions import EDIT, require_role
+from workspaces.text import check_text
+
+from .models import TEXT_FIELDS, KnowledgePage, SourceKind
+from .signals import page_changed, page_deleting
+from .sources import Source, split_source
+
+REASON_CREATED = "created"
+REASON_EDITED = "edited"
+REASON_DELETED = "deleted"
+REASON_RESTORED = "restored"
+REASON_IMPORTED = "imported"
+
+CHANGE_KNOWLEDGE = "change knowledge"
+_IMPORT_TITLES_KEPT = 50  # an event of a long import stays small
+_IMPORT_BATCH = 200  # rows per INSERT: under SQLite's parameter limit
+
+
+class KnowledgeConflict(Exception):
+    """The page changed since the editor opened it; nothing was saved."""
+
+    def __init__(self, page: KnowledgePage, attempted: dict[str, str]):
+        super().__init__(f"“{page.title}” was changed by someone else since you opened it.")
+        self.current = page
+        self.attempted = attempted
+
+
+def _clean(value, label: str) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{label} must be text.")
+    check_text(value, label)
+    # Browsers send textarea line breaks as CRLF: store and count them as one character.
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _texts(title, body) -> dict[str, str]:
+    return {"title": _clean(title, "The title"), "body": _clean(body, "The body")}
+
+
+def _validate(page: KnowledgePage) -> None:
+    # The field validators are the same rules as the CheckConstraints (which the database
+    # holds anyway); validating the constraints in Python costs a query each.
+    page.full_clean(exclude=["workspace", "created_by", "updated_by"], validate_constraints=False)
+
+
+def _save(page: KnowledgePage, *, user: User, reason: str) -> KnowledgePage:
+    """Validate the limits and save one attributed history version."""
+    _validate(page)
+    page.updated_by = user
+    page._history_user = user
+    page._change_reason = reason
+    page.save()
+    # Inside the transaction: live configurations quoting the page change in the same commit.
+    page_changed.send(sender=KnowledgePage, page_ids=[page.pk])
+    return page
+
+
+def _version_id(page: KnowledgePage) -> int | None:
+    return page.history.order_by("-history_id").values_list("history_id", flat=True).first()
+
+
+def _audit(user: User, action: str, page: KnowledgePage, **details) -> None:
+    audit.record(
+        user=user,
+        workspace=page.workspace,
+        action=action,
+        obj=page,
+        label=page.title,
+        details=details,
+    )
+
+
+@audit.write_service
+def knowledge_page_create(
+    *,
+    workspace: Workspace,
+    user: User,
+    title: str,
+    body: str,
+    source_kind: str = SourceKind.WRITTEN,
+    source_name: str = "",
+) -> KnowledgePage:
+    require_role(user, workspace, EDIT, CHANGE_KNOWLEDGE)
+    page = KnowledgePage(
+        workspace=workspace,
+        created_by=user,
+        source_kind=source_kind,
+        source_name=_clean(source_name, "The source"),
+        **_texts(title, body),
+    )
+    page = _save(page, user=user, reason=REASON_CREATED)
+    _audit(user, "knowledge.created", page, source=page.source_kind, after=_version_id(page))
+    return page
+
+
+def _lock(page: KnowledgePage) -> KnowledgePage:
+    # NO KEY: an edit never changes the key, so attaching the page elsewhere need not wait.
+    return KnowledgePage.objects.select_for_update(no_key=True).get(pk=page.pk)
+
+
+@audit.write_service
+def knowledge_page_update(
+    *,
+    page: KnowledgePage,
+    user: User,
+    title: str,
+    body: str,
+    expected_revision: int | None = None,
+    reason: str = REASON_EDITED,
+) -> KnowledgePage:
+    """Change a page's title and body. With `expected_revision`, refuse a stale copy."""
+    require_role(user, page.workspace, EDIT, CHANGE_KNOWLEDGE)
+    texts = _texts(title, body)
+    current = _lock(page)
+    if current.is_deleted:
+        raise ValidationError("This page was deleted. Restore it before editing.")
+    if expected_revision is not None and current.revision != expected_revision:
+        raise KnowledgeConflict(current, texts)
+    fields = [f for f in TEXT_FIELDS if getattr(current, f) != texts[f]]
+    if not fields:
+        return current  # nothing changed: no new version
+    before = _version_id(current)
+    for name, value in texts.items():
+        setattr(current, name, value)
+    current.revision += 1
+    current = _save(current, user=user, reason=reason)
+    action = "knowledge.restored" if reason == REASON_RESTORED else "knowledge.edited"
+    _audit(user, action, current, fields=fields, before=before, after=_version_id(current))
+    return current
+
+
+@dataclass
+class PageDeleted:
+    page: KnowledgePage
+    notices: list[str] = field(default_factory=list)  # e.g. drafts it was detached from
+
+
+@audit.write_service
+def knowledge_page_delete(*, page: KnowledgePage, user: User) -> PageDeleted:
+    """Move a page to "Recently deleted". Receivers of page_deleting may refuse (a live version
+    uses it) or detach it from drafts and say so."""
+    require_role(user, page.workspace, EDIT, CHANGE_KNOWLEDGE)
+    current = _lock(page)
+    if current.is_deleted:
+        return PageDeleted(current)
+    notices = [
+        line
+        for _, lines in page_deleting.send(sender=KnowledgePage, page=current, user=user)
+        for line in lines or []
+    ]
+    current.deleted_at = timezone.now()
+    current.revision += 1
+    current = _save(current, user=user, reason=REASON_DELETED)
+    _audit(user, "knowledge.deleted", current, after=_version_id(current))
+    return PageDeleted(current, notices)
+
+
+@audit.write_service
+def knowledge_page_restore(*, page: KnowledgePage, user: User) -> KnowledgePage:
+    """Bring a deleted page back from "Recently deleted"."""
+    require_role(user, page.workspace, EDIT, CHANGE_KNOWLEDGE)
+    current = _lock(page)
+    if not current.is_deleted:
+        return current
+    current.deleted_at = None
+    current.revision += 1
+    current = _save(current, user=user, reason=REASON_RESTORED)
+    _audit(user, "knowledge.restored", current, deleted=True, after=_version_id(current))
+    return current
+
+
+@audit.write_service
+def knowledge_page_restore_version(
+    *, page: KnowledgePage, version, user: User, expected_revision: int | None = None
+) -> KnowledgePage:
+    """Make an earlier version's texts current again, as a new version (history only grows)."""
+    require_role(user, page.workspace, EDIT, CHANGE_KNOWLEDGE)
+    if version.id != page.pk:
+        raise ValidationError("That version belongs to another page.")
+    return knowledge_page_update(
+        page=page,
+        user=user,
+        title=version.title,
+        body=version.body,
+        expected_revision=expected_revision,
+        reason=REASON_RESTORED,
+    )
+
+
+# Import ------------------------------------------------------------------------------------
+
+
+@audit.write_service
+def knowledge_import(
+    *, workspace: Workspace, user: User, sources: Sequence[Source], dry_run: bool = False
+) -> list[KnowledgePage]:
+    """Create pages from extracted sources (files, web pages), all or nothing. A source over
+    the body limit becomes several pages, "… (part 2 of 3)". Returns the pages (unsaved on a
+    dry run)."""
+    require_role(user, workspace, EDIT, "import knowledge")
+    if not sources:
+        raise ValidationError("Choose at least one file or web page to import.")
+    pages = []
+    for source in sources:
+        for title, body in split_source(source):
+            page = KnowledgePage(
+                workspace=workspace,
+                created_by=user,
+                updated_by=user,
+                source_kind=source.kind,
+                source_name=source.name[:500],
+                title=title,
+                body=body,
+            )
+            try:
+                _validate(page)
+            except ValidationError as exc:
+                raise ValidationError(f"{source.name}: {' '.join(exc.messages)}") from exc
+            pages.append(page)
+    if dry_run:
+        return pages
+    # In bulk, one attributed history row each: a 10 MB file is a thousand pages. New pages
+    # are in no call flow yet, so nothing live changes.
+    pages = bulk_create_with_history(
+        pages,
+        KnowledgePage,
+        batch_size=_IMPORT_BATCH,
+        default_user=user,
+        default_change_reason=REASON_IMPORTED,
+    )
+    titles = [page.title for page in pages]
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="knowledge.imported",
+        label=f"{len(pages)} page{'s' if len(pages) != 1 else ''} imported",
+        details={
+            "pages": len(pages),
+            "sources": [s.name[:200] for s in sources][:_IMPORT_TITLES_KEPT],
+            "titles": titles[:_IMPORT_TITLES_KEPT],
+        },
+    )
+    return pages
+
+
+def knowledge_export(*, workspace: Workspace) -> list[dict]:
+    pages = KnowledgePage.objects.filter(workspace=workspace, deleted_at__isnull=True).order_by(
+        "title", "pk"
+    )
+    return [
+        {
+            "id": p.pk,
+            "title": p.title,
+            "body": p.body,
+            "source_kind": p.source_kind,
+            "source_name": p.source_name,
+            "revision": p.revision,
+        }
+        for p in pages
+    ]
