@@ -25,12 +25,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F
 
+from jobs import actions
 from jobs.models import Job
 from workspaces.models import ApiToken
 
 from .models import BadTokenWindow, CallFlow, PhoneNumber
 
-BODY_PREFIX = "live-body:v3:"
+BODY_PREFIX = "live-body:v4:"  # v4: jobs carry "actions"
 BODY_SECONDS = 24 * 3600
 LOCAL_BODIES = 64
 
@@ -154,7 +155,7 @@ def build(phone_id: int) -> Body:
             "number": version.number if version else None,
             "published_at": version.published_at if version else None,
         },
-        "steps": [_step(step, jobs) for step in snapshot["steps"]],
+        "steps": [_step(step, jobs, phone.workspace.country) for step in snapshot["steps"]],
     }
     data = json.dumps(config, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     # Compressed once here, so every hit can send ~1/10 of the bytes for free.
@@ -163,7 +164,7 @@ def build(phone_id: int) -> Body:
     return Body(phone.live_generation, data, compressed, digest)
 
 
-def _step(step: dict, jobs: dict[int, Job]) -> dict:
+def _step(step: dict, jobs: dict[int, Job], region: str) -> dict:
     data = {k: step[k] for k in ("key", "kind", "name", "settings")}
     if "jobs" in step:
         data["jobs"] = [
@@ -173,6 +174,9 @@ def _step(step: dict, jobs: dict[int, Job]) -> dict:
                 "description": job.description,
                 "trigger": job.trigger,
                 "instructions": job.instructions,
+                # Parsed from the text, no query: a member transfer names the member by email
+                # (members have no phone number in Playbook), see jobs/actions.py.
+                "actions": [a.runtime(region=region) for a in actions.parse(job.instructions)],
             }
             for job in (jobs.get(job_id) for job_id in step["jobs"])
             if job is not None

@@ -9,13 +9,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jobs.models import Job
+from jobs.selectors import jobs_naming
 from jobs.services import job_create
 from workspaces import audit
 from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 
-from . import live
+from . import checks, live
 from .models import (
     MAX_JOBS_PER_STEP,
     CallFlow,
@@ -112,9 +113,44 @@ def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: U
 
 
 @audit.write_service
+def phone_number_set_sms_registered(
+    *, phone_number: PhoneNumber, registered: bool, user: User
+) -> PhoneNumber:
+    """Record whether the number is registered for SMS (done outside Playbook). Unmarking is
+    refused while its live version has jobs that send SMS: a live flow never sends from an
+    unregistered number."""
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
+    if not isinstance(registered, bool):
+        raise ValidationError({"sms_registered": "Must be true or false."})
+    flow = _lock_flow(phone_number.call_flow)
+    phone = flow.phone_number
+    if phone.sms_registered == registered:
+        return phone
+    phone.sms_registered = registered
+    if not registered and flow.live_version_id:
+        problems = checks.sms_problems(flow, flow.live_version.snapshot)
+        if problems:
+            raise ValidationError(
+                {"sms_registered": [f"The live call flow still sends SMS: {p}" for p in problems]}
+            )
+    phone.save(update_fields=["sms_registered"])
+    _audit_number(user, phone, "number.sms_registration_changed", after=registered)
+    return phone
+
+
+@audit.write_service
 def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
+    # Simplest correct rule: a number a job's transfer names cannot go (the jobs would transfer
+    # callers nowhere); the error names the jobs to edit first. Deleted jobs do not count.
+    naming = jobs_naming(workspace=phone_number.workspace, number=phone_number.number)
+    if naming:
+        names = ", ".join(f"“{job.name}”" for job in naming)
+        raise ValidationError(
+            f"{phone_number.number} cannot be deleted: {names} transfer calls to it. "
+            "Edit those jobs first."
+        )
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
     PublishedJob.objects.filter(version__call_flow=flow).delete()
@@ -456,6 +492,13 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
         )
 
 
+def _refuse_action_problems(flow: CallFlow, snapshot: dict) -> None:
+    """Nothing goes live with a broken action or SMS from an unregistered number."""
+    problems = checks.action_problems(flow, snapshot)
+    if problems:
+        raise ValidationError([f"Cannot publish: {problem}" for problem in problems])
+
+
 @audit.write_service
 def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
@@ -471,6 +514,7 @@ def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> Call
         raise ValidationError(NOTHING_TO_PUBLISH)
     before = flow.live_version.number if flow.live_version_id else None
     _lock_jobs_live(snapshot, flow.phone_number.workspace_id)
+    _refuse_action_problems(flow, snapshot)
     version = _create_version(flow, snapshot, user=user, note=note)
     _audit_version(user, call_flow.phone_number.workspace, flow, version, before)
     return version
@@ -524,6 +568,7 @@ def callflow_rollback(
             code="stale",
         )
     _lock_jobs_live(version.snapshot, flow.phone_number.workspace_id)
+    _refuse_action_problems(flow, version.snapshot)
     draft_was_clean = draft_matches_live(flow)
     snapshot = deepcopy(version.snapshot)
     before = flow.live_version.number if flow.live_version_id else None
