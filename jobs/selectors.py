@@ -126,3 +126,9 @@ def jobs_naming(*, workspace: Workspace, member_email: str = "", number: str = "
         return [j for j in jobs if actions.names_member(j.instructions, member_email)]
     region = workspace.country
     return [j for j in jobs if actions.names_number(j.instructions, number, region=region)]
+
+
+def action_targets(*, workspace: Workspace) -> dict:
+    """What the editor's "Transfer to" offers: the workspace's members and numbers, sorted."""
+    context = action_context(workspace=workspace)
+    return {"emails": sorted(context.emails), "numbers": sorted(context.numbers)}
