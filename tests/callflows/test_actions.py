@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from callflows import checks, services
+from callflows import checks, live, services
 from callflows.models import PhoneNumber
 from callflows.snapshots import build_snapshot
 from jobs import services as js
@@ -16,6 +16,11 @@ from workspaces.models import AuditEvent, Role
 from workspaces.services import api_token_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_bodies():
+    live._bodies.clear()  # ids repeat across tests: a body from another test must not answer
 
 SMS = "[[Send SMS: Track your visit at https://acme.test/t]]"
 
