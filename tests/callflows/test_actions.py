@@ -2,6 +2,7 @@
 transfer names, and the parsed actions in the runtime API."""
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_bodies():
+    cache.clear()
     live._bodies.clear()  # ids repeat across tests: a body from another test must not answer
 
 SMS = "[[Send SMS: Track your visit at https://acme.test/t]]"
