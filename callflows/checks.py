@@ -18,7 +18,9 @@ def _jobs(snapshot: dict, workspace_id: int) -> list[Job]:
     return [found[pk] for pk in ids if pk in found]
 
 
-def sms_problems(call_flow: CallFlow, snapshot: dict, *, jobs: list[Job] | None = None) -> list[str]:
+def sms_problems(
+    call_flow: CallFlow, snapshot: dict, *, jobs: list[Job] | None = None
+) -> list[str]:
     """Jobs of the snapshot that send SMS from a number not registered for SMS."""
     phone = call_flow.phone_number
     if phone.sms_registered:

@@ -19,8 +19,8 @@ from . import audit
 from .models import ApiToken, Invitation, Membership, Role, User, Workspace
 from .permissions import OWN, READ, RoleRequired, is_support, require_role
 from .phones import DEFAULT_REGION, normalize_region
-from .signals import member_removing
 from .selectors import INVITATION_SALT, invitation_from_token, nonce_hash
+from .signals import member_removing
 
 
 def _unique_slug(name: str) -> str:

@@ -10,4 +10,8 @@ register = template.Library()
 def insert_action(context, textarea_id="id_instructions"):
     """The editor's "Insert action" controls; static/js/app.js writes the marker."""
     workspace = context["request"].workspace
-    return {"targets": selectors.action_targets(workspace=workspace), "textarea_id": textarea_id, "sms_max": SMS_MAX}
+    return {
+        "targets": selectors.action_targets(workspace=workspace),
+        "textarea_id": textarea_id,
+        "sms_max": SMS_MAX,
+    }

@@ -24,6 +24,7 @@ def _fresh_bodies():
     cache.clear()
     live._bodies.clear()  # ids repeat across tests: a body from another test must not answer
 
+
 SMS = "[[Send SMS: Track your visit at https://acme.test/t]]"
 
 
@@ -106,7 +107,9 @@ def test_action_problems_lists_broken_markers_of_the_draft(workspace, phone, son
 
 def test_publish_page_shows_the_sms_refusal(owner_client, phone, sona, owner, sms_job):
     attach(sona, [sms_job], owner)
-    response = owner_client.post(reverse("callflows:publish", args=[phone.pk]), {"note": ""}, follow=True)
+    response = owner_client.post(
+        reverse("callflows:publish", args=[phone.pk]), {"note": ""}, follow=True
+    )
     assert "not registered for SMS" in response.text
     assert not phone.call_flow.versions.exists()
 
@@ -114,7 +117,9 @@ def test_publish_page_shows_the_sms_refusal(owner_client, phone, sona, owner, sm
 def test_number_page_toggles_sms_registration(owner_client, phone):
     page = owner_client.get(reverse("callflows:editor", args=[phone.pk])).text
     assert '<label for="sms_registered">SMS registered</label>' in page
-    response = owner_client.post(reverse("callflows:sms", args=[phone.pk]), {"sms_registered": "on"})
+    response = owner_client.post(
+        reverse("callflows:sms", args=[phone.pk]), {"sms_registered": "on"}
+    )
     assert response.status_code == 302
     assert PhoneNumber.objects.get(pk=phone.pk).sms_registered is True
     owner_client.post(reverse("callflows:sms", args=[phone.pk]), {})
@@ -122,7 +127,9 @@ def test_number_page_toggles_sms_registration(owner_client, phone):
 
 
 def test_member_cannot_toggle_sms_registration(member_client, phone):
-    response = member_client.post(reverse("callflows:sms", args=[phone.pk]), {"sms_registered": "on"})
+    response = member_client.post(
+        reverse("callflows:sms", args=[phone.pk]), {"sms_registered": "on"}
+    )
     assert response.status_code == 403
     assert PhoneNumber.objects.get(pk=phone.pk).sms_registered is False
 
@@ -234,7 +241,10 @@ def test_actions_keep_the_api_at_3_queries_on_a_miss_and_1_on_a_hit(
         js.job_create(
             workspace=workspace,
             user=owner,
-            data=texts(f"[[Transfer call: member rosa@example.test]] [[Transfer call: external +1555555{i:04d}]]", f"J{i}"),
+            data=texts(
+                f"[[Transfer call: member rosa@example.test]] [[Transfer call: external +1555555{i:04d}]]",
+                f"J{i}",
+            ),
         )
         for i in range(10)
     ]

@@ -45,7 +45,7 @@ def test_insert_a_transfer_then_a_wrong_target_is_refused(
     instructions = page.get_by_label("Instructions", exact=True)
     instructions.fill(saved.replace("rosa@", "nobody@"))
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("alert").filter(has_text="no member of this workspace")).to_contain_text(
-        "[[Transfer call: member nobody@example.test | say: Let me get Rosa]]"
-    )
+    expect(
+        page.get_by_role("alert").filter(has_text="no member of this workspace")
+    ).to_contain_text("[[Transfer call: member nobody@example.test | say: Let me get Rosa]]")
     assert Job.objects.get(pk=job.pk).instructions == saved

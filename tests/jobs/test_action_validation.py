@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jobs import services as js
@@ -163,8 +163,14 @@ def test_import_refuses_the_whole_file_naming_the_record(tmp_path, workspace, ow
     before = state()
     with pytest.raises(CommandError) as refused:
         call_command(
-            "import_jobs", "--workspace", workspace.slug, "--user", owner.email, str(path),
-            stdout=StringIO(), stderr=StringIO(),
+            "import_jobs",
+            "--workspace",
+            workspace.slug,
+            "--user",
+            owner.email,
+            str(path),
+            stdout=StringIO(),
+            stderr=StringIO(),
         )
     assert "record 2 ('Bad'), field 'instructions'" in str(refused.value)
     assert f"“{BAD_EXTERNAL}”" in str(refused.value)

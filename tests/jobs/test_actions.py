@@ -13,16 +13,20 @@ CONTEXT = Context(
 )
 
 # Text a marker can hold: one line, no brackets or pipes (those end or split a marker).
-_words = st.text(
-    st.characters(
-        codec="utf-8",
-        exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"),
-        exclude_characters="[]|",
-        include_characters=" ",
-    ),
-    min_size=1,
-    max_size=80,
-).map(lambda t: " ".join(t.split())).filter(bool)
+_words = (
+    st.text(
+        st.characters(
+            codec="utf-8",
+            exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"),
+            exclude_characters="[]|",
+            include_characters=" ",
+        ),
+        min_size=1,
+        max_size=80,
+    )
+    .map(lambda t: " ".join(t.split()))
+    .filter(bool)
+)
 _sms = _words.filter(lambda t: len(t) <= actions.SMS_MAX and not t.lower().startswith("say"))
 _say = st.none() | _words
 _email = st.from_regex(r"[a-z0-9.]{1,10}@[a-z]{1,8}\.(test|com)", fullmatch=True)
