@@ -21,7 +21,7 @@ class PhoneNumberAdminForm(ServiceValidatedAdminForm):
 
     class Meta:
         model = PhoneNumber
-        fields = ["workspace", "number", "display_name"]
+        fields = ["workspace", "number", "display_name", "sms_registered"]
 
     def validate_with_service(self, data):
         if self.instance.pk:  # only the name changes; its field checks are the service's rule
@@ -34,9 +34,9 @@ class PhoneNumberAdminForm(ServiceValidatedAdminForm):
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(StaffSupportAdmin, admin.ModelAdmin):
     form = PhoneNumberAdminForm
-    list_display = ("number", "display_name", "workspace", "created_at")
+    list_display = ("number", "display_name", "workspace", "sms_registered", "created_at")
     search_fields = ("number", "display_name", "workspace__name", "=workspace__slug")
-    list_filter = ("workspace",)
+    list_filter = ("workspace", "sms_registered")
     list_select_related = ("workspace",)
     autocomplete_fields = ("workspace",)
 
@@ -46,9 +46,10 @@ class PhoneNumberAdmin(StaffSupportAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the services: E.164 check, call flow creation, cache clearing.
         if change:
-            services.phone_number_rename(
-                phone_number=obj, display_name=obj.display_name, user=request.user
-            )
+            if "display_name" in form.changed_data or "sms_registered" not in form.changed_data:
+                services.phone_number_rename(
+                    phone_number=obj, display_name=obj.display_name, user=request.user
+                )
         else:
             created = services.phone_number_create(
                 workspace=obj.workspace,
@@ -57,6 +58,10 @@ class PhoneNumberAdmin(StaffSupportAdmin, admin.ModelAdmin):
                 user=request.user,
             )
             obj.pk = created.pk
+        if "sms_registered" in form.changed_data:
+            services.phone_number_set_sms_registered(
+                phone_number=obj, registered=obj.sms_registered, user=request.user
+            )
 
     def delete_model(self, request, obj):
         services.phone_number_delete(phone_number=obj, user=request.user)

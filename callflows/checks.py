@@ -21,8 +21,10 @@ Decisions:
 import re
 from dataclasses import dataclass
 
+from jobs import actions
 from jobs.models import Job
 from jobs.optimizer.facts import DOMAIN_RE, PRICE_RE, TIME_RE, URL_RE, facts
+from jobs.selectors import action_context
 
 from .models import CallFlow, StepKind
 from .snapshots import build_snapshot
@@ -76,10 +78,11 @@ def draft_problems(call_flow: CallFlow, snapshot: dict | None = None) -> list[Pr
         snapshot = build_snapshot(call_flow)
     steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
     sona_steps = [s for s in steps if s.get("kind") == StepKind.SONA]
+    jobs = _jobs(snapshot, call_flow.phone_number.workspace_id)  # one query for both checks
     problems = (
         _empty_sona_steps(sona_steps)
-        + _facts_for_knowledge(call_flow, sona_steps)
-        + action_problems(call_flow, snapshot)
+        + _facts_for_knowledge(jobs)
+        + action_problems(call_flow, snapshot, jobs=jobs)
         + knowledge_problems(call_flow, snapshot)
     )
     return sorted(problems, key=lambda p: not p.is_error)  # stable: errors first, in order
@@ -89,15 +92,59 @@ def errors_of(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 
-def action_problems(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
-    """Errors in the actions of the jobs the snapshot names (issue 9, point 4), to fill in:
-    - a marker that does not parse, or names a missing member or number (quote the marker,
-      name the job and say what is wrong);
-    - a job that sends SMS while `call_flow.phone_number` is not registered for SMS (name the
-      job and the number): a live flow never sends from an unregistered number.
-    Return Problem(ERROR, ..., step=<step name>, job=<job name>, job_id=<job id>) for each.
-    """
-    return []
+def action_problems(
+    call_flow: CallFlow, snapshot: dict, *, jobs: list[Job] | None = None
+) -> list[Problem]:
+    """Errors in the actions of the snapshot's jobs: markers that are malformed or name a
+    missing member or number (quoted, with what is wrong), and SMS sent from a number not
+    registered for SMS (a live flow never sends from an unregistered number)."""
+    phone = call_flow.phone_number
+    if jobs is None:
+        jobs = _jobs(snapshot, phone.workspace_id)
+    problems = []
+    marked = [job for job in jobs if actions.has_markers(job.instructions)]
+    if marked:
+        context = action_context(workspace=phone.workspace)
+        for job in marked:
+            problems += [
+                Problem(ERROR, f"“{job.name}”: {problem}", job=job.name, job_id=job.pk)
+                for problem in actions.find_problems(job.instructions, context=context)
+            ]
+    return problems + sms_problems(call_flow, snapshot, jobs=jobs)
+
+
+def _jobs(snapshot: dict, workspace_id: int) -> list[Job]:
+    """The snapshot's jobs in step order, each once (one query)."""
+    steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
+    ids = [j for step in steps for j in step.get("jobs") or [] if isinstance(j, int)]
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    found = Job.objects.filter(pk__in=ids, workspace_id=workspace_id).in_bulk()
+    return [found[pk] for pk in ids if pk in found]
+
+
+def sms_problems(
+    call_flow: CallFlow, snapshot: dict, *, jobs: list[Job] | None = None
+) -> list[Problem]:
+    """Jobs of the snapshot that send SMS from a number not registered for SMS."""
+    phone = call_flow.phone_number
+    if phone.sms_registered:
+        return []
+    if jobs is None:
+        jobs = _jobs(snapshot, phone.workspace_id)
+    return [
+        Problem(
+            ERROR,
+            f"“{job.name}” sends an SMS, but {phone.display_name} ({phone.number}) is not "
+            "registered for SMS. Mark the number as SMS registered once its registration is "
+            "done, or remove the Send SMS action.",
+            job=job.name,
+            job_id=job.pk,
+        )
+        for job in jobs
+        if any(a.type == "send_sms" for a in actions.parse(job.instructions))
+    ]
 
 
 def knowledge_problems(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
@@ -124,21 +171,10 @@ def _empty_sona_steps(sona_steps: list[dict]) -> list[Problem]:
     ]
 
 
-def _facts_for_knowledge(call_flow: CallFlow, sona_steps: list[dict]) -> list[Problem]:
+def _facts_for_knowledge(jobs: list[Job]) -> list[Problem]:
     """A price, time, URL or address written in FACT_REPEAT_JOBS or more attached jobs."""
-    job_ids = []
-    for step in sona_steps:
-        for job_id in step.get("jobs") or []:
-            if isinstance(job_id, int) and job_id not in job_ids:
-                job_ids.append(job_id)
-    if len(job_ids) < FACT_REPEAT_JOBS:
-        return []  # no query: too few jobs to repeat anything
-    found = (
-        Job.objects.filter(pk__in=job_ids, workspace_id=call_flow.phone_number.workspace_id)
-        .only("pk", "name", "instructions")
-        .in_bulk()
-    )
-    jobs = [found[pk] for pk in job_ids if pk in found]  # in the order the steps show them
+    if len(jobs) < FACT_REPEAT_JOBS:
+        return []
     holders: dict[tuple[str, str], list[Job]] = {}  # fact -> jobs holding it, first seen first
     for job in jobs:
         for fact in _knowledge_facts(job.instructions):

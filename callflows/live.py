@@ -25,13 +25,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import CharField, F, Value
 
+from jobs import actions
 from jobs.models import Job
 from knowledge.models import KnowledgePage
 from workspaces.models import ApiToken
 
 from .models import BadTokenWindow, CallFlow, PhoneNumber
 
-BODY_PREFIX = "live-body:v3:"
+BODY_PREFIX = "live-body:v4:"  # v4: jobs carry "actions"
 BODY_SECONDS = 24 * 3600
 LOCAL_BODIES = 64
 
@@ -158,7 +159,7 @@ def build(phone_id: int) -> Body:
             "number": version.number if version else None,
             "published_at": version.published_at if version else None,
         },
-        "steps": [_step(step, jobs, pages) for step in snapshot["steps"]],
+        "steps": [_step(step, jobs, pages, phone.workspace.country) for step in snapshot["steps"]],
     }
     data = json.dumps(config, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     # Compressed once here, so every hit can send ~1/10 of the bytes for free.
@@ -212,10 +213,21 @@ def _texts(job_ids: list[int], page_ids: list[int]) -> tuple[dict, dict]:
     return jobs, pages
 
 
-def _step(step: dict, jobs: dict[int, dict], pages: dict[int, dict]) -> dict:
+def _step(step: dict, jobs: dict[int, dict], pages: dict[int, dict], region: str) -> dict:
     data = {k: step[k] for k in ("key", "kind", "name", "settings")}
     if "jobs" in step:
-        data["jobs"] = [jobs[job_id] for job_id in step["jobs"] if job_id in jobs]
+        data["jobs"] = [
+            {
+                **jobs[job_id],
+                # Parsed from the text, no query: a member transfer names the member by email
+                # (members have no phone number in Playbook), see jobs/actions.py.
+                "actions": [
+                    a.runtime(region=region) for a in actions.parse(jobs[job_id]["instructions"])
+                ],
+            }
+            for job_id in step["jobs"]
+            if job_id in jobs
+        ]
     if step.get("kind") == "sona":
         data["knowledge"] = [pages[p] for p in step.get("knowledge", []) if p in pages]
     return data

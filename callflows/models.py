@@ -28,6 +28,13 @@ class PhoneNumber(models.Model):
     # rollback, an edit of a live job, a rename): the runtime reads it with the token in one
     # query, so every process knows at once whether the body it holds is still the live one.
     live_generation = models.PositiveBigIntegerField(default=0, editable=False)
+    # A2P 10DLC or toll-free verification is done outside Playbook; only a registered number
+    # may send the SMS of live jobs (callflows/checks.py refuses publishing otherwise).
+    sms_registered = models.BooleanField(
+        "SMS registered",
+        default=False,
+        help_text="Registered for SMS (A2P 10DLC or toll-free verification).",
+    )
 
     class Meta:
         ordering = ["display_name", "number"]

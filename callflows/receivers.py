@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from jobs.signals import job_changed, job_delete_preview, job_deleting
+from jobs.signals import job_changed, job_delete_preview, job_deleting, workspace_numbers
 from knowledge.signals import page_changed, page_deleting
 from workspaces.models import Workspace
 
@@ -86,3 +86,9 @@ def workspace_name_is_live(sender, instance, created, **kwargs):
     """The workspace's name and slug are part of every live configuration of its numbers."""
     if not created:
         live.changed(PhoneNumber.objects.filter(workspace=instance))
+
+
+@receiver(workspace_numbers)
+def numbers_of_workspace(sender, workspace, **kwargs):
+    """The numbers a `[[Transfer call: number …]]` marker may name (jobs/actions.py)."""
+    return PhoneNumber.objects.filter(workspace=workspace).values_list("number", flat=True)

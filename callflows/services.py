@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from jobs.models import Job
+from jobs.selectors import jobs_naming
 from jobs.services import job_create
 from knowledge.models import KnowledgePage
 from workspaces import audit
@@ -16,7 +17,7 @@ from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 
-from . import live
+from . import checks, live
 from .checks import PUBLISH_BLOCKED, draft_problems, errors_of
 from .models import (
     MAX_JOBS_PER_STEP,
@@ -119,9 +120,48 @@ def phone_number_rename(*, phone_number: PhoneNumber, display_name: str, user: U
 
 
 @audit.write_service
+def phone_number_set_sms_registered(
+    *, phone_number: PhoneNumber, registered: bool, user: User
+) -> PhoneNumber:
+    """Record whether the number is registered for SMS (done outside Playbook). Unmarking is
+    refused while its live version has jobs that send SMS: a live flow never sends from an
+    unregistered number."""
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
+    if not isinstance(registered, bool):
+        raise ValidationError({"sms_registered": "Must be true or false."})
+    flow = _lock_flow(phone_number.call_flow)
+    phone = flow.phone_number
+    if phone.sms_registered == registered:
+        return phone
+    phone.sms_registered = registered
+    if not registered and flow.live_version_id:
+        problems = checks.sms_problems(flow, flow.live_version.snapshot)
+        if problems:
+            raise ValidationError(
+                {
+                    "sms_registered": [
+                        f"The live call flow still sends SMS: {p.message}" for p in problems
+                    ]
+                }
+            )
+    phone.save(update_fields=["sms_registered"])
+    _audit_number(user, phone, "number.sms_registration_changed", after=registered)
+    return phone
+
+
+@audit.write_service
 def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
     flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
+    # Simplest correct rule: a number a job's transfer names cannot go (the jobs would transfer
+    # callers nowhere); the error names the jobs to edit first. Deleted jobs do not count.
+    naming = jobs_naming(workspace=phone_number.workspace, number=phone_number.number)
+    if naming:
+        names = ", ".join(f"“{job.name}”" for job in naming)
+        raise ValidationError(
+            f"{phone_number.number} cannot be deleted: {names} transfer calls to it. "
+            "Edit those jobs first."
+        )
     # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
     CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
     PublishedJob.objects.filter(version__call_flow=flow).delete()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/", views.editor, name="editor"),
     path("<int:pk>/rename/", views.number_rename, name="rename"),
     path("<int:pk>/delete/", views.number_delete, name="delete"),
+    path("<int:pk>/sms/", views.number_sms, name="sms"),
     path("<int:pk>/steps/add/", views.step_add, name="step_add"),
     path("<int:pk>/steps/<int:step_id>/", views.step_edit, name="step_edit"),
     path("<int:pk>/steps/<int:step_id>/move/", views.step_move, name="step_move"),

@@ -115,11 +115,33 @@ def number_rename(request, pk):
     return _editor(request, phone, rename_form=form)
 
 
+@require_POST
+@workspace_view(EDIT)
+def number_sms(request, pk):
+    """Mark the number as registered for SMS, or not (a checkbox form on the number page)."""
+    phone = _phone(request, pk)
+    registered = request.POST.get("sms_registered") == "on"
+    try:
+        services.phone_number_set_sms_registered(
+            phone_number=phone, registered=registered, user=request.user
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        state = "registered" if registered else "not registered"
+        messages.success(request, f"{phone.number} is marked as {state} for SMS.")
+    return redirect(phone)
+
+
 @workspace_view(EDIT)
 def number_delete(request, pk):
     phone = _phone(request, pk)
     if request.method == "POST":
-        services.phone_number_delete(phone_number=phone, user=request.user)
+        try:
+            services.phone_number_delete(phone_number=phone, user=request.user)
+        except ValidationError as exc:  # a job's transfer names the number
+            _error(request, exc)
+            return redirect(phone)
         messages.success(
             request, f"Deleted “{phone.display_name}” ({phone.number}) and its call flow."
         )

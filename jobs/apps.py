@@ -22,3 +22,4 @@ class JobsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(sync_builtin_templates, sender=self)
+        from . import receivers  # noqa: F401  (connects the member removal check)

@@ -2,9 +2,11 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from workspaces.models import Workspace
+from workspaces.models import Membership, Workspace
 
+from . import actions
 from .models import TEXT_FIELDS, Job, JobTemplate
+from .signals import workspace_numbers
 
 SORTS = {
     "name": ("name", "pk"),
@@ -96,3 +98,37 @@ def annotate_changes(job: Job, versions: list) -> None:
     )
     for newer, older in zip(versions, [*versions[1:], before_page], strict=True):
         newer.changed = changed_fields(older, newer)
+
+
+# Actions -----------------------------------------------------------------------------------
+
+
+def action_context(*, workspace: Workspace) -> actions.Context:
+    """What the workspace's markers may name: two queries (members, numbers), whatever the
+    number of jobs checked with it."""
+    emails = Membership.objects.filter(workspace=workspace).values_list("user__email", flat=True)
+    numbers = set()
+    for _, answer in workspace_numbers.send(sender=Job, workspace=workspace):
+        numbers.update(answer)
+    return actions.Context(
+        emails=frozenset(email.lower() for email in emails),
+        numbers=frozenset(numbers),
+        region=workspace.country,
+    )
+
+
+def jobs_naming(*, workspace: Workspace, member_email: str = "", number: str = "") -> list[Job]:
+    """Live (not deleted) jobs of the workspace whose transfer names the member or number."""
+    jobs = Job.objects.filter(
+        workspace=workspace, deleted_at__isnull=True, instructions__icontains="transfer"
+    ).only("pk", "name", "instructions")
+    if member_email:
+        return [j for j in jobs if actions.names_member(j.instructions, member_email)]
+    region = workspace.country
+    return [j for j in jobs if actions.names_number(j.instructions, number, region=region)]
+
+
+def action_targets(*, workspace: Workspace) -> dict:
+    """What the editor's "Transfer to" offers: the workspace's members and numbers, sorted."""
+    context = action_context(workspace=workspace)
+    return {"emails": sorted(context.emails), "numbers": sorted(context.numbers)}

@@ -14,7 +14,7 @@ from workspaces.models import User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.text import check_text
 
-from . import optimizer
+from . import actions, optimizer, selectors
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
 from .signals import job_changed, job_deleting
 
@@ -87,6 +87,10 @@ def _validate(job: Job) -> None:
     except ValidationError as exc:
         # Field validators already cover the limits; what is left is the unique name.
         raise ValidationError({"name": exc.messages}) from exc
+    if job.deleted_at is None and actions.has_markers(job.instructions):
+        # Only texts with markers pay the two queries (members, numbers) of the context.
+        context = selectors.action_context(workspace=job.workspace)
+        actions.check(job.instructions, context=context)
 
 
 def job_validate(*, workspace: Workspace, data: Mapping[str, str], job: Job | None = None) -> None:
@@ -461,10 +465,14 @@ def _import_check(index: int, record) -> tuple[str, dict[str, str]]:
     return data["name"].lower(), data
 
 
-def _import_validate(index: int, record, texts: Mapping[str, str]) -> None:
-    """The model's own field rules (limits, required, storable text) on the texts to be saved.
+def _import_validate(
+    index: int, record, texts: Mapping[str, str], context: "_ImportContext"
+) -> None:
+    """The model's own field rules (limits, required, storable text) and the action markers
+    on the texts to be saved.
 
-    bulk_create and bulk_update skip full_clean; these are the same validators, without a query.
+    bulk_create and bulk_update skip full_clean; these are the same validators, without a
+    query but the context's two, once per file.
     """
     for field in TEXT_FIELDS:
         value = texts[field]
@@ -473,6 +481,23 @@ def _import_validate(index: int, record, texts: Mapping[str, str]) -> None:
             Job._meta.get_field(field).clean(value, None)
         except ValidationError as exc:
             raise _record_error(index, record, field, " ".join(exc.messages)) from exc
+    if actions.has_markers(texts["instructions"]):
+        problems = actions.find_problems(texts["instructions"], context=context.get())
+        if problems:
+            message = " ".join(map(str, problems))
+            raise _record_error(index, record, "instructions", message)
+
+
+class _ImportContext:
+    """The workspace's action context, read on first use: at most once per import."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace, self.context = workspace, None
+
+    def get(self) -> actions.Context:
+        if self.context is None:
+            self.context = selectors.action_context(workspace=self.workspace)
+        return self.context
 
 
 def _import_lock_existing(workspace: Workspace, keys: list[str]) -> dict[str, Job]:
@@ -547,6 +572,7 @@ def job_import(
         checked.append((index, record, key, data))
 
     existing = _import_lock_existing(workspace, [key for _, _, key, _ in checked])
+    context = _ImportContext(workspace)
     result = ImportResult([], [], [])
     new_texts, to_update = [], []
     now = timezone.now()
@@ -554,7 +580,7 @@ def job_import(
         job = existing.get(key)
         if job is None:
             texts = {field: data.get(field, "") for field in TEXT_FIELDS}
-            _import_validate(index, record, texts)
+            _import_validate(index, record, texts, context)
             new_texts.append(texts)
             result.created.append(data["name"])
             continue
@@ -566,7 +592,7 @@ def job_import(
         if all(getattr(job, field) == value for field, value in data.items()):
             result.unchanged.append(data["name"])  # nothing changed: no new version
             continue
-        _import_validate(index, record, {**job.text_fields(), **data})
+        _import_validate(index, record, {**job.text_fields(), **data}, context)
         for field, value in data.items():
             setattr(job, field, value)
         job.revision += 1

@@ -247,6 +247,7 @@ URL_OBJECTS = {
     "callflows:editor": _number,
     "callflows:rename": _number,
     "callflows:delete": _number,
+    "callflows:sms": _number,
     "callflows:step_add": _number,
     "callflows:publish": _number,
     "callflows:versions": _number,

@@ -106,6 +106,9 @@ EXPECTED = {
     "phone_number_create": [("number.added", "phonenumber", "Second (+15555550999)")],
     "phone_number_rename": [("number.renamed", "phonenumber", "Renamed (+15555550111)")],
     "phone_number_delete": [("number.deleted", "phonenumber", "Main (+15555550111)")],
+    "phone_number_set_sms_registered": [
+        ("number.sms_registration_changed", "phonenumber", "Main (+15555550111)")
+    ],
     "step_add": [("step.added", "step", "Voicemail on Main")],
     "step_update": [("step.changed", "step", "Hello on Main")],
     "step_move": [("step.moved", "step", "Hi on Main")],

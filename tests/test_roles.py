@@ -140,6 +140,9 @@ SERVICES = {
         phone_number=w.phone, display_name="Renamed", user=u
     ),
     "phone_number_delete": lambda w, u: cf.phone_number_delete(phone_number=w.phone, user=u),
+    "phone_number_set_sms_registered": lambda w, u: cf.phone_number_set_sms_registered(
+        phone_number=w.phone, registered=True, user=u
+    ),
     "step_add": lambda w, u: cf.step_add(
         call_flow=w.flow, kind=StepKind.VOICEMAIL, name="Voicemail", user=u
     ),

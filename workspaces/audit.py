@@ -46,6 +46,7 @@ ACTIONS = {
     "number.added": "added a phone number",
     "number.renamed": "renamed a phone number",
     "number.deleted": "deleted a phone number",
+    "number.sms_registration_changed": "changed SMS registration",
     "token.created": "created an API token",
     "token.revoked": "revoked an API token",
     "invitation.sent": "invited someone",

@@ -20,6 +20,7 @@ from .models import ApiToken, Invitation, Membership, Role, User, Workspace
 from .permissions import OWN, READ, RoleRequired, is_support, require_role
 from .phones import DEFAULT_REGION, normalize_region
 from .selectors import INVITATION_SALT, invitation_from_token, nonce_hash
+from .signals import member_removing
 
 
 def _unique_slug(name: str) -> str:
@@ -103,6 +104,7 @@ def membership_remove(*, membership: Membership, user: User) -> None:
     require_role(user, membership.workspace, OWN, "manage members")
     membership = _locked(membership)
     membership_check_owner_remains(membership, None)
+    member_removing.send(sender=Membership, membership=membership)
     # Recorded before the delete clears the pk; the same transaction either way.
     _audit_member(user, membership, "member.removed", {"role": membership.role})
     membership.delete()

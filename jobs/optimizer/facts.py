@@ -11,8 +11,8 @@ sentences into numbered steps, keeps the same facts.
 import functools
 import re
 
-# `[[Send SMS: ...]]` / `[[Transfer call: ...]]`: non-greedy, on one line (`.` skips newlines).
-MARKER_RE = re.compile(r"\[\[.*?\]\]")
+# `[[Send SMS: ...]]` / `[[Transfer call: ...]]`: the one marker grammar (jobs/actions.py).
+from ..actions import MARKER_RE
 
 # One list marker at the start of a line ("- ", "* ", "• ", "3. ", "3) ", "b) ", "Step 2: ").
 # Rewriters strip and add these freely, so they are not facts: the step number "3." in a

@@ -28,3 +28,50 @@
   document.addEventListener("DOMContentLoaded", function () { scan(document); });
   document.addEventListener("htmx:load", function (e) { scan(e.target); });
 })();
+
+// "Insert action" in the job editor: writes an action marker (jobs/actions.py) at the cursor
+// of the instructions. Delegated from document, so it keeps working after htmx swaps.
+(function () {
+  function oneLine(value) {
+    return value.replace(/\s+/g, " ").trim();
+  }
+  function insertAt(textarea, text) {
+    const start = textarea.selectionStart, end = textarea.selectionEnd;
+    textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
+    textarea.focus();
+    textarea.selectionStart = textarea.selectionEnd = start + text.length;
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));  // the live counter
+  }
+  function marker(panel, kind) {
+    if (kind === "sms") {
+      const message = oneLine(panel.querySelector("#action-sms-message").value);
+      if (!message) return { error: "Write the message to send first." };
+      return { text: "[[Send SMS: " + message + "]]" };
+    }
+    let to = panel.querySelector("#action-transfer-to").value;
+    if (to === "external") {
+      const number = oneLine(panel.querySelector("#action-transfer-external").value);
+      if (!number) return { error: "Enter the external number to transfer to." };
+      to = "external " + number;
+    }
+    const say = oneLine(panel.querySelector("#action-transfer-say").value);
+    return { text: "[[Transfer call: " + to + (say ? " | say: " + say : "") + "]]" };
+  }
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest(".insert-action-toggle");
+    if (toggle) {
+      const panel = document.getElementById(toggle.getAttribute("aria-controls"));
+      panel.hidden = !panel.hidden;
+      toggle.setAttribute("aria-expanded", String(!panel.hidden));
+      return;
+    }
+    const button = event.target.closest("[data-insert-action]");
+    if (!button) return;
+    const panel = button.closest(".insert-action-panel");
+    const error = panel.querySelector(".insert-action-error");
+    const result = marker(panel, button.dataset.insertAction);
+    error.hidden = !result.error;
+    error.textContent = result.error || "";
+    if (result.text) insertAt(document.getElementById(panel.dataset.textarea), result.text);
+  });
+})();

@@ -54,6 +54,7 @@ def test_live_config_shape(client, workspace, owner, phone, sona, token):
             "description": job.description,
             "trigger": job.trigger,
             "instructions": "Book it.",
+            "actions": [],
         }
     ]
     assert "jobs" not in data["steps"][1]

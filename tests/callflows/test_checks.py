@@ -38,7 +38,7 @@ def messages(problems, level=None):
 def broken_action(monkeypatch):
     """An error from the actions hook, as the action checks will report one."""
     error = Problem(ERROR, BROKEN, step="Sona", job="Leave a message")
-    monkeypatch.setattr(checks, "action_problems", lambda call_flow, snapshot: [error])
+    monkeypatch.setattr(checks, "action_problems", lambda call_flow, snapshot, **kwargs: [error])
     return error
 
 
@@ -111,7 +111,8 @@ def test_times_urls_and_addresses_are_facts_too(workspace, owner, phone, sona, t
 def test_steps_and_plain_numbers_are_not_knowledge(workspace, owner, phone, sona):
     text = '1. Ask: "How many rooms?"\n2. Offer 3 slots.\n3. [[Send SMS: Pay $149 here]]'
     attach(sona, jobs_with(workspace, [text] * 3), owner)
-    assert draft_problems(phone.call_flow) == []  # a price inside an action is the action's
+    # a price inside an action is the action's (the SMS itself is an error: not registered)
+    assert [p for p in draft_problems(phone.call_flow) if p.level == WARNING] == []
 
 
 def test_errors_come_first(workspace, owner, phone, sona, broken_action):
@@ -150,7 +151,7 @@ def test_publish_goes_on_with_warnings(workspace, owner, phone, sona):
 def test_rollback_runs_the_checks_on_the_version(
     workspace, owner, phone, sona, monkeypatch, broken_action
 ):
-    monkeypatch.setattr(checks, "action_problems", lambda call_flow, snapshot: [])
+    monkeypatch.setattr(checks, "action_problems", lambda call_flow, snapshot, **kwargs: [])
     first = services.callflow_publish(call_flow=phone.call_flow, user=owner)
     attach(sona, [JobFactory(workspace=workspace)], owner)
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
@@ -159,7 +160,7 @@ def test_rollback_runs_the_checks_on_the_version(
     monkeypatch.setattr(
         checks,
         "action_problems",
-        lambda call_flow, snapshot: flagged.append(snapshot) or [broken_action],
+        lambda call_flow, snapshot, **kwargs: flagged.append(snapshot) or [broken_action],
     )
     with pytest.raises(ValidationError) as refused:
         services.callflow_rollback(call_flow=phone.call_flow, version=first, user=owner)
