@@ -25,6 +25,7 @@ from jobs import actions
 from jobs.models import Job
 from jobs.optimizer.facts import DOMAIN_RE, PRICE_RE, TIME_RE, URL_RE, facts
 from jobs.selectors import action_context
+from knowledge.models import KnowledgePage
 
 from .models import CallFlow, StepKind
 from .snapshots import build_snapshot
@@ -148,11 +149,30 @@ def sms_problems(
 
 
 def knowledge_problems(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
-    """Problems of the knowledge pages the snapshot attaches (issue 9, point 3), to fill in:
-    - an attached page that is empty (no body) is an ERROR naming the page and the step;
-    - a page attached to several steps is fine (no problem).
-    """
-    return []
+    """An attached knowledge page with no text is an error naming the page and the step (Sona
+    would quote nothing); a page attached to several steps is fine. One query, none without
+    pages."""
+    steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
+    attached = [(step, p) for step in steps for p in step.get("knowledge") or []]
+    if not attached:
+        return []
+    empty = dict(
+        KnowledgePage.objects.filter(
+            pk__in={p for _, p in attached},
+            workspace_id=call_flow.phone_number.workspace_id,
+            body__regex=r"^\s*$",
+        ).values_list("pk", "title")
+    )
+    return [
+        Problem(
+            ERROR,
+            f"The knowledge page “{empty[p]}” on “{step.get('name', '')}” is empty: write its "
+            "text or detach it.",
+            step=step.get("name", ""),
+        )
+        for step, p in attached
+        if p in empty
+    ]
 
 
 # The checks -----------------------------------------------------------------------------------

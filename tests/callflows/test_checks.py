@@ -245,3 +245,20 @@ def test_command_prints_warnings_and_publishes(workspace, owner, phone, sona, ca
     assert "Published version 1" in out
     assert "Warning: Move '$149 emergency fee' into a knowledge page" in err
     assert versions() == 1
+
+
+def test_an_empty_attached_knowledge_page_blocks_publishing(workspace, owner, phone, sona):
+    from knowledge.models import KnowledgePage
+    from knowledge.services import knowledge_page_create
+
+    page = knowledge_page_create(workspace=workspace, user=owner, title="Prices", body="$10")
+    services.step_attach_knowledge(step=sona, page=page, user=owner)
+    # The services refuse a blank body; a script writing to the database does not.
+    KnowledgePage.objects.filter(pk=page.pk).update(body="")
+    problems = draft_problems(phone.call_flow)
+    assert [(p.level, p.message) for p in problems if p.is_error] == [
+        (ERROR, "The knowledge page “Prices” on “Sona” is empty: write its text or detach it.")
+    ]
+    with pytest.raises(ValidationError, match="is empty"):
+        services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    assert not phone.call_flow.versions.exists()
