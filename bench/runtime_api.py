@@ -39,6 +39,7 @@ NUMBER = "+15550100000"
 JOBS = 10_000
 STEPS = 20
 JOBS_PER_STEP = 10
+PAGES = 20  # knowledge pages of 20,000 characters on the first step
 TARGET = 0.80  # live rps must reach 80% of the trivial view's rps
 WARMUP_SECONDS = 2
 ROUNDS = 5  # each URL's load time is split into this many rounds, alternating the two URLs
@@ -111,8 +112,10 @@ def seed():
         phone_number_create,
         step_add,
         step_attach_job,
+        step_attach_knowledge,
     )
     from jobs.models import Job
+    from knowledge.services import knowledge_page_create
     from workspaces.models import User
     from workspaces.services import api_token_create, workspace_create
 
@@ -134,6 +137,12 @@ def seed():
     for s, step in enumerate(flow.steps.order_by("position")):
         for job in jobs[s * JOBS_PER_STEP : (s + 1) * JOBS_PER_STEP]:
             step_attach_job(step=step, job=job, user=user)
+    # The first step also quotes 20 knowledge pages of 20,000 characters (issue 9).
+    first = flow.steps.order_by("position").first()
+    for n in range(1, PAGES + 1):
+        body = (f"Page {n}: opening hours, prices and policies. " * 500)[:20_000]
+        page = knowledge_page_create(workspace=workspace, user=user, title=f"Page {n}", body=body)
+        step_attach_knowledge(step=first, page=page, user=user)
     version = callflow_publish(call_flow=flow, user=user, note="bench")
     raw_token = api_token_create(workspace=workspace, name="Bench runtime", user=user).raw
     with connection.cursor() as cursor:
@@ -234,6 +243,7 @@ def check_live(port, token):
     steps = json.loads(gzip.decompress(body))["steps"]
     assert len(steps) == STEPS, len(steps)
     assert all(len(step["jobs"]) == JOBS_PER_STEP for step in steps)
+    assert len(steps[0]["knowledge"]) == PAGES
     return len(body)
 
 
@@ -375,7 +385,8 @@ def main():
         token, version = seed()
         print(
             f"database {DB_NAME}: {JOBS:,} jobs, number {NUMBER} with {STEPS} Sona steps x "
-            f"{JOBS_PER_STEP} jobs, published version {version} "
+            f"{JOBS_PER_STEP} jobs and {PAGES} knowledge pages of 20,000 characters, "
+            f"published version {version} "
             f"(seeded in {time.perf_counter() - started:.1f} s)"
         )
         miss, hit = count_queries(token)
