@@ -241,7 +241,7 @@ def number_changed(phone_id: int) -> None:
     PhoneNumber.objects.filter(pk=phone_id).update(live_generation=F("live_generation") + 1)
 
 
-def changed(numbers) -> None:
+def changed(numbers) -> list[tuple]:
     """Mark what the given PhoneNumber queryset serves as changed. Call it inside the
     transaction of the change: the new generation commits (or rolls back) with it.
 
@@ -249,8 +249,12 @@ def changed(numbers) -> None:
     (two job edits, say) cannot deadlock by updating them in different orders.
     """
     with transaction.atomic():  # joins the caller's transaction; alone (a shell), its own
-        ids = list(
-            numbers.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
+        rows = list(
+            numbers.select_for_update(of=("self",))
+            .order_by("pk")
+            .values_list("pk", "number", "display_name", "sms_registered")
         )
+        ids = [row[0] for row in rows]
         if ids:
             PhoneNumber.objects.filter(pk__in=ids).update(live_generation=F("live_generation") + 1)
+    return rows  # (pk, number, display name, SMS registered) of the numbers changed

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from jobs import actions
+from jobs.models import Job
 from jobs.signals import job_changed, job_delete_preview, job_deleting, workspace_numbers
 from knowledge.signals import page_changed, page_deleting
 from workspaces.models import Workspace
@@ -46,12 +48,33 @@ def describe_delete(sender, job, **kwargs):
 
 
 @receiver(job_changed)
-def job_text_is_live(sender, job_ids, **kwargs):
+def job_text_is_live(sender, job_ids, jobs=None, **kwargs):
     """Job text is not frozen: the numbers whose live version uses the jobs serve the change
-    from this transaction's commit on."""
-    live.changed(
+    from this transaction's commit on. So an edit that makes a live job send SMS from a number
+    not registered for SMS is refused here, as publishing it would be."""
+    rows = live.changed(
         PhoneNumber.objects.filter(call_flow__live_version__published_jobs__job_id__in=job_ids)
     )
+    unregistered = {(number, name) for _, number, name, registered in rows if not registered}
+    if not unregistered:
+        return
+    if jobs is None:  # a bulk import names ids only
+        jobs = Job.objects.filter(pk__in=job_ids).only("name", "instructions")
+    senders = [
+        job.name
+        for job in jobs
+        if job.deleted_at is None
+        and any(a.type == "send_sms" for a in actions.parse(job.instructions))
+    ]
+    if senders:
+        where = ", ".join(f"{name} ({number})" for number, name in sorted(unregistered))
+        raise ValidationError(
+            {
+                "instructions": f"“{senders[0]}” is live on {where}, which is not registered "
+                "for SMS: it cannot send SMS there. Mark the number as SMS registered once its "
+                "registration is done, or remove the Send SMS action."
+            }
+        )
 
 
 @receiver(page_deleting)

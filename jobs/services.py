@@ -115,7 +115,7 @@ def _save(job: Job, *, user: User, reason: str) -> Job:
         raise ValidationError({"name": NAME_TAKEN}) from exc
     # Inside the transaction: what depends on the job's text (the live configurations) changes
     # in the same commit as the text.
-    job_changed.send(sender=Job, job_ids=[job.pk])
+    job_changed.send(sender=Job, job_ids=[job.pk], jobs=[job])
     return job
 
 

@@ -257,3 +257,28 @@ def test_actions_keep_the_api_at_3_queries_on_a_miss_and_1_on_a_hit(
     assert len(response.json()["steps"][0]["jobs"][9]["actions"]) == 2
     with django_assert_num_queries(1):
         client.get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_an_edit_cannot_make_a_live_job_send_sms_from_an_unregistered_number(
+    workspace, phone, sona, owner
+):
+    job = js.job_create(workspace=workspace, user=owner, data=texts("1. Help.", "Helper"))
+    attach(sona, [job], owner)
+    services.callflow_publish(call_flow=phone.call_flow, user=owner)
+    with pytest.raises(ValidationError) as refused:
+        js.job_update(job=job, user=owner, data={"instructions": f"1. Help. {SMS}"})
+    assert "“Helper” is live on Main line (+15555550123), which is not registered for SMS" in (
+        refused.value.message_dict["instructions"][0]
+    )
+    job.refresh_from_db()
+    assert job.instructions == "1. Help." and job.revision == 1
+    # The same through an import (ids only), and allowed once the number is registered.
+    with pytest.raises(ValidationError, match="not registered for SMS"):
+        js.job_import(
+            workspace=workspace,
+            user=owner,
+            records=[{"name": "Helper", "instructions": f"1. Help. {SMS}"}],
+        )
+    services.phone_number_set_sms_registered(phone_number=phone, registered=True, user=owner)
+    js.job_update(job=job, user=owner, data={"instructions": f"1. Help. {SMS}"})
+    assert SMS in Job.objects.get(pk=job.pk).instructions
