@@ -267,8 +267,9 @@ def test_an_edit_cannot_make_a_live_job_send_sms_from_an_unregistered_number(
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     with pytest.raises(ValidationError) as refused:
         js.job_update(job=job, user=owner, data={"instructions": f"1. Help. {SMS}"})
-    assert "“Helper” is live on Main line (+15555550123), which is not registered for SMS" in (
-        refused.value.message_dict["instructions"][0]
+    assert (
+        "“Helper” is live on Main line (+15555550123), which is not registered for SMS"
+        in (refused.value.message_dict["instructions"][0])
     )
     job.refresh_from_db()
     assert job.instructions == "1. Help." and job.revision == 1
