@@ -6,6 +6,8 @@ PermissionDenied) and failed lookups into CommandError, so `manage.py` prints on
 and exits with status 1.
 """
 
+import json
+
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -51,3 +53,30 @@ def get_user(email: str) -> User:
     if user is None:
         raise CommandError(f"No active user with the email {email!r}.")
     return user
+
+
+class ExportCommand(ServiceCommand):
+    """`--workspace SLUG [--output FILE]`: a workspace's records as JSON. Subclasses set `what`
+    (e.g. "job(s)") and `export(workspace) -> list[dict]`."""
+
+    what = "record(s)"
+
+    def export(self, workspace) -> list[dict]:
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workspace", required=True, help="Workspace slug.")
+        parser.add_argument("--output", help="File to write (default: standard output).")
+
+    def handle(self, *args, workspace, output, **options):
+        records = self.export(get_workspace(workspace))
+        text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+        if not output:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
+        self.stderr.write(f"Exported {len(records)} {self.what} to {output}.")
