@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "jobs",
     "knowledge",
     "callflows",
+    "calls",
 ]
 
 MIDDLEWARE = [
