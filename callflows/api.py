@@ -46,23 +46,32 @@ def _bad_token(address: str, minute: int, retry_after: int) -> JsonResponse:
     return _error(BAD_TOKEN, 401)
 
 
-@require_GET
-def live_config(request, number):
+def authorize(request, number) -> tuple[live.Lookup | None, JsonResponse | None]:
+    """The one query of a runtime request and its refusals (401, 404, 429), shared by every
+    endpoint that serves a number's live version: (lookup, None) or (None, the error)."""
     address = client_address(request.META)
     minute, retry_after = throttle.now()
     raw = _token(request)
     if not raw.startswith(TOKEN_PREFIX) or not raw.isascii():
-        return _bad_token(address, minute, retry_after)
+        return None, _bad_token(address, minute, retry_after)
     number = number if _E164.fullmatch(number) else ""
     found = live.lookup(hash_token(raw), number, address, minute)
     if throttle.over_limit(found.failures):
-        return _too_many(retry_after)  # before the token: a guesser learns nothing
+        return None, _too_many(retry_after)  # before the token: a guesser learns nothing
     if found.token_workspace_id is None:
-        return _bad_token(address, minute, retry_after)
+        return None, _bad_token(address, minute, retry_after)
     if found.phone_id is None or found.phone_workspace_id != found.token_workspace_id:
-        return _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
+        return None, _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
     if not found.published:
-        return _error(NOT_PUBLISHED, 404)
+        return None, _error(NOT_PUBLISHED, 404)
+    return found, None
+
+
+@require_GET
+def live_config(request, number):
+    found, refused = authorize(request, number)
+    if refused is not None:
+        return refused
     body = live.body(found.phone_id, found.generation)
     use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     # Each representation has its own ETag; either one in If-None-Match means "unchanged".

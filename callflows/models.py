@@ -176,6 +176,11 @@ class CallFlowVersion(models.Model):
     rolled_back_from = models.PositiveIntegerField(
         null=True, blank=True, help_text="The version number this one re-published, if any."
     )
+    override_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why it was published although saved test cases failed (“Publish anyway”).",
+    )
 
     class Meta:
         ordering = ["call_flow", "-number"]

@@ -18,7 +18,7 @@ from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 
 from . import checks, live
-from .checks import PUBLISH_BLOCKED, draft_problems, errors_of
+from .checks import PUBLISH_BLOCKED, TESTS_FAILED, draft_problems, errors_of, test_failures
 from .models import (
     MAX_JOBS_PER_STEP,
     MAX_KNOWLEDGE_PER_STEP,
@@ -567,7 +567,13 @@ def _note(note: str) -> str:
 
 
 def _create_version(
-    flow: CallFlow, snapshot: dict, *, user, note: str, rolled_back_from=None
+    flow: CallFlow,
+    snapshot: dict,
+    *,
+    user,
+    note: str,
+    rolled_back_from=None,
+    override_reason: str = "",
 ) -> CallFlowVersion:
     for step in snapshot["steps"]:
         if len(step.get("jobs", [])) > MAX_JOBS_PER_STEP:
@@ -584,6 +590,7 @@ def _create_version(
         note=_note(note),
         published_by=user,
         rolled_back_from=rolled_back_from,
+        override_reason=override_reason,
     )
     PublishedJob.objects.bulk_create(
         PublishedJob(version=version, job_id=job_id, step_key=step["key"], position=i)
@@ -633,6 +640,24 @@ def _refuse_errors(flow: CallFlow, snapshot: dict) -> None:
         )
 
 
+def _override(flow: CallFlow, snapshot: dict, reason: str) -> str:
+    """The reason kept on the version: failing test cases need one; passing ones keep none."""
+    failures = test_failures(flow, snapshot)
+    if not failures:
+        return ""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            [ValidationError(TESTS_FAILED, code="tests_failed")]
+            + [ValidationError(p.message, code="tests_failed") for p in failures]
+        )
+    if len(reason) > 500:
+        raise ValidationError(
+            {"override_reason": f"A reason can be at most 500 characters (it has {len(reason):,})."}
+        )
+    return reason
+
+
 def _lock_pages_live(snapshot: dict, workspace_id: int) -> None:
     """Like _lock_jobs_live, for knowledge pages: lock them in pk order and refuse if one was
     deleted meanwhile (a concurrent delete then waits and finds the page live)."""
@@ -655,12 +680,16 @@ def _lock_pages_live(snapshot: dict, workspace_id: int) -> None:
 
 
 @audit.write_service
-def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> CallFlowVersion:
+def callflow_publish(
+    *, call_flow: CallFlow, user: User, note: str = "", override_reason: str = ""
+) -> CallFlowVersion:
     """Freeze the draft into a new immutable version and make it live, in one transaction.
 
     The call flow row is locked, so a double submit publishes once: the second finds the
     draft equal to the live version and is told there is nothing to publish. A draft with
     errors (callflows.checks) is refused with the list of them; warnings do not stop it.
+    Failing saved test cases refuse it too, unless `override_reason` says why to publish anyway
+    (stored on the version and in the audit event).
     """
     require_role(user, call_flow.phone_number.workspace, EDIT, "publish call flows")
     flow = _lock_flow(call_flow)
@@ -670,9 +699,10 @@ def callflow_publish(*, call_flow: CallFlow, user: User, note: str = "") -> Call
         raise ValidationError(NOTHING_TO_PUBLISH)
     before = flow.live_version.number if flow.live_version_id else None
     _refuse_errors(flow, snapshot)
+    reason = _override(flow, snapshot, override_reason)
     _lock_jobs_live(snapshot, flow.phone_number.workspace_id)
     _lock_pages_live(snapshot, flow.phone_number.workspace_id)
-    version = _create_version(flow, snapshot, user=user, note=note)
+    version = _create_version(flow, snapshot, user=user, note=note, override_reason=reason)
     _audit_version(user, call_flow.phone_number.workspace, flow, version, before)
     return version
 
@@ -693,6 +723,7 @@ def _audit_version(user, workspace, flow: CallFlow, version: CallFlowVersion, be
             "after": version.number,
             "rolled_back_to": version.rolled_back_from,
             "note": version.note,
+            **({"override_reason": version.override_reason} if version.override_reason else {}),
         },
     )
 

@@ -25,5 +25,6 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("numbers/", include("callflows.urls")),
     path("api/v1/", include("callflows.api_urls")),
+    path("api/v1/", include("calls.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -55,6 +55,9 @@ ACTIONS = {
     "invitation.revoked": "revoked an invitation",
     "member.role_changed": "changed a role",
     "member.removed": "removed a member",
+    "call.mock_ended": "ran a mock call",
+    "testcase.saved": "saved a test case",
+    "testcase.deleted": "deleted a test case",
     "write.refused": "was refused",
 }
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import api
+
+app_name = "calls_api"
+urlpatterns = [
+    path("numbers/<str:number>/route", api.route, name="route"),
+]

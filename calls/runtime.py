@@ -1,0 +1,87 @@
+"""What POST /api/v1/numbers/<e164>/route routes against: the live version's Sona steps.
+
+Built from the same live body /live serves (callflows/live.py: addressed by the number's live
+generation, so never stale) plus the owners' test cases, which are examples of a job's intent
+(saving or deleting one bumps the generation). Kept per process under (phone id, generation):
+a hit costs no query beyond the request's one lookup."""
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from callflows import live
+
+from . import routing
+from .models import StepTestCase
+
+LOCAL_INDEXES = 64
+
+
+@dataclass(frozen=True)
+class StepIndex:
+    key: str
+    name: str
+    candidates: tuple[routing.Candidate, ...]
+    actions: dict[int, list]  # job id → its parsed actions, as /live serves them
+
+
+@dataclass(frozen=True)
+class Index:
+    version: int | None
+    steps: dict[str, StepIndex]  # Sona steps by key, in flow order
+
+    def step(self, key: str = "") -> StepIndex | None:
+        if not key:
+            return next(iter(self.steps.values()), None)
+        return self.steps.get(key)
+
+
+_indexes: OrderedDict[tuple[int, int], Index] = OrderedDict()
+_lock = threading.Lock()
+
+
+def index(phone_id: int, generation: int) -> Index:
+    key = (phone_id, generation)
+    with _lock:
+        found = _indexes.get(key)
+    if found is not None:
+        return found
+    body = live.body(phone_id, generation)
+    found = _build(phone_id, json.loads(body.json))
+    with _lock:
+        _indexes[(phone_id, body.generation)] = found
+        while len(_indexes) > LOCAL_INDEXES:
+            _indexes.popitem(last=False)
+    return found
+
+
+def _build(phone_id: int, config: dict) -> Index:
+    said: dict[tuple[str, int], list[str]] = {}
+    cases = StepTestCase.objects.filter(
+        call_flow__phone_number_id=phone_id, expected_job__isnull=False
+    ).values_list("step_key", "expected_job_id", "said")
+    for step_key, job_id, text in cases.order_by("pk"):
+        said.setdefault((step_key, job_id), []).append(text)
+    steps = {}
+    for step in config["steps"]:
+        if step["kind"] != "sona":
+            continue
+        jobs = step.get("jobs", [])
+        steps[step["key"]] = StepIndex(
+            key=step["key"],
+            name=step["name"],
+            candidates=tuple(
+                routing.Candidate(
+                    id=job["id"],
+                    name=job["name"],
+                    trigger=job["trigger"],
+                    description=job["description"],
+                    instructions=job["instructions"],
+                    examples=tuple(said.get((step["key"], job["id"]), ())),
+                )
+                for job in jobs
+            ),
+            actions={job["id"]: job["actions"] for job in jobs},
+        )
+    return Index(config["version"]["number"], steps)

@@ -1,0 +1,294 @@
+"""Reads for mock calls and test cases: what a Sona step of the draft or the live version routes
+against, each turn of a mock call, and test runs. The draft and the live version are resolved the
+same way (a snapshot's job ids with today's job text), so a mock call shows what a call would do."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from callflows.models import CallFlow, PhoneNumber, StepKind
+from callflows.snapshots import build_snapshot
+from jobs import actions
+from jobs.models import Job
+from knowledge.models import KnowledgePage
+
+from . import routing, sona
+from .models import StepTestCase
+
+DRAFT, LIVE = "draft", "live"
+VERSIONS = (DRAFT, LIVE)
+NO_LIVE_VERSION = "This number has no live version yet: publish it first, or test the draft."
+NO_SONA_STEP = "This call flow has no Sona step to test."
+
+
+@dataclass(frozen=True)
+class Target:
+    """One Sona step of the draft or the live version, ready to route."""
+
+    call_flow: CallFlow
+    version: str  # DRAFT or LIVE
+    version_number: int | None  # the live version's number; None for the draft
+    step_key: str
+    step_name: str
+    jobs: dict[int, Job]  # attached, in order
+    candidates: tuple[routing.Candidate, ...]
+    pages: tuple[tuple[int, str, str], ...]  # (id, title, body) of the step's knowledge
+    sona_steps: tuple[tuple[str, str], ...] = ()  # (key, name) of every Sona step, for a picker
+
+    @property
+    def label(self) -> str:
+        return "draft" if self.version == DRAFT else f"live version {self.version_number}"
+
+
+def snapshot_of(call_flow: CallFlow, version: str) -> tuple[dict, int | None]:
+    if version == DRAFT:
+        return build_snapshot(call_flow), None
+    if version != LIVE:
+        raise ValidationError(f"Choose the draft or the live version, not “{version}”.")
+    live = call_flow.live_version
+    if live is None:
+        raise ValidationError(NO_LIVE_VERSION, code="no_live_version")
+    return live.snapshot, live.number
+
+
+def sona_steps(snapshot: dict) -> list[dict]:
+    return [s for s in snapshot.get("steps", []) if s.get("kind") == StepKind.SONA]
+
+
+def examples(call_flow: CallFlow, step_keys) -> dict[tuple[str, int], list[str]]:
+    """What owners' test cases say for each (step key, job): examples of that job's intent."""
+    found: dict[tuple[str, int], list[str]] = {}
+    cases = StepTestCase.objects.filter(
+        call_flow=call_flow, step_key__in=list(step_keys), expected_job__isnull=False
+    ).values_list("step_key", "expected_job_id", "said")
+    for key, job_id, said in cases.order_by("pk"):
+        found.setdefault((key, job_id), []).append(said)
+    return found
+
+
+def candidates(jobs, step_key: str, said_by_job: dict) -> tuple[routing.Candidate, ...]:
+    return tuple(
+        routing.Candidate(
+            id=job.pk,
+            name=job.name,
+            trigger=job.trigger,
+            description=job.description,
+            instructions=job.instructions,
+            examples=tuple(said_by_job.get((step_key, job.pk), ())),
+        )
+        for job in jobs
+    )
+
+
+def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> Target:
+    """The Sona step `step_key` (default: the first) of the draft or the live version. Raises
+    ValidationError with a sentence for people when there is none. Five queries at most."""
+    snapshot, number = snapshot_of(call_flow, version)
+    steps = sona_steps(snapshot)
+    if not steps:
+        raise ValidationError(NO_SONA_STEP, code="no_sona_step")
+    step = next((s for s in steps if s["key"] == step_key), None) if step_key else steps[0]
+    if step is None:
+        raise ValidationError(
+            f"The {('draft' if version == DRAFT else 'live version')} has no Sona step “{step_key}”.",
+            code="unknown_step",
+        )
+    workspace_id = call_flow.phone_number.workspace_id
+    found = Job.objects.filter(pk__in=step.get("jobs", []), workspace_id=workspace_id).in_bulk()
+    jobs = {pk: found[pk] for pk in step.get("jobs", []) if pk in found}
+    page_ids = step.get("knowledge", [])
+    pages = KnowledgePage.objects.filter(pk__in=page_ids, workspace_id=workspace_id).in_bulk()
+    said_by_job = examples(call_flow, [step["key"]])
+    return Target(
+        call_flow=call_flow,
+        version=version,
+        version_number=number,
+        step_key=step["key"],
+        step_name=step["name"],
+        jobs=jobs,
+        candidates=candidates(jobs.values(), step["key"], said_by_job),
+        pages=tuple((p, pages[p].title, pages[p].body) for p in page_ids if p in pages),
+        sona_steps=tuple((s["key"], s["name"]) for s in steps),
+    )
+
+
+# Mock calls ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Turn:
+    said: str
+    decision: routing.Decision
+    job: Job | None
+    walkthrough: sona.Walkthrough | None
+    at_step: int  # which of the job's steps Sona is on (1 = first); 0 without a job
+    passages: tuple[routing.Passage, ...]
+    reply: str = ""  # Sona's generated reply (LLM backend); "" shows the job's own words
+    notices: tuple[str, ...] = field(default=())
+
+    @property
+    def current_step(self) -> sona.Step | None:
+        if not self.walkthrough or not self.walkthrough.steps:
+            return None
+        steps = self.walkthrough.steps
+        return steps[min(self.at_step, len(steps)) - 1]
+
+
+def workspace_numbers(call_flow: CallFlow) -> dict[str, str]:
+    """E.164 → display name of the workspace's numbers, to name transfer targets."""
+    return dict(
+        PhoneNumber.objects.filter(workspace_id=call_flow.phone_number.workspace_id).values_list(
+            "number", "display_name"
+        )
+    )
+
+
+def mock_turns(
+    goal: Target, said: list[str], *, replies: list[str] | None = None, greeting: str = ""
+) -> list[Turn]:
+    """Every turn of a mock call, routed one after another as the live line would: a later turn
+    continues the chosen job (its next step) unless the caller clearly changes intent.
+    `replies`: Sona's replies already generated for earlier turns (kept, not asked again)."""
+    from .routing.replies import sona_reply
+
+    numbers = workspace_numbers(goal.call_flow)
+    region = goal.call_flow.phone_number.workspace.country
+    turns: list[Turn] = []
+    current, at_step, history = None, 0, []
+    for index, text in enumerate(said):
+        decision = routing.route(goal.candidates, text, history, current)
+        job = goal.jobs.get(decision.job.id) if decision.job else None
+        at_step = at_step + 1 if job and job.pk == current else (1 if job else 0)
+        current = job.pk if job else None
+        found = routing.passages(goal.pages, text)
+        notices = [decision.notice] if decision.notice else []
+        if replies is not None and index < len(replies):
+            reply = replies[index]
+        else:
+            reply, notice = sona_reply(
+                job.name if job else "",
+                job.instructions if job else "",
+                found,
+                greeting,
+                text,
+                history,
+            )
+            notices += [notice] if notice else []
+        turns.append(
+            Turn(
+                said=text,
+                decision=decision,
+                job=job,
+                walkthrough=sona.walkthrough(job.instructions, numbers=numbers, region=region)
+                if job
+                else None,
+                at_step=at_step,
+                passages=tuple(found),
+                reply=reply,
+                notices=tuple(notices),
+            )
+        )
+        history.append(text)
+    return turns
+
+
+# Test cases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: StepTestCase
+    got: routing.Match | None  # the job picked (None: no job)
+    passed: bool
+    problem: str  # why it failed, for people; "" when it passed
+
+
+def _check(case: StepTestCase, goal: Target) -> CaseResult:
+    decision = routing.route(goal.candidates, case.said)
+    got = decision.job
+    if not case.expects_job:
+        if got is None:
+            return CaseResult(case, got, True, "")
+        return CaseResult(case, got, False, f"Expected no job; Sona picked “{got.name}”.")
+    if case.expected_job_id is None:
+        return CaseResult(
+            case, got, False, f"Expects “{case.expected_job_name}”, which was deleted."
+        )
+    if case.expected_job_id not in goal.jobs:
+        return CaseResult(
+            case,
+            got,
+            False,
+            f"Expects “{case.expected_job_name}”, which is not attached to {goal.step_name}.",
+        )
+    if got is None or got.id != case.expected_job_id:
+        picked = f"Sona picked “{got.name}”" if got else "Sona picked no job"
+        return CaseResult(case, got, False, f"Expected “{case.expected_job_name}”; {picked}.")
+    if case.expected_action:
+        job = goal.jobs[got.id]
+        if case.expected_action not in {a.type for a in actions.parse(job.instructions)}:
+            words = case.get_expected_action_display()
+            return CaseResult(
+                case, got, False, f"“{job.name}” no longer performs the action {words}."
+            )
+    return CaseResult(case, got, True, "")
+
+
+def run_cases(goal: Target, cases) -> list[CaseResult]:
+    return [_check(case, goal) for case in cases if case.step_key == goal.step_key]
+
+
+def step_cases(*, call_flow: CallFlow, step_key: str) -> list[StepTestCase]:
+    return list(StepTestCase.objects.filter(call_flow=call_flow, step_key=step_key).order_by("pk"))
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    case: StepTestCase
+    draft: CaseResult
+    live: CaseResult | None  # None: no live version, or the live version lacks the step
+
+    @property
+    def differs(self) -> bool:
+        if self.live is None:
+            return False
+        pick = lambda r: r.got.id if r.got else None  # noqa: E731
+        return pick(self.draft) != pick(self.live)
+
+
+def run_side_by_side(*, call_flow: CallFlow, step_key: str) -> list[SideBySide]:
+    """A step's cases against the draft and the live version, for the Tests tab."""
+    cases = step_cases(call_flow=call_flow, step_key=step_key)
+    draft = run_cases(target(call_flow=call_flow, version=DRAFT, step_key=step_key), cases)
+    try:
+        live = run_cases(target(call_flow=call_flow, version=LIVE, step_key=step_key), cases)
+    except ValidationError:
+        live = [None] * len(draft)
+    return [SideBySide(d.case, d, lv) for d, lv in zip(draft, live, strict=True)]
+
+
+def failing_cases(call_flow: CallFlow, snapshot: dict) -> list[CaseResult]:
+    """The test cases the snapshot fails, over all its Sona steps (the publish gate)."""
+    cases = list(StepTestCase.objects.filter(call_flow=call_flow).order_by("step_key", "pk"))
+    if not cases:
+        return []
+    failures = []
+    workspace_id = call_flow.phone_number.workspace_id
+    steps = sona_steps(snapshot)
+    ids = {pk for s in steps for pk in s.get("jobs", [])}
+    found = Job.objects.filter(pk__in=ids, workspace_id=workspace_id).in_bulk()
+    said_by_job = examples(call_flow, [s["key"] for s in steps])
+    by_key = {s["key"]: s for s in steps}
+    for case in cases:
+        step = by_key.get(case.step_key)
+        if step is None:
+            continue  # the step was removed: its cases wait for it (rollback may bring it back)
+        jobs = {pk: found[pk] for pk in step.get("jobs", []) if pk in found}
+        goal = Target(
+            call_flow, DRAFT, None, step["key"], step["name"], jobs,
+            candidates(jobs.values(), step["key"], said_by_job), (),
+        )  # fmt: skip
+        result = _check(case, goal)
+        if not result.passed:
+            failures.append(result)
+    return failures

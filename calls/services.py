@@ -1,0 +1,236 @@
+"""Writes of the calls app: mock calls end as stored calls, test cases are saved and deleted.
+Each takes the acting user, checks the role through require_role and records its audit event in
+the same transaction. Nothing here ever sends an SMS or places a call."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callflows import live
+from callflows.models import CallFlow
+from jobs.models import Job
+from workspaces import audit
+from workspaces.models import User
+from workspaces.permissions import EDIT, READ, require_role
+from workspaces.text import check_text
+
+from . import selectors
+from .models import SAID_MAX, TRANSCRIPT_MAX, Call, Outcome, Source, StepTestCase
+
+MAX_TURNS = 30
+ACTION_TYPES = ("send_sms", "transfer_call")
+
+
+def clean_said(said, what: str = "What the caller says") -> str:
+    """One caller turn: text, not empty, at most SAID_MAX characters, storable."""
+    if not isinstance(said, str):
+        raise ValidationError(f"{what} must be text.", code="said")
+    said = " ".join(said.split())
+    if not said:
+        raise ValidationError(f"{what} is empty: type what the caller says.", code="said")
+    if len(said) > SAID_MAX:
+        raise ValidationError(
+            f"{what} can be at most {SAID_MAX} characters (it has {len(said):,}).", code="said"
+        )
+    check_text(said, what)
+    return said
+
+
+def clean_turns(turns) -> list[str]:
+    turns = [clean_said(t, f"Turn {i}") for i, t in enumerate(turns or [], start=1)]
+    if not turns:
+        raise ValidationError("Say something first: a mock call needs at least one turn.")
+    if len(turns) > MAX_TURNS:
+        raise ValidationError(f"A mock call can have at most {MAX_TURNS} turns.")
+    return turns
+
+
+# Mock calls ---------------------------------------------------------------------------------
+
+
+def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
+    """What the call would have ended as, and the actions that would have run (never sent)."""
+    handled = [t for t in turns if t.job is not None]
+    if not handled:
+        return Outcome.NO_JOB_MATCHED, []
+    last = handled[-1]
+    done = [
+        {"type": a.type, "status": "not_sent", "detail": f"{a.label}: {a.detail}".rstrip(": ")}
+        for a in last.walkthrough.actions
+    ]
+    types = {a["type"] for a in done}
+    if "transfer_call" in types:
+        return Outcome.TRANSFERRED, done
+    if "send_sms" in types:
+        return Outcome.SMS_SENT, done
+    return Outcome.RESOLVED, done
+
+
+def _summary(goal: selectors.Target, turns: list[selectors.Turn], done: list[dict]) -> str:
+    handled = [t for t in turns if t.job is not None]
+    lines = [f"Mock call against the {goal.label}, {goal.step_name}."]
+    if not handled:
+        lines.append(f"The caller said “{turns[0].said}”; no job fitted, so Sona would say so.")
+    else:
+        last = handled[-1]
+        lines.append(
+            f"The caller wanted: “{handled[0].said}”. Sona picked “{last.job.name}” "
+            f"(score {last.decision.job.score:.2f})."
+        )
+        if done:
+            lines.append("It would have: " + "; ".join(a["detail"] for a in done) + ".")
+    lines.append("Nothing was sent to anyone: this was a mock call.")
+    return " ".join(lines)[:5_000]
+
+
+def _transcript(turns: list[selectors.Turn]) -> str:
+    lines = []
+    for turn in turns:
+        lines.append(f"Caller: {turn.said}")
+        if turn.job is None:
+            lines.append("Sona: (no job fits)")
+        else:
+            step = turn.current_step
+            said = turn.reply or (step.text if step else turn.job.name)
+            lines.append(f"Sona [{turn.job.name}, {turn.decision.job.score:.2f}]: {said}")
+    return "\n".join(lines)[:TRANSCRIPT_MAX]
+
+
+def _history_id(job: Job | None) -> int | None:
+    if job is None:
+        return None
+    row = job.history.order_by("-history_date", "-history_id").values("history_id").first()
+    return row["history_id"] if row else None
+
+
+@audit.write_service
+def mock_call_end(
+    *,
+    call_flow: CallFlow,
+    user: User,
+    turns: list[str],
+    version: str = selectors.DRAFT,
+    step_key: str = "",
+    replies: list[str] | None = None,
+) -> Call:
+    """Store a finished mock call as a call with its summary (source "mock"). The turns are
+    routed again here, by the same router, so the stored call is what the router decides."""
+    workspace = call_flow.phone_number.workspace
+    require_role(user, workspace, READ, "run mock calls")
+    said = clean_turns(turns)
+    goal = selectors.target(call_flow=call_flow, version=version, step_key=step_key)
+    routed = selectors.mock_turns(goal, said, replies=list(replies or []))
+    outcome, done = _outcome(routed)
+    handled = [t for t in routed if t.job is not None]
+    job = handled[-1].job if handled else None
+    now = timezone.now()
+    call = Call.objects.create(
+        workspace=workspace,
+        phone_number=call_flow.phone_number,
+        number=call_flow.phone_number.number,
+        source=Source.MOCK,
+        caller="anonymous",
+        started_at=now,
+        ended_at=now,
+        version_number=goal.version_number,
+        step_key=goal.step_key,
+        step_name=goal.step_name,
+        job=job,
+        job_name=job.name if job else "",
+        job_history_id=_history_id(job),
+        score=handled[-1].decision.job.score if handled else None,
+        outcome=outcome,
+        actions=done,
+        summary=_summary(goal, routed, done),
+        next_steps=[a["detail"] for a in done],
+        transcript=_transcript(routed),
+        created_by=user,
+    )
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="call.mock_ended",
+        obj=call,
+        label=f"Mock call on {call_flow.phone_number.display_name}",
+        details={"version": goal.label, "job": call.job_name, "outcome": outcome},
+    )
+    return call
+
+
+# Test cases ---------------------------------------------------------------------------------
+
+
+@audit.write_service
+def test_case_save(
+    *,
+    call_flow: CallFlow,
+    user: User,
+    step_key: str,
+    said: str,
+    job: Job | None,
+    expected_action: str = "",
+) -> StepTestCase:
+    """ "When a caller says `said`, Sona picks `job` (None: no job) [and performs the action]"
+    for the Sona step `step_key`. Saying the same thing again replaces the expectation."""
+    workspace = call_flow.phone_number.workspace
+    require_role(user, workspace, EDIT, "save test cases")
+    said = clean_said(said)
+    if job is not None and job.workspace_id != workspace.pk:
+        raise ValidationError("That job is not in this workspace.")
+    if expected_action and expected_action not in ACTION_TYPES:
+        raise ValidationError(
+            f"“{expected_action}” is not an action: use send_sms or transfer_call."
+        )
+    if expected_action and job is None:
+        raise ValidationError("A test case that expects no job cannot expect an action.")
+    flow = CallFlow.objects.select_for_update().get(pk=call_flow.pk)
+    keys = {s.key for s in flow.steps.filter(kind="sona")}
+    if call_flow.live_version_id:
+        keys |= {s["key"] for s in selectors.sona_steps(call_flow.live_version.snapshot)}
+    if step_key not in keys:
+        raise ValidationError("That Sona step is not in this call flow.")
+    values = {
+        "expects_job": job is not None,
+        "expected_job": job,
+        "expected_job_name": job.name if job else "",
+        "expected_action": expected_action,
+    }
+    try:
+        with transaction.atomic():
+            case, created = StepTestCase.objects.update_or_create(
+                call_flow=flow, step_key=step_key, said=said, defaults=values,
+                create_defaults={**values, "created_by": user},
+            )  # fmt: skip
+    except IntegrityError:  # the same case saved at the same moment by someone else
+        raise ValidationError("This test case was just saved by someone else.") from None
+    # Test cases are examples of a job's intent: the live line's routing changes with them.
+    live.number_changed(call_flow.phone_number_id)
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="testcase.saved",
+        obj=case,
+        label=str(case),
+        details={"step": step_key, "created": created, "action": expected_action},
+    )
+    return case
+
+
+@audit.write_service
+def test_case_delete(*, test_case: StepTestCase, user: User) -> None:
+    call_flow = test_case.call_flow
+    workspace = call_flow.phone_number.workspace
+    require_role(user, workspace, EDIT, "delete test cases")
+    label = str(test_case)
+    deleted, _ = StepTestCase.objects.filter(pk=test_case.pk).delete()
+    if not deleted:
+        raise ValidationError("That test case was already deleted.")
+    live.number_changed(call_flow.phone_number_id)
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="testcase.deleted",
+        obj=None,
+        label=label,
+        details={"step": test_case.step_key, "id": test_case.pk},
+    )
