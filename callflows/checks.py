@@ -71,10 +71,13 @@ class Problem:
         return self.level == ERROR
 
 
-def draft_problems(call_flow: CallFlow, snapshot: dict | None = None) -> list[Problem]:
+def draft_problems(
+    call_flow: CallFlow, snapshot: dict | None = None, *, more: bool = True
+) -> list[Problem]:
     """The problems publishing would put live, errors first. `snapshot` defaults to the draft's
     (callflows.snapshots.build_snapshot); rollback passes the version's. Queries: the draft
-    (two, unless given), the attached jobs (one), plus what the hooks below read."""
+    (two, unless given), the attached jobs (one), plus what the hooks below read. `more=False`
+    leaves out the registered warnings (publish only needs the errors)."""
     if snapshot is None:
         snapshot = build_snapshot(call_flow)
     steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
@@ -85,6 +88,7 @@ def draft_problems(call_flow: CallFlow, snapshot: dict | None = None) -> list[Pr
         + _facts_for_knowledge(jobs)
         + action_problems(call_flow, snapshot, jobs=jobs)
         + knowledge_problems(call_flow, snapshot)
+        + (more_warnings(call_flow, snapshot) if more else [])
     )
     return sorted(problems, key=lambda p: not p.is_error)  # stable: errors first, in order
 
@@ -95,6 +99,7 @@ TESTS_FAILED = (
     "Cannot publish: saved test cases fail. Fix them, or tick “Publish anyway” and give a reason."
 )
 _test_gates: list = []
+_warning_sources: list = []
 
 
 def register_test_gate(gate) -> None:
@@ -103,8 +108,24 @@ def register_test_gate(gate) -> None:
         _test_gates.append(gate)
 
 
+def register_warnings(source) -> None:
+    """`source(call_flow, snapshot) -> [Problem]`: more warnings (calls: confusable jobs)."""
+    if source not in _warning_sources:
+        _warning_sources.append(source)
+
+
 def test_failures(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
     return [problem for gate in _test_gates for problem in gate(call_flow, snapshot)]
+
+
+def more_warnings(call_flow: CallFlow, snapshot: dict) -> list[Problem]:
+    return [problem for source in _warning_sources for problem in source(call_flow, snapshot)]
+
+
+def step_warnings(call_flow: CallFlow, step, job_ids: list[int]) -> list[Problem]:
+    """The registered warnings about one draft Sona step (its jobs panel shows them)."""
+    snapshot = {"steps": [{"key": step.key, "kind": step.kind, "name": step.name, "jobs": job_ids}]}
+    return more_warnings(call_flow, snapshot) if len(job_ids) > 1 else []
 
 
 def errors_of(problems: list[Problem]) -> list[Problem]:

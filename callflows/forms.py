@@ -299,3 +299,30 @@ class PublishForm(forms.Form):
         help_text="Optional: what changed and why, for your teammates.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    publish_anyway = forms.BooleanField(
+        label="Publish anyway",
+        required=False,
+        help_text="Publish although saved test cases fail.",
+    )
+    override_reason = forms.CharField(
+        label="Reason for publishing anyway",
+        required=False,
+        max_length=500,
+        help_text="Required with “Publish anyway”; shown in Versions.",
+    )
+
+    def __init__(self, *args, tests_failing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not tests_failing:  # nothing to override: the fields would only confuse
+            del self.fields["publish_anyway"], self.fields["override_reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("publish_anyway") and not (data.get("override_reason") or "").strip():
+            self.add_error("override_reason", "Give a reason for publishing anyway.")
+        return data
+
+    def reason_to_publish_anyway(self) -> str:
+        if not self.cleaned_data.get("publish_anyway"):
+            return ""
+        return self.cleaned_data.get("override_reason", "")

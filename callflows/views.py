@@ -269,6 +269,7 @@ def _jobs_context(request, phone, step, *, query, page_number, **extra):
         "page": library,
         "query": query,
         "can_edit": request.membership.can_edit,
+        "overlaps": checks.step_warnings(phone.call_flow, step, [link.job_id for link in attached]),
         **extra,
     }
 
@@ -397,20 +398,26 @@ def step_new_job(request, pk, step_id):
 
 @workspace_view()
 def publish(request, pk):
-    """GET: what publishing would change. POST: publish (a double submit publishes once)."""
+    """GET: what publishing would change, with the checks and the saved test cases. POST:
+    publish (a double submit publishes once); failing test cases need "Publish anyway" and a
+    reason."""
     phone = _phone(request, pk)
-    form = PublishForm(request.POST or None)
+    status = selectors.draft_status(call_flow=phone.call_flow)
+    failing = checks.test_failures(phone.call_flow, status.draft)
+    form = PublishForm(request.POST or None, tests_failing=bool(failing))
     if request.method == "POST" and form.is_valid():
         try:
             version = services.callflow_publish(
-                call_flow=phone.call_flow, user=request.user, note=form.cleaned_data["note"]
+                call_flow=phone.call_flow,
+                user=request.user,
+                note=form.cleaned_data["note"],
+                override_reason=form.reason_to_publish_anyway(),
             )
         except ValidationError as exc:
             _error(request, exc)
             return redirect("callflows:publish", pk=phone.pk)
         messages.success(request, f"Published version {version.number}.")
         return redirect("callflows:versions", pk=phone.pk)
-    status = selectors.draft_status(call_flow=phone.call_flow)
     problems = checks.draft_problems(phone.call_flow, status.draft)
     context = {
         "phone": phone,
@@ -418,6 +425,7 @@ def publish(request, pk):
         "changes": selectors.describe_changes(workspace=request.workspace, changes=status.changes),
         "errors": checks.errors_of(problems),
         "warnings": [p for p in problems if not p.is_error],
+        "failing": failing,
         "form": form,
         "can_edit": request.membership.can_edit,
         "nothing_to_publish": services.NOTHING_TO_PUBLISH,

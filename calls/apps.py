@@ -10,3 +10,4 @@ class CallsConfig(AppConfig):
         from . import gates
 
         checks.register_test_gate(gates.failing_test_cases)
+        checks.register_warnings(gates.confusable_jobs)

@@ -267,28 +267,54 @@ def run_side_by_side(*, call_flow: CallFlow, step_key: str) -> list[SideBySide]:
     return [SideBySide(d.case, d, lv) for d, lv in zip(draft, live, strict=True)]
 
 
+@dataclass(frozen=True)
+class SnapshotStep:
+    key: str
+    name: str
+    jobs: dict[int, Job]
+    candidates: tuple[routing.Candidate, ...]
+
+
+def snapshot_steps(call_flow: CallFlow, snapshot: dict) -> dict[str, SnapshotStep]:
+    """The snapshot's Sona steps by key, ready to route (two queries: jobs, test cases)."""
+    steps = sona_steps(snapshot)
+    ids = {pk for s in steps for pk in s.get("jobs", [])}
+    workspace_id = call_flow.phone_number.workspace_id
+    found = Job.objects.filter(pk__in=ids, workspace_id=workspace_id).in_bulk() if ids else {}
+    said_by_job = examples(call_flow, [s["key"] for s in steps])
+    result = {}
+    for step in steps:
+        jobs = {pk: found[pk] for pk in step.get("jobs", []) if pk in found}
+        result[step["key"]] = SnapshotStep(
+            step["key"], step["name"], jobs, candidates(jobs.values(), step["key"], said_by_job)
+        )
+    return result
+
+
 def failing_cases(call_flow: CallFlow, snapshot: dict) -> list[CaseResult]:
-    """The test cases the snapshot fails, over all its Sona steps (the publish gate)."""
+    """The test cases the snapshot fails, over all its Sona steps (the publish gate). A case of
+    a step the snapshot lacks waits for it (a rollback may bring the step back)."""
     cases = list(StepTestCase.objects.filter(call_flow=call_flow).order_by("step_key", "pk"))
     if not cases:
         return []
+    steps = snapshot_steps(call_flow, snapshot)
     failures = []
-    workspace_id = call_flow.phone_number.workspace_id
-    steps = sona_steps(snapshot)
-    ids = {pk for s in steps for pk in s.get("jobs", [])}
-    found = Job.objects.filter(pk__in=ids, workspace_id=workspace_id).in_bulk()
-    said_by_job = examples(call_flow, [s["key"] for s in steps])
-    by_key = {s["key"]: s for s in steps}
     for case in cases:
-        step = by_key.get(case.step_key)
+        step = steps.get(case.step_key)
         if step is None:
-            continue  # the step was removed: its cases wait for it (rollback may bring it back)
-        jobs = {pk: found[pk] for pk in step.get("jobs", []) if pk in found}
-        goal = Target(
-            call_flow, DRAFT, None, step["key"], step["name"], jobs,
-            candidates(jobs.values(), step["key"], said_by_job), (),
-        )  # fmt: skip
+            continue
+        goal = Target(call_flow, DRAFT, None, step.key, step.name, step.jobs, step.candidates, ())
         result = _check(case, goal)
         if not result.passed:
             failures.append(result)
     return failures
+
+
+def step_overlaps(call_flow: CallFlow, snapshot: dict) -> list[tuple[str, routing.Overlap]]:
+    """(step name, overlap) for each pair of attached jobs callers could confuse."""
+    return [
+        (step.name, overlap)
+        for step in snapshot_steps(call_flow, snapshot).values()
+        if len(step.candidates) > 1
+        for overlap in routing.overlaps(step.candidates)
+    ]

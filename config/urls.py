@@ -24,6 +24,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("numbers/", include("callflows.urls")),
+    path("", include("calls.urls")),
     path("api/v1/", include("callflows.api_urls")),
     path("api/v1/", include("calls.api_urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "calls"
+urlpatterns = [
+    path("numbers/<int:pk>/steps/<int:step_id>/test/", views.test_sona, name="test_sona"),
+    path("numbers/<int:pk>/steps/<int:step_id>/tests/", views.tests, name="tests"),
+    path(
+        "numbers/<int:pk>/steps/<int:step_id>/tests/save/",
+        views.test_case_save,
+        name="test_case_save",
+    ),
+    path(
+        "numbers/<int:pk>/steps/<int:step_id>/tests/<int:case_id>/delete/",
+        views.test_case_delete,
+        name="test_case_delete",
+    ),
+    path("jobs/<int:job_id>/test/", views.job_test, name="job_test"),
+]

@@ -1,0 +1,184 @@
+"""Test Sona: mock calls and test cases in the browser. Every rule lives in services/selectors.
+
+A mock call in progress is not stored: the page carries the caller's turns (and Sona's replies
+already generated) in hidden fields and each "Say" routes them again with the same router the
+live line uses, so nothing half-finished is left behind. "End call" stores it as a call."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from callflows import selectors as flow_selectors
+from callflows.models import StepJob, StepKind
+from jobs.models import Job
+from workspaces.errors import error_messages
+from workspaces.forms import parse_id
+from workspaces.permissions import EDIT, workspace_view
+
+from . import selectors, services
+from .models import Call, StepTestCase
+
+PAGE_SIZE = 25
+
+
+def _step(request, pk, step_id):
+    phone = flow_selectors.phone_number_get(workspace=request.workspace, pk=pk)
+    step = flow_selectors.step_get(call_flow=phone.call_flow, step_id=step_id, kind=StepKind.SONA)
+    return phone, step
+
+
+def _version(value) -> str:
+    return value if value in selectors.VERSIONS else selectors.DRAFT
+
+
+def _announce(turns) -> str:
+    """What the live region reads after a turn."""
+    if not turns:
+        return ""
+    turn = turns[-1]
+    decision = turn.decision
+    if turn.job is None:
+        text = f"Turn {len(turns)}: no job fits."
+    else:
+        text = f"Turn {len(turns)}: Sona picked “{turn.job.name}” ({decision.job.score:.2f})."
+    if decision.runner_up:
+        text += f" Runner-up “{decision.runner_up.name}” ({decision.runner_up.score:.2f})."
+    return text + (" Ambiguous." if decision.ambiguous else "")
+
+
+@workspace_view(member_may_post=True)  # members may test: a mock call sends nothing
+def test_sona(request, pk, step_id):
+    phone, step = _step(request, pk, step_id)
+    data = request.POST if request.method == "POST" else request.GET
+    version = _version(data.get("version"))
+    said = data.get("said", "")
+    earlier = data.getlist("turn")
+    replies = data.getlist("reply")
+    error, turns, goal = "", [], None
+    try:
+        goal = selectors.target(call_flow=phone.call_flow, version=version, step_key=step.key)
+        if request.method == "POST" and data.get("end"):
+            call = services.mock_call_end(
+                call_flow=phone.call_flow,
+                user=request.user,
+                turns=earlier + ([said] if said.strip() else []),
+                version=version,
+                step_key=step.key,
+                replies=replies,
+            )
+            url = reverse("calls:test_sona", args=[phone.pk, step.pk])
+            url = f"{url}?version={version}&call={call.pk}"
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        if request.method == "POST":
+            said_now = services.clean_turns(earlier + [said])
+            turns = selectors.mock_turns(goal, said_now, replies=replies[: len(earlier)])
+            said = ""
+    except ValidationError as exc:
+        error = " ".join(error_messages(exc))
+        if goal is not None and earlier:
+            try:  # keep the conversation so far on the page
+                turns = selectors.mock_turns(goal, services.clean_turns(earlier), replies=replies)
+            except ValidationError:
+                turns = []
+    ended = None
+    if call_id := parse_id(data.get("call")):
+        ended = Call.objects.filter(workspace=request.workspace, pk=call_id).first()
+    context = {
+        "phone": phone,
+        "step": step,
+        "version": version,
+        "goal": goal,
+        "turns": turns,
+        "said": said,
+        "error": error,
+        "announce": error or _announce(turns),
+        "ended": ended,
+        "can_edit": request.membership.can_edit,
+    }
+    template = "calls/_mock_call.html" if request.htmx else "calls/test_sona.html"
+    return render(request, template, context)
+
+
+@require_POST
+@workspace_view(EDIT)
+def test_case_save(request, pk, step_id):
+    phone, step = _step(request, pk, step_id)
+    job = None
+    if job_id := request.POST.get("job"):
+        job = get_object_or_404(Job, workspace=request.workspace, pk=parse_id(job_id))
+    said = request.POST.get("said", "")
+    try:
+        case = services.test_case_save(
+            call_flow=phone.call_flow,
+            user=request.user,
+            step_key=step.key,
+            said=said,
+            job=job,
+            expected_action=request.POST.get("action", ""),
+        )
+    except ValidationError as exc:
+        message, saved = " ".join(error_messages(exc)), None
+    else:
+        message, saved = f"Saved as test case: {case}.", case
+    if request.htmx:
+        context = {"message": message, "saved": saved, "phone": phone, "step": step}
+        return render(request, "calls/_saved.html", context)
+    (messages.success if saved else messages.error)(request, message)
+    return redirect("calls:tests", pk=phone.pk, step_id=step.pk)
+
+
+@workspace_view()
+def tests(request, pk, step_id):
+    """The step's test cases; "Run tests" runs them against the draft and the live version."""
+    phone, step = _step(request, pk, step_id)
+    run = request.GET.get("run") == "1"
+    if run:
+        rows = selectors.run_side_by_side(call_flow=phone.call_flow, step_key=step.key)
+    else:
+        rows = selectors.step_cases(call_flow=phone.call_flow, step_key=step.key)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "phone": phone,
+        "step": step,
+        "run": run,
+        "page": page,
+        "failed": run and sum(1 for r in rows if not r.draft.passed),
+        "differ": run and sum(1 for r in rows if r.differs),
+        "total": len(rows),
+        "has_live": phone.call_flow.live_version_id is not None,
+        "can_edit": request.membership.can_edit,
+    }
+    return render(request, "calls/tests.html", context)
+
+
+@require_POST
+@workspace_view(EDIT)
+def test_case_delete(request, pk, step_id, case_id):
+    phone, step = _step(request, pk, step_id)
+    case = get_object_or_404(StepTestCase, call_flow=phone.call_flow, step_key=step.key, pk=case_id)
+    try:
+        services.test_case_delete(test_case=case, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(error_messages(exc)))
+    else:
+        messages.success(request, f"Deleted the test case {case}.")
+    return redirect("calls:tests", pk=phone.pk, step_id=step.pk)
+
+
+@workspace_view()
+def job_test(request, job_id):
+    """Test Sona from a job's page: the draft Sona steps the job is attached to."""
+    job = get_object_or_404(Job, workspace=request.workspace, pk=job_id, deleted_at__isnull=True)
+    links = list(
+        StepJob.objects.filter(job=job, step__call_flow__phone_number__workspace=request.workspace)
+        .select_related("step__call_flow__phone_number")
+        .order_by("step__call_flow__phone_number__display_name", "step__position")[:PAGE_SIZE]
+    )
+    if len(links) == 1:
+        step = links[0].step
+        return redirect("calls:test_sona", pk=step.call_flow.phone_number.pk, step_id=step.pk)
+    return render(request, "calls/job_test.html", {"job": job, "links": links})
