@@ -5,7 +5,8 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from callflows import services as callflow_services
-from callflows.models import StepJob, StepKind
+from callflows.models import Step, StepJob, StepKind
+from calls.models import StepTestCase
 from tests import factories
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces.models import Role
@@ -205,6 +206,15 @@ def _page(ws):
     return {"pk": factories.KnowledgePageFactory(workspace=ws).pk}
 
 
+def _test_case(ws):
+    ids = _number_step(ws)
+    step = Step.objects.get(pk=ids["step_id"])
+    case = StepTestCase.objects.create(
+        call_flow=step.call_flow, step_key=step.key, said="hello", expects_job=False
+    )
+    return {**ids, "case_id": case.pk}
+
+
 def _deleted_page(ws):
     page = factories.KnowledgePageFactory(workspace=ws, deleted_at="2026-01-01T00:00:00Z")
     return {"pk": page.pk}
@@ -260,6 +270,11 @@ URL_OBJECTS = {
     "callflows:attach": _number_step,
     "callflows:detach": _number_step,
     "callflows:job_move": _number_step,
+    "calls:test_sona": _number_step,
+    "calls:tests": _number_step,
+    "calls:test_case_save": _number_step,
+    "calls:test_case_delete": _test_case,
+    "calls:job_test": lambda ws: {"job_id": _job(ws)["pk"]},
     "workspaces:invitation_resend": lambda ws: _invitation(ws),
     "workspaces:invitation_revoke": lambda ws: _invitation(ws),
     "workspaces:token_revoke": lambda ws: {
