@@ -2,8 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from callflows import services
-from callflows.models import CallFlowVersion, PhoneNumber, StepKind
-from jobs.models import Job
+from callflows.models import CallFlowVersion, StepKind
 from tests.conftest import command_help
 from tests.factories import JobFactory, UserFactory
 from workspaces.models import ApiToken
@@ -85,24 +84,6 @@ def test_create_api_token(workspace, owner, admin_user, capsys):
     assert ApiToken.objects.count() == 1
 
 
-def test_demo_has_published_main_line(db, capsys):
-    call_command("demo")
-    call_command("demo")  # idempotent
-    phone = PhoneNumber.objects.get(number="+15555550100")
-    assert phone.display_name == "Main line"
-    version = phone.call_flow.live_version
-    assert version.number == 1 and CallFlowVersion.objects.count() == 1
-    kinds = [s["kind"] for s in version.snapshot["steps"]]
-    assert kinds[:3] == ["greeting", "business_hours", "sona"]
-    sona = next(s for s in version.snapshot["steps"] if s["kind"] == "sona")
-    assert len(sona["jobs"]) == 3 and Job.objects.filter(pk__in=sona["jobs"]).count() == 3
-
-
 @pytest.mark.parametrize("name", ["publish_callflow", "rollback_callflow", "create_api_token"])
 def test_help(name, capsys):
     assert "usage" in command_help(name, capsys)
-
-
-def test_demo_prints_the_login_address_of_the_host_it_will_serve(db, capsys):
-    call_command("demo", "--host", "0.0.0.0:9000")
-    assert "http://0.0.0.0:9000/accounts/login/" in capsys.readouterr().out

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 DEMO_EMAIL = "owner@demo.test"
 DEMO_JOB_NAMES = [
     "Answer after-hours calls",
+    "Dental emergency",
     "Qualify a lead",
+    "Reschedule or cancel",
     "Schedule an appointment",
     "Take a message",
 ]
@@ -83,7 +85,8 @@ def test_demo_creates_workspace_owner_and_jobs():
     assert Membership.objects.get(workspace=workspace, user=owner).role == Role.OWNER
     jobs = Job.objects.filter(workspace=workspace)
     assert sorted(jobs.values_list("name", flat=True)) == DEMO_JOB_NAMES
-    assert all(job.created_by == owner and job.template_id for job in jobs)
+    assert all(job.created_by == owner for job in jobs)
+    assert jobs.filter(template__isnull=False).count() == 4  # and two of the practice's own
     assert DEMO_EMAIL in out
     assert "'demo'" in out
     assert "/accounts/login/" in out

@@ -2,14 +2,54 @@ from django.db import transaction
 
 from callflows import services as callflow_services
 from callflows.models import PhoneNumber, StepKind
+from calls import services as call_services
 from jobs.models import Job, JobTemplate
 from jobs.services import job_create
+from knowledge.services import knowledge_page_create
 from workspaces.management.base import ServiceCommand
 from workspaces.models import Membership, Role, User, Workspace
 
 DEMO_EMAIL = "owner@demo.test"
 DEMO_SLUG = "demo"
 DEMO_NUMBER = "+15555550100"
+# A dental practice's own jobs (beside the templates): an emergency that transfers the call, and
+# a change of appointment confirmed by SMS, so a mock call shows actions "not sent".
+DEMO_JOBS = (
+    {
+        "name": "Dental emergency",
+        "description": "Urgent problems go straight to the dentist on call.",
+        "trigger": "Caller has severe tooth pain, swelling, bleeding, or a broken or "
+        "knocked-out tooth",
+        "instructions": '1. Ask: "Are you having trouble breathing or swallowing?" If yes, '
+        "tell them to call 911 now.\n"
+        "2. Ask for their name and what happened.\n"
+        "3. [[Transfer call: external +1 555 555 0199 | say: I'm connecting you to our "
+        "dentist on call now.]]",
+    },
+    {
+        "name": "Reschedule or cancel",
+        "description": "Move or cancel an existing appointment.",
+        "trigger": "Caller wants to move, change or cancel an appointment they already have",
+        "instructions": "1. Ask for their name and date of birth.\n"
+        '2. Ask: "Which appointment would you like to change?"\n'
+        "3. Offer the next two free times, or cancel it if they ask.\n"
+        "4. [[Send SMS: Your appointment at Demo Dental has been updated. Call (555) 555-0100 "
+        "if anything changes.]]",
+    },
+)
+DEMO_KNOWLEDGE = {
+    "title": "Opening hours and prices",
+    "body": "We are open Monday to Friday, 8 am to 6 pm, and Saturday 9 am to 1 pm.\n\n"
+    "A check-up with cleaning costs $120. X-rays are $45. New patients get a free "
+    "consultation.\n\n"
+    "We are at 120 Main Street, with free parking behind the building.",
+}
+# Saved test cases of the demo's Sona step: (what the caller says, job name or None).
+DEMO_TEST_CASES = (
+    ("my jaw is swollen and it really hurts", "Dental emergency"),
+    ("can I move my cleaning to next week", "Reschedule or cancel"),
+    ("is this the pizza place?", None),
+)
 DEMO_TEMPLATES = (
     "take-a-message",
     "schedule-an-appointment",
@@ -57,7 +97,8 @@ class Command(ServiceCommand):
         )
 
     def extend(self, *, workspace, owner):
-        """The demo number's call flow: greeting, business hours, Sona with three jobs; version 1."""
+        """The demo number's call flow: greeting, business hours, Sona with five jobs (two with
+        actions), a knowledge page and saved test cases; version 1."""
         if PhoneNumber.objects.filter(number=DEMO_NUMBER).exists():
             return
         phone = callflow_services.phone_number_create(
@@ -87,4 +128,18 @@ class Command(ServiceCommand):
             "name"
         )[:3]:
             callflow_services.step_attach_job(step=sona, job=job, user=owner)
+        own = {}
+        for data in DEMO_JOBS:
+            own[data["name"]] = job_create(workspace=workspace, user=owner, data=data)
+            callflow_services.step_attach_job(step=sona, job=own[data["name"]], user=owner)
+        page = knowledge_page_create(workspace=workspace, user=owner, **DEMO_KNOWLEDGE)
+        callflow_services.step_attach_knowledge(step=sona, page=page, user=owner)
+        # Registered for SMS outside Playbook (a demo number has nothing to register).
+        callflow_services.phone_number_set_sms_registered(
+            phone_number=phone, registered=True, user=owner
+        )
+        for said, name in DEMO_TEST_CASES:
+            call_services.test_case_save(
+                call_flow=flow, user=owner, step_key=sona.key, said=said, job=own.get(name)
+            )
         callflow_services.callflow_publish(call_flow=flow, user=owner, note="Demo call flow")
