@@ -18,7 +18,6 @@ from .base import MAX_CHARS, NOTHING_TO_CHANGE, Result, normalize
 from .builtin import optimize_builtin
 from .facts import facts
 
-
 SYSTEM_PROMPT = f"""\
 You rewrite the instructions of one job for Sona, an AI phone agent that answers calls for a \
 small business. Rewrite them so Sona follows them better, using these rules:
