@@ -80,7 +80,7 @@ def best_threshold(businesses, scorer):
     best = (0, 0.0)
     for step in range(0, 40):
         threshold = step / 40 * (4 if scorer is plain_bm25 else 1)
-        total, wrong = corpus.misses(businesses, lambda c, s: decide(scorer(c, s), threshold))
+        total, wrong = corpus.misses(businesses, lambda c, s, t=threshold: decide(scorer(c, s), t))
         best = max(best, (total - len(wrong), threshold))
     return best[1]
 
