@@ -34,7 +34,7 @@ SENTENCE_WEIGHTS = {
     "description": 0.95,
     "instructions": 0.85,
 }
-GROUP_IDF_BOOST = 1.5
+GROUP_IDF_BOOST = 2.0
 PLAIN_SHARE = 0.5
 UNKNOWN_WEIGHT = 0.5  # words no job has: they dilute every job alike, so count them less
 LEXICAL_WEIGHT = 0.6

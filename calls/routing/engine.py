@@ -72,7 +72,8 @@ def decide(ranking, current=None, backend="builtin", notice="") -> Decision:
         runner = next((m for m in ranking if m.id != kept.id), None)
         return Decision(kept, runner, ranking, False, True, backend, notice)
     job = best if best.score >= no_job_below else None
-    runner = ranking[1] if len(ranking) > 1 else None
+    # With no job, the runner-up is the closest job (what a mock call shows as "closest").
+    runner = best if job is None else (ranking[1] if len(ranking) > 1 else None)
     ambiguous = bool(job and runner and job.score - runner.score < margin)
     return Decision(job, runner, ranking, ambiguous, False, backend, notice)
 
