@@ -122,13 +122,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# Job instructions optimizer (jobs/optimizer): "builtin" works offline; "openai" calls any
-# OpenAI-compatible chat-completions endpoint and falls back to builtin when it fails.
+# The LLM endpoint (workspaces/llm.py): any OpenAI-compatible chat-completions API, shared by the
+# optimizer, the router and Sona's mock-call replies. Unset LLM_BASE_URL: every feature stays on
+# its built-in backend (a feature set to its LLM backend says so in a notice).
+LLM_BASE_URL = env("LLM_BASE_URL", default="")
+LLM_API_KEY = env("LLM_API_KEY", default="")
+LLM_MODEL = env("LLM_MODEL", default="")  # "": gpt-4o-mini
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=20.0)
+
+# Job instructions optimizer (jobs/optimizer): "builtin" works offline; "openai" calls the LLM
+# endpoint and falls back to builtin when it fails. The OPTIMIZER_* names below, when set,
+# override the LLM_* ones for the optimizer (older installs set only these).
 OPTIMIZER_BACKEND = env("OPTIMIZER_BACKEND", default="builtin")
 OPTIMIZER_BASE_URL = env("OPTIMIZER_BASE_URL", default="")
 OPTIMIZER_API_KEY = env("OPTIMIZER_API_KEY", default="")
 OPTIMIZER_MODEL = env("OPTIMIZER_MODEL", default="")
-OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=20.0)
+OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=None)
+
+# The router (calls/routing): which job fits what a caller says. "builtin" works offline and is
+# deterministic; "llm" asks the LLM endpoint and falls back to builtin, with a notice, on failure.
+# Under ROUTER_NO_JOB_BELOW the best score is "no job"; a runner-up within
+# ROUTER_AMBIGUOUS_MARGIN of the chosen job flags it "ambiguous". Chosen by bench/routing.py.
+ROUTER_BACKEND = env("ROUTER_BACKEND", default="builtin")
+ROUTER_NO_JOB_BELOW = env.float("ROUTER_NO_JOB_BELOW", default=0.1)
+ROUTER_AMBIGUOUS_MARGIN = env.float("ROUTER_AMBIGUOUS_MARGIN", default=0.03)
 
 # Content-Security-Policy (django-csp, workspaces/csp.py): only the app's own files. htmx is
 # vendored in static/ and told not to inject its indicator <style> (base.html); no page has

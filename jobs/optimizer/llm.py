@@ -1,25 +1,22 @@
 """The "openai" backend: any OpenAI-compatible chat-completions endpoint.
 
-Standard library only (urllib), one POST with a timeout. The answer is checked by the same rules
+One request through workspaces/llm.py (the official openai client, shared with the router). The
+answer is checked by the same rules
 as the built-in rewriter (not empty, at most MAX_CHARS, every fact kept); on any failure the
 built-in rewriter runs instead and `notice` says why, in words an owner understands.
 
-Settings (read with getattr, so none is required): OPTIMIZER_BASE_URL ("http://host/v1"),
-OPTIMIZER_API_KEY, OPTIMIZER_MODEL, OPTIMIZER_TIMEOUT (seconds, default 20).
+Settings: the shared LLM_BASE_URL, LLM_API_KEY, LLM_MODEL, LLM_TIMEOUT; OPTIMIZER_BASE_URL,
+OPTIMIZER_API_KEY, OPTIMIZER_MODEL and OPTIMIZER_TIMEOUT still work and override them for the
+optimizer (see workspaces/llm.py).
 """
 
-import http.client
-import json
 import re
-import urllib.error
-import urllib.request
 
-from .base import MAX_CHARS, NOTHING_TO_CHANGE, Result, normalize, setting
+from workspaces.llm import LLMUnavailable, chat, model_name
+
+from .base import MAX_CHARS, NOTHING_TO_CHANGE, Result, normalize
 from .builtin import optimize_builtin
 from .facts import facts
-
-DEFAULT_MODEL = "gpt-4o-mini"
-DEFAULT_TIMEOUT = 20
 
 SYSTEM_PROMPT = f"""\
 You rewrite the instructions of one job for Sona, an AI phone agent that answers calls for a \
@@ -73,8 +70,7 @@ def optimize_llm(text: str, trigger: str = "") -> Result:
 
 
 def _model() -> str:
-    # The settings file may define the name as "" (unset environment variable).
-    return setting("OPTIMIZER_MODEL", "") or DEFAULT_MODEL
+    return model_name("OPTIMIZER")
 
 
 def _fallback(source: str, trigger: str, why: str) -> Result:
@@ -103,54 +99,18 @@ def _problem(source: str, answer: str) -> str:
 
 
 def _ask(source: str, trigger: str) -> str:
-    base_url = (setting("OPTIMIZER_BASE_URL", "") or "").rstrip("/")
-    if not base_url:
-        raise _Unavailable("OPTIMIZER_BASE_URL is not set")
-    if not base_url.startswith(("http://", "https://")):
-        raise _Unavailable("OPTIMIZER_BASE_URL must start with http:// or https://")
-    timeout = float(setting("OPTIMIZER_TIMEOUT", None) or DEFAULT_TIMEOUT)
-    body = {
-        "model": _model(),
-        "messages": [
-            {"role": "system", "content": SYSTEM_PROMPT},
-            {
-                "role": "user",
-                "content": f"Trigger (caller intent): {trigger.strip() or '(none)'}\n\n"
-                f"Instructions:\n{source}",
-            },
-        ],
-        "temperature": 0,
-    }
-    headers = {"Content-Type": "application/json"}
-    api_key = setting("OPTIMIZER_API_KEY", "")
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        f"{base_url}/chat/completions",
-        data=json.dumps(body).encode("utf-8"),
-        headers=headers,
-        method="POST",
-    )
+    messages = [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {
+            "role": "user",
+            "content": f"Trigger (caller intent): {trigger.strip() or '(none)'}\n\n"
+            f"Instructions:\n{source}",
+        },
+    ]
     try:
-        # The scheme is checked above, so urlopen cannot open file:// or other URLs.
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            raw = response.read()
-    except TimeoutError:
-        raise _Unavailable(f"timed out after {timeout:g} s") from None
-    except urllib.error.HTTPError as error:
-        raise _Unavailable(f"the endpoint answered HTTP {error.code}") from None
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError):
-            raise _Unavailable(f"timed out after {timeout:g} s") from None
-        raise _Unavailable(f"could not connect: {error.reason}") from None
-    except (OSError, http.client.HTTPException) as error:
-        raise _Unavailable(f"the connection failed: {error}") from None
-    try:
-        content = json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
-    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError):
-        raise _Unavailable("its answer was not a valid chat completion") from None
-    if not isinstance(content, str):
-        raise _Unavailable("its answer was not a valid chat completion")
+        content = chat(messages, temperature=0, prefix="OPTIMIZER")
+    except LLMUnavailable as error:
+        raise _Unavailable(str(error)) from None
     return normalize(_strip_code_fence(content))
 
 

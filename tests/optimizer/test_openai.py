@@ -1,13 +1,11 @@
 """The "openai" backend against a real HTTP server on 127.0.0.1 (no mocked client)."""
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from jobs.optimizer import optimize
+from tests.fake_llm import serving
 
 SOURCE = (
     "you should probably ask them their name. The visit is $49.99. "
@@ -23,67 +21,15 @@ GOOD_ANSWER = (
 )
 
 
-class FakeEndpoint(ThreadingHTTPServer):
-    """An OpenAI-compatible chat-completions endpoint whose answer each test chooses."""
-
-    daemon_threads = True
-    block_on_close = False  # a deliberately slow handler must not hold up the test's end
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.requests: list[dict] = []
-        self.status = 200
-        self.delay = 0.0
-        self.body = b""
-        self.answer(GOOD_ANSWER)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def handle_error(self, request, client_address):
-        pass  # the client hanging up on the slow answer is the point of that test
-
-    def answer(self, content: str) -> None:
-        completion = {"choices": [{"message": {"role": "assistant", "content": content}}]}
-        self.body = json.dumps(completion).encode()
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        server = self.server
-        length = int(self.headers["Content-Length"])
-        server.requests.append(
-            {
-                "path": self.path,
-                "authorization": self.headers.get("Authorization"),
-                "json": json.loads(self.rfile.read(length)),
-            }
-        )
-        time.sleep(server.delay)
-        self.send_response(server.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(server.body)))
-        self.end_headers()
-        self.wfile.write(server.body)
-
-    def log_message(self, *args):
-        pass  # keep the test output clean
-
-
 @pytest.fixture
 def endpoint(settings):
-    server = FakeEndpoint()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    settings.OPTIMIZER_BACKEND = "openai"
-    settings.OPTIMIZER_BASE_URL = server.base_url
-    settings.OPTIMIZER_API_KEY = "test-key"
-    settings.OPTIMIZER_MODEL = "test-model"
-    settings.OPTIMIZER_TIMEOUT = 5
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(GOOD_ANSWER) as server:
+        settings.OPTIMIZER_BACKEND = "openai"
+        settings.OPTIMIZER_BASE_URL = server.base_url
+        settings.OPTIMIZER_API_KEY = "test-key"
+        settings.OPTIMIZER_MODEL = "test-model"
+        settings.OPTIMIZER_TIMEOUT = 5
+        yield server
 
 
 def builtin_result(settings):
