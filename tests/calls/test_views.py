@@ -267,10 +267,17 @@ def test_job_page_links_to_test_sona(owner_client, phone, sona, jobs):
 
 def test_jobs_panel_warns_about_confusable_jobs(owner_client, owner, phone, sona, workspace):
     book = JobFactory(workspace=workspace, name="Book an appointment",
-                      trigger="Caller wants to book an appointment")  # fmt: skip
+                      trigger="Caller wants to book a new appointment")  # fmt: skip
     change = JobFactory(workspace=workspace, name="Reschedule or cancel",
-                        trigger="Caller wants to reschedule or cancel an appointment")  # fmt: skip
+                        trigger="Patient wants to move their visit to another day")  # fmt: skip
     attach(sona, [book, change], owner)
+    case(phone, sona, change, said="cancel my appointment")
     panel = owner_client.get(f"/numbers/{phone.pk}/steps/{sona.pk}/jobs/")
     assert "Jobs callers could confuse" in text(panel)
-    assert "may reach" in text(panel)
+    assert (
+        "On “Sona”, callers asking about “cancel my appointment” may reach “Book an appointment”"
+        in text(panel)
+    )
+    preview = owner_client.get(f"/numbers/{phone.pk}/publish/")
+    assert "may reach “Book an appointment”" in text(preview)  # a warning: Publish stays
+    assert ">Publish</button>" in preview.content.decode()
