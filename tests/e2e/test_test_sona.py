@@ -63,7 +63,7 @@ def test_mock_call_test_case_and_publish_anyway(page, live_server, transactional
     page.goto(f"{live_server.url}/numbers/{phone.pk}/publish/")
     expect(page.get_by_role("alert").filter(has_text="fail on this draft")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_text("saved test cases fail")).to_be_visible()
+    expect(page.get_by_text("Cannot publish: saved test cases fail")).to_be_visible()
     assert CallFlowVersion.objects.count() == 1
 
     page.get_by_label("Publish anyway").check()
