@@ -1,4 +1,4 @@
-"""Throughput of the runtime endpoint GET /api/v1/numbers/<E.164>/live under gunicorn.
+"""Throughput of the runtime endpoints GET …/live and POST …/route under gunicorn.
 
 Run by hand (needs PostgreSQL at 127.0.0.1:5432, user postgres, trust auth):
     .venv/bin/python bench/runtime_api.py [--seconds 10] [--concurrency 8]
@@ -41,6 +41,8 @@ STEPS = 20
 JOBS_PER_STEP = 10
 PAGES = 20  # knowledge pages of 20,000 characters on the first step
 TARGET = 0.80  # live rps must reach 80% of the trivial view's rps
+ROUTE_TARGET = 0.50  # route rps must reach 50% of it (issue 10)
+ROUTE_BODY = json.dumps({"said": "I need to move my appointment to Friday afternoon"}).encode()
 WARMUP_SECONDS = 2
 ROUNDS = 5  # each URL's load time is split into this many rounds, alternating the two URLs
 # Two workers (one per core) with 4 threads each: 8 requests in flight, matching the
@@ -220,10 +222,10 @@ def stop(process):
         process.wait()
 
 
-def get(port, path, headers=None):
+def get(port, path, headers=None, method="GET", body=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.getheader("Content-Type"), response.read()
     finally:
@@ -247,12 +249,23 @@ def check_live(port, token):
     return len(body)
 
 
+def check_route(port, target):
+    """The route answer must be 200 JSON naming a job of the first step; returns its size."""
+    method, path, headers, body = target
+    status, content_type, answer = get(port, path, headers, method=method, body=body)
+    assert status == 200, (status, answer[:300])
+    assert content_type == "application/json", content_type
+    assert {"job", "runner_up", "ambiguous", "actions", "why"} <= set(json.loads(answer))
+    return len(answer)
+
+
 # Load generator (runs in a second process) -------------------------------------------------
 
 
-def load(port, path, headers, seconds, concurrency, expected_size):
+def load(port, target, seconds, concurrency, expected_size):
     """`concurrency` keep-alive connections, one per thread, each sending requests back to back
     for `seconds`. A response counts as an error unless it is a 200 of the expected size."""
+    method, path, headers, body = target
     deadline = time.perf_counter() + seconds
 
     def worker():
@@ -261,7 +274,7 @@ def load(port, path, headers, seconds, concurrency, expected_size):
         while time.perf_counter() < deadline:
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 ok = response.status == 200 and len(response.read()) == expected_size
             except (OSError, http.client.HTTPException):
@@ -299,36 +312,42 @@ def summary(rounds):
 def run(label, cache_url, token, args):
     """One gunicorn server, both URLs loaded in alternating rounds; returns the error count."""
     port = free_port()
-    targets = {
-        "trivial": ("/bench/trivial", {"Accept-Encoding": "gzip"}),
-        "live": (f"/api/v1/numbers/{NUMBER}/live", live_headers(token)),
+    targets = {  # name: (method, path, headers, body)
+        "trivial": ("GET", "/bench/trivial", {"Accept-Encoding": "gzip"}, None),
+        "live": ("GET", f"/api/v1/numbers/{NUMBER}/live", live_headers(token), None),
         # For comparison: a client that does not accept gzip gets the full JSON.
-        "identity": (f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}),
-    }
+        "identity": (
+            "GET", f"/api/v1/numbers/{NUMBER}/live", {"Authorization": f"Bearer {token}"}, None
+        ),
+        # The router on the first Sona step (10 jobs), as the runtime asks it on a call.
+        "route": (
+            "POST",
+            f"/api/v1/numbers/{NUMBER}/route",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            ROUTE_BODY,
+        ),
+    }  # fmt: skip
     with tempfile.TemporaryFile() as log:
         server = start_gunicorn(port, cache_url, log)
         try:
             sizes = {
                 "trivial": len(b'{"ok": true}'),
                 "live": check_live(port, token),
-                "identity": len(get(port, targets["identity"][0], targets["identity"][1])[2]),
+                "identity": len(get(port, targets["identity"][1], targets["identity"][2])[2]),
+                "route": check_route(port, targets["route"]),
             }
             rounds = {name: [] for name in targets}
             # spawn, not fork: the child must not inherit this process's Django connections.
             with multiprocessing.get_context("spawn").Pool(1) as pool:
-                for name, (path, headers) in targets.items():  # warm-up, results discarded
-                    pool.apply(
-                        load, (port, path, headers, WARMUP_SECONDS, args.concurrency, sizes[name])
-                    )
+                for name, target in targets.items():  # warm-up, results discarded
+                    pool.apply(load, (port, target, WARMUP_SECONDS, args.concurrency, sizes[name]))
                 # Short alternating rounds, so load from other processes on the machine hits
                 # both URLs alike instead of skewing whichever ran during a busy moment.
                 for _ in range(ROUNDS):
-                    for name, (path, headers) in targets.items():
+                    for name, target in targets.items():
                         seconds = args.seconds / ROUNDS
                         rounds[name].append(
-                            pool.apply(
-                                load, (port, path, headers, seconds, args.concurrency, sizes[name])
-                            )
+                            pool.apply(load, (port, target, seconds, args.concurrency, sizes[name]))
                         )
         finally:
             stop(server)
@@ -345,6 +364,9 @@ def run(label, cache_url, token, args):
     ratio = results["live"]["rps"] / results["trivial"]["rps"]
     verdict = "PASS" if ratio >= TARGET else "FAIL"
     print(f"  live/trivial req/s: {ratio:.0%} (target >= {TARGET:.0%}): {verdict}")
+    routed = results["route"]["rps"] / results["trivial"]["rps"]
+    verdict = "PASS" if routed >= ROUTE_TARGET else "FAIL"
+    print(f"  route/trivial req/s: {routed:.0%} (target >= {ROUTE_TARGET:.0%}): {verdict}")
     plain = results["identity"]["rps"] / results["trivial"]["rps"]
     print(f"  without gzip ({sizes['identity']:,} bytes) identity/trivial req/s: {plain:.0%}")
     if server_log:
