@@ -69,7 +69,9 @@ def route(request, number):
     if step is None:
         message = "The live version has no Sona step." if not asked["step"] else "Unknown step."
         return _bad_request({"step": message})
-    decision = routing.route(step.candidates, asked["said"], asked["history"], asked["current"])
+    decision = runtime.decide(
+        found.phone_id, index, step, asked["said"], asked["history"], asked["current"]
+    )
     chosen = decision.job
     return JsonResponse(
         {

@@ -10,12 +10,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from callflows import live
 
 from . import routing
 from .models import StepTestCase
 
 LOCAL_INDEXES = 64
+LOCAL_DECISIONS = 4096
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class StepIndex:
 
 @dataclass(frozen=True)
 class Index:
+    generation: int  # the number's live generation this index was built from
     version: int | None
     steps: dict[str, StepIndex]  # Sona steps by key, in flow order
 
@@ -48,7 +52,7 @@ def index(phone_id: int, generation: int) -> Index:
     if found is not None:
         return found
     body = live.body(phone_id, generation)
-    found = _build(phone_id, json.loads(body.json))
+    found = _build(phone_id, body.generation, json.loads(body.json))
     with _lock:
         _indexes[(phone_id, body.generation)] = found
         while len(_indexes) > LOCAL_INDEXES:
@@ -56,7 +60,29 @@ def index(phone_id: int, generation: int) -> Index:
     return found
 
 
-def _build(phone_id: int, config: dict) -> Index:
+_decisions: OrderedDict[tuple, routing.Decision] = OrderedDict()
+
+
+def decide(phone_id: int, index: Index, step: StepIndex, said, history, current):
+    """routing.route, remembered per process: the built-in router is deterministic and the
+    index is addressed by generation, so a repeated question ("yes", "what are your hours?")
+    gets the same answer without running the model again. LLM answers are not kept."""
+    key = (phone_id, index.generation, step.key, said, tuple(history), current)
+    with _lock:
+        found = _decisions.get(key)
+        if found is not None:
+            _decisions.move_to_end(key)
+            return found
+    found = routing.route(step.candidates, said, history, current)
+    if found.backend == "builtin" and settings.ROUTER_BACKEND == "builtin":
+        with _lock:
+            _decisions[key] = found
+            while len(_decisions) > LOCAL_DECISIONS:
+                _decisions.popitem(last=False)
+    return found
+
+
+def _build(phone_id: int, generation: int, config: dict) -> Index:
     said: dict[tuple[str, int], list[str]] = {}
     cases = StepTestCase.objects.filter(
         call_flow__phone_number_id=phone_id, expected_job__isnull=False
@@ -84,4 +110,4 @@ def _build(phone_id: int, config: dict) -> Index:
             ),
             actions={job["id"]: job["actions"] for job in jobs},
         )
-    return Index(config["version"]["number"], steps)
+    return Index(generation, config["version"]["number"], steps)
