@@ -34,6 +34,7 @@ class Target:
     candidates: tuple[routing.Candidate, ...]
     pages: tuple[tuple[int, str, str], ...]  # (id, title, body) of the step's knowledge
     sona_steps: tuple[tuple[str, str], ...] = ()  # (key, name) of every Sona step, for a picker
+    greeting: str = ""  # what the flow's greeting step says, for Sona's generated replies
 
     @property
     def label(self) -> str:
@@ -109,6 +110,14 @@ def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> 
         candidates=candidates(jobs.values(), step["key"], said_by_job),
         pages=tuple((p, pages[p].title, pages[p].body) for p in page_ids if p in pages),
         sona_steps=tuple((s["key"], s["name"]) for s in steps),
+        greeting=next(
+            (
+                str(s.get("settings", {}).get("message", ""))
+                for s in snapshot.get("steps", [])
+                if s.get("kind") == StepKind.GREETING
+            ),
+            "",
+        ),
     )
 
 
@@ -143,9 +152,7 @@ def workspace_numbers(call_flow: CallFlow) -> dict[str, str]:
     )
 
 
-def mock_turns(
-    goal: Target, said: list[str], *, replies: list[str] | None = None, greeting: str = ""
-) -> list[Turn]:
+def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = None) -> list[Turn]:
     """Every turn of a mock call, routed one after another as the live line would: a later turn
     continues the chosen job (its next step) unless the caller clearly changes intent.
     `replies`: Sona's replies already generated for earlier turns (kept, not asked again)."""
@@ -169,7 +176,7 @@ def mock_turns(
                 job.name if job else "",
                 job.instructions if job else "",
                 found,
-                greeting,
+                goal.greeting,
                 text,
                 history,
             )

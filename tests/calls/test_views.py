@@ -123,7 +123,9 @@ def test_another_workspaces_call_is_not_shown(owner_client, phone, sona, jobs):
     ("said", "message"),
     [("   ", "is empty"), ("x" * 501, "at most 500 characters")],
 )
-def test_bad_input_is_refused_and_the_call_so_far_kept(owner_client, phone, sona, jobs, said, message):
+def test_bad_input_is_refused_and_the_call_so_far_kept(
+    owner_client, phone, sona, jobs, said, message
+):
     page = owner_client.post(url(phone, sona), {"turn": [BOOK], "reply": [""], "said": said})
     assert message in text(page)
     assert page.content.decode().count('class="turn"') == 1  # the earlier turn is still there
@@ -231,7 +233,7 @@ def test_publish_preview_blocks_failing_cases_until_publish_anyway(
     body = text(preview)
     assert "1 test case fails on this draft" in body
     assert f"Test case “{BOOK}”: Expects “Book a cleaning”, which is not attached" in body
-    assert 'Publish anyway</label>' in preview.content.decode()
+    assert "Publish anyway</label>" in preview.content.decode()
 
     refused = owner_client.post(publish, {"note": ""})
     assert any("saved test cases fail" in m for m in messages_of(refused))
@@ -281,3 +283,23 @@ def test_jobs_panel_warns_about_confusable_jobs(owner_client, owner, phone, sona
     preview = owner_client.get(f"/numbers/{phone.pk}/publish/")
     assert "may reach “Book an appointment”" in text(preview)  # a warning: Publish stays
     assert ">Publish</button>" in preview.content.decode()
+
+
+def test_llm_backend_writes_sonas_reply_and_shows_the_fallback(
+    owner_client, phone, sona, jobs, settings
+):
+    """Against a real local chat-completions server: its plain-text answer is no routing JSON,
+    so the router falls back to the built-in one visibly, and it becomes Sona's spoken reply."""
+    from tests.fake_llm import serving
+
+    with serving("Happy to help you book a cleaning. What day suits you?") as endpoint:
+        settings.ROUTER_BACKEND = "llm"
+        settings.LLM_BASE_URL = endpoint.base_url
+        page = owner_client.post(url(phone, sona), {"said": BOOK})
+    body = text(page)
+    assert "Sona picked Book a cleaning" in body  # the built-in router answered
+    assert "the built-in router answered" in body
+    assert "Sona says: “Happy to help you book a cleaning. What day suits you?”" in body
+    prompts = [r["json"]["messages"][0]["content"] for r in endpoint.requests]
+    assert any('Instructions:\n1. Ask: "What day suits you?"' in p for p in prompts)
+    assert f'name="reply" value="Happy to help you book a cleaning.' in page.content.decode()
