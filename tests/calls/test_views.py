@@ -302,4 +302,4 @@ def test_llm_backend_writes_sonas_reply_and_shows_the_fallback(
     assert "Sona says: “Happy to help you book a cleaning. What day suits you?”" in body
     prompts = [r["json"]["messages"][0]["content"] for r in endpoint.requests]
     assert any('Instructions:\n1. Ask: "What day suits you?"' in p for p in prompts)
-    assert f'name="reply" value="Happy to help you book a cleaning.' in page.content.decode()
+    assert 'name="reply" value="Happy to help you book a cleaning.' in page.content.decode()
