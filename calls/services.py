@@ -177,6 +177,8 @@ def test_case_save(
     said = clean_said(said)
     if job is not None and job.workspace_id != workspace.pk:
         raise ValidationError("That job is not in this workspace.")
+    if job is not None and Job.objects.filter(pk=job.pk, deleted_at__isnull=False).exists():
+        raise ValidationError(f"“{job.name}” was deleted: restore it before testing for it.")
     if expected_action and expected_action not in ACTION_TYPES:
         raise ValidationError(
             f"“{expected_action}” is not an action: use send_sms or transfer_call."
