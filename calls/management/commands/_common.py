@@ -6,8 +6,19 @@ from django.core.management.base import CommandError
 from callflows.management.commands._args import get_phone_number
 from callflows.models import PhoneNumber
 from calls import selectors
-from workspaces.management.base import get_user
+from workspaces.management.base import ServiceCommand, get_user
 from workspaces.permissions import READ, require_role
+
+
+class CallsCommand(ServiceCommand):
+    """--number, --version draft|live, --json and --user, for the commands that test a flow."""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # --version draft|live is these commands' contract; Django's own --version yields.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
+    def add_arguments(self, parser):
+        add_common_arguments(parser)
 
 
 def add_common_arguments(parser) -> None:

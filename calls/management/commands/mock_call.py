@@ -6,12 +6,11 @@ from django.core.management.base import CommandError
 from calls import selectors
 from calls.services import clean_said, clean_turns
 from workspaces.errors import error_messages
-from workspaces.management.base import ServiceCommand
 
-from ._common import add_common_arguments, number_for, target
+from ._common import CallsCommand, number_for, target
 
 
-class Command(ServiceCommand):
+class Command(CallsCommand):
     help = (
         "Run a mock call against the draft or the live version of a number's call flow and "
         "print which job Sona picks (and the runner-up, with scores and why), the job's steps, "
@@ -21,7 +20,7 @@ class Command(ServiceCommand):
     )
 
     def add_arguments(self, parser):
-        add_common_arguments(parser)
+        super().add_arguments(parser)
         said = parser.add_mutually_exclusive_group(required=True)
         said.add_argument(
             "--say",

@@ -4,12 +4,11 @@ from django.core.management.base import CommandError
 
 from calls import selectors
 from calls.models import StepTestCase
-from workspaces.management.base import ServiceCommand
 
-from ._common import add_common_arguments, number_for, target
+from ._common import CallsCommand, number_for, target
 
 
-class Command(ServiceCommand):
+class Command(CallsCommand):
     help = (
         "Run every saved test case of every Sona step of a number against its draft or live "
         "version (the same check that blocks publishing). Prints PASS or FAIL with the reason "
@@ -18,7 +17,7 @@ class Command(ServiceCommand):
     )
 
     def add_arguments(self, parser):
-        add_common_arguments(parser)
+        super().add_arguments(parser)
 
     def handle(self, *args, number, version, as_json, user, **options):
         phone = number_for(number, user, "run test cases")
