@@ -55,7 +55,11 @@ def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
         return Outcome.NO_JOB_MATCHED, []
     last = handled[-1]
     done = [
-        {"type": a.type, "status": "not_sent", "detail": f"{a.label}: {a.detail}".rstrip(": ")}
+        {
+            "type": a.type,
+            "status": "not_sent",
+            "detail": f"{a.label}: {a.detail}" if a.detail else a.label,
+        }
         for a in last.walkthrough.actions
     ]
     types = {a["type"] for a in done}

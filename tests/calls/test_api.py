@@ -81,6 +81,12 @@ def test_a_transfer_is_served_parsed(client, published, token):
     ]
 
 
+def test_null_step_history_and_current_job_are_left_out(client, published, token):
+    body = {"said": SAYS["hours"], "step": None, "history": None, "current_job": None}
+    data = ask(client, published.phone.number, token, body).json()
+    assert data["job"]["name"] == "Opening hours" and data["step"]["name"] == "Sona"
+
+
 def test_no_job(client, published, token):
     data = ask(client, published.phone.number, token, {"said": SAYS["nothing"]}).json()
     assert (data["job"], data["no_job"], data["actions"], data["why"]) == (None, True, [], [])
@@ -135,6 +141,12 @@ def test_a_live_version_without_sona_step(client, line, token):
         (
             {"said": "hi", "history": "earlier"},
             {"history": "A list of at most 50 earlier caller turns."},
+        ),
+        ({"said": "hi", "history": {}}, {"history": "A list of at most 50 earlier caller turns."}),
+        ({"said": "hi", "history": ""}, {"history": "A list of at most 50 earlier caller turns."}),
+        (
+            {"said": "hi", "step": 0},
+            {"step": "A Sona step's key (text, at most 12 characters), or leave it out."},
         ),
         (
             {"said": "hi", "history": ["a"] * 51},

@@ -80,6 +80,21 @@ def test_outcomes(line, said, outcome, types):
     assert all(a["status"] == "not_sent" for a in call.actions)
 
 
+def test_an_action_detail_keeps_its_last_character(line):
+    js.job_update(
+        job=line.hours,
+        user=line.owner,
+        data={
+            "instructions": "1. [[Send SMS: Our hours, in short:]]\n2. [[Transfer call: number +15555550124]]"
+        },
+    )
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    assert [a["detail"] for a in call.actions] == [
+        "Send SMS to the caller: Our hours, in short:",
+        "Transfer call to Front desk (+15555550124)",
+    ]
+
+
 def test_no_job_is_stored_as_such(line):
     call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["nothing"]])
     assert (call.job, call.job_name, call.job_history_id, call.score) == (None, "", None, None)
