@@ -407,3 +407,28 @@ def test_help(name, capsys):
         assert "no call is stored" in " ".join(text.split())
     else:
         assert "exits with status 1" in " ".join(text.split())
+
+
+# publish_callflow --override-reason ---------------------------------------------------------
+
+
+def test_publish_callflow_refuses_failing_cases_unless_overridden(published, capsys):
+    line = published
+    _case(line, SAYS["booking"], line.booking)
+    cf.step_detach_job(step=line.sona, job=line.booking, user=line.owner)
+    argv = ("--number", line.phone.number, "--user", line.owner.email)
+    with pytest.raises(CommandError) as exc:
+        call_command("publish_callflow", *argv)
+    assert str(exc.value).splitlines() == [
+        "Cannot publish: saved test cases fail. Fix them, or tick “Publish anyway” and give a "
+        "reason.",
+        "Test case “I want to book a table for two”: Expects “Book a table”, which is not "
+        "attached to Sona.",
+        "To publish anyway, give --override-reason with why.",
+    ]
+    assert line.flow.versions.count() == 1
+    call_command("publish_callflow", *argv, "--override-reason", "Bookings moved online.")
+    captured = capsys.readouterr()
+    assert "Published version 2 of +15555550123" in captured.out
+    assert "Published although test cases fail: Bookings moved online." in captured.err
+    assert line.flow.versions.get(number=2).override_reason == "Bookings moved online."
