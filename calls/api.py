@@ -36,10 +36,12 @@ def _parse(request) -> tuple[dict, dict]:
     if not isinstance(data, dict):
         return {}, {"body": "Send a JSON object."}
     said = _text(data.get("said"), "said", errors)
-    step = data.get("step") or ""
+    step = data.get("step")
+    step = "" if step is None else step  # null or left out: the first Sona step; 0 is no key
     if not isinstance(step, str) or len(step) > 12:
         errors["step"] = "A Sona step's key (text, at most 12 characters), or leave it out."
-    history = data.get("history") or []
+    history = data.get("history")
+    history = [] if history is None else history  # but "", 0 or {} is no list
     if not isinstance(history, list) or len(history) > MAX_HISTORY:
         errors["history"] = f"A list of at most {MAX_HISTORY} earlier caller turns."
     else:

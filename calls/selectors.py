@@ -217,7 +217,12 @@ def _check(case: StepTestCase, goal: Target) -> CaseResult:
         if got is None:
             return CaseResult(case, got, True, "")
         return CaseResult(case, got, False, f"Expected no job; Sona picked “{got.name}”.")
-    if case.expected_job_id is None:
+    # Jobs are deleted softly (they wait in "Recently deleted" and leave every draft): the
+    # case still points at one; the foreign key is emptied only if the row itself goes.
+    deleted = case.expected_job_id is None or (
+        case.expected_job_id not in goal.jobs and case.expected_job.is_deleted
+    )
+    if deleted:
         return CaseResult(
             case, got, False, f"Expects “{case.expected_job_name}”, which was deleted."
         )
@@ -246,7 +251,11 @@ def run_cases(goal: Target, cases) -> list[CaseResult]:
 
 
 def step_cases(*, call_flow: CallFlow, step_key: str) -> list[StepTestCase]:
-    return list(StepTestCase.objects.filter(call_flow=call_flow, step_key=step_key).order_by("pk"))
+    return list(
+        StepTestCase.objects.filter(call_flow=call_flow, step_key=step_key)
+        .select_related("expected_job")
+        .order_by("pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -301,7 +310,11 @@ def snapshot_steps(call_flow: CallFlow, snapshot: dict) -> dict[str, SnapshotSte
 def failing_cases(call_flow: CallFlow, snapshot: dict) -> list[CaseResult]:
     """The test cases the snapshot fails, over all its Sona steps (the publish gate). A case of
     a step the snapshot lacks waits for it (a rollback may bring the step back)."""
-    cases = list(StepTestCase.objects.filter(call_flow=call_flow).order_by("step_key", "pk"))
+    cases = list(
+        StepTestCase.objects.filter(call_flow=call_flow)
+        .select_related("expected_job")
+        .order_by("step_key", "pk")
+    )
     if not cases:
         return []
     steps = snapshot_steps(call_flow, snapshot)

@@ -55,7 +55,11 @@ def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
         return Outcome.NO_JOB_MATCHED, []
     last = handled[-1]
     done = [
-        {"type": a.type, "status": "not_sent", "detail": f"{a.label}: {a.detail}".rstrip(": ")}
+        {
+            "type": a.type,
+            "status": "not_sent",
+            "detail": f"{a.label}: {a.detail}" if a.detail else a.label,
+        }
         for a in last.walkthrough.actions
     ]
     types = {a["type"] for a in done}
@@ -177,6 +181,8 @@ def test_case_save(
     said = clean_said(said)
     if job is not None and job.workspace_id != workspace.pk:
         raise ValidationError("That job is not in this workspace.")
+    if job is not None and Job.objects.filter(pk=job.pk, deleted_at__isnull=False).exists():
+        raise ValidationError(f"“{job.name}” was deleted: restore it before testing for it.")
     if expected_action and expected_action not in ACTION_TYPES:
         raise ValidationError(
             f"“{expected_action}” is not an action: use send_sms or transfer_call."

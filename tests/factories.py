@@ -110,3 +110,50 @@ def owner_of(workspace) -> "User":
     """An owner of the workspace (an existing one, else a new user): services need an actor."""
     membership = workspace.memberships.filter(role=Role.OWNER).select_related("user").first()
     return membership.user if membership else MembershipFactory(workspace=workspace).user
+
+
+# Calls -----------------------------------------------------------------------------------------
+
+from django.utils import timezone  # noqa: E402
+
+from calls.models import Call, Outcome, Source, StepTestCase  # noqa: E402
+
+
+class CallFactory(DjangoModelFactory):
+    """A stored call; `CallFactory(phone_number=phone)` files it under that number's workspace."""
+
+    class Meta:
+        model = Call
+
+    phone_number = factory.SubFactory(PhoneNumberFactory)
+    workspace = factory.LazyAttribute(lambda o: o.phone_number.workspace)
+    number = factory.LazyAttribute(lambda o: o.phone_number.number)
+    source = Source.MOCK
+    started_at = factory.LazyFunction(timezone.now)
+    ended_at = factory.LazyAttribute(lambda o: o.started_at)
+    outcome = Outcome.RESOLVED
+    summary = "The caller asked for the opening hours; Sona told them."
+
+
+class StepTestCaseFactory(DjangoModelFactory):
+    """`StepTestCaseFactory(call_flow=phone.call_flow, step_key=sona.key, expected_job=job)`;
+    `expected_job=None` makes a case that expects no job."""
+
+    class Meta:
+        model = StepTestCase
+
+    call_flow = factory.SubFactory(CallFlowFactory)
+    step_key = factory.LazyAttribute(
+        lambda o: (
+            o.call_flow.steps.filter(kind=StepKind.SONA).values_list("key", flat=True).first()
+            or "nostep"
+        )
+    )
+    said = factory.Sequence(lambda n: f"The caller says thing number {n}")
+    expected_job = factory.SubFactory(
+        JobFactory, workspace=factory.SelfAttribute("..call_flow.phone_number.workspace")
+    )
+    expects_job = factory.LazyAttribute(lambda o: o.expected_job is not None)
+    expected_job_name = factory.LazyAttribute(
+        lambda o: o.expected_job.name if o.expected_job else ""
+    )

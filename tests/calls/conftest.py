@@ -1,8 +1,106 @@
+"""A restaurant's Main line with three jobs on its Sona step, built through the services.
+
+The router is a word-overlap stub for now (calls/routing/engine.py): the phrases below are
+chosen so that any sensible router picks the same job (they share the job's own words)."""
+
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 
+from callflows import live as live_module
+from callflows import services as cf
+from calls import runtime
 from calls.routing import Candidate, corpus
+from jobs import services as js
+from knowledge import services as ks
+
+BOOKING = {
+    "name": "Book a table",
+    "trigger": "Caller wants to book a table for dinner",
+    "description": "Reservations.",
+    "instructions": (
+        "1. Ask for the date and time they want.\n"
+        '2. Ask: "How many people are coming?"\n'
+        "   - If more than 8, offer the private room.\n"
+        "3. Confirm the booking and end the call."
+    ),
+}
+HOURS = {
+    "name": "Opening hours",
+    "trigger": "Caller asks when the restaurant is open",
+    "instructions": (
+        "1. Tell the caller the opening hours.\n"
+        "2. [[Send SMS: We are open 9 to 5 every day.]]\n"
+        "3. End the call."
+    ),
+}
+MANAGER = {
+    "name": "Complaint",
+    "trigger": "Caller is unhappy and wants to speak to a manager",
+    "instructions": (
+        "1. Apologise and listen.\n"
+        "2. [[Transfer call: number +15555550124 | say: Let me put you through to the desk.]]"
+    ),
+}
+SAYS = {  # what a caller says -> the job it means
+    "booking": "I want to book a table for two",
+    "hours": "When are you open",
+    "manager": "I want to speak to a manager",
+    "nothing": "Hello there",
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_runtime():
+    """No answer of an earlier test is served from a process cache."""
+    cache.clear()
+    live_module._bodies.clear()
+    runtime._indexes.clear()
+    yield
+    runtime._indexes.clear()
+    live_module._bodies.clear()
+
+
+@pytest.fixture
+def desk(workspace, owner, phone):
+    """A second number of the workspace, so a job can transfer to it."""
+    return cf.phone_number_create(
+        workspace=workspace, number="+15555550124", display_name="Front desk", user=owner
+    )
+
+
+@pytest.fixture
+def line(workspace, owner, phone, sona, desk):
+    """Main line (SMS registered) with Booking, Hours and Manager attached to its Sona step,
+    and a knowledge page; nothing published yet."""
+    cf.phone_number_set_sms_registered(phone_number=phone, registered=True, user=owner)
+    w = SimpleNamespace(workspace=workspace, owner=owner, phone=phone, flow=phone.call_flow)
+    w.sona = sona
+    w.booking = js.job_create(workspace=workspace, user=owner, data=BOOKING)
+    w.hours = js.job_create(workspace=workspace, user=owner, data=HOURS)
+    w.manager = js.job_create(workspace=workspace, user=owner, data=MANAGER)
+    for job in (w.booking, w.hours, w.manager):
+        cf.step_attach_job(step=sona, job=job, user=owner)
+    w.page = ks.knowledge_page_create(
+        workspace=workspace,
+        user=owner,
+        title="Parking",
+        body="Free parking behind the restaurant.\n\nThe terrace is open in summer.",
+    )
+    cf.step_attach_knowledge(step=sona, page=w.page, user=owner)
+    w.phone.refresh_from_db()
+    return w
+
+
+@pytest.fixture
+def published(line):
+    """The line with its draft published as version 1."""
+    line.v1 = cf.callflow_publish(call_flow=line.flow, user=line.owner)
+    line.flow.refresh_from_db()
+    return line
+
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path("/work/shared/routing")

@@ -1,0 +1,128 @@
+"""The admin: calls are read-only records; a test case is deleted through the service, as the
+support staff user (staff_support), never added or changed there."""
+
+import pytest
+from django.urls import reverse
+
+from calls import services
+from calls.models import Source, StepTestCase
+from tests.conftest import messages_of
+from tests.factories import CallFactory
+from workspaces.models import AuditEvent
+
+from .conftest import SAYS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(line):
+    return services.test_case_save(
+        call_flow=line.flow,
+        user=line.owner,
+        step_key=line.sona.key,
+        said=SAYS["booking"],
+        job=line.booking,
+    )
+
+
+def test_call_pages_answer_and_list_search_filter(staff_client, line):
+    mock = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    reported = CallFactory(
+        phone_number=line.phone,
+        source=Source.LIVE,
+        external_id="rt-123",
+        caller="+15555550188",
+        job_name="Complaint",
+        outcome="transferred",
+    )
+    url = reverse("admin:calls_call_changelist")
+    page = staff_client.get(url).content.decode()
+    assert "Opening hours" in page and "Complaint" in page and "+15555550123" in page
+    for query, found, missing in [
+        ({"q": "rt-123"}, "Complaint", "Opening hours"),
+        ({"q": "+15555550188"}, "Complaint", "Opening hours"),
+        ({"outcome__exact": "sms_sent"}, "Opening hours", "Complaint"),
+        ({"source__exact": "live"}, "Complaint", "Opening hours"),
+    ]:
+        content = staff_client.get(url, query).content.decode()
+        assert found in content and f">{missing}<" not in content, query
+    for call in (mock, reported):
+        response = staff_client.get(reverse("admin:calls_call_change", args=[call.pk]))
+        assert response.status_code == 200
+
+
+def test_calls_are_read_only(staff_client, line):
+    call = CallFactory(phone_number=line.phone, summary="As reported.")
+    assert staff_client.get(reverse("admin:calls_call_add")).status_code == 403
+    response = staff_client.post(
+        reverse("admin:calls_call_change", args=[call.pk]), {"summary": "Rewritten."}
+    )
+    assert response.status_code == 403
+    response = staff_client.post(
+        reverse("admin:calls_call_delete", args=[call.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    call.refresh_from_db()
+    assert call.summary == "As reported."
+
+
+def test_test_case_pages_answer_and_search(staff_client, line, case):
+    url = reverse("admin:calls_steptestcase_changelist")
+    assert "I want to book a table for two" in staff_client.get(url).content.decode()
+    assert "I want to book" in staff_client.get(url, {"q": "Book a table"}).content.decode()
+    assert "I want to book" not in staff_client.get(url, {"q": "zebra"}).content.decode()
+    assert "I want to book" in staff_client.get(url, {"q": "+15555550123"}).content.decode()
+    change = staff_client.get(reverse("admin:calls_steptestcase_change", args=[case.pk]))
+    assert change.status_code == 200
+
+
+def test_test_cases_are_not_added_or_changed_in_the_admin(staff_client, line, case):
+    assert staff_client.get(reverse("admin:calls_steptestcase_add")).status_code == 403
+    response = staff_client.post(
+        reverse("admin:calls_steptestcase_change", args=[case.pk]), {"said": "Something else"}
+    )
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.said == "I want to book a table for two"
+
+
+def test_staff_delete_a_case_through_the_service(staff_client, staff, line, case):
+    line.phone.refresh_from_db()
+    generation = line.phone.live_generation
+    response = staff_client.post(
+        reverse("admin:calls_steptestcase_delete", args=[case.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not StepTestCase.objects.exists()
+    event = AuditEvent.objects.get(action="testcase.deleted")
+    assert (event.actor, event.via_support, event.workspace) == (staff, True, line.workspace)
+    line.phone.refresh_from_db()
+    assert line.phone.live_generation == generation + 1  # the router's examples changed
+
+
+def test_staff_delete_selected_cases_through_the_service(staff_client, staff, line, case):
+    other = services.test_case_save(
+        call_flow=line.flow,
+        user=line.owner,
+        step_key=line.sona.key,
+        said=SAYS["hours"],
+        job=line.hours,
+    )
+    response = staff_client.post(
+        reverse("admin:calls_steptestcase_changelist"),
+        {"action": "delete_selected", "_selected_action": [case.pk, other.pk], "post": "yes"},
+    )
+    assert response.status_code == 302, messages_of(response)
+    assert not StepTestCase.objects.exists()
+    events = AuditEvent.objects.filter(action="testcase.deleted")
+    assert [e.via_support for e in events] == [True, True]
+
+
+def test_the_delete_confirmation_page_answers(staff_client, line, case):
+    response = staff_client.get(reverse("admin:calls_steptestcase_delete", args=[case.pk]))
+    assert (
+        response.status_code == 200
+        and "I want to book a table for two" in response.content.decode()
+    )
+    assert StepTestCase.objects.filter(pk=case.pk).exists()

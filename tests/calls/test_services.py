@@ -1,0 +1,333 @@
+"""calls/services.py: a mock call ends as a stored call; test cases are saved and deleted."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from callflows import services as cf
+from calls import services
+from calls.models import Call, Outcome, Source, StepTestCase
+from jobs import services as js
+from tests.factories import JobFactory, MembershipFactory, StepTestCaseFactory
+from tests.test_roles import fingerprint
+from workspaces.models import AuditEvent, Role
+from workspaces.permissions import RoleRequired
+
+from .conftest import SAYS
+
+pytestmark = pytest.mark.django_db
+
+
+def _calls_and_cases():
+    return fingerprint(), list(Call.objects.values()), list(StepTestCase.objects.values())
+
+
+def _generation(phone):
+    phone.refresh_from_db()
+    return phone.live_generation
+
+
+# Mock calls ---------------------------------------------------------------------------------
+
+
+def test_a_mock_call_is_stored_with_its_job_version_outcome_and_summary(line):
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    call.refresh_from_db()
+    latest = line.hours.history.order_by("-history_id").first().history_id
+    assert (call.source, call.workspace, call.phone_number, call.number) == (
+        Source.MOCK,
+        line.workspace,
+        line.phone,
+        "+15555550123",
+    )
+    assert (call.job, call.job_name, call.job_history_id) == (line.hours, "Opening hours", latest)
+    assert (call.step_key, call.step_name, call.version_number) == (line.sona.key, "Sona", None)
+    assert call.outcome == Outcome.SMS_SENT and 0 < call.score <= 1
+    assert call.actions == [
+        {
+            "type": "send_sms",
+            "status": "not_sent",
+            "detail": "Send SMS to the caller: We are open 9 to 5 every day.",
+        }
+    ]
+    assert call.next_steps == ["Send SMS to the caller: We are open 9 to 5 every day."]
+    assert call.created_by == line.owner and call.caller == "anonymous"
+    assert call.summary.startswith("Mock call against the draft, Sona.")
+    assert "Sona picked “Opening hours”" in call.summary
+    assert call.summary.endswith("Nothing was sent to anyone: this was a mock call.")
+    assert call.transcript.splitlines()[0] == "Caller: When are you open"
+    assert call.transcript.splitlines()[1].startswith("Sona [Opening hours, ")
+
+
+def test_the_history_id_is_the_jobs_latest_version(line):
+    js.job_update(job=line.hours, user=line.owner, data={"description": "Edited."})
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    assert call.job_history_id == line.hours.history.latest("history_id").history_id
+    assert line.hours.history.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("said", "outcome", "types"),
+    [
+        (SAYS["nothing"], Outcome.NO_JOB_MATCHED, []),
+        (SAYS["manager"], Outcome.TRANSFERRED, ["transfer_call"]),
+        (SAYS["booking"], Outcome.RESOLVED, []),
+    ],
+)
+def test_outcomes(line, said, outcome, types):
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[said])
+    assert call.outcome == outcome
+    assert [a["type"] for a in call.actions] == types
+    assert all(a["status"] == "not_sent" for a in call.actions)
+
+
+def test_an_action_detail_keeps_its_last_character(line):
+    js.job_update(
+        job=line.hours,
+        user=line.owner,
+        data={
+            "instructions": "1. [[Send SMS: Our hours, in short:]]\n2. [[Transfer call: number +15555550124]]"
+        },
+    )
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    assert [a["detail"] for a in call.actions] == [
+        "Send SMS to the caller: Our hours, in short:",
+        "Transfer call to Front desk (+15555550124)",
+    ]
+
+
+def test_no_job_is_stored_as_such(line):
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["nothing"]])
+    assert (call.job, call.job_name, call.job_history_id, call.score) == (None, "", None, None)
+    assert "“Hello there”; no job fitted" in call.summary
+    assert call.transcript == "Caller: Hello there\nSona: (no job fits)"
+
+
+def test_transfer_names_the_workspace_number(line):
+    call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["manager"]])
+    assert call.actions == [
+        {
+            "type": "transfer_call",
+            "status": "not_sent",
+            "detail": "Transfer call to Front desk (+15555550124): "
+            "Sona says first: “Let me put you through to the desk.”",
+        }
+    ]
+
+
+def test_a_later_vague_turn_keeps_the_job(line):
+    call = services.mock_call_end(
+        call_flow=line.flow, user=line.owner, turns=[SAYS["hours"], "yes please"]
+    )
+    assert call.job == line.hours and call.outcome == Outcome.SMS_SENT
+    assert call.transcript.count("Sona [Opening hours") == 2
+
+
+def test_draft_and_live_versions(published):
+    line = published
+    cf.step_detach_job(step=line.sona, job=line.hours, user=line.owner)  # the draft only
+    draft = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    live = services.mock_call_end(
+        call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]], version="live"
+    )
+    assert (draft.version_number, draft.job, draft.outcome) == (None, None, "no_job_matched")
+    assert (live.version_number, live.job, live.outcome) == (1, line.hours, "sms_sent")
+    assert live.summary.startswith("Mock call against the live version 1, Sona.")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"turns": []}, "Say something first: a mock call needs at least one turn."),
+        ({"turns": ["   "]}, "Turn 1 is empty: type what the caller says."),
+        ({"turns": ["ok", "x" * 501]}, "Turn 2 can be at most 500 characters (it has 501)."),
+        ({"turns": ["bad\x00turn"]}, "Turn 1 contains a character that cannot be stored"),
+        ({"turns": [42]}, "Turn 1 must be text."),
+        ({"turns": ["hi"] * 31}, "A mock call can have at most 30 turns."),
+        (
+            {"turns": ["hi"], "version": "live"},
+            "This number has no live version yet: publish it first, or test the draft.",
+        ),
+        ({"turns": ["hi"], "step_key": "nope"}, "The draft has no Sona step “nope”."),
+        ({"turns": ["hi"], "version": "old"}, "Choose the draft or the live version, not “old”."),
+    ],
+)
+def test_refusals_store_nothing(line, kwargs, message):
+    before = _calls_and_cases()
+    with pytest.raises(ValidationError) as exc:
+        services.mock_call_end(call_flow=line.flow, user=line.owner, **kwargs)
+    assert message in " ".join(exc.value.messages)
+    assert _calls_and_cases() == before
+
+
+def test_a_flow_without_sona_step(line):
+    cf.step_remove(step=line.sona, user=line.owner)
+    with pytest.raises(ValidationError, match="This call flow has no Sona step to test."):
+        services.mock_call_end(call_flow=line.flow, user=line.owner, turns=["hi"])
+    assert not Call.objects.exists()
+
+
+def test_a_member_may_run_a_mock_call(line, member):
+    call = services.mock_call_end(call_flow=line.flow, user=member, turns=[SAYS["hours"]])
+    assert call.created_by == member
+    event = AuditEvent.objects.get(action="call.mock_ended")
+    assert (event.actor, event.workspace, event.object_id) == (member, line.workspace, str(call.pk))
+    assert event.details == {"version": "draft", "job": "Opening hours", "outcome": "sms_sent"}
+    assert event.object_label == "Mock call on Main line"
+
+
+def test_an_outsider_is_refused_and_recorded(line):
+    outsider = MembershipFactory(role=Role.OWNER).user
+    before = _calls_and_cases()
+    with pytest.raises(RoleRequired, match=f"Only members of {line.workspace.name} can run mock"):
+        services.mock_call_end(call_flow=line.flow, user=outsider, turns=[SAYS["hours"]])
+    assert _calls_and_cases() == before
+    event = AuditEvent.objects.get(action="write.refused")
+    assert (event.actor, event.workspace, event.details["service"]) == (
+        outsider,
+        line.workspace,
+        "mock_call_end",
+    )
+
+
+def test_a_mock_call_sends_nothing_and_changes_no_generation(line, mailoutbox):
+    before = _generation(line.phone)
+    services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
+    assert _generation(line.phone) == before and mailoutbox == []
+
+
+# Test cases ---------------------------------------------------------------------------------
+
+
+def _save(line, user=None, **kwargs):
+    args = {"step_key": line.sona.key, "said": SAYS["booking"], "job": line.booking}
+    return services.test_case_save(
+        call_flow=line.flow, user=user or line.owner, **{**args, **kwargs}
+    )
+
+
+def test_save_creates_a_case_and_records_it(line):
+    before = _generation(line.phone)
+    case = _save(line, said="  I want to   book a table  ")
+    assert (case.said, case.expected_job, case.expected_job_name, case.expects_job) == (
+        "I want to book a table",
+        line.booking,
+        "Book a table",
+        True,
+    )
+    assert (case.step_key, case.created_by, case.expected_action) == (line.sona.key, line.owner, "")
+    assert _generation(line.phone) == before + 1  # the live line's examples changed
+    event = AuditEvent.objects.get(action="testcase.saved")
+    assert (event.object_type, event.object_label) == ("steptestcase", str(case))
+    assert event.details == {"step": line.sona.key, "created": True, "action": ""}
+
+
+def test_the_same_words_replace_the_expectation(line, admin_user):
+    first = _save(line)
+    second = _save(line, user=admin_user, job=line.hours, expected_action="send_sms")
+    assert first.pk == second.pk and StepTestCase.objects.count() == 1
+    second.refresh_from_db()
+    assert (second.expected_job, second.expected_action) == (line.hours, "send_sms")
+    assert second.created_by == line.owner  # who first saved it
+    events = AuditEvent.objects.filter(action="testcase.saved").order_by("pk")
+    assert [e.details["created"] for e in events] == [True, False]
+
+
+def test_a_case_may_expect_no_job(line):
+    case = _save(line, said=SAYS["nothing"], job=None)
+    assert (case.expects_job, case.expected_job, case.expected_job_name) == (False, None, "")
+    assert str(case) == "“Hello there” → no job"
+
+
+def test_a_case_may_be_saved_for_a_step_only_the_live_version_has(published):
+    line = published
+    key = line.sona.key
+    cf.step_remove(step=line.sona, user=line.owner)
+    case = _save(line, step_key=key)
+    assert case.step_key == key
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"expected_action": "call_mum"}, "“call_mum” is not an action: use send_sms or"),
+        (
+            {"job": None, "expected_action": "send_sms"},
+            "A test case that expects no job cannot expect an action.",
+        ),
+        ({"step_key": "nope"}, "That Sona step is not in this call flow."),
+        ({"said": ""}, "What the caller says is empty"),
+        ({"said": "x" * 501}, "What the caller says can be at most 500 characters"),
+        ({"said": "a\x00b"}, "What the caller says contains a character that cannot be stored"),
+    ],
+)
+def test_save_refusals_change_nothing(line, kwargs, message):
+    before = (_calls_and_cases(), _generation(line.phone))
+    with pytest.raises(ValidationError) as exc:
+        _save(line, **kwargs)
+    assert message in " ".join(exc.value.messages)
+    assert (_calls_and_cases(), _generation(line.phone)) == before
+    assert not AuditEvent.objects.filter(action="testcase.saved").exists()
+
+
+def test_a_job_of_another_workspace_is_refused(line, other_workspace):
+    theirs = JobFactory(workspace=other_workspace)
+    before = _calls_and_cases()
+    with pytest.raises(ValidationError, match="That job is not in this workspace."):
+        _save(line, job=theirs)
+    assert _calls_and_cases() == before
+
+
+def test_a_deleted_job_is_refused(line):
+    js.job_delete(job=line.booking, user=line.owner)
+    with pytest.raises(ValidationError, match="“Book a table” was deleted: restore it"):
+        _save(line, job=line.booking)
+    assert not StepTestCase.objects.exists()
+
+
+def test_a_step_of_another_kind_is_refused(line):
+    greeting = cf.step_add(call_flow=line.flow, kind="greeting", name="Hi", user=line.owner)
+    with pytest.raises(ValidationError, match="That Sona step is not in this call flow."):
+        _save(line, step_key=greeting.key)
+    assert not StepTestCase.objects.exists()
+
+
+def test_a_member_may_not_save_or_delete_cases(line, member):
+    case = _save(line)
+    before = (_calls_and_cases(), _generation(line.phone))
+    with pytest.raises(RoleRequired, match="Only owners and admins of .* can save test cases."):
+        _save(line, user=member, said="Another thing")
+    with pytest.raises(RoleRequired, match="Only owners and admins of .* can delete test cases."):
+        services.test_case_delete(test_case=case, user=member)
+    assert (_calls_and_cases(), _generation(line.phone)) == before
+    assert AuditEvent.objects.filter(action="write.refused", actor=member).count() == 2
+
+
+def test_delete_removes_the_case_records_it_and_bumps_the_generation(line, admin_user):
+    case = _save(line)
+    before = _generation(line.phone)
+    services.test_case_delete(test_case=case, user=admin_user)
+    assert not StepTestCase.objects.exists()
+    assert _generation(line.phone) == before + 1
+    event = AuditEvent.objects.get(action="testcase.deleted")
+    assert (event.actor, event.object_type, event.object_label) == (
+        admin_user,
+        "",
+        "“I want to book a table for two” → “Book a table”",
+    )
+    assert event.details == {"step": line.sona.key, "id": case.pk}
+
+
+def test_deleting_twice_is_a_clear_error(line):
+    case = _save(line)
+    services.test_case_delete(test_case=case, user=line.owner)
+    before = _generation(line.phone)
+    with pytest.raises(ValidationError, match="That test case was already deleted."):
+        services.test_case_delete(test_case=case, user=line.owner)
+    assert _generation(line.phone) == before
+    assert AuditEvent.objects.filter(action="testcase.deleted").count() == 1
+
+
+def test_factory_builds_a_case_of_the_flows_workspace(line):
+    case = StepTestCaseFactory(call_flow=line.flow)
+    assert case.step_key == line.sona.key
+    assert case.expected_job.workspace == line.workspace and case.expects_job
