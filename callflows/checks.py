@@ -71,13 +71,12 @@ class Problem:
         return self.level == ERROR
 
 
-def draft_problems(
-    call_flow: CallFlow, snapshot: dict | None = None, *, more: bool = True
-) -> list[Problem]:
+def draft_problems(call_flow: CallFlow, snapshot: dict | None = None) -> list[Problem]:
     """The problems publishing would put live, errors first. `snapshot` defaults to the draft's
     (callflows.snapshots.build_snapshot); rollback passes the version's. Queries: the draft
-    (two, unless given), the attached jobs (one), plus what the hooks below read. `more=False`
-    leaves out the registered warnings (publish only needs the errors)."""
+    (two, unless given), the attached jobs (one), plus what the hooks below read. The registered
+    warnings (more_warnings: confusable jobs) are asked for separately by the pages that show
+    them, since publishing itself never needs them."""
     if snapshot is None:
         snapshot = build_snapshot(call_flow)
     steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
@@ -88,7 +87,6 @@ def draft_problems(
         + _facts_for_knowledge(jobs)
         + action_problems(call_flow, snapshot, jobs=jobs)
         + knowledge_problems(call_flow, snapshot)
-        + (more_warnings(call_flow, snapshot) if more else [])
     )
     return sorted(problems, key=lambda p: not p.is_error)  # stable: errors first, in order
 

@@ -632,7 +632,7 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
 
 def _refuse_errors(flow: CallFlow, snapshot: dict) -> None:
     """The one rule of callflows.checks: errors block publishing, warnings do not."""
-    errors = errors_of(draft_problems(flow, snapshot, more=False))
+    errors = errors_of(draft_problems(flow, snapshot))
     if errors:
         raise ValidationError(
             [ValidationError(PUBLISH_BLOCKED, code="problems")]

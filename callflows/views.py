@@ -419,6 +419,7 @@ def publish(request, pk):
         messages.success(request, f"Published version {version.number}.")
         return redirect("callflows:versions", pk=phone.pk)
     problems = checks.draft_problems(phone.call_flow, status.draft)
+    problems += checks.more_warnings(phone.call_flow, status.draft)
     context = {
         "phone": phone,
         "status": status,

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from callflows.checks import TESTS_FAILED, draft_problems
+from callflows.checks import TESTS_FAILED, draft_problems, more_warnings
 from callflows.services import callflow_publish
 from workspaces.errors import error_messages
 from workspaces.management.base import ServiceCommand, get_user
@@ -50,5 +50,8 @@ class Command(ServiceCommand):
             self.stderr.write(f"Published although test cases fail: {version.override_reason}")
         # Warnings never stop a publish; printed after it (the role check has passed by then),
         # about exactly what went live.
-        for problem in draft_problems(phone.call_flow, version.snapshot):
+        snapshot = version.snapshot
+        for problem in draft_problems(phone.call_flow, snapshot) + more_warnings(
+            phone.call_flow, snapshot
+        ):
             self.stderr.write(f"Warning: {problem.message}")
