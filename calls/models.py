@@ -63,6 +63,10 @@ class Call(models.Model):
     next_steps = models.JSONField(default=list, blank=True)
     transcript = models.TextField(blank=True)
     recording_url = models.URLField(max_length=500, blank=True)
+    # POST /api/v1/calls: the Idempotency-Key header (or external_id) and the digest of the
+    # report's body, so a retry answers the first call and a different body under it is a 409.
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    request_digest = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -80,6 +84,11 @@ class Call(models.Model):
                 fields=["workspace", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="call_external_id_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="call_idempotency_key_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(source__in=Source.values), name="call_source_valid"
@@ -100,9 +109,18 @@ class Call(models.Model):
                 name="call_score_range",
             ),
         ]
+        # The Calls page is newest first with keyset pagination ((started_at, id) < cursor),
+        # optionally filtered by one of these columns: each filter has its own index.
         indexes = [
             models.Index(fields=["workspace", "-started_at", "-id"], name="call_recent"),
-            models.Index(fields=["job", "-started_at"], name="call_job_recent"),
+            models.Index(fields=["job", "-started_at", "-id"], name="call_job_recent"),
+            models.Index(fields=["phone_number", "-started_at", "-id"], name="call_number_recent"),
+            models.Index(
+                fields=["workspace", "outcome", "-started_at", "-id"], name="call_outcome_recent"
+            ),
+            models.Index(
+                fields=["workspace", "source", "-started_at", "-id"], name="call_source_recent"
+            ),
         ]
 
     def __str__(self):

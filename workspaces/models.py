@@ -91,11 +91,32 @@ class Workspace(models.Model):
         help_text="ISO 3166-1 code, e.g. US or GB: phone numbers typed without +country code "
         "are read as numbers of this country.",
     )
+    call_retention_days = models.PositiveIntegerField(
+        default=365, help_text="Calls older than this many days are deleted (prune_calls)."
+    )
+    transcript_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Transcripts older than this many days are cleared, the summary kept; "
+        "empty: kept as long as the call.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(call_retention_days__gte=1, call_retention_days__lte=3650),
+                name="workspace_call_retention_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(transcript_retention_days__isnull=True)
+                | models.Q(
+                    transcript_retention_days__gte=1,
+                    transcript_retention_days__lte=models.F("call_retention_days"),
+                ),
+                name="workspace_transcript_retention_range",
+            ),
             # The shape only: the list of supported regions changes with `phonenumbers`
             # releases, so the choices (and the services) check membership, not a migration.
             models.CheckConstraint(
