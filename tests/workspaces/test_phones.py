@@ -148,6 +148,7 @@ def test_admin_edits_the_workspace_country(staff_client):
     data = {
         "name": workspace.name,
         "slug": workspace.slug,
+        "call_retention_days": "365",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
     }
