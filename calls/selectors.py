@@ -142,6 +142,21 @@ class Turn:
         steps = self.walkthrough.steps
         return steps[min(self.at_step, len(steps)) - 1]
 
+    @property
+    def pages(self) -> tuple[tuple[str, tuple[routing.Passage, ...]], ...]:
+        """(title, its passages) of each page Sona would quote, each page once, in the order of
+        its best passage (two matching passages of one page are still one page)."""
+        grouped: dict = {}
+        for p in self.passages:
+            key = p.page_id if p.page_id is not None else p.title
+            grouped.setdefault(key, (p.title, []))[1].append(p)
+        return tuple((title, tuple(found)) for title, found in grouped.values())
+
+    @property
+    def knowledge(self) -> tuple[str, ...]:
+        """The titles of the pages Sona would quote, each page once, in order."""
+        return tuple(title for title, _ in self.pages)
+
 
 def workspace_numbers(call_flow: CallFlow) -> dict[str, str]:
     """E.164 → display name of the workspace's numbers, to name transfer targets."""

@@ -1,7 +1,8 @@
 """A restaurant's Main line with three jobs on its Sona step, built through the services.
 
-The router is a word-overlap stub for now (calls/routing/engine.py): the phrases below are
-chosen so that any sensible router picks the same job (they share the job's own words)."""
+The phrases below are chosen so that any sensible router picks the same job (they share the
+job's own words). Tests do not pin the router's scores or `why`: they compare with what
+`router_says` (the router itself, on the same step) answers."""
 
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from django.core.cache import cache
 
 from callflows import live as live_module
 from callflows import services as cf
-from calls import runtime
+from calls import routing, runtime, selectors
 from calls.routing import Candidate, corpus
 from jobs import services as js
 from knowledge import services as ks
@@ -49,7 +50,16 @@ SAYS = {  # what a caller says -> the job it means
     "hours": "When are you open",
     "manager": "I want to speak to a manager",
     "nothing": "Hello there",
+    "off_topic": "what's the weather on Mars",  # no job of the line is about it
 }
+
+
+def router_says(call_flow, said, *, version="draft", step_key="", history=(), current=None):
+    """The router's own decision for `said` on a step of the draft or the live version (the
+    candidates a mock call or POST /route would pass it, test cases included as examples)."""
+    call_flow.refresh_from_db()
+    goal = selectors.target(call_flow=call_flow, version=version, step_key=step_key)
+    return routing.route(goal.candidates, said, history, current)
 
 
 @pytest.fixture(autouse=True)

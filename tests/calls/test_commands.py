@@ -13,7 +13,7 @@ from tests.factories import UserFactory
 from tests.test_roles import fingerprint
 from workspaces.models import AuditEvent
 
-from .conftest import SAYS
+from .conftest import SAYS, router_says
 
 pytestmark = pytest.mark.django_db
 
@@ -48,14 +48,22 @@ def test_mock_call_prints_job_runner_up_steps_questions_actions_knowledge(line, 
         f"({line.sona.key}). Nothing is sent and nothing is stored."
     )
     assert "Turn 1. Caller: “When are you open, is there parking”" in out
-    assert "  Job: Opening hours (score 0.33)" in out
-    assert "  Runner-up: Book a table (score 0.00)" in out
-    assert "  Why: open, when" in out
+    said = router_says(line.flow, "When are you open, is there parking")
+    assert said.job.name == "Opening hours" and said.runner_up.score < said.job.score
+    assert f"  Job: Opening hours (score {said.job.score:.2f})" in out
+    assert f"  Runner-up: {said.runner_up.name} (score {said.runner_up.score:.2f})" in out
+    assert "  Why: " + ", ".join(said.job.why) in out and "  Why: opening, " in out
     assert "    1. Tell the caller the opening hours.  <- Sona is here" in out
     assert "    2. Send SMS: We are open 9 to 5 every day." in out
     assert "  Actions (not sent):" in out
     assert "    - Send SMS to the caller: We are open 9 to 5 every day. (not sent)" in out
-    assert "    - Parking: Free parking behind the restaurant." in out
+    # Both paragraphs of the Parking page match: the page is named once, its passages under it.
+    knowledge = out.split("  Knowledge:\n", 1)[1].splitlines()
+    assert knowledge[0] == "    - Parking" and knowledge.count("    - Parking") == 1
+    assert sorted(knowledge[1:]) == [
+        "        Free parking behind the restaurant.",
+        "        The terrace is open in summer.",
+    ]
 
 
 def test_mock_call_questions_and_transfer(line, capsys):
@@ -78,13 +86,17 @@ def test_mock_call_no_job(line, capsys):
 
 
 def test_mock_call_several_turns_continue_the_job(line, capsys):
+    vague = "yes, at eight"  # says nothing of a job alone: it answers Book a table's question
+    assert router_says(line.flow, vague).no_job
     out = run(
         "mock_call", "--number", line.phone.number, "--say", SAYS["booking"],
-        "--say", "Saturday at eight", "--json", "--user", line.owner.email, capsys=capsys,
+        "--say", vague, "--json", "--user", line.owner.email, capsys=capsys,
     )  # fmt: skip
     first, second = lines_of(out)
     assert (first["call"], first["turn"], second["call"], second["turn"]) == (1, 1, 1, 2)
+    assert (first["job"], first["continued"], first["at_step"]) == ("Book a table", False, 1)
     assert (second["job"], second["continued"], second["at_step"]) == ("Book a table", True, 2)
+    assert second["steps"][second["at_step"] - 1].startswith('Ask: "How many people are coming?"')
 
 
 def test_mock_call_json_fields(line, capsys):
@@ -102,12 +114,18 @@ def test_mock_call_json_fields(line, capsys):
         )  # fmt: skip
     )
     assert data["said"] == "When are you open"
-    assert (data["job"], data["job_id"], data["score"]) == ("Opening hours", line.hours.pk, 0.5)
+    said = router_says(line.flow, SAYS["hours"])
+    assert (data["job"], data["job_id"], data["score"]) == (
+        "Opening hours",
+        line.hours.pk,
+        said.job.score,
+    )
     assert (data["runner_up"], data["runner_up_score"], data["ambiguous"]) == (
-        "Book a table",
-        0.0,
+        said.runner_up.name,
+        said.runner_up.score,
         False,
     )
+    assert 0 <= data["runner_up_score"] < data["score"] <= 1
     assert data["actions"] == [
         {
             "type": "send_sms",
@@ -121,8 +139,26 @@ def test_mock_call_json_fields(line, capsys):
     assert (data["version"], data["step"], data["why"]) == (
         "draft",
         line.sona.key,
-        ["open", "when"],
+        list(said.job.why),
     )
+    assert "opening" in data["why"]  # the job's word the caller's "open" matched
+
+
+def test_mock_call_json_knowledge_names_each_page_once(line, workspace, capsys):
+    from calls import selectors
+    from knowledge import services as ks
+
+    menu = ks.knowledge_page_create(
+        workspace=workspace, user=line.owner, title="Menu", body="Vegan dishes every evening."
+    )
+    cf.step_attach_knowledge(step=line.sona, page=menu, user=line.owner)
+    said = "is there parking, or vegan dishes"
+    [turn] = selectors.mock_turns(selectors.target(call_flow=line.flow), [said])
+    assert [p.title for p in turn.passages].count("Parking") == 2  # two passages, one page
+    [data] = lines_of(run("mock_call", "--number", line.phone.number, "--say", said, "--json",
+                          "--user", line.owner.email, capsys=capsys))  # fmt: skip
+    assert sorted(data["knowledge"]) == ["Menu", "Parking"]
+    assert data["knowledge"] == list(dict.fromkeys(p.title for p in turn.passages))
 
 
 def test_mock_call_json_no_job(line, capsys):
@@ -186,7 +222,9 @@ def test_mock_call_against_live_and_another_step(published, capsys):
             capsys=capsys,
         )  # fmt: skip
     )
-    assert (draft["version"], draft["job"]) == ("draft", None)
+    # The draft no longer has Opening hours: whatever it picks instead, it is not that job.
+    assert draft["version"] == "draft" and "Opening hours" not in {draft["job"], draft["runner_up"]}
+    assert draft["job"] == getattr(router_says(line.flow, SAYS["hours"]).job, "name", None)
     assert (live["version"], live["job"]) == ("live version 1", "Opening hours")
 
 
@@ -287,9 +325,12 @@ def test_all_passing_cases_exit_0_with_a_total(line, member, capsys):
     _case(line, SAYS["nothing"], None)
     out = run("test_callflow", "--number", line.phone.number, "--user", member.email,
               capsys=capsys)  # fmt: skip
+    booking, hours = (router_says(line.flow, SAYS[k]).job for k in ("booking", "hours"))
+    assert (booking.id, hours.id) == (line.booking.pk, line.hours.pk)
+    assert 0 < booking.score <= 1 and 0 < hours.score <= 1
     assert out.splitlines() == [
-        "PASS  [Sona] “I want to book a table for two” → “Book a table” (1.00)",
-        "PASS  [Sona] “When are you open” → “Opening hours” (1.00)",
+        f"PASS  [Sona] “I want to book a table for two” → “Book a table” ({booking.score:.2f})",
+        f"PASS  [Sona] “When are you open” → “Opening hours” ({hours.score:.2f})",
         "PASS  [Sona] “Hello there” → no job",
         "3 test case(s) against the draft of +15555550123: 3 passed, 0 failed.",
     ]
@@ -303,10 +344,12 @@ def test_a_failing_case_exits_1_with_the_reason(published, capsys):
     with pytest.raises(CommandError) as exc:
         call_command("test_callflow", "--number", line.phone.number, "--user", line.owner.email)
     assert (str(exc.value), exc.value.returncode) == ("1 of 2 test case(s) failed.", 1)
+    hours = router_says(line.flow, SAYS["hours"]).job
+    assert hours.id == line.hours.pk and 0 < hours.score <= 1
     assert capsys.readouterr().out.splitlines() == [
         "FAIL  [Sona] “I want to book a table for two”: Expects “Book a table”, which is not "
         "attached to Sona.",
-        "PASS  [Sona] “When are you open” → “Opening hours” (1.00)",
+        f"PASS  [Sona] “When are you open” → “Opening hours” ({hours.score:.2f})",
         "2 test case(s) against the draft of +15555550123: 1 passed, 1 failed.",
     ]
     # The live version still has the job: the same cases pass there.
@@ -338,14 +381,17 @@ def test_json_is_one_object_per_case_then_a_summary(published, capsys):
         call_command("test_callflow", "--number", line.phone.number, "--json",
                      "--user", line.owner.email)  # fmt: skip
     first, second, summary = lines_of(capsys.readouterr().out)
+    # Book a table is gone from the draft: the case fails whatever the router picks instead.
+    got = router_says(line.flow, SAYS["booking"]).job
+    assert got is None or got.id != line.booking.pk
     assert first == {
         "step": line.sona.key,
         "step_name": "Sona",
         "said": "I want to book a table for two",
         "expected": "Book a table",
         "expected_action": None,
-        "got": None,
-        "score": None,
+        "got": got and got.name,
+        "score": got and got.score,
         "passed": False,
         "problem": "Expects “Book a table”, which is not attached to Sona.",
     }

@@ -7,7 +7,7 @@ from callflows import services as cf
 from callflows.models import StepKind
 from calls import selectors, services
 
-from .conftest import SAYS
+from .conftest import SAYS, router_says
 
 pytestmark = pytest.mark.django_db
 
@@ -95,17 +95,22 @@ def test_a_turn_shows_job_runner_up_walkthrough_and_knowledge(line):
     assert [s.number for s in turn.walkthrough.steps] == [1, 2, 3]
     assert "How many people are coming?" in turn.walkthrough.questions
     assert turn.walkthrough.actions == ()
-    assert [p.title for p in turn.passages] == ["Parking"]
+    # Both paragraphs of Parking match ("parking" is its title), best first; they are passages
+    # of one page of knowledge.
+    assert {p.title for p in turn.passages} == {"Parking"} and len(turn.passages) == 2
     assert turn.passages[0].text == "Free parking behind the restaurant."
+    assert turn.passages[0].score >= turn.passages[1].score > 0
+    assert turn.knowledge == ("Parking",)
+    assert turn.pages == (("Parking", turn.passages),)
 
 
 def test_a_vague_later_turn_continues_the_job_on_its_next_step(line):
     goal = selectors.target(call_flow=line.flow)
-    first, second, third = selectors.mock_turns(
-        goal, [SAYS["booking"], "Saturday at eight", "we are four"]
-    )
+    vague = ["yes, at eight", "we are four"]  # answers to Book a table's questions
+    assert all(router_says(line.flow, said).no_job for said in vague)  # alone, no job
+    first, second, third = selectors.mock_turns(goal, [SAYS["booking"], *vague])
     assert [t.job for t in (first, second, third)] == [line.booking] * 3
-    assert (first.decision.continued, second.decision.continued) == (False, True)
+    assert [t.decision.continued for t in (first, second, third)] == [False, True, True]
     assert [t.at_step for t in (first, second, third)] == [1, 2, 3]
     assert second.current_step.text.startswith('Ask: "How many people are coming?"')
     assert third.current_step.text == "Confirm the booking and end the call."

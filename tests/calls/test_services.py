@@ -12,7 +12,7 @@ from tests.test_roles import fingerprint
 from workspaces.models import AuditEvent, Role
 from workspaces.permissions import RoleRequired
 
-from .conftest import SAYS
+from .conftest import SAYS, router_says
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,14 @@ def test_draft_and_live_versions(published):
     live = services.mock_call_end(
         call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]], version="live"
     )
-    assert (draft.version_number, draft.job, draft.outcome) == (None, None, "no_job_matched")
+    # The draft lost Opening hours: it routes to another job or none, and sends no SMS.
+    said = router_says(line.flow, SAYS["hours"])
+    assert line.hours.pk not in {m.id for m in said.ranking}
+    assert (draft.version_number, getattr(draft.job, "pk", None)) == (
+        None,
+        getattr(said.job, "id", None),
+    )
+    assert draft.job != line.hours and draft.outcome != "sms_sent"
     assert (live.version_number, live.job, live.outcome) == (1, line.hours, "sms_sent")
     assert live.summary.startswith("Mock call against the live version 1, Sona.")
 

@@ -111,7 +111,7 @@ def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selector
             {"type": a.type, "label": a.label, "detail": a.detail, "status": a.status}
             for a in (walk.actions if walk else ())
         ],
-        "knowledge": [p.title for p in turn.passages],
+        "knowledge": list(turn.knowledge),
         "notices": list(turn.notices),
     }
 
@@ -150,6 +150,9 @@ def _as_text(call: int, calls: int, turn_number: int, turn: selectors.Turn) -> s
                 detail = f": {action.detail}" if action.detail else ""
                 lines.append(f"    - {action.label}{detail} ({action.status})")
     if turn.passages:
+        # Each page once, its passages under it (best first).
         lines.append("  Knowledge:")
-        lines += [f"    - {p.title}: {p.text}" for p in turn.passages]
+        for title, found in turn.pages:
+            lines.append(f"    - {title}")
+            lines += [f"        {p.text}" for p in found]
     return "\n".join(lines)
