@@ -3,6 +3,7 @@
 ROUTER_BACKEND: "builtin" (default) or "llm" (falls back to builtin, visibly, on any failure).
 """
 
+import re
 from dataclasses import replace
 
 from django.conf import settings
@@ -78,8 +79,35 @@ def decide(ranking, current=None, backend="builtin", notice="") -> Decision:
     return Decision(job, runner, ranking, ambiguous, False, backend, notice)
 
 
+# Answers to the current job's questions ("yes", "Saturday at eight", "two of us", "Maria")
+# name no intent: with a job under way, a turn made only of these words continues it, however
+# well a day name matches another job ("Saturday" is also an opening-hours word).
+_ANSWER_WORDS = frozenset(
+    "yes yeah yep no nope ok okay sure fine please thanks thank you that works sounds good "
+    "great perfect right correct at on in the a an for of and or to it is be we us our me my "
+    "i i'm i'll we're there about around maybe probably then next this that morning afternoon "
+    "evening night noon midnight today tomorrow tonight week weekend am pm o'clock half quarter "
+    "past monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun "
+    "january february march april may june july august september october november december "
+    "one two three four five six seven eight nine ten eleven twelve people person of us".split()
+)
+_ANSWER_TOKEN = re.compile(r"[a-z']+|\d+(?::\d+)?(?:am|pm|st|nd|rd|th)?")
+
+
+def is_answer(said: str) -> bool:
+    """Whether the turn only answers a question (no words of its own intent)."""
+    tokens = _ANSWER_TOKEN.findall(said.lower())
+    return bool(tokens) and all(t in _ANSWER_WORDS or t[0].isdigit() for t in tokens)
+
+
 def route_builtin(candidates, said, history=(), current=None) -> Decision:
-    return decide(rank(candidates, said, history), current)
+    ranking = rank(candidates, said, history)
+    if current is not None and is_answer(said):
+        kept = next((m for m in ranking if m.id == current), None)
+        if kept is not None:
+            runner = next((m for m in ranking if m.id != current), None)
+            return Decision(kept, runner, tuple(ranking), False, True, "builtin", "")
+    return decide(ranking, current)
 
 
 # Passages: the knowledge Sona would quote.

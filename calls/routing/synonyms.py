@@ -61,7 +61,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "reservation",
         "slot",
         "spot",
-        "opening",
         "see the doctor",
         "available",
         "availability",

@@ -175,3 +175,35 @@ def test_overlaps_are_rare_on_reasonably_distinct_jobs():
         assert len(found) <= 1, (business.name, found)
         keys = [(frozenset((o.expected.id, o.reached.id)), o.phrase) for o in found]
         assert len(keys) == len(set(keys))
+
+
+RESTAURANT = (
+    Candidate(
+        1,
+        "Book a table",
+        "Caller wants to book a table for dinner",
+        instructions='1. Ask for the date and time they want.\n2. Ask: "How many people?"',
+    ),
+    Candidate(2, "Opening hours", "Caller asks when the restaurant is open"),
+)
+
+
+@pytest.mark.parametrize("said", ["Saturday", "yes, Saturday at eight", "two of us at 7:30pm"])
+def test_an_answer_to_the_jobs_question_continues_it(said):
+    """A day name is also an opening-hours word; as an answer it names no new intent."""
+    decision = route(RESTAURANT, said, ["book a table for two"], current=1)
+    assert decision.job.name == "Book a table" and decision.continued
+
+
+def test_a_real_question_still_changes_the_job():
+    decision = route(
+        RESTAURANT, "actually, what time do you close on Saturday?", ["book a table"], current=1
+    )
+    assert decision.job.name == "Opening hours" and not decision.continued
+
+
+def test_open_is_not_a_booking_word():
+    """ "opening" (an appointment slot) once stemmed to "open" and sent hours questions to
+    booking jobs."""
+    [book, _] = RESTAURANT
+    assert route((book,), "when are you open").job is None
