@@ -58,7 +58,9 @@ def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
         {
             "type": a.type,
             "status": "not_sent",
-            "detail": f"{a.label}: {a.detail}" if a.detail else a.label,
+            "detail": a.label
+            + (f": {a.detail}" if a.detail else "")
+            + (f" (Sona says first: “{a.say}”)" if a.say else ""),
         }
         for a in last.walkthrough.actions
     ]

@@ -29,7 +29,8 @@ class Step:
 class ShownAction:
     type: str
     label: str  # "Send SMS to the caller" / "Transfer call to Front desk (+15555550100)"
-    detail: str  # the SMS text, or what Sona says first
+    detail: str  # the SMS text
+    say: str = ""  # what Sona says first
     status: str = NOT_SENT
 
 
@@ -47,12 +48,25 @@ def steps(instructions: str) -> list[Step]:
     for line in (instructions or "").splitlines():
         if not line.strip() or line.strip().lower().startswith("caller intent:"):
             continue
-        plain = actions.MARKER_RE.sub(lambda m: m.group()[2:-2].strip(), line)
+        plain = actions.MARKER_RE.sub(lambda m: _words(m.group()), line)
         if found and line[:1].isspace():  # an indented sub-case belongs to its step
             found[-1] += " " + _NUMBERED.sub("", plain).strip()
         else:
             found.append(_NUMBERED.sub("", plain).strip())
     return [Step(i, text) for i, text in enumerate(found, start=1)]
+
+
+def _words(marker: str) -> str:
+    """A marker as an owner reads it in a step: what Sona does, not the marker syntax."""
+    found = actions.parse(marker)
+    if not found:
+        return marker[2:-2].strip()  # malformed: refused at publish; shown as written
+    action = found[0]
+    if action.type == "send_sms":
+        text = f"Send the caller an SMS: “{action.message}”"
+    else:
+        text = f"Transfer the call to {action.to} {action.target}"
+    return text + (f" (saying “{action.say}” first)" if action.say else "")
 
 
 def questions(instructions: str) -> list[str]:
@@ -68,9 +82,9 @@ def shown_actions(instructions: str, *, numbers: dict[str, str], region: str) ->
     """The job's actions as an owner reads them; `numbers`: the workspace's E.164 → name."""
     shown = []
     for action in actions.parse(instructions):
-        say = f"Sona says first: “{action.say}”" if action.say else ""
+        say = action.say or ""
         if action.type == "send_sms":
-            shown.append(ShownAction("send_sms", "Send SMS to the caller", action.message))
+            shown.append(ShownAction("send_sms", "Send SMS to the caller", action.message, say))
             continue
         if action.to == "member":
             label = f"Transfer call to member {action.target}"
@@ -81,7 +95,7 @@ def shown_actions(instructions: str, *, numbers: dict[str, str], region: str) ->
                 number = action.target
             name = numbers.get(number)
             label = f"Transfer call to {name} ({number})" if name else f"Transfer call to {number}"
-        shown.append(ShownAction("transfer_call", label, say))
+        shown.append(ShownAction("transfer_call", label, "", say))
     return shown
 
 

@@ -54,7 +54,7 @@ def test_mock_call_prints_job_runner_up_steps_questions_actions_knowledge(line, 
     assert f"  Runner-up: {said.runner_up.name} (score {said.runner_up.score:.2f})" in out
     assert "  Why: " + ", ".join(said.job.why) in out and "  Why: opening, " in out
     assert "    1. Tell the caller the opening hours.  <- Sona is here" in out
-    assert "    2. Send SMS: We are open 9 to 5 every day." in out
+    assert "    2. Send the caller an SMS: “We are open 9 to 5 every day.”" in out
     assert "  Actions (not sent):" in out
     assert "    - Send SMS to the caller: We are open 9 to 5 every day. (not sent)" in out
     # Both paragraphs of the Parking page match: the page is named once, its passages under it.
@@ -73,8 +73,8 @@ def test_mock_call_questions_and_transfer(line, capsys):
     out = run("mock_call", "--number", line.phone.number, "--say", SAYS["manager"],
               "--user", line.owner.email, capsys=capsys)  # fmt: skip
     assert (
-        "    - Transfer call to Front desk (+15555550124): Sona says first: “Let me put you "
-        "through to the desk.” (not sent)"
+        "    - Transfer call to Front desk (+15555550124) (Sona says first: “Let me put you "
+        "through to the desk.”) (not sent)"
     ) in out
 
 
@@ -131,6 +131,7 @@ def test_mock_call_json_fields(line, capsys):
             "type": "send_sms",
             "label": "Send SMS to the caller",
             "detail": "We are open 9 to 5 every day.",
+            "say": "",
             "status": "not sent",
         }
     ]

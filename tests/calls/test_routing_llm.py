@@ -120,10 +120,11 @@ def test_a_server_error_falls_back(endpoint):
 
 def test_a_slow_answer_falls_back_within_the_timeout(endpoint, settings):
     settings.LLM_TIMEOUT = 0.5
-    endpoint.delay = 2
+    endpoint.delay = 5
+    builtin_decision(settings)  # the fallback's model is loaded: only the wait is timed
     start = time.monotonic()
     decision = route(GYM, SAID)
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 2.5  # well before the 5 s answer (a loaded CI machine)
     assert decision.backend == "builtin"
     assert decision.notice == fallback_notice("was unavailable (timed out after 0.5 s)")
 

@@ -108,8 +108,8 @@ def test_transfer_names_the_workspace_number(line):
         {
             "type": "transfer_call",
             "status": "not_sent",
-            "detail": "Transfer call to Front desk (+15555550124): "
-            "Sona says first: “Let me put you through to the desk.”",
+            "detail": "Transfer call to Front desk (+15555550124) "
+            "(Sona says first: “Let me put you through to the desk.”)",
         }
     ]
 

@@ -33,7 +33,7 @@ def test_indented_sub_bullets_stay_with_their_step():
 
 def test_markers_become_words_in_steps():
     [step] = sona.steps("1. [[Send SMS: See you soon.]]")
-    assert step.text == "Send SMS: See you soon."
+    assert step.text == "Send the caller an SMS: “See you soon.”"
 
 
 def test_empty_instructions_have_no_steps():
@@ -65,8 +65,9 @@ def test_sms_action_shows_its_text_not_sent():
         region="US",
     )
     assert action == sona.ShownAction(
-        "send_sms", "Send SMS to the caller", "We are open 9 to 5.", "not sent"
+        "send_sms", "Send SMS to the caller", "We are open 9 to 5.", "I'll text you the hours."
     )
+    assert action.status == "not sent"
 
 
 def test_transfer_to_a_workspace_number_names_it():
@@ -76,7 +77,7 @@ def test_transfer_to_a_workspace_number_names_it():
         region="US",
     )
     assert action.label == "Transfer call to Main line (+15555550123)"
-    assert action.detail == "Sona says first: “Putting you through.”"
+    assert (action.detail, action.say) == ("", "Putting you through.")
     assert action.status == sona.NOT_SENT == "not sent"
 
 
@@ -99,6 +100,9 @@ def test_walkthrough_puts_it_together():
     walk = sona.walkthrough(
         '1. Ask: "Which day?"\n2. [[Send SMS: Booked.]]', numbers=NUMBERS, region="US"
     )
-    assert [s.text for s in walk.steps] == ['Ask: "Which day?"', "Send SMS: Booked."]
+    assert [s.text for s in walk.steps] == [
+        'Ask: "Which day?"',
+        "Send the caller an SMS: “Booked.”",
+    ]
     assert walk.questions == ("Which day?",)
     assert [a.type for a in walk.actions] == ["send_sms"]

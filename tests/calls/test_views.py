@@ -86,7 +86,7 @@ def test_a_later_turn_continues_with_the_next_step(owner_client, phone, sona, jo
     # The second turn of the same job is at its second step.
     assert re.search(r'aria-current="step" class="current">2\. |aria-current="step"', html)
     currents = re.findall(r'<li aria-current="step" class="current">([^<]*)', html)
-    assert currents[-1].startswith("Send SMS")
+    assert currents[-1].startswith("Send the caller an SMS")
 
 
 def test_end_call_stores_a_mock_call_and_shows_its_summary(owner_client, phone, sona, jobs):

@@ -108,7 +108,7 @@ def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selector
         "at_step": turn.at_step,
         "questions": list(walk.questions) if walk else [],
         "actions": [
-            {"type": a.type, "label": a.label, "detail": a.detail, "status": a.status}
+            {"type": a.type, "label": a.label, "detail": a.detail, "say": a.say, "status": a.status}
             for a in (walk.actions if walk else ())
         ],
         "knowledge": list(turn.knowledge),
@@ -148,7 +148,8 @@ def _as_text(call: int, calls: int, turn_number: int, turn: selectors.Turn) -> s
             lines.append("  Actions (not sent):")
             for action in walk.actions:
                 detail = f": {action.detail}" if action.detail else ""
-                lines.append(f"    - {action.label}{detail} ({action.status})")
+                say = f" (Sona says first: “{action.say}”)" if action.say else ""
+                lines.append(f"    - {action.label}{detail}{say} ({action.status})")
     if turn.passages:
         # Each page once, its passages under it (best first).
         lines.append("  Knowledge:")
