@@ -88,8 +88,9 @@ def test_demo_calls_reference_the_job_version_live_at_their_time():
     first, edit = job.history.order_by("history_id")
     assert first.history_date < Call.objects.order_by("started_at")[0].started_at
     calls = Call.objects.filter(job=job)
-    before, after = calls.filter(started_at__lt=edit.history_date), calls.filter(
-        started_at__gte=edit.history_date
+    before, after = (
+        calls.filter(started_at__lt=edit.history_date),
+        calls.filter(started_at__gte=edit.history_date),
     )
     assert before.exists() and after.exists()  # the edit is part-way through the four weeks
     assert set(before.values_list("job_history_id", flat=True)) == {first.history_id}

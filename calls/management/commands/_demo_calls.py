@@ -75,8 +75,7 @@ SCENARIOS = {
             "do you have anything on Saturday morning for a new patient",
             "I need an appointment for my son",
         ),
-        "summary": "{name} wanted an appointment: “{said}”. Sona found a free time and booked "
-        "it.",
+        "summary": "{name} wanted an appointment: “{said}”. Sona found a free time and booked it.",
         "next": ("Send the new-patient form to {first}",),
         "outcome": Outcome.RESOLVED,
         "action": None,
@@ -154,7 +153,7 @@ def add_calls(*, workspace, phone) -> int:
         for job in jobs.values()
     }  # fmt: skip
     picks = [(name, s["weight"]) for name, s in SCENARIOS.items() if name in jobs]
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 (demo data, deterministic on purpose)
     midnight = _midnight()
     calls = []
     for days_ago in range(DAYS, 0, -1):
