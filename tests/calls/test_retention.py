@@ -1,17 +1,20 @@
 """Retention (issue 11, point 5): the owner's setting (service, page, admin) and prune_calls,
 which deletes old calls and clears old transcripts in batches, workspace by workspace."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from calls import services
 from calls.models import Call
-from tests.conftest import command_help
+from tests.conftest import command_help, postgres_only
 from tests.factories import CallFactory, MembershipFactory, PhoneNumberFactory
 from workspaces.models import AuditEvent, Role, Workspace
 from workspaces.permissions import RoleRequired
@@ -340,3 +343,43 @@ def test_command_unknown_workspace_is_a_clear_error(workspace):
 def test_command_bad_batch_size_is_a_clear_error(workspace):
     with pytest.raises(CommandError, match="The batch size must be at least 1."):
         call_command("prune_calls", "--batch-size", "0")
+
+
+def test_the_activity_page_says_what_changed_and_what_was_pruned(owner_client, workspace, owner):
+    phone = PhoneNumberFactory(workspace=workspace)
+    workspace_set_retention(workspace=workspace, call_days=30, transcript_days=7, user=owner)
+    _calls(phone, 40)
+    services.calls_prune(now=NOW)
+    page = owner_client.get(reverse("workspaces:activity")).content.decode()
+    assert "changed call retention" in page and "calls 365 → 30 days" in page
+    assert "deleted old calls" in page and "by prune_calls: 1 calls deleted" in page
+
+
+@postgres_only()
+@pytest.mark.django_db(transaction=True)
+def test_prune_is_not_blocked_by_a_report_being_inserted(workspace, phone):
+    """A report inserting a call in an open transaction neither blocks the prune nor is lost."""
+    _calls(phone, 400, 401)
+    inserted, release = threading.Event(), threading.Event()
+
+    def report():
+        try:
+            with transaction.atomic():
+                CallFactory(phone_number=phone, started_at=NOW, external_id="live-1")
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=report)
+    thread.start()
+    assert inserted.wait(10)
+    try:
+        started = time.monotonic()
+        [result] = services.calls_prune(workspace=workspace, batch_size=1)
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        thread.join(10)
+    assert result.calls_deleted == 2
+    assert list(Call.objects.values_list("external_id", flat=True)) == ["live-1"]
