@@ -251,6 +251,25 @@ def test_case_delete(*, test_case: StepTestCase, user: User) -> None:
 # Retention ----------------------------------------------------------------------------------
 
 PRUNE_BATCH = 5_000
+# A batch slower than this halves the next one (down to PRUNE_MIN_BATCH); one faster than a
+# fifth of it doubles the next (up to the batch size asked for), so a slow disk or wide rows
+# (transcripts) do not make one transaction hold its row locks long.
+PRUNE_BATCH_TARGET = 0.5
+PRUNE_MIN_BATCH = 100
+
+
+class _Sizer:
+    def __init__(self, largest: int):
+        self.largest = self.size = largest
+
+    def __call__(self) -> int:
+        return self.size
+
+    def took(self, seconds: float) -> None:
+        if seconds > PRUNE_BATCH_TARGET:
+            self.size = max(min(PRUNE_MIN_BATCH, self.largest), self.size // 2)
+        elif seconds < PRUNE_BATCH_TARGET / 5:
+            self.size = min(self.largest, self.size * 2)
 
 
 @dataclass(frozen=True)
@@ -270,7 +289,7 @@ def _old_calls(workspace: Workspace, before: datetime) -> QuerySet:
     return Call.objects.filter(workspace=workspace, started_at__lt=before)
 
 
-def _id_batches(calls: QuerySet, size: int) -> Iterator[list[int]]:
+def _id_batches(calls: QuerySet, size: Callable[[], int]) -> Iterator[list[int]]:
     """The ids of `calls`, oldest first, `size` at a time. Keyset on (started_at, id): each
     batch's query starts where the last one ended, so it never walks over the rows (or dead
     index entries) of the batches already done, and calls inserted meanwhile are no obstacle."""
@@ -279,20 +298,22 @@ def _id_batches(calls: QuerySet, size: int) -> Iterator[list[int]]:
         page = calls
         if last is not None:
             page = page.filter(started_at__gte=last[0]).exclude(started_at=last[0], pk__lte=last[1])
-        rows = list(page.order_by("started_at", "pk").values_list("started_at", "pk")[:size])
+        rows = list(page.order_by("started_at", "pk").values_list("started_at", "pk")[: size()])
         if not rows:
             return
         yield [pk for _, pk in rows]
         last = rows[-1]
 
 
-def _timed(on_batch, kind: str, work: Callable[[], int]) -> int:
+def _timed(on_batch, sizer: _Sizer, kind: str, work: Callable[[], int]) -> int:
     """Run one batch in its own short transaction; report its size and duration."""
     started = time.perf_counter()
     with transaction.atomic():
         done = work()
+    seconds = time.perf_counter() - started
+    sizer.took(seconds)
     if on_batch is not None:
-        on_batch(kind, done, time.perf_counter() - started)
+        on_batch(kind, done, seconds)
     return done
 
 
@@ -311,7 +332,7 @@ def calls_prune(
     A system job, not a write on anyone's behalf: no acting user and no role check, since it
     only enforces what each owner set (workspace_set_retention checks that role). Each batch of
     at most `batch_size` ids is its own transaction, deleting or updating by primary key: it
-    locks only those rows, briefly, so reports inserting new calls (POST /api/v1/calls) and
+    locks only those rows, briefly (a slow batch halves the next), so reports inserting new calls (POST /api/v1/calls) and
     the pages go on meanwhile. Run it outside any transaction (the command does). Each
     workspace where something changed gets one `call.pruned` audit event, without an actor.
     `on_batch(kind, rows, seconds)` is told about every batch (the bench times them).
@@ -344,9 +365,11 @@ def _prune_workspace(ws: Workspace, now, dry_run, batch_size, on_batch) -> Prune
         cleared = old_transcripts.count() if old_transcripts is not None else 0
     else:
         deleted = cleared = 0
-        for ids in _id_batches(old_calls, batch_size):
+        sizer = _Sizer(batch_size)
+        for ids in _id_batches(old_calls, sizer):
             deleted += _timed(
                 on_batch,
+                sizer,
                 "delete",
                 # Re-checked by date: an id is never a newer call than the batch read.
                 lambda ids=ids: Call.objects.filter(
@@ -354,9 +377,10 @@ def _prune_workspace(ws: Workspace, now, dry_run, batch_size, on_batch) -> Prune
                 ).delete()[0],
             )
         if old_transcripts is not None:
-            for ids in _id_batches(old_transcripts, batch_size):
+            for ids in _id_batches(old_transcripts, sizer):
                 cleared += _timed(
                     on_batch,
+                    sizer,
                     "transcripts",
                     lambda ids=ids: (
                         Call.objects.filter(pk__in=ids).exclude(transcript="").update(transcript="")

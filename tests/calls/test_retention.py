@@ -383,3 +383,15 @@ def test_prune_is_not_blocked_by_a_report_being_inserted(workspace, phone):
         thread.join(10)
     assert result.calls_deleted == 2
     assert list(Call.objects.values_list("external_id", flat=True)) == ["live-1"]
+
+
+def test_a_slow_batch_halves_the_next(workspace, phone, monkeypatch):
+    monkeypatch.setattr(services, "PRUNE_BATCH_TARGET", 0.0)  # every batch counts as slow
+    monkeypatch.setattr(services, "PRUNE_MIN_BATCH", 2)
+    _calls(phone, *range(400, 420))
+    sizes = []
+    services.calls_prune(
+        workspace=workspace, now=NOW, batch_size=8, on_batch=lambda k, rows, s: sizes.append(rows)
+    )
+    assert sizes == [8, 4, 2, 2, 2, 2]
+    assert not Call.objects.exists()
