@@ -14,9 +14,19 @@ class CallAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Calls are records: mock calls end as calls, the runtime reports live ones. Support staff
     read them; nobody adds, changes or deletes one here."""
 
-    list_display = ("started_at", "number", "source", "job_name", "outcome", "workspace")
-    list_filter = ("outcome", "source")
+    list_display = (
+        "started_at",
+        "number",
+        "caller",
+        "source",
+        "job_name",
+        "outcome",
+        "workspace",
+    )
+    list_filter = ("outcome", "source", "workspace")
     search_fields = ("=external_id", "caller")
+    date_hierarchy = "started_at"
+    # The names are copied onto the call: only the workspace is joined, in the same query.
     list_select_related = ("workspace",)
     readonly_fields = [f.name for f in Call._meta.fields]
     paginator = EstimatedCountPaginator

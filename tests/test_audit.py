@@ -83,6 +83,7 @@ EXPECTED = {
     "membership_remove": [("member.removed", "membership", "Admin")],
     "api_token_create": [("token.created", "apitoken", "x")],
     "api_token_revoke": [("token.revoked", "apitoken", "Runtime")],
+    "workspace_set_retention": [("workspace.retention_changed", "workspace", "{workspace}")],
     "job_create": [("job.created", "job", "New")],
     "job_update": [("job.edited", "job", "Booking")],
     "job_delete": [("job.deleted", "job", "Third")],
@@ -152,7 +153,7 @@ def test_each_action_writes_exactly_its_events(world, service):
     SERVICES[service](world, world.owner)
     events = _events_after(start)
     expected = [
-        (action, kind, label.format(invitee=world.invitee.email))
+        (action, kind, label.format(invitee=world.invitee.email, workspace=world.workspace.name))
         for action, kind, label in EXPECTED[service]
     ]
     assert [(e.action, e.object_type, e.object_label) for e in events] == expected

@@ -109,6 +109,9 @@ SERVICES = {
     "membership_remove": lambda w, u: ws.membership_remove(membership=w.admin_membership, user=u),
     "api_token_create": lambda w, u: ws.api_token_create(workspace=w.workspace, name="x", user=u),
     "api_token_revoke": lambda w, u: ws.api_token_revoke(token=w.token, user=u),
+    "workspace_set_retention": lambda w, u: ws.workspace_set_retention(
+        workspace=w.workspace, call_days=90, transcript_days=30, user=u
+    ),
     "job_create": lambda w, u: js.job_create(workspace=w.workspace, data=TEXTS, user=u),
     "job_update": lambda w, u: js.job_update(job=w.job, data={"description": "x"}, user=u),
     "job_delete": lambda w, u: js.job_delete(job=w.third, user=u),
@@ -189,6 +192,7 @@ OWNER_ONLY = {
     "membership_remove",
     "api_token_create",
     "api_token_revoke",
+    "workspace_set_retention",
 }
 
 # Services whose actor is not decided by a role in the workspace, each tested where it says.
@@ -305,6 +309,7 @@ READ_OR_SETUP_COMMANDS = {
     "create_workspace",
     "mock_call",
     "test_callflow",
+    "prune_calls",  # a system job: it applies each owner's own retention (tests/calls/test_retention.py)
 }
 
 

@@ -111,12 +111,40 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+RETENTION_FIELDS = ("call_retention_days", "transcript_retention_days")
+
+
+class WorkspaceAdminForm(ServiceValidatedAdminForm):
+    class Meta:
+        model = Workspace
+        fields = ["name", "slug", "country", *RETENTION_FIELDS]
+
+    def validate_with_service(self, data):
+        return services.retention_validate(
+            call_days=data.get("call_retention_days"),
+            transcript_days=data.get("transcript_retention_days"),
+        )
+
+
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "country", "created_at")
+class WorkspaceAdmin(StaffSupportAdmin, admin.ModelAdmin):
+    form = WorkspaceAdminForm
+    list_display = ("name", "slug", "country", "call_retention_days", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        # A retention change goes through the owner's service (role check, audit event); the
+        # other fields are saved as before.
+        if change and set(RETENTION_FIELDS) & set(form.changed_data):
+            services.workspace_set_retention(
+                workspace=obj,
+                call_days=obj.call_retention_days,
+                transcript_days=obj.transcript_retention_days,
+                user=request.user,
+            )
+        super().save_model(request, obj, form, change)
 
 
 class MembershipAdminForm(ServiceValidatedAdminForm):

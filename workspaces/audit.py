@@ -56,6 +56,8 @@ ACTIONS = {
     "member.role_changed": "changed a role",
     "member.removed": "removed a member",
     "call.mock_ended": "ran a mock call",
+    "call.pruned": "deleted old calls",
+    "workspace.retention_changed": "changed call retention",
     "testcase.saved": "saved a test case",
     "testcase.deleted": "deleted a test case",
     "write.refused": "was refused",

@@ -38,6 +38,23 @@ class ProfileForm(forms.Form):
     full_name = forms.CharField(label="Your name", max_length=150)
 
 
+class RetentionForm(forms.Form):
+    """The numbers only; the rule (ranges, transcripts ≤ calls) is workspace_set_retention's."""
+
+    call_retention_days = forms.IntegerField(
+        label="Keep calls for (days)",
+        help_text="Calls older than this are deleted, summaries and all. Default: 365.",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 3650}),
+    )
+    transcript_retention_days = forms.IntegerField(
+        label="Keep transcripts for (days)",
+        required=False,
+        help_text="Transcripts older than this are cleared; the summary, next steps and "
+        "actions stay. Empty: kept as long as the call.",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 3650}),
+    )
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 

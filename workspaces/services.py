@@ -446,6 +446,74 @@ def invitation_sign_up(*, token: str, full_name: str, password: str, user) -> Us
     return new
 
 
+# Call retention -----------------------------------------------------------------------------
+
+RETENTION_MAX_DAYS = 3650  # the database's range too (workspace_call_retention_range)
+
+
+def _days(value, what: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{what} must be a whole number of days.")
+    if not 1 <= value <= RETENTION_MAX_DAYS:
+        raise ValidationError(f"{what} must be between 1 and {RETENTION_MAX_DAYS:,} days.")
+    return value
+
+
+def retention_validate(*, call_days, transcript_days) -> dict:
+    """The retention rule, field by field: calls are kept 1 to 3,650 days; transcripts (empty:
+    as long as the calls) at most as long as the calls. Returns the clean values."""
+    errors = {}
+    try:
+        call_days = _days(call_days, "Keep calls for")
+    except ValidationError as exc:
+        errors["call_retention_days"] = exc.messages
+    if transcript_days in (None, ""):
+        transcript_days = None
+    else:
+        try:
+            transcript_days = _days(transcript_days, "Keep transcripts for")
+        except ValidationError as exc:
+            errors["transcript_retention_days"] = exc.messages
+        else:
+            if "call_retention_days" not in errors and transcript_days > call_days:
+                errors["transcript_retention_days"] = [
+                    f"Transcripts cannot be kept longer than the calls ({call_days:,} days): "
+                    "enter fewer days, or leave it empty to keep them as long as the calls."
+                ]
+    if errors:
+        raise ValidationError(errors)
+    return {"call_retention_days": call_days, "transcript_retention_days": transcript_days}
+
+
+@audit.write_service
+def workspace_set_retention(
+    *, workspace: Workspace, user: User, call_days, transcript_days
+) -> Workspace:
+    """How long the workspace keeps calls and their transcripts. Owners only: a shorter period
+    makes the next prune_calls delete data. Saving the same values changes and records nothing."""
+    require_role(user, workspace, OWN, "manage call retention")
+    clean = retention_validate(call_days=call_days, transcript_days=transcript_days)
+    current = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    before = {f: getattr(current, f) for f in clean}
+    if before != clean:
+        for field, value in clean.items():
+            setattr(current, field, value)
+        current.save(update_fields=list(clean))
+        audit.record(
+            user=user,
+            workspace=current,
+            action="workspace.retention_changed",
+            obj=current,
+            label=current.name,
+            details={"before": before, "after": clean},
+        )
+    for field, value in clean.items():  # the caller's copy reads the stored values
+        setattr(workspace, field, value)
+    return current
+
+
 # Accounts ----------------------------------------------------------------------------------
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("activity/", views.activity, name="activity"),
+    path("settings/", views.workspace_settings, name="settings"),
 ]

@@ -17,6 +17,7 @@ from .forms import (
     ActivityFilterForm,
     InviteForm,
     ProfileForm,
+    RetentionForm,
     RoleForm,
     SignUpForm,
     add_service_errors,
@@ -24,7 +25,7 @@ from .forms import (
 )
 from .middleware import SESSION_KEY
 from .models import ApiToken, Invitation, Membership, User
-from .permissions import EDIT, OWN, workspace_view
+from .permissions import EDIT, OWN, READ, role_allows, workspace_view
 from .selectors import invitation_from_token, pending_invitations
 
 
@@ -300,6 +301,36 @@ def profile(request):
     return render(request, "workspaces/profile.html", {"form": form})
 
 
+# Workspace settings -----------------------------------------------------------------------
+
+
+@workspace_view(READ)
+def workspace_settings(request):
+    """Every member sees how long calls are kept; owners change it (the service decides: an
+    admin's POST passes the page's EDIT check and is refused by workspace_set_retention)."""
+    workspace = request.workspace
+    initial = {
+        "call_retention_days": workspace.call_retention_days,
+        "transcript_retention_days": workspace.transcript_retention_days,
+    }
+    form = RetentionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.workspace_set_retention(
+                workspace=workspace,
+                call_days=form.cleaned_data["call_retention_days"],
+                transcript_days=form.cleaned_data["transcript_retention_days"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Call retention saved.")
+            return redirect("workspaces:settings")
+    can_change = role_allows(request.membership.role, OWN)
+    return render(request, "workspaces/settings.html", {"form": form, "can_change": can_change})
+
+
 # API tokens --------------------------------------------------------------------------------
 
 
@@ -396,6 +427,15 @@ def _summary(event) -> str:
         return "changed " + ", ".join(d["fields"])
     if event.action == "job.imported":
         return f"{d.get('unchanged', 0)} unchanged"
+    if event.action == "workspace.retention_changed":
+        before, after = d.get("before") or {}, d.get("after") or {}
+        return (
+            f"calls {before.get('call_retention_days')} → {after.get('call_retention_days')} "
+            f"days, transcripts {before.get('transcript_retention_days') or 'as calls'} → "
+            f"{after.get('transcript_retention_days') or 'as calls'}"
+        )
+    if event.action == "call.pruned":
+        return f"by prune_calls: {event.object_label}"
     if event.action == "write.refused":
         return f"tried to {d.get('attempted', '')}"
     return ""

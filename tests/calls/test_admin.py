@@ -1,13 +1,15 @@
 """The admin: calls are read-only records; a test case is deleted through the service, as the
 support staff user (staff_support), never added or changed there."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.urls import reverse
 
 from calls import services
 from calls.models import Source, StepTestCase
 from tests.conftest import messages_of
-from tests.factories import CallFactory
+from tests.factories import CallFactory, PhoneNumberFactory
 from workspaces.models import AuditEvent
 
 from .conftest import SAYS
@@ -126,3 +128,37 @@ def test_the_delete_confirmation_page_answers(staff_client, line, case):
         and "I want to book a table for two" in response.content.decode()
     )
     assert StepTestCase.objects.filter(pk=case.pk).exists()
+
+
+def _admin_list(staff_client, django_assert_max_num_queries, query):
+    url = reverse("admin:calls_call_changelist")
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(url, query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("size", [3, 60])
+def test_call_list_filters_by_workspace_and_day_in_constant_queries(
+    staff_client, line, other_workspace, size, django_assert_max_num_queries
+):
+    day = datetime(2026, 3, 9, 10, tzinfo=UTC)
+    theirs = PhoneNumberFactory(workspace=other_workspace)
+    for i in range(size):
+        CallFactory(phone_number=line.phone, started_at=day + timedelta(minutes=i))
+        CallFactory(phone_number=theirs, started_at=day - timedelta(days=40), caller="+15550001")
+    page = _admin_list(staff_client, django_assert_max_num_queries, {})
+    assert "started_at__year=2026" in page  # the date hierarchy
+    assert f"workspace__id__exact={other_workspace.pk}" in page  # the workspace filter
+    mine = _admin_list(
+        staff_client,
+        django_assert_max_num_queries,
+        {"workspace__id__exact": line.phone.workspace_id},
+    )
+    assert "+15550001" not in mine and line.phone.number in mine
+    by_day = _admin_list(
+        staff_client,
+        django_assert_max_num_queries,
+        {"started_at__year": "2026", "started_at__month": "3", "started_at__day": "9"},
+    )
+    assert "+15550001" not in by_day and line.phone.number in by_day

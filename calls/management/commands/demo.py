@@ -9,6 +9,8 @@ from knowledge.services import knowledge_page_create
 from workspaces.management.base import ServiceCommand
 from workspaces.models import Membership, Role, User, Workspace
 
+from . import _demo_calls
+
 DEMO_EMAIL = "owner@demo.test"
 DEMO_SLUG = "demo"
 DEMO_NUMBER = "+15555550100"
@@ -91,6 +93,10 @@ class Command(ServiceCommand):
                     workspace=workspace, user=owner, data=template.text_fields(), template=template
                 )
         self.extend(workspace=workspace, owner=owner)
+        phone = PhoneNumber.objects.get(number=DEMO_NUMBER)
+        added = _demo_calls.add_calls(workspace=workspace, phone=phone)
+        if added:
+            self.stdout.write(f"Added {added} demo calls over the last {_demo_calls.DAYS} days.")
         self.stdout.write(
             f"Demo workspace {workspace.name!r} is ready (phone number {DEMO_NUMBER}).\n"
             f"Log in at http://{host}/accounts/login/ as {DEMO_EMAIL} with password {password!r}."
@@ -143,3 +149,5 @@ class Command(ServiceCommand):
                 call_flow=flow, user=owner, step_key=sona.key, said=said, job=own.get(name)
             )
         callflow_services.callflow_publish(call_flow=flow, user=owner, note="Demo call flow")
+        # The jobs' versions dated before the demo's calls, one job edited part-way.
+        _demo_calls.date_history(workspace=workspace, owner=owner)
