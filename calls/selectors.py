@@ -369,6 +369,18 @@ LIST_PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
 ACTIVITY_DAYS = 30
 CURSOR_SALT = "calls.list.cursor"
+# What a row of the Calls page shows (and the cursor needs).
+LIST_FIELDS = (
+    "workspace_id",
+    "started_at",
+    "caller",
+    "number",
+    "source",
+    "job_id",
+    "job_name",
+    "outcome",
+    "actions",
+)
 SEARCH_MAX = 200  # longer searches are cut (as the job library does)
 
 
@@ -471,6 +483,7 @@ def call_page(
     one newer calls. One query whichever page it is: page 5,000 costs what page 1 costs.
     Raises BadCursor for a cursor that was not made by cursor_encode."""
     size = size or LIST_PAGE_SIZE
+    calls = calls.only(*LIST_FIELDS)  # never the transcript (up to 100,000 characters)
     if before:
         rows = list(
             _newer_than(calls, *cursor_decode(before)).order_by("started_at", "id")[: size + 1]
@@ -631,9 +644,9 @@ def _today(tz) -> date:
     return timezone.now().astimezone(tz).date()
 
 
-def job_activity(*, job: Job, days: int = ACTIVITY_DAYS) -> Activity:
+def job_activity(*, workspace: Workspace, job: Job, days: int = ACTIVITY_DAYS) -> Activity:
     """A job's calls across its versions; each history row (an edit) is marked. 4 queries."""
-    tz = workspace_tz(job.workspace)
+    tz = workspace_tz(workspace)
     today = _today(tz)
     start = _day_start(today - timedelta(days=days - 1), tz)
     history = Job.history.filter(id=job.pk)
@@ -651,13 +664,15 @@ def job_activity(*, job: Job, days: int = ACTIVITY_DAYS) -> Activity:
         Edit(at, at.astimezone(tz).date(), f"Version {before + n}")
         for n, at in enumerate(rows, start=1)
     ]
-    calls = Call.objects.filter(workspace_id=job.workspace_id, job=job)
+    calls = Call.objects.filter(workspace=workspace, job=job)
     return _activity(calls, edits, last_edit, tz, days, today)
 
 
-def number_activity(*, phone_number: PhoneNumber, days: int = ACTIVITY_DAYS) -> Activity:
+def number_activity(
+    *, workspace: Workspace, phone_number: PhoneNumber, days: int = ACTIVITY_DAYS
+) -> Activity:
     """A number's calls across its call flow versions; each publish is marked. 3 queries."""
-    tz = workspace_tz(phone_number.workspace)
+    tz = workspace_tz(workspace)
     today = _today(tz)
     start = _day_start(today - timedelta(days=days - 1), tz)
     versions = list(
@@ -670,5 +685,5 @@ def number_activity(*, phone_number: PhoneNumber, days: int = ACTIVITY_DAYS) -> 
         Edit(at, at.astimezone(tz).date(), f"Version {number} published") for number, at in versions
     ]
     last_edit = max((at for _, at in versions), default=None)
-    calls = Call.objects.filter(workspace_id=phone_number.workspace_id, phone_number=phone_number)
+    calls = Call.objects.filter(workspace=workspace, phone_number=phone_number)
     return _activity(calls, edits, last_edit, tz, days, today)

@@ -21,11 +21,11 @@ def _panel(activity, *, subject: str, filter_name: str, filter_value: int, edit_
     }
 
 
-@register.inclusion_tag("calls/_activity.html")
-def job_calls(job):
+@register.inclusion_tag("calls/_activity.html", takes_context=True)
+def job_calls(context, job):
     """Calls a job handled since its last edit, and per day by outcome across its versions."""
     return _panel(
-        selectors.job_activity(job=job),
+        selectors.job_activity(workspace=context["request"].workspace, job=job),
         subject=f"“{job.name}”",
         filter_name="job",
         filter_value=job.pk,
@@ -33,11 +33,13 @@ def job_calls(job):
     )
 
 
-@register.inclusion_tag("calls/_activity.html")
-def number_calls(phone_number):
+@register.inclusion_tag("calls/_activity.html", takes_context=True)
+def number_calls(context, phone_number):
     """Calls a number took since its last publish, and per day by outcome across versions."""
     return _panel(
-        selectors.number_activity(phone_number=phone_number),
+        selectors.number_activity(
+            workspace=context["request"].workspace, phone_number=phone_number
+        ),
         subject=phone_number.number,
         filter_name="number",
         filter_value=phone_number.pk,
