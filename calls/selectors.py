@@ -2,18 +2,26 @@
 against, each turn of a mock call, and test runs. The draft and the live version are resolved the
 same way (a snapshot's job ids with today's job text), so a mock call shows what a call would do."""
 
+import zoneinfo
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from callflows.models import CallFlow, PhoneNumber, StepKind
+from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, StepKind
 from callflows.snapshots import build_snapshot
 from jobs import actions
 from jobs.models import Job
 from knowledge.models import KnowledgePage
+from workspaces.models import Workspace
 
 from . import routing, sona
-from .models import StepTestCase
+from .models import Call, Outcome, Source, StepTestCase
 
 DRAFT, LIVE = "draft", "live"
 VERSIONS = (DRAFT, LIVE)
@@ -353,3 +361,329 @@ def step_overlaps(call_flow: CallFlow, snapshot: dict) -> list[tuple[str, routin
         if len(step.candidates) > 1
         for overlap in routing.overlaps(step.candidates)
     ]
+
+
+# Calls pages: the list (keyset pages), one call, the CSV export and the activity charts --------
+
+LIST_PAGE_SIZE = 50
+EXPORT_CHUNK = 2_000
+ACTIVITY_DAYS = 30
+CURSOR_SALT = "calls.list.cursor"
+# What a row of the Calls page shows (and the cursor needs).
+LIST_FIELDS = (
+    "workspace_id",
+    "started_at",
+    "caller",
+    "number",
+    "source",
+    "job_id",
+    "job_name",
+    "outcome",
+    "actions",
+)
+SEARCH_MAX = 200  # longer searches are cut (as the job library does)
+
+
+def workspace_tz(workspace: Workspace) -> tzinfo:
+    """The zone a workspace's days are counted in: its own if it has one, else the server's."""
+    name = getattr(workspace, "time_zone", "") or ""
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.get_default_timezone()
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    """What the Calls page filters on; every field optional. Ids are already checked to belong
+    to the workspace (calls/forms.py); the queryset is scoped to the workspace anyway."""
+
+    phone_number_id: int | None = None
+    job_id: int | None = None
+    outcome: str = ""
+    source: str = ""
+    date_from: date | None = None  # inclusive, in the workspace's zone
+    date_to: date | None = None  # inclusive, in the workspace's zone
+    search: str = ""
+
+
+def _day_start(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def calls_filtered(*, workspace: Workspace, filters: CallFilters) -> QuerySet[Call]:
+    """The workspace's calls matching the filters, newest first: each filter column has an
+    index with (started_at, id) after it (calls/models.py), the search a trigram index."""
+    calls = Call.objects.filter(workspace=workspace)
+    if filters.phone_number_id is not None:
+        calls = calls.filter(phone_number_id=filters.phone_number_id)
+    if filters.job_id is not None:
+        calls = calls.filter(job_id=filters.job_id)
+    if filters.outcome:
+        calls = calls.filter(outcome=filters.outcome)
+    if filters.source:
+        calls = calls.filter(source=filters.source)
+    tz = workspace_tz(workspace)
+    if filters.date_from:
+        calls = calls.filter(started_at__gte=_day_start(filters.date_from, tz))
+    if filters.date_to:
+        calls = calls.filter(started_at__lt=_day_start(filters.date_to + timedelta(days=1), tz))
+    if search := filters.search.strip()[:SEARCH_MAX]:
+        calls = calls.filter(summary__icontains=search)
+    return calls.order_by("-started_at", "-id")
+
+
+# A cursor is the (started_at, id) of the row a page starts after, signed so that a link
+# cannot be forged into a query of anything else; a bad one is refused (BadCursor).
+class BadCursor(ValueError):
+    pass
+
+
+def cursor_encode(call: Call) -> str:
+    return signing.dumps([call.started_at.isoformat(), call.pk], salt=CURSOR_SALT, compress=False)
+
+
+def cursor_decode(value: str) -> tuple[datetime, int]:
+    try:
+        started, pk = signing.loads(value, salt=CURSOR_SALT)
+        started_at = datetime.fromisoformat(started)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise BadCursor("This page link is not valid any more.") from exc
+    if type(pk) is not int or pk < 1 or started_at.tzinfo is None:
+        raise BadCursor("This page link is not valid any more.")
+    return started_at, pk
+
+
+@dataclass(frozen=True)
+class CallPage:
+    calls: list[Call]
+    newer: str  # the cursor of the newer page ("" on the first page)
+    older: str  # the cursor of the older page ("" on the last page)
+
+
+def _older_than(calls: QuerySet, started_at: datetime, pk: int) -> QuerySet:
+    # started_at <= t first, so the planner walks the index from the cursor on.
+    return calls.filter(started_at__lte=started_at).filter(
+        Q(started_at__lt=started_at) | Q(pk__lt=pk)
+    )
+
+
+def _newer_than(calls: QuerySet, started_at: datetime, pk: int) -> QuerySet:
+    return calls.filter(started_at__gte=started_at).filter(
+        Q(started_at__gt=started_at) | Q(pk__gt=pk)
+    )
+
+
+def call_page(
+    calls: QuerySet[Call], *, after: str = "", before: str = "", size: int | None = None
+) -> CallPage:
+    """One page of `calls` (newest first) by keyset: `after` a cursor gives older calls, `before`
+    one newer calls. One query whichever page it is: page 5,000 costs what page 1 costs.
+    Raises BadCursor for a cursor that was not made by cursor_encode."""
+    size = size or LIST_PAGE_SIZE
+    calls = calls.only(*LIST_FIELDS)  # never the transcript (up to 100,000 characters)
+    if before:
+        rows = list(
+            _newer_than(calls, *cursor_decode(before)).order_by("started_at", "id")[: size + 1]
+        )
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        return CallPage(
+            rows,
+            newer=cursor_encode(rows[0]) if rows and more_newer else "",
+            older=cursor_encode(rows[-1]) if rows else "",
+        )
+    if after:
+        calls = _older_than(calls, *cursor_decode(after))
+    rows = list(calls[: size + 1])
+    more_older = len(rows) > size
+    rows = rows[:size]
+    return CallPage(
+        rows,
+        newer=cursor_encode(rows[0]) if rows and after else "",
+        older=cursor_encode(rows[-1]) if rows and more_older else "",
+    )
+
+
+def call_get(*, workspace: Workspace, pk: int) -> Call:
+    """One call of the workspace (another workspace's call is a 404), with the number of the
+    job's history version it used and the history id of the version before it, so the page can
+    link to "what this version changed" in the job's history."""
+    call = get_object_or_404(Call, workspace=workspace, pk=pk)
+    call.job_version_number = call.job_previous_history_id = None
+    if call.job_id and call.job_history_id:
+        found = Job.history.filter(id=call.job_id, history_id__lte=call.job_history_id).aggregate(
+            number=Count("history_id"),
+            previous=Max("history_id", filter=Q(history_id__lt=call.job_history_id)),
+            this=Count("history_id", filter=Q(history_id=call.job_history_id)),
+        )
+        if found["this"]:  # the history row exists (and is this job's)
+            call.job_version_number = found["number"]
+            call.job_previous_history_id = found["previous"] or call.job_history_id
+    return call
+
+
+EXPORT_COLUMNS = (
+    ("started_at", "Started"),
+    ("ended_at", "Ended"),
+    ("number", "Number"),
+    ("caller", "Caller"),
+    ("source", "Source"),
+    ("version_number", "Call flow version"),
+    ("step_name", "Step"),
+    ("job_name", "Job"),
+    ("job_history_id", "Job history id"),
+    ("score", "Score"),
+    ("outcome", "Outcome"),
+    ("actions", "Actions"),
+    ("summary", "Summary"),
+    ("next_steps", "Next steps"),
+    ("recording_url", "Recording"),
+    ("external_id", "External id"),
+)
+
+
+def calls_export_rows(calls: QuerySet[Call]):
+    """The rows of a CSV export of `calls`, read in chunks (a server-side cursor on PostgreSQL),
+    so memory stays flat at any size. Values are plain strings; the view makes them CSV-safe."""
+    fields = [name for name, _ in EXPORT_COLUMNS]
+    outcomes, sources = dict(Outcome.choices), dict(Source.choices)
+    for row in calls.values_list(*fields).iterator(chunk_size=EXPORT_CHUNK):
+        values = dict(zip(fields, row, strict=True))
+        values["outcome"] = outcomes.get(values["outcome"], values["outcome"])
+        values["source"] = sources.get(values["source"], values["source"])
+        values["actions"] = "; ".join(_action_text(a) for a in values["actions"] or [])
+        values["next_steps"] = "; ".join(str(s) for s in values["next_steps"] or [])
+        for key in ("started_at", "ended_at"):
+            values[key] = values[key].isoformat() if values[key] else ""
+        yield ["" if values[name] is None else str(values[name]) for name in fields]
+
+
+def _action_text(action) -> str:
+    if not isinstance(action, dict):
+        return str(action)
+    text = f"{action.get('type', '')}: {action.get('status', '')}"
+    return f"{text} ({action['detail']})" if action.get("detail") else text
+
+
+# Activity: "since your last edit" and calls per day by outcome, for a job or a number ----------
+
+
+@dataclass(frozen=True)
+class Edit:
+    at: datetime
+    day: date
+    label: str  # "Version 4"
+
+
+@dataclass
+class Activity:
+    """Calls of one job (or number) per day and outcome over the last `days` days, the edits
+    (job history rows, or published call flow versions) in that window, and the calls since the
+    last edit by outcome. Built with a constant number of queries (GROUP BY day, outcome)."""
+
+    days: list[date]
+    counts: dict[date, dict[str, int]]  # day -> outcome -> calls
+    edits: list[Edit]
+    last_edit: datetime | None
+    since: list[tuple[str, str, int]]  # (outcome, label, calls) since the last edit, most first
+    tz: tzinfo = field(repr=False, default=UTC)
+
+    @property
+    def since_total(self) -> int:
+        return sum(n for _, _, n in self.since)
+
+    @property
+    def total(self) -> int:
+        return sum(sum(c.values()) for c in self.counts.values())
+
+    @property
+    def outcomes(self) -> list[tuple[str, str]]:
+        """The outcomes that occur in the window, in the model's order (chart legend)."""
+        seen = {o for c in self.counts.values() for o in c}
+        return [(value, label) for value, label in Outcome.choices if value in seen]
+
+
+def _activity(calls: QuerySet, edits: list[Edit], last_edit, tz, days: int, today) -> Activity:
+    first = today - timedelta(days=days - 1)
+    window = calls.filter(started_at__gte=_day_start(first, tz))
+    counts: dict[date, dict[str, int]] = {}
+    grouped = (
+        window.annotate(day=TruncDate("started_at", tzinfo=tz))
+        .values_list("day", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for day, outcome, n in grouped:
+        counts.setdefault(day, {})[outcome] = n
+    since = []
+    if last_edit is not None:
+        labels = dict(Outcome.choices)
+        by_outcome = (
+            calls.filter(started_at__gte=last_edit)
+            .values_list("outcome")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        since = sorted(
+            ((o, labels.get(o, o), n) for o, n in by_outcome), key=lambda r: (-r[2], r[1])
+        )
+    return Activity(
+        days=[first + timedelta(days=i) for i in range(days)],
+        counts=counts,
+        edits=[e for e in edits if e.day >= first],
+        last_edit=last_edit,
+        since=since,
+        tz=tz,
+    )
+
+
+def _today(tz) -> date:
+    return timezone.now().astimezone(tz).date()
+
+
+def job_activity(*, workspace: Workspace, job: Job, days: int = ACTIVITY_DAYS) -> Activity:
+    """A job's calls across its versions; each history row (an edit) is marked. 4 queries."""
+    tz = workspace_tz(workspace)
+    today = _today(tz)
+    start = _day_start(today - timedelta(days=days - 1), tz)
+    history = Job.history.filter(id=job.pk)
+    before = history.filter(history_date__lt=start).count()
+    rows = list(
+        history.filter(history_date__gte=start)
+        .order_by("history_id")
+        .values_list("history_date", flat=True)
+    )
+    if rows:
+        last_edit = rows[-1]
+    else:
+        last_edit = history.order_by("-history_id").values_list("history_date", flat=True).first()
+    edits = [
+        Edit(at, at.astimezone(tz).date(), f"Version {before + n}")
+        for n, at in enumerate(rows, start=1)
+    ]
+    calls = Call.objects.filter(workspace=workspace, job=job)
+    return _activity(calls, edits, last_edit, tz, days, today)
+
+
+def number_activity(
+    *, workspace: Workspace, phone_number: PhoneNumber, days: int = ACTIVITY_DAYS
+) -> Activity:
+    """A number's calls across its call flow versions; each publish is marked. 3 queries."""
+    tz = workspace_tz(workspace)
+    today = _today(tz)
+    start = _day_start(today - timedelta(days=days - 1), tz)
+    versions = list(
+        CallFlowVersion.objects.filter(call_flow__phone_number=phone_number)
+        .filter(Q(published_at__gte=start) | Q(pk=F("call_flow__live_version")))
+        .order_by("number")
+        .values_list("number", "published_at")
+    )
+    edits = [
+        Edit(at, at.astimezone(tz).date(), f"Version {number} published") for number, at in versions
+    ]
+    last_edit = max((at for _, at in versions), default=None)
+    calls = Call.objects.filter(workspace=workspace, phone_number=phone_number)
+    return _activity(calls, edits, last_edit, tz, days, today)

@@ -18,3 +18,8 @@ urlpatterns = [
     ),
     path("jobs/<int:job_id>/test/", views.job_test, name="job_test"),
 ]
+urlpatterns += [
+    path("calls/", views.call_list, name="list"),
+    path("calls/export.csv", views.call_export, name="export"),
+    path("calls/<int:pk>/", views.call_detail, name="detail"),
+]

@@ -4,11 +4,15 @@ A mock call in progress is not stored: the page carries the caller's turns (and 
 already generated) in hidden fields and each "Say" routes them again with the same router the
 live line uses, so nothing half-finished is left behind. "End call" stores it as a call."""
 
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,6 +24,7 @@ from workspaces.forms import parse_id
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
+from .forms import CallFilterForm
 from .models import Call, StepTestCase
 
 PAGE_SIZE = 25
@@ -182,3 +187,96 @@ def job_test(request, job_id):
         step = links[0].step
         return redirect("calls:test_sona", pk=step.call_flow.phone_number.pk, step_id=step.pk)
     return render(request, "calls/job_test.html", {"job": job, "links": links})
+
+
+# Calls pages ---------------------------------------------------------------------------------
+
+
+def _filter_form(request):
+    form = CallFilterForm(request.GET or None, workspace=request.workspace)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    filters = form.filters() if form.is_bound else selectors.CallFilters()
+    return form, selectors.calls_filtered(workspace=request.workspace, filters=filters)
+
+
+def _query_without_cursor(request) -> str:
+    query = request.GET.copy()
+    for name in ("after", "before"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@workspace_view()
+def call_list(request):
+    """Calls, newest first, filtered; keyset pages ("Newer" / "Older" carry a signed cursor)."""
+    form, calls = _filter_form(request)
+    page, notice = None, ""
+    if calls is not None:
+        try:
+            page = selectors.call_page(
+                calls, after=request.GET.get("after", ""), before=request.GET.get("before", "")
+            )
+        except selectors.BadCursor as exc:  # a stale or edited link: the newest calls instead
+            notice = f"{exc} Showing the newest calls."
+            page = selectors.call_page(calls)
+    query = _query_without_cursor(request)
+    context = {
+        "form": form,
+        "page": page,
+        "notice": notice,
+        "query": query,
+        # the export form repeats the filters as hidden fields (a button, not a link)
+        "export_params": [
+            (name, value)
+            for name, values in request.GET.lists()
+            if name in form.fields
+            for value in values
+        ],
+    }
+    return render(request, "calls/call_list.html", context)
+
+
+@workspace_view()
+def call_detail(request, pk):
+    call = selectors.call_get(workspace=request.workspace, pk=pk)
+    recording = call.recording_url if call.recording_url.startswith(("https://", "http://")) else ""
+    return render(request, "calls/call_detail.html", {"call": call, "recording": recording})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (CSV injection)."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+@workspace_view()
+def call_export(request):
+    """The filtered list as CSV, streamed: rows are read in chunks, never all in memory."""
+    form, calls = _filter_form(request)
+    if calls is None:
+        problems = "; ".join(
+            f"{form[name].label}: {' '.join(errs)}" for name, errs in form.errors.items()
+        )
+        return render(
+            request, "400.html", {"message": f"Correct the filters: {problems}"}, status=400
+        )
+    writer = csv.writer(_Echo())
+    header = [label for _, label in selectors.EXPORT_COLUMNS]
+
+    def rows():
+        yield writer.writerow(header)
+        for row in selectors.calls_export_rows(calls):
+            yield writer.writerow([csv_safe(cell) for cell in row])
+
+    stamp = timezone.now().astimezone(selectors.workspace_tz(request.workspace))
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="calls-{stamp:%Y%m%d-%H%M}.csv"'
+    return response

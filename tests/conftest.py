@@ -275,6 +275,7 @@ URL_OBJECTS = {
     "calls:test_case_save": _number_step,
     "calls:test_case_delete": _test_case,
     "calls:job_test": lambda ws: {"job_id": _job(ws)["pk"]},
+    "calls:detail": lambda ws: {"pk": factories.CallFactory(phone_number=_phone_number(ws)).pk},
     "workspaces:invitation_resend": lambda ws: _invitation(ws),
     "workspaces:invitation_revoke": lambda ws: _invitation(ws),
     "workspaces:token_revoke": lambda ws: {

@@ -32,7 +32,8 @@ def test_every_app_page_has_the_policy_and_no_inline_code(owner_client, workspac
     for url in urls:
         response = owner_client.get(url)
         assert parse_csp(response["Content-Security-Policy"]) == POLICY, url
-        found, styles = inline_code(response.content.decode())
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        found, styles = inline_code(body.decode())
         assert not found and not styles, (url, found, styles)
 
 

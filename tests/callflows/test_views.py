@@ -1025,8 +1025,9 @@ def test_editor_query_count(
             attach(step, jobs, owner)
     assert phone.call_flow.steps.count() == count
     # session, user, membership, number+flow+live version, steps with job counts,
-    # draft snapshot (steps, attachments), header switcher
-    with django_assert_max_num_queries(8):
+    # draft snapshot (steps, attachments), header switcher; the calls panel (calls app): versions,
+    # calls per day and outcome, calls since the last publish
+    with django_assert_max_num_queries(11):
         response = owner_client.get(url("editor", phone.pk))
     assert response.text.count('class="cf-box ') == count
 

@@ -1,0 +1,61 @@
+"""The Calls page in a real browser: open it from the nav link "Calls", filter by job with the
+"Job" field and the "Filter" button, open a call and read its summary and actions.
+
+Accessible names used here are a contract: link "Calls", field "Job", buttons "Filter" and
+"Export CSV", each call's time link "Call from <caller> at <time>"."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from calls.models import Outcome
+from tests.factories import CallFactory, JobFactory, PhoneNumberFactory
+
+
+def test_filter_calls_by_job_and_open_one(logged_in_page, live_server, owner_membership):
+    page = logged_in_page
+    workspace = owner_membership.workspace
+    phone = PhoneNumberFactory(workspace=workspace, number="+15555550100")
+    hours = JobFactory(workspace=workspace, name="Opening hours")
+    booking = JobFactory(workspace=workspace, name="Book a table")
+    now = timezone.now()
+    for i in range(3):
+        CallFactory(
+            phone_number=phone,
+            job=booking,
+            job_name=booking.name,
+            caller=f"+1555555020{i}",
+            started_at=now - timedelta(minutes=i),
+            summary=f"Booked a table for {i + 2}.",
+        )
+    CallFactory(
+        phone_number=phone,
+        job=hours,
+        job_name=hours.name,
+        caller="+15555550301",
+        started_at=now - timedelta(hours=2),
+        outcome=Outcome.SMS_SENT,
+        summary="Asked when the restaurant opens; got the hours by SMS.",
+        next_steps=["Nothing to do"],
+        actions=[{"type": "send_sms", "status": "ok"}],
+    )
+
+    page.get_by_role("link", name="Calls", exact=True).click()
+    expect(page.get_by_role("heading", name="Calls", level=1)).to_be_visible()
+    expect(page.get_by_role("button", name="Export CSV")).to_be_visible()
+    rows = page.locator("table.calls tbody tr")
+    expect(rows).to_have_count(4)
+
+    page.get_by_label("Job", exact=True).select_option(label="Opening hours")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Opening hours")
+    expect(rows.first).to_contain_text("SMS sent")
+    expect(page.get_by_label("Job", exact=True)).to_have_value(str(hours.pk))
+
+    page.get_by_role("link", name="Call from +15555550301 at").click()
+    expect(page.get_by_role("heading", name="Call from +15555550301")).to_be_visible()
+    expect(page.get_by_text("got the hours by SMS")).to_be_visible()
+    expect(page.get_by_text("Nothing to do")).to_be_visible()
+    expect(page.locator("ul.call-actions")).to_contain_text("Send SMS: ok")
