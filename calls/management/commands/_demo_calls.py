@@ -123,17 +123,19 @@ def date_history(*, workspace, owner) -> None:
     midnight = _midnight()
     jobs = list(Job.objects.filter(workspace=workspace).order_by("pk"))
     for i, job in enumerate(jobs):
-        history.objects.filter(id=job.pk).update(
-            history_date=midnight - timedelta(days=JOBS_DAYS_AGO) + timedelta(minutes=i)
-        )
+        made = midnight - timedelta(days=JOBS_DAYS_AGO) + timedelta(minutes=i)
+        history.objects.filter(id=job.pk).update(history_date=made)
+        # The job's own timestamps agree with its history ("Last changed" on its page); an
+        # update() writes no history row, which is the point here.
+        Job.objects.filter(pk=job.pk).update(created_at=made, updated_at=made)
     edited = next((j for j in jobs if j.name == EDITED_JOB), None)
     if edited is None:
         return
     edited = job_update(job=edited, user=owner, data={"instructions": EDITED_INSTRUCTIONS})
     latest = edited.history.order_by("-history_id").first()
-    history.objects.filter(pk=latest.pk).update(
-        history_date=midnight - timedelta(days=EDIT_DAYS_AGO) + timedelta(hours=9, minutes=14)
-    )
+    when = midnight - timedelta(days=EDIT_DAYS_AGO) + timedelta(hours=9, minutes=14)
+    history.objects.filter(pk=latest.pk).update(history_date=when)
+    Job.objects.filter(pk=edited.pk).update(updated_at=when)
 
 
 def add_calls(*, workspace, phone) -> int:
