@@ -5,8 +5,9 @@ same way (a snapshot's job ids with today's job text), so a mock call shows what
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, F, JSONField, OuterRef, Subquery, Value
 
-from callflows.models import CallFlow, PhoneNumber, StepKind
+from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepKind
 from callflows.snapshots import build_snapshot
 from jobs import actions
 from jobs.models import Job
@@ -353,3 +354,87 @@ def step_overlaps(call_flow: CallFlow, snapshot: dict) -> list[tuple[str, routin
         if len(step.candidates) > 1
         for overlap in routing.overlaps(step.candidates)
     ]
+
+
+# Call reports (POST /api/v1/calls) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a call report is checked against, read in one query (calls/services.call_report)."""
+
+    phone_id: int
+    call_flow_id: int | None
+    version_number: int | None  # the version live at started_at
+    version_snapshot: dict | None  # ... and its steps, to name the step as it was then
+    draft_step_name: str | None  # the draft's Sona step with the reported key, if any
+    job_name: str | None  # None: no such job in the workspace (soft-deleted ones count)
+    job_history_id: int | None  # the job's history version: named, or live at started_at
+    job_history_name: str | None
+
+
+def report_context(
+    *, workspace_id: int, number: str, started_at, step: str, job: int | None, job_version
+) -> ReportContext | None:
+    """The number (None: not the workspace's), its call flow version live at `started_at`, the
+    draft step, the job and its history version: one query of scalar subqueries."""
+    flow = OuterRef("call_flow__id")
+    then = CallFlowVersion.objects.filter(call_flow_id=flow, published_at__lte=started_at).order_by(
+        "-published_at", "-number"
+    )
+    annotations = {
+        "flow_id": F("call_flow__id"),
+        "version_number": Subquery(then.values("number")[:1]),
+        "version_snapshot": Subquery(then.values("snapshot")[:1], output_field=JSONField()),
+        "draft_step_name": Subquery(
+            Step.objects.filter(call_flow_id=flow, key=step, kind=StepKind.SONA).values("name")[:1]
+        )
+        if step
+        else Value(None, output_field=CharField()),
+    }
+    if job is not None:
+        history = Job.history.model.objects.filter(id=job)
+        history = (
+            history.filter(history_id=job_version)
+            if job_version is not None
+            else history.filter(history_date__lte=started_at).order_by(
+                "-history_date", "-history_id"
+            )
+        )
+        annotations |= {
+            "job_name": Subquery(
+                Job.objects.filter(pk=job, workspace_id=workspace_id).values("name")[:1]
+            ),
+            "job_history_id": Subquery(history.values("history_id")[:1]),
+            "job_history_name": Subquery(history.values("name")[:1]),
+        }
+    row = (
+        PhoneNumber.objects.filter(workspace_id=workspace_id, number=number)
+        .annotate(**annotations)
+        .values("pk", *annotations)
+        .first()
+    )
+    if row is None:
+        return None
+    return ReportContext(
+        phone_id=row["pk"],
+        call_flow_id=row["flow_id"],
+        version_number=row["version_number"],
+        version_snapshot=row["version_snapshot"],
+        draft_step_name=row["draft_step_name"],
+        job_name=row.get("job_name"),
+        job_history_id=row.get("job_history_id"),
+        job_history_name=row.get("job_history_name"),
+    )
+
+
+def step_name_in_any_version(*, call_flow_id: int, step: str) -> str | None:
+    """A Sona step's name in the newest version that has it (a step since removed from the
+    draft and not in the version live at the time: rare, so a scan of the snapshots is fine)."""
+    for snapshot in CallFlowVersion.objects.filter(call_flow_id=call_flow_id).values_list(
+        "snapshot", flat=True
+    ):
+        for s in snapshot.get("steps", []):
+            if s.get("key") == step and s.get("kind") == StepKind.SONA:
+                return s.get("name", "")
+    return None
