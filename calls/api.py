@@ -184,8 +184,11 @@ def call_detail(request, pk):
     found, refused = authorize_token(request)
     if refused is not None:
         return refused
-    # Another workspace's call is unknown here, whatever the method.
-    call = Call.objects.filter(workspace_id=found.workspace_id, pk=pk).first()
+    # Another workspace's call is unknown here, whatever the method; so is a non-id.
+    valid = pk.isascii() and pk.isdigit() and len(pk) <= 18 and int(pk) > 0
+    call = (
+        Call.objects.filter(workspace_id=found.workspace_id, pk=int(pk)).first() if valid else None
+    )
     if call is None:
         return JsonResponse({"error": UNKNOWN_CALL}, status=404)
     if request.method not in ("GET", "HEAD"):

@@ -277,9 +277,6 @@ URL_OBJECTS = {
     "calls:job_test": lambda ws: {"job_id": _job(ws)["pk"]},
     "workspaces:invitation_resend": lambda ws: _invitation(ws),
     "workspaces:invitation_revoke": lambda ws: _invitation(ws),
-    "calls_api:call": lambda ws: {
-        "pk": factories.CallFactory(phone_number=factories.PhoneNumberFactory(workspace=ws)).pk
-    },
     "workspaces:token_revoke": lambda ws: {
         "pk": api_token_create(workspace=ws, name="t", user=factories.owner_of(ws)).token.pk
     },
