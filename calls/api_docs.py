@@ -87,6 +87,7 @@ def _ref_name(content: dict | None) -> str:
     return schema.get("$ref", "").rsplit("/", 1)[-1]
 
 
+@require_GET
 @workspace_view(READ)
 def docs(request):
     doc = openapi.document()

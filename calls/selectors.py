@@ -2,11 +2,14 @@
 against, each turn of a mock call, and test runs. The draft and the live version are resolved the
 same way (a snapshot's job ids with today's job text), so a mock call shows what a call would do."""
 
+import json
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, F, JSONField, OuterRef, Subquery, Value
+from django.db import connection
 
+from callflows.live import fetch_one
 from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepKind
 from callflows.snapshots import build_snapshot
 from jobs import actions
@@ -14,7 +17,7 @@ from jobs.models import Job
 from knowledge.models import KnowledgePage
 
 from . import routing, sona
-from .models import StepTestCase
+from .models import Call, StepTestCase
 
 DRAFT, LIVE = "draft", "live"
 VERSIONS = (DRAFT, LIVE)
@@ -373,59 +376,83 @@ class ReportContext:
     job_history_name: str | None
 
 
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+# Scalar subqueries on indexed columns, one round trip, prepared once per connection on
+# PostgreSQL (callflows.live.fetch_one): the ORM took longer to compile this than to run it.
+# Parameters: workspace, number; started x2 (version), step; job, workspace (job); job, version,
+# version, started x2 (history id), and the same again (history name).
+_HISTORY = (
+    "FROM {history} h WHERE h.id = %s AND (h.history_id = CAST(%s AS bigint) "
+    "OR (CAST(%s AS bigint) IS NULL AND h.history_date <= %s)) "
+    "ORDER BY h.history_date DESC, h.history_id DESC LIMIT 1"
+)
+_VERSION = (
+    "FROM {version} v WHERE v.call_flow_id = c.id AND v.published_at <= %s "
+    "ORDER BY v.published_at DESC, v.number DESC LIMIT 1"
+)
+
+
+@cache
+def _context_sql() -> str:
+    tables = {
+        "history": _table(Job.history.model),
+        "version": _table(CallFlowVersion),
+    }
+    history, version = _HISTORY.format(**tables), _VERSION.format(**tables)
+    return (
+        f"SELECT p.id, c.id, (SELECT v.number {version}), "  # noqa: S608 (names from models)
+        f"(SELECT v.snapshot {version}), "
+        f"(SELECT s.name FROM {_table(Step)} s WHERE s.call_flow_id = c.id AND s.key = %s "
+        f"AND s.kind = '{StepKind.SONA}'), "
+        f"(SELECT j.name FROM {_table(Job)} j WHERE j.id = %s AND j.workspace_id = %s), "
+        f"(SELECT h.history_id {history}), (SELECT h.name {history}) "
+        f"FROM {_table(PhoneNumber)} p "
+        f"LEFT JOIN {_table(CallFlow)} c ON c.phone_number_id = p.id "
+        "WHERE p.workspace_id = %s AND p.number = %s"
+    )
+
+
 def report_context(
     *, workspace_id: int, number: str, started_at, step: str, job: int | None, job_version
 ) -> ReportContext | None:
     """The number (None: not the workspace's), its call flow version live at `started_at`, the
     draft step, the job and its history version: one query of scalar subqueries."""
-    flow = OuterRef("call_flow__id")
-    then = CallFlowVersion.objects.filter(call_flow_id=flow, published_at__lte=started_at).order_by(
-        "-published_at", "-number"
-    )
-    annotations = {
-        "flow_id": F("call_flow__id"),
-        "version_number": Subquery(then.values("number")[:1]),
-        "version_snapshot": Subquery(then.values("snapshot")[:1], output_field=JSONField()),
-        "draft_step_name": Subquery(
-            Step.objects.filter(call_flow_id=flow, key=step, kind=StepKind.SONA).values("name")[:1]
-        )
-        if step
-        else Value(None, output_field=CharField()),
-    }
-    if job is not None:
-        history = Job.history.model.objects.filter(id=job)
-        history = (
-            history.filter(history_id=job_version)
-            if job_version is not None
-            else history.filter(history_date__lte=started_at).order_by(
-                "-history_date", "-history_id"
-            )
-        )
-        annotations |= {
-            "job_name": Subquery(
-                Job.objects.filter(pk=job, workspace_id=workspace_id).values("name")[:1]
-            ),
-            "job_history_id": Subquery(history.values("history_id")[:1]),
-            "job_history_name": Subquery(history.values("name")[:1]),
-        }
-    row = (
-        PhoneNumber.objects.filter(workspace_id=workspace_id, number=number)
-        .annotate(**annotations)
-        .values("pk", *annotations)
-        .first()
-    )
+    started = connection.ops.adapt_datetimefield_value(started_at)
+    job_id = job if job is not None else 0  # no job has id 0: the job subqueries find nothing
+    history = [job_id, job_version, job_version, started]
+    params = [started, started, step, job_id, workspace_id, *history, *history]
+    params += [workspace_id, number]
+    row = fetch_one(_context_sql(), params)
     if row is None:
         return None
+    snapshot = row[3]
+    if isinstance(snapshot, str | bytes):
+        snapshot = json.loads(snapshot)
     return ReportContext(
-        phone_id=row["pk"],
-        call_flow_id=row["flow_id"],
-        version_number=row["version_number"],
-        version_snapshot=row["version_snapshot"],
-        draft_step_name=row["draft_step_name"],
-        job_name=row.get("job_name"),
-        job_history_id=row.get("job_history_id"),
-        job_history_name=row.get("job_history_name"),
+        phone_id=row[0],
+        call_flow_id=row[1],
+        version_number=row[2],
+        version_snapshot=snapshot,
+        draft_step_name=row[4] if step else None,
+        job_name=row[5],
+        job_history_id=row[6],
+        job_history_name=row[7],
     )
+
+
+def report_existing(*, workspace_id: int, key: str, external_id: str) -> tuple | None:
+    """(id, request digest) of the call stored under this idempotency key, else of the one with
+    this external id (taken under another key): one query, each side on its unique index."""
+    table = _table(Call)
+    sql = (
+        f"SELECT id, request_digest FROM {table} "  # noqa: S608 (names from the model)
+        "WHERE workspace_id = %s AND (idempotency_key = %s OR external_id = %s) "
+        "ORDER BY CASE WHEN idempotency_key = %s THEN 0 ELSE 1 END LIMIT 1"
+    )
+    return fetch_one(sql, [workspace_id, key, external_id, key])
 
 
 def step_name_in_any_version(*, call_flow_id: int, step: str) -> str | None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
@@ -319,21 +318,15 @@ def _step_name(snapshot: dict | None, key: str) -> str | None:
     return None
 
 
-def _existing(workspace: Workspace, key: str, external_id: str) -> Call | None:
-    """The call stored under this key, else the one with this external id (taken under another
-    key): one query, each side served by its unique index."""
-    found = list(
-        Call.objects.filter(workspace_id=workspace.pk).filter(
-            Q(idempotency_key=key) | Q(external_id=external_id)
-        )[:2]
-    )
-    return next((c for c in found if c.idempotency_key == key), found[0] if found else None)
+def _existing(workspace: Workspace, key: str, external_id: str) -> tuple[int, str] | None:
+    return selectors.report_existing(workspace_id=workspace.pk, key=key, external_id=external_id)
 
 
-def _replay(call: Call, digest: str) -> Call:
-    if call.request_digest != digest:
+def _replay(found: tuple[int, str], digest: str) -> Call:
+    pk, stored_digest = found
+    if stored_digest != digest:
         raise ReportConflict(KEY_REUSED)
-    return call
+    return Call.objects.get(pk=pk)
 
 
 @audit.write_service(atomic=False)  # one INSERT, atomic by itself (see _insert_new)
@@ -355,7 +348,7 @@ def call_report(
     winner. Raises ValidationError ({field: message}) or UnknownNumber.
 
     Queries for a new report: the key (1), the number with its version, step and job (1), the
-    insert (1); the caller's token lookup makes 4.
+    insert (1); the caller's token lookup makes 4. A retry: the key, then the stored call.
     """
     report = _validate(data)
     key = idempotency_key or report.external_id
