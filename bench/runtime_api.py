@@ -1,4 +1,5 @@
-"""Throughput of the runtime endpoints GET …/live and POST …/route under gunicorn.
+"""Throughput of the runtime endpoints GET …/live, POST …/route and POST /api/v1/calls under
+gunicorn.
 
 Run by hand (needs PostgreSQL at 127.0.0.1:5432, user postgres, trust auth):
     .venv/bin/python bench/runtime_api.py [--seconds 10] [--concurrency 8]
@@ -27,14 +28,16 @@ import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "playbook_bench_api"
+# Overridable, so two people benching on one machine do not drop each other's database.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "playbook_bench_api")
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 NUMBER = "+15550100000"
 JOBS = 10_000
 STEPS = 20
@@ -42,6 +45,9 @@ JOBS_PER_STEP = 10
 PAGES = 20  # knowledge pages of 20,000 characters on the first step
 TARGET = 0.80  # live rps must reach 80% of the trivial view's rps
 ROUTE_TARGET = 0.50  # route rps must reach 50% of it (issue 10)
+REPORT_TARGET = 0.40  # call reports must reach 40% of it (issue 11)
+REPORT_QUERIES = 4  # at most, per new report (pinned in tests/calls/test_calls_api.py)
+NEW_ID = b"%NEW_ID%"  # replaced by a fresh id in every request: every report inserts
 ROUTE_BODY = json.dumps({"said": "I need to move my appointment to Friday afternoon"}).encode()
 # 100,000 different sentences, so no two requests of a run share a decision.
 ROUTE_NEW_BODIES = [
@@ -178,6 +184,62 @@ def count_queries(token):
     return counts
 
 
+def report_body(step_key, job_id, started_at):
+    """A realistic call report (about 2 KB with its transcript), NEW_ID as its external id."""
+    ended_at = started_at + timedelta(minutes=3)
+    return json.dumps(
+        {
+            "number": NUMBER,
+            "external_id": "CA-%NEW_ID%",
+            "caller": "+15555550142",
+            "started_at": started_at.isoformat(),
+            "ended_at": ended_at.isoformat(),
+            "step": step_key,
+            "job": job_id,
+            "score": 0.87,
+            "outcome": "sms_sent",
+            "actions": [{"type": "send_sms", "status": "ok", "detail": "Opening hours sent."}],
+            "summary": "The caller asked for the opening hours; Sona texted them. " * 4,
+            "next_steps": ["Nothing to do.", "Check the SMS was delivered."],
+            "transcript": "Caller: When are you open?\nSona: From 9 to 5, every day.\n" * 20,
+            "recording_url": "https://recordings.example.test/CA-1.mp3",
+        }
+    ).encode()
+
+
+def report_seed(token):
+    """The report body for the bench's number: its first Sona step and first job, started now
+    (after the seeded version was published, so that version is found for every report)."""
+    from callflows.models import PhoneNumber
+
+    flow = PhoneNumber.objects.get(number=NUMBER).call_flow
+    step = flow.steps.order_by("position").first()
+    job_id = step.step_jobs.order_by("position").values_list("job_id", flat=True).first()
+    return report_body(step.key, job_id, datetime.now(UTC))
+
+
+def count_report_queries(token, body):
+    """Queries of one new report and of its retry (test Client, same database)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="localhost", headers={"Authorization": f"Bearer {token}"})
+    sent = body.replace(NEW_ID, b"count-queries")
+    counts = []
+    for expected in (201, 200):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post("/api/v1/calls", sent, content_type="application/json")
+        assert response.status_code == expected, (response.status_code, response.content[:300])
+        counts.append(len(ctx.captured_queries))
+    return counts
+
+
+def report_target(token, body):
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return ("POST", "/api/v1/calls", headers, body, 201)
+
+
 # gunicorn ----------------------------------------------------------------------------------
 
 
@@ -270,8 +332,10 @@ def check_route(port, target):
 def load(port, target, seconds, concurrency, expected_size):
     """`concurrency` keep-alive connections, one per thread, each sending requests back to back
     for `seconds`. A response counts as an error unless it is a 200 of the expected size."""
-    method, path, headers, bodies = target
+    method, path, headers, bodies = target[:4]
+    status = target[4] if len(target) > 4 else 200
     bodies = bodies if isinstance(bodies, list) else [bodies]
+    fresh = bodies[0] is not None and NEW_ID in bodies[0]
     deadline = time.perf_counter() + seconds
 
     def worker():
@@ -282,10 +346,13 @@ def load(port, target, seconds, concurrency, expected_size):
             start = time.perf_counter()
             try:
                 turn += 1
-                conn.request(method, path, body=bodies[turn % len(bodies)], headers=headers)
+                sent = bodies[turn % len(bodies)]
+                if fresh:  # a new external id: the report is a new call, never a replay
+                    sent = sent.replace(NEW_ID, secrets.token_hex(12).encode())
+                conn.request(method, path, body=sent, headers=headers)
                 response = conn.getresponse()
                 size = len(response.read())
-                ok = response.status == 200 and expected_size in (None, size)
+                ok = response.status == status and expected_size in (None, size)
             except (OSError, http.client.HTTPException):
                 ok = False
                 conn.close()  # reconnects on the next request
@@ -318,7 +385,7 @@ def summary(rounds):
     }
 
 
-def run(label, cache_url, token, args):
+def run(label, cache_url, token, args, report):
     """One gunicorn server, both URLs loaded in alternating rounds; returns the error count."""
     port = free_port()
     targets = {  # name: (method, path, headers, body)
@@ -343,6 +410,8 @@ def run(label, cache_url, token, args):
             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
             ROUTE_NEW_BODIES,
         ),
+        # A finished call reported, a new external id every time: every request inserts.
+        "report": report,
     }  # fmt: skip
     with tempfile.TemporaryFile() as log:
         server = start_gunicorn(port, cache_url, log)
@@ -353,6 +422,7 @@ def run(label, cache_url, token, args):
                 "identity": len(get(port, targets["identity"][1], targets["identity"][2])[2]),
                 "route": check_route(port, targets["route"]),
                 "route-new": None,  # sizes differ by sentence: status 200 is checked
+                "report": None,  # ids differ: status 201 is checked
             }
             rounds = {name: [] for name in targets}
             # spawn, not fork: the child must not inherit this process's Django connections.
@@ -390,6 +460,12 @@ def run(label, cache_url, token, args):
     fresh = results["route-new"]["rps"] / results["trivial"]["rps"]
     verdict = "PASS" if fresh >= ROUTE_TARGET else "FAIL"
     print(f"  route-new/trivial req/s (a new sentence every request): {fresh:.0%}: {verdict}")
+    reported = results["report"]["rps"] / results["trivial"]["rps"]
+    verdict = "PASS" if reported >= REPORT_TARGET else "FAIL"
+    print(
+        f"  report/trivial req/s (POST /api/v1/calls, every one a new call): {reported:.0%} "
+        f"(target >= {REPORT_TARGET:.0%}): {verdict}"
+    )
     plain = results["identity"]["rps"] / results["trivial"]["rps"]
     print(f"  without gzip ({sizes['identity']:,} bytes) identity/trivial req/s: {plain:.0%}")
     if server_log:
@@ -447,12 +523,20 @@ def main():
             f" {WARMUP_SECONDS} s warm-up + {args.seconds:g} s per URL in {ROUNDS} alternating"
             f" rounds; machine load average {os.getloadavg()[0]:.1f}"
         )
+        report = report_target(token, report_seed(token))
+        new, retry = count_report_queries(token, report[3])
+        ok = "OK" if new <= REPORT_QUERIES and retry <= 3 else "UNEXPECTED"
+        errors += ok != "OK"
+        print(
+            f"queries per call report (in-process, test Client): new call {new} "
+            f"(expected <= {REPORT_QUERIES}), retry {retry} (expected <= 3): {ok}"
+        )
         connections.close_all()  # gunicorn and the drop below need no idle connection of ours
-        errors += run("local memory (default, one per worker)", None, token, args)
+        errors += run("local memory (default, one per worker)", None, token, args, report)
         if importlib.util.find_spec("redis"):
             clear_redis_entry()
             try:
-                errors += run(f"Redis ({REDIS_URL})", REDIS_URL, token, args)
+                errors += run(f"Redis ({REDIS_URL})", REDIS_URL, token, args, report)
             finally:
                 clear_redis_entry()
         else:

@@ -67,6 +67,22 @@ def authorize(request, number) -> tuple[live.Lookup | None, JsonResponse | None]
     return found, None
 
 
+def authorize_token(request) -> tuple[live.TokenLookup | None, JsonResponse | None]:
+    """authorize() for endpoints that name no number in their URL: the same token, throttle
+    and 401/429 rules, one query; the caller scopes what it reads to `workspace_id`."""
+    address = client_address(request.META)
+    minute, retry_after = throttle.now()
+    raw = _token(request)
+    if not raw.startswith(TOKEN_PREFIX) or not raw.isascii():
+        return None, _bad_token(address, minute, retry_after)
+    found = live.token_lookup(hash_token(raw), address, minute)
+    if throttle.over_limit(found.failures):
+        return None, _too_many(retry_after)
+    if found.workspace_id is None:
+        return None, _bad_token(address, minute, retry_after)
+    return found, None
+
+
 @require_GET
 def live_config(request, number):
     found, refused = authorize(request, number)

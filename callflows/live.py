@@ -28,7 +28,7 @@ from django.db.models import CharField, F, Value
 from jobs import actions
 from jobs.models import Job
 from knowledge.models import KnowledgePage
-from workspaces.models import ApiToken
+from workspaces.models import ApiToken, Workspace
 
 from .models import BadTokenWindow, CallFlow, PhoneNumber
 
@@ -72,6 +72,35 @@ def lookup(key_hash: str, number: str, address: str, minute: int) -> Lookup:
     """The one query of a request: the address's failures, the token, the number."""
     row = _fetch_one(_LOOKUP_SQL, [address, minute, key_hash, number])
     return Lookup(row[0], row[1], row[2], row[3], row[4], row[5] is not None)
+
+
+@dataclass(frozen=True)
+class TokenLookup:
+    failures: int | None  # as in Lookup
+    workspace_id: int | None  # None: unknown or revoked token
+    country: str | None  # the token's workspace's country (national numbers are read in it)
+
+
+_TOKEN_SQL = (
+    "SELECT f.failures, t.workspace_id, w.country "  # noqa: S608
+    "FROM (SELECT 1 AS one) AS one "
+    f"LEFT JOIN {BadTokenWindow._meta.db_table} f ON f.address = %s AND f.minute = %s "
+    f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
+    f"LEFT JOIN {Workspace._meta.db_table} w ON w.id = t.workspace_id"
+)
+
+
+def token_lookup(key_hash: str, address: str, minute: int) -> TokenLookup:
+    """lookup() for endpoints that name no number in their URL (POST /api/v1/calls, GET
+    /api/v1/calls/{id}): the address's failures and the token's workspace, one query."""
+    row = _fetch_one(_TOKEN_SQL, [address, minute, key_hash])
+    return TokenLookup(row[0], row[1], row[2])
+
+
+def fetch_one(sql: str, params: list):
+    """One row of a hot runtime statement (prepared once per connection on PostgreSQL), counted
+    like any query; for the other runtime endpoints (calls/selectors.py: call reports)."""
+    return _fetch_one(sql, params)
 
 
 def _fetch_one(sql: str, params: list):

@@ -1,16 +1,22 @@
-"""POST /api/v1/numbers/<e164>/route: the router, asked by the telephony runtime against the
-live version. The same token, number and throttle rules as /live (callflows.api.authorize)."""
+"""The runtime API of the calls app, with the same token, number and throttle rules as /live
+(callflows.api.authorize):
+- POST /api/v1/numbers/<e164>/route: the router, asked against the live version;
+- POST /api/v1/calls: report a finished call (calls.services.call_report);
+- GET /api/v1/calls/<id>: read one back.
+Bodies are described once in calls/schemas.py (the OpenAPI document is built from them)."""
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from callflows.api import authorize
+from callflows.api import authorize, authorize_token
+from workspaces.models import Workspace
 
-from . import routing, runtime
-from .models import SAID_MAX
+from . import routing, runtime, schemas, services
+from .models import SAID_MAX, Call
 
 MAX_HISTORY = 50
 
@@ -90,3 +96,103 @@ def route(request, number):
             "notice": decision.notice,
         }
     )
+
+
+# Call reports --------------------------------------------------------------------------------
+
+REPORT_MAX_BYTES = 256 * 1024  # a 100,000-character transcript with room to spare
+TOO_LARGE = f"The report is larger than {REPORT_MAX_BYTES // 1024} KB."
+UNKNOWN_CALL = "Unknown call."
+
+
+def call_json(call: Call) -> dict:
+    """The stored call as the API shows it (schemas.CallOut: one serializer for 201, 200, GET)."""
+    return schemas.CallOut(
+        id=call.pk,
+        source=call.source,
+        number=call.number,
+        external_id=call.external_id,
+        caller=call.caller,
+        started_at=call.started_at,
+        ended_at=call.ended_at,
+        version=call.version_number,
+        step={"key": call.step_key, "name": call.step_name} if call.step_key else None,
+        job=call.job_id,
+        job_name=call.job_name,
+        job_version=call.job_history_id,
+        score=call.score,
+        outcome=call.outcome,
+        actions=call.actions,
+        summary=call.summary,
+        next_steps=call.next_steps,
+        transcript=call.transcript,
+        recording_url=call.recording_url,
+        created_at=call.created_at,
+    ).model_dump(mode="json")
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+def _report_body(request) -> tuple[dict | None, JsonResponse | None]:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > REPORT_MAX_BYTES:
+        return None, JsonResponse({"error": TOO_LARGE}, status=413)
+    body = request.body
+    if len(body) > REPORT_MAX_BYTES:
+        return None, JsonResponse({"error": TOO_LARGE}, status=413)
+    try:  # NaN and Infinity are no JSON numbers
+        data = json.loads(body or b"null", parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = None
+    if not isinstance(data, dict):
+        return None, _bad_request({"body": "Send a JSON object."})
+    return data, None
+
+
+@csrf_exempt  # a bearer-token API; the runtime has no cookies to forge
+@require_POST
+def report(request):
+    found, refused = authorize_token(request)
+    if refused is not None:
+        return refused
+    data, refused = _report_body(request)
+    if refused is not None:
+        return refused
+    workspace = Workspace(pk=found.workspace_id, country=found.country)
+    try:
+        call, created = services.call_report(
+            workspace=workspace,
+            data=data,
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+        )
+    except ValidationError as exc:
+        return _bad_request({k: v[0] if len(v) == 1 else v for k, v in exc.message_dict.items()})
+    except services.UnknownNumber as exc:
+        return JsonResponse({"error": str(exc)}, status=404)
+    except services.ReportConflict as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse(call_json(call), status=201 if created else 200)
+
+
+@csrf_exempt  # only GET is served; other methods get 405 once the call is found
+def call_detail(request, pk):
+    found, refused = authorize_token(request)
+    if refused is not None:
+        return refused
+    # Another workspace's call is unknown here, whatever the method; so is a non-id.
+    valid = pk.isascii() and pk.isdigit() and len(pk) <= 18 and int(pk) > 0
+    call = (
+        Call.objects.filter(workspace_id=found.workspace_id, pk=int(pk)).first() if valid else None
+    )
+    if call is None:
+        return JsonResponse({"error": UNKNOWN_CALL}, status=404)
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse({"error": "Method not allowed: read a call with GET."}, status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    return JsonResponse(call_json(call))

@@ -10,6 +10,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.middleware.security import SecurityMiddleware
 
 API_PREFIX = "/api/"
+# Pages for people under /api/ (the API's docs) need sessions and the CSP: the full handler.
+FULL_PATHS = frozenset({"/api/v1/docs"})
 
 
 class RuntimeAPIHandler(WSGIHandler):
@@ -29,7 +31,8 @@ def application_with_api(application, api_application):
     """Route /api/ to the lean handler and everything else to the full one."""
 
     def dispatch(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith(API_PREFIX):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(API_PREFIX) and path not in FULL_PATHS:
             return api_application(environ, start_response)
         return application(environ, start_response)
 

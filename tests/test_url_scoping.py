@@ -10,6 +10,7 @@ from django.urls.converters import IntConverter
 
 from tests import factories
 from tests.conftest import URL_OBJECTS, page_urls
+from workspaces.services import api_token_create
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +31,17 @@ def test_every_id_url_is_known():
 
 
 @pytest.mark.parametrize(("name", "route"), id_urls())
-def test_foreign_object_is_404(owner_client, other_workspace, name, route):
+def test_foreign_object_is_404(owner_client, workspace, owner, other_workspace, name, route):
     factories.MembershipFactory(workspace=other_workspace)  # the foreign workspace has an owner
     url = reverse(name, kwargs=URL_OBJECTS[name](other_workspace))
-    assert owner_client.get(url).status_code in (404, 405), url
+    headers = {}
+    if route.startswith("api/"):  # the runtime API: a good token of the owner's workspace
+        raw = api_token_create(workspace=workspace, name="t", user=owner).raw
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert owner_client.get(url, **headers).status_code in (404, 405), url
     assert (
-        owner_client.post(url, {"name": "x", "role": "owner", "instructions": "x"}).status_code
+        owner_client.post(
+            url, {"name": "x", "role": "owner", "instructions": "x"}, **headers
+        ).status_code
         == 404
     ), url

@@ -1,0 +1,242 @@
+"""The runtime API's bodies, defined once as pydantic models.
+
+The same models validate the call report (calls/services.py: call_report), serialize the stored
+call (POST and GET /api/v1/calls…), and are what calls/openapi.py turns into the OpenAPI
+document, so the document and the code cannot drift. /live and /route keep their own lean
+handlers (their query budgets and fast paths are pinned by tests); their bodies are described
+here and tests/calls/test_openapi.py checks real answers against these schemas.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from .models import SAID_MAX, SUMMARY_MAX, TRANSCRIPT_MAX, Outcome
+
+MAX_ACTIONS = 20
+ACTION_DETAIL_MAX = 500
+MAX_NEXT_STEPS = 20
+NEXT_STEP_MAX = 500
+RECORDING_URL_MAX = 500
+EXTERNAL_ID_MAX = 100
+ID_MAX = 2**63 - 1  # ids are 64-bit
+
+OutcomeValue = Literal[tuple(Outcome.values)]  # type: ignore[valid-type]
+ActionType = Literal["send_sms", "transfer_call"]
+
+
+# Errors -----------------------------------------------------------------------------------
+
+
+class Error(BaseModel):
+    error: str = Field(description="What went wrong, in words a person can act on.")
+
+
+class FieldErrors(Error):
+    fields: dict[str, str | list[str]] = Field(
+        description="Each refused field (`actions[0].type`, `body`) with why."
+    )
+
+
+# POST /api/v1/calls ------------------------------------------------------------------------
+
+
+class CallAction(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    type: ActionType
+    status: Literal["ok", "failed"]
+    detail: str = Field("", max_length=ACTION_DETAIL_MAX, description="What was sent, or why not.")
+
+
+def _iso(value):
+    """ISO 8601 text only (the fields are lax just so that JSON text parses as a datetime)."""
+    if not isinstance(value, str):
+        raise ValueError(
+            "Send an ISO 8601 date and time with a timezone, e.g. 2026-01-31T14:05:00Z."
+        )
+    return value
+
+
+class CallReport(BaseModel):
+    """A finished call, as the telephony runtime reports it. Unknown fields are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", title="CallReport")
+
+    number: str = Field(
+        max_length=32,
+        description="The workspace's number that took the call (E.164, or national format "
+        "in the workspace's country).",
+        examples=["+15555550123"],
+    )
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=EXTERNAL_ID_MAX)] = (
+        Field(description="The runtime's id of the call, unique in the workspace.")
+    )
+    caller: str = Field(
+        "anonymous", max_length=32, description='The caller\'s number (E.164) or "anonymous".'
+    )
+    started_at: AwareDatetime = Field(strict=False, description="ISO 8601 with a timezone.")
+    ended_at: AwareDatetime = Field(
+        strict=False, description="ISO 8601 with a timezone; not before started_at."
+    )
+    step: str | None = Field(
+        None, max_length=12, description="The key of the Sona step that handled the call."
+    )
+    job: int | None = Field(
+        None, ge=1, le=ID_MAX, description="The id of the job that handled it, or null."
+    )
+    job_version: int | None = Field(
+        None,
+        ge=1,
+        le=ID_MAX,
+        description="The job's history version (history id); left out: the version live at "
+        "started_at.",
+    )
+    score: float | None = Field(None, ge=0, le=1, description="The router's score, 0 to 1.")
+    outcome: OutcomeValue  # type: ignore[valid-type]
+    actions: list[CallAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
+    summary: str = Field("", max_length=SUMMARY_MAX)
+    next_steps: list[Annotated[str, StringConstraints(max_length=NEXT_STEP_MAX)]] = Field(
+        default_factory=list, max_length=MAX_NEXT_STEPS
+    )
+    transcript: str = Field("", max_length=TRANSCRIPT_MAX)
+    recording_url: str | None = Field(
+        None,
+        max_length=RECORDING_URL_MAX,
+        pattern=r"^https?://[^\s/?#]+[^\s]*$",
+        description="An http or https URL of the recording.",
+    )
+
+    _require_text = field_validator("started_at", "ended_at", mode="before")(_iso)
+
+
+class CallStep(BaseModel):
+    key: str
+    name: str
+
+
+class CallOut(BaseModel):
+    """A stored call: the 201 answer of a report, its replay (200) and GET /api/v1/calls/{id}."""
+
+    model_config = ConfigDict(title="Call")
+
+    id: int
+    source: Literal["live", "mock"]
+    number: str
+    external_id: str
+    caller: str
+    started_at: datetime
+    ended_at: datetime | None
+    version: int | None = Field(description="The call flow version live at started_at.")
+    step: CallStep | None
+    job: int | None
+    job_name: str
+    job_version: int | None = Field(description="The job's history id live at that moment.")
+    score: float | None
+    outcome: OutcomeValue  # type: ignore[valid-type]
+    actions: list[dict]
+    summary: str
+    next_steps: list[str]
+    transcript: str
+    recording_url: str
+    created_at: datetime
+
+
+# POST /api/v1/numbers/{number}/route ------------------------------------------------------
+
+
+class RouteAsk(BaseModel):
+    model_config = ConfigDict(title="RouteRequest")
+
+    said: str = Field(min_length=1, max_length=SAID_MAX, description="What the caller said.")
+    step: str | None = Field(
+        None, max_length=12, description="A Sona step's key; left out: the first Sona step."
+    )
+    history: list[Annotated[str, StringConstraints(min_length=1, max_length=SAID_MAX)]] | None = (
+        Field(None, max_length=50, description="Earlier caller turns, oldest first.")
+    )
+    current_job: int | None = Field(None, description="The job chosen on an earlier turn.")
+
+
+class RouteMatch(BaseModel):
+    id: int
+    name: str
+    score: float
+
+
+class RouteStep(BaseModel):
+    key: str
+    name: str
+
+
+class RouteAnswer(BaseModel):
+    model_config = ConfigDict(title="RouteAnswer")
+
+    job: RouteMatch | None
+    runner_up: RouteMatch | None
+    ambiguous: bool
+    no_job: bool
+    continued: bool
+    actions: list[dict]
+    why: list[str]
+    step: RouteStep
+    version: int | None
+    backend: str
+    notice: str
+
+
+# GET /api/v1/numbers/{number}/live ---------------------------------------------------------
+
+
+class LiveJob(BaseModel):
+    id: int
+    name: str
+    description: str
+    trigger: str
+    instructions: str
+    actions: list[dict] = Field(description="The runtime actions parsed from the instructions.")
+
+
+class LivePage(BaseModel):
+    id: int
+    title: str
+    body: str
+
+
+class LiveStep(BaseModel):
+    key: str
+    kind: str
+    name: str
+    settings: dict
+    jobs: list[LiveJob] | None = Field(None, description="Sona steps only.")
+    knowledge: list[LivePage] | None = Field(None, description="Sona steps only.")
+
+
+class LiveVersion(BaseModel):
+    number: int | None
+    published_at: datetime | None
+
+
+class LiveWorkspace(BaseModel):
+    slug: str
+    name: str
+
+
+class LiveConfig(BaseModel):
+    """The number's published version with the current text of its jobs and knowledge."""
+
+    model_config = ConfigDict(title="LiveConfig")
+
+    number: str
+    display_name: str
+    workspace: LiveWorkspace
+    version: LiveVersion
+    steps: list[LiveStep]
