@@ -34,9 +34,18 @@ class Call(models.Model):
     """One call and its summary. Names and numbers are copied, so a call still reads right after
     its job, step or number is renamed or deleted."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="calls")
+    # No single-column indexes on these three: the composite indexes below start with them
+    # (fewer indexes to update on every report).
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="calls", db_index=False
+    )
     phone_number = models.ForeignKey(
-        PhoneNumber, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+        PhoneNumber,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        db_index=False,
     )
     number = models.CharField(max_length=16, help_text="The number that took the call (E.164).")
     source = models.CharField(max_length=4, choices=Source.choices)
@@ -50,7 +59,7 @@ class Call(models.Model):
     step_key = models.CharField(max_length=12, blank=True)
     step_name = models.CharField(max_length=100, blank=True)
     job = models.ForeignKey(
-        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls", db_index=False
     )
     job_name = models.CharField(max_length=100, blank=True)
     job_history_id = models.PositiveIntegerField(
