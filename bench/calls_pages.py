@@ -20,25 +20,21 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
+import _pg  # bench/_pg.py (the scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "playbook_bench_calls"
-SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RUNS = 15
 GOAL_MS = 150
 PAGE_SIZE_HINT = 50
 
 
 def recreate_database():
-    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    _pg.recreate_database(DB_NAME)
 
 
 def drop_database():
-    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    _pg.drop_database(DB_NAME)
 
 
 INSERT = """

@@ -21,11 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+import _pg  # bench/_pg.py (the scripts run from bench/)
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "playbook_bench_prune"
-SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 MIDDLE = RECENT = 50_000
 GOAL_SECONDS = 1.0
@@ -54,14 +54,11 @@ def insert_sql(count: int, start: str, step: str) -> str:
 
 
 def recreate_database():
-    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    _pg.recreate_database(DB_NAME)
 
 
 def drop_database():
-    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    _pg.drop_database(DB_NAME)
 
 
 def inserter(workspace_id: int, stop, results) -> None:

@@ -31,12 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
+import _pg  # bench/_pg.py (the scripts run from bench/)
 
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable, so two people benching on one machine do not drop each other's database.
 DB_NAME = os.environ.get("BENCH_DB_NAME", "playbook_bench_api")
-SERVER_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 NUMBER = "+15550100000"
 JOBS = 10_000
@@ -78,14 +77,11 @@ ENV = {
 
 
 def recreate_database():
-    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    _pg.recreate_database(DB_NAME)
 
 
 def drop_database():
-    with psycopg.connect(SERVER_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    _pg.drop_database(DB_NAME)
 
 
 def job_texts(i):
