@@ -10,8 +10,7 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import diff, selectors, services
 from .forms import REVISION_MISSING, JobForm, TemplateFromJobForm
-from .models import TEXT_FIELDS, Job
-from .signals import job_delete_preview
+from .models import TEXT_FIELDS
 
 PAGE_SIZE = 25
 
@@ -200,8 +199,8 @@ def job_delete(request, pk):
             return redirect(job)
         messages.success(request, f"Job “{job.name}” moved to Recently deleted.")
         return redirect("jobs:list")
-    effects = [line for _, lines in job_delete_preview.send(sender=Job, job=job) for line in lines]
-    return render(request, "jobs/job_confirm_delete.html", {"job": job, "effects": effects})
+    # The page asks callflows where the job is used ({% usage_of %}): jobs never imports it.
+    return render(request, "jobs/job_confirm_delete.html", {"job": job})
 
 
 @require_POST
