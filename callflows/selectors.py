@@ -22,6 +22,7 @@ from .models import (
     PublishedKnowledge,
     Step,
     StepJob,
+    StepKind,
     StepKnowledge,
 )
 from .snapshots import build_snapshot, draft_matches_live, snapshot_changes
@@ -418,3 +419,66 @@ def page_usage(*, workspace: Workspace, page: KnowledgePage) -> Usage:
         draft_links=StepKnowledge.objects.filter(page=page),
         live_links=PublishedKnowledge.objects.filter(page=page),
     )
+
+
+# Opening and comparing versions -------------------------------------------------------------
+
+
+def version_steps(*, workspace: Workspace, snapshot: dict) -> list[dict]:
+    """A snapshot's steps in order, for people: {"name", "kind", "settings", "job_names",
+    "page_names"}; names in two queries (jobs, pages) whatever the number of steps. A job or
+    page deleted since is named as such (their ids are frozen, their texts are not)."""
+    steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
+    job_ids = {j for s in steps for j in s.get("jobs", [])}
+    page_ids = {p for s in steps for p in s.get("knowledge", []) if isinstance(p, int)}
+    jobs = (
+        Job.objects.filter(workspace=workspace).only("name", "deleted_at").in_bulk(job_ids)
+        if job_ids
+        else {}
+    )
+    pages = (
+        KnowledgePage.objects.filter(workspace=workspace).only("title").in_bulk(page_ids)
+        if page_ids
+        else {}
+    )
+    kinds = dict(StepKind.choices)
+    return [
+        {
+            "name": s.get("name", ""),
+            "kind": kinds.get(s.get("kind"), s.get("kind", "")),
+            "is_sona": s.get("kind") == StepKind.SONA,
+            "settings": _setting_rows(s.get("settings")),
+            "jobs": [
+                jobs.get(j) or {"name": f"a job that no longer exists (#{j})"}
+                for j in s.get("jobs", [])
+            ],
+            "pages": [
+                pages.get(p) or {"title": f"a page that no longer exists (#{p})"}
+                for p in s.get("knowledge", [])
+                if isinstance(p, int)
+            ],
+        }
+        for s in steps
+    ]
+
+
+def version_previous(*, version: CallFlowVersion) -> CallFlowVersion | None:
+    """The version published just before this one (number N-1), without its snapshot."""
+    return (
+        CallFlowVersion.objects.filter(call_flow_id=version.call_flow_id, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
+
+
+def _setting_rows(settings) -> list[tuple[str, object]]:
+    """A step's settings as (label, value) rows: "Greeting", not "greeting"."""
+    if not isinstance(settings, dict):
+        return []
+    rows = []
+    for key, value in settings.items():
+        if key == "knowledge" or value in ("", None, [], {}):
+            continue  # the legacy knowledge key is always []; empty values say nothing
+        label = SETTING_LABELS.get(key, key.replace("_", " ")).removeprefix("the ")
+        rows.append((label[:1].upper() + label[1:], value))
+    return rows
