@@ -156,13 +156,18 @@ def job_optimize(request, pk):
         return _editor(request, job, form)
 
     def run():
+        before = form.cleaned_data.get("instructions", job.instructions)
         optimized = services.job_optimize(
             job=job,
             user=request.user,
             expected_revision=form.cleaned_data.get("revision"),
             unsaved=form.cleaned_data,
         )
-        return _editor(request, optimized.job, optimize_result=optimized.result)
+        # The rewrite as a before/after word diff, shown beside Undo.
+        segments = diff.word_diff(before, optimized.job.instructions)
+        return _editor(
+            request, optimized.job, optimize_result=optimized.result, optimize_diff=segments
+        )
 
     return _conflict_or_error(request, job, form, run)
 
