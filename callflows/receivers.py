@@ -6,12 +6,12 @@ from django.dispatch import receiver
 
 from jobs import actions
 from jobs.models import Job
-from jobs.signals import job_changed, job_delete_preview, job_deleting, workspace_numbers
+from jobs.signals import job_changed, job_deleting, workspace_numbers
 from knowledge.signals import page_changed, page_deleting
 from workspaces.models import Workspace
 
 from . import live, services
-from .models import PhoneNumber, StepJob
+from .models import PhoneNumber
 
 
 @receiver(job_deleting)
@@ -24,27 +24,6 @@ def refuse_deleting_live_jobs(sender, job, **kwargs):
             "Detach it there and publish before deleting it."
         )
     services.detach_deleted_job(job=job)
-
-
-@receiver(job_delete_preview)
-def describe_delete(sender, job, **kwargs):
-    numbers = services.numbers_using_job_live(job)
-    if numbers:
-        return [
-            f"It cannot be deleted now: the live call flow of {', '.join(numbers)} uses it. "
-            "Detach it there and publish first."
-        ]
-    drafts = (
-        StepJob.objects.filter(job=job)
-        .values_list(
-            "step__call_flow__phone_number__display_name", "step__call_flow__phone_number__number"
-        )
-        .distinct()
-    )
-    return [
-        f"It will be removed from the draft call flow of {name} ({number})."
-        for name, number in drafts
-    ]
 
 
 @receiver(job_changed)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from jobs import selectors as job_selectors
@@ -18,8 +18,11 @@ from .models import (
     CallFlow,
     CallFlowVersion,
     PhoneNumber,
+    PublishedJob,
+    PublishedKnowledge,
     Step,
     StepJob,
+    StepKind,
     StepKnowledge,
 )
 from .snapshots import build_snapshot, draft_matches_live, snapshot_changes
@@ -326,3 +329,156 @@ def knowledge_page_get(*, workspace: Workspace, pk) -> KnowledgePage | None:
     if pk is None:
         return None
     return get_object_or_404(KnowledgePage.objects.filter(workspace=workspace), pk=pk)
+
+
+# Where a job or a knowledge page is used ----------------------------------------------------
+
+
+@dataclass
+class Use:
+    """One Sona step of one number that uses a job or page, in the draft or the live version."""
+
+    phone: PhoneNumber
+    step_name: str
+    step_id: int | None  # the draft step with the same key, for the panel link; None if gone
+
+
+@dataclass
+class Usage:
+    live: list[Use]
+    draft: list[Use]
+
+    @property
+    def live_phones(self) -> list[PhoneNumber]:
+        """The numbers whose live version uses it, each once, in order."""
+        return list({use.phone.pk: use.phone for use in self.live}.values())
+
+    def __bool__(self) -> bool:
+        return bool(self.live or self.draft)
+
+
+def _usage(*, workspace: Workspace, draft_links, live_links) -> Usage:
+    """Two queries whatever the counts: the draft attachments with their steps and numbers, and
+    the live versions' rows with their snapshots (for the live step names) and draft step ids."""
+    draft = [
+        Use(phone=link.step.call_flow.phone_number, step_name=link.step.name, step_id=link.step_id)
+        for link in draft_links.filter(step__call_flow__phone_number__workspace=workspace)
+        .select_related("step__call_flow__phone_number")
+        .order_by(
+            "step__call_flow__phone_number__display_name",
+            "step__call_flow__phone_number__number",
+            "step__position",
+            "step__pk",
+        )
+    ]
+    draft_step = Step.objects.filter(
+        call_flow=OuterRef("version__call_flow"), key=OuterRef("step_key")
+    ).values("pk")[:1]
+    live = []
+    rows = (
+        live_links.filter(
+            version__call_flow__phone_number__workspace=workspace,
+            version__call_flow__live_version=F("version"),
+        )
+        .select_related("version__call_flow__phone_number")
+        .annotate(draft_step_id=Subquery(draft_step))
+        .order_by(
+            "version__call_flow__phone_number__display_name",
+            "version__call_flow__phone_number__number",
+            "pk",
+        )
+    )
+    for row in rows:
+        steps = (
+            row.version.snapshot.get("steps", []) if isinstance(row.version.snapshot, dict) else []
+        )
+        name = next((s.get("name", "") for s in steps if s.get("key") == row.step_key), "")
+        live.append(
+            Use(
+                phone=row.version.call_flow.phone_number,
+                step_name=name or "a Sona step",
+                step_id=row.draft_step_id,
+            )
+        )
+    return Usage(live=live, draft=draft)
+
+
+def job_usage(*, workspace: Workspace, job: Job) -> Usage:
+    """The Sona steps and numbers that use the job, live and in the draft: two queries."""
+    return _usage(
+        workspace=workspace,
+        draft_links=StepJob.objects.filter(job=job),
+        live_links=PublishedJob.objects.filter(job=job),
+    )
+
+
+def page_usage(*, workspace: Workspace, page: KnowledgePage) -> Usage:
+    """The Sona steps and numbers that use the knowledge page, live and in the draft."""
+    return _usage(
+        workspace=workspace,
+        draft_links=StepKnowledge.objects.filter(page=page),
+        live_links=PublishedKnowledge.objects.filter(page=page),
+    )
+
+
+# Opening and comparing versions -------------------------------------------------------------
+
+
+def version_steps(*, workspace: Workspace, snapshot: dict) -> list[dict]:
+    """A snapshot's steps in order, for people: {"name", "kind", "settings", "job_names",
+    "page_names"}; names in two queries (jobs, pages) whatever the number of steps. A job or
+    page deleted since is named as such (their ids are frozen, their texts are not)."""
+    steps = [s for s in snapshot.get("steps", []) if isinstance(s, dict)]
+    job_ids = {j for s in steps for j in s.get("jobs", [])}
+    page_ids = {p for s in steps for p in s.get("knowledge", []) if isinstance(p, int)}
+    jobs = (
+        Job.objects.filter(workspace=workspace).only("name", "deleted_at").in_bulk(job_ids)
+        if job_ids
+        else {}
+    )
+    pages = (
+        KnowledgePage.objects.filter(workspace=workspace).only("title").in_bulk(page_ids)
+        if page_ids
+        else {}
+    )
+    kinds = dict(StepKind.choices)
+    return [
+        {
+            "name": s.get("name", ""),
+            "kind": kinds.get(s.get("kind"), s.get("kind", "")),
+            "is_sona": s.get("kind") == StepKind.SONA,
+            "settings": _setting_rows(s.get("settings")),
+            "jobs": [
+                jobs.get(j) or {"name": f"a job that no longer exists (#{j})"}
+                for j in s.get("jobs", [])
+            ],
+            "pages": [
+                pages.get(p) or {"title": f"a page that no longer exists (#{p})"}
+                for p in s.get("knowledge", [])
+                if isinstance(p, int)
+            ],
+        }
+        for s in steps
+    ]
+
+
+def version_previous(*, version: CallFlowVersion) -> CallFlowVersion | None:
+    """The version published just before this one (number N-1), without its snapshot."""
+    return (
+        CallFlowVersion.objects.filter(call_flow_id=version.call_flow_id, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
+
+
+def _setting_rows(settings) -> list[tuple[str, object]]:
+    """A step's settings as (label, value) rows: "Greeting", not "greeting"."""
+    if not isinstance(settings, dict):
+        return []
+    rows = []
+    for key, value in settings.items():
+        if key == "knowledge" or value in ("", None, [], {}):
+            continue  # the legacy knowledge key is always []; empty values say nothing
+        label = SETTING_LABELS.get(key, key.replace("_", " ")).removeprefix("the ")
+        rows.append((label[:1].upper() + label[1:], value))
+    return rows

@@ -15,7 +15,7 @@ from knowledge.models import KnowledgePage
 from workspaces import audit
 from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import EDIT, require_role
-from workspaces.phones import DEFAULT_REGION, normalize_phone
+from workspaces.phones import DEFAULT_REGION, format_phone, normalize_phone
 
 from . import checks, live
 from .checks import PUBLISH_BLOCKED, TESTS_FAILED, draft_problems, errors_of, test_failures
@@ -546,12 +546,14 @@ def detach_deleted_page(*, page: KnowledgePage) -> list[str]:
 
 
 def numbers_using_page_live(page: KnowledgePage) -> list[str]:
-    """Phone numbers whose live version uses the page."""
-    return sorted(
+    """The numbers whose live version uses the page, as people name them: "Main line
+    (+1 555-555-0100)"."""
+    rows = (
         PhoneNumber.objects.filter(call_flow__live_version__published_knowledge__page=page)
-        .values_list("number", flat=True)
+        .values_list("display_name", "number")
         .distinct()
     )
+    return [f"{name} ({format_phone(number)})" for name, number in sorted(rows)]
 
 
 # Publish and rollback ----------------------------------------------------------------------
@@ -792,9 +794,11 @@ def _replace_draft(flow: CallFlow, snapshot: dict) -> None:
 
 
 def numbers_using_job_live(job: Job) -> list[str]:
-    """Phone numbers whose live version uses the job."""
-    return sorted(
+    """The numbers whose live version uses the job, as people name them: "Main line
+    (+1 555-555-0100)"."""
+    rows = (
         PhoneNumber.objects.filter(call_flow__live_version__published_jobs__job=job)
-        .values_list("number", flat=True)
+        .values_list("display_name", "number")
         .distinct()
     )
+    return [f"{name} ({format_phone(number)})" for name, number in sorted(rows)]

@@ -40,5 +40,11 @@ urlpatterns = [
     ),
     path("<int:pk>/publish/", views.publish, name="publish"),
     path("<int:pk>/versions/", views.versions, name="versions"),
+    path("<int:pk>/versions/<int:version_id>/", views.version_detail, name="version_detail"),
+    path(
+        "<int:pk>/versions/<int:version_id>/compare/",
+        views.version_compare,
+        name="version_compare",
+    ),
     path("<int:pk>/versions/<int:version_id>/rollback/", views.rollback, name="rollback"),
 ]

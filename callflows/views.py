@@ -19,6 +19,7 @@ from workspaces.permissions import EDIT, workspace_view
 from . import checks, diagram, selectors, services
 from .forms import STEP_FORMS, AddStepForm, PhoneNumberForm, PublishForm, RenameForm
 from .models import MAX_JOBS_PER_STEP, MAX_KNOWLEDGE_PER_STEP, StepKind
+from .snapshots import build_snapshot, snapshot_changes
 
 PAGE_SIZE = 25
 
@@ -440,6 +441,56 @@ def versions(request, pk):
     page = _page(request, selectors.version_list(call_flow=phone.call_flow))
     context = {"phone": phone, "page": page, "can_edit": request.membership.can_edit}
     return render(request, "callflows/versions.html", context)
+
+
+@workspace_view()
+def version_detail(request, pk, version_id):
+    """One published version as it was published: its steps, jobs and knowledge by name."""
+    phone = _phone(request, pk)
+    version = selectors.version_get(call_flow=phone.call_flow, version_id=version_id)
+    steps = selectors.version_steps(workspace=request.workspace, snapshot=version.snapshot)
+    previous = selectors.version_previous(version=version)
+    context = {"phone": phone, "version": version, "steps": steps, "previous": previous}
+    return render(request, "callflows/version_detail.html", context)
+
+
+@workspace_view()
+def version_compare(request, pk, version_id):
+    """A version against the one before it (default), another version (?with=<id>) or the
+    draft (?with=draft): the changes from the older to the newer, named."""
+    phone = _phone(request, pk)
+    flow = phone.call_flow
+    version = selectors.version_get(call_flow=flow, version_id=version_id)
+    against = request.GET.get("with", "")
+    if against == "draft":
+        old, new = version.snapshot, build_snapshot(flow)
+        old_label, new_label, other = f"Version {version.number}", "the draft", None
+    else:
+        other_id = parse_id(against)
+        other = (
+            selectors.version_get(call_flow=flow, version_id=other_id)
+            if other_id is not None
+            else selectors.version_previous(version=version)
+        )
+        if other is not None and other.number > version.number:
+            version, other = other, version
+        old = other.snapshot if other is not None else None
+        new = version.snapshot
+        old_label = f"Version {other.number}" if other is not None else "nothing (first version)"
+        new_label = f"Version {version.number}"
+    changes = selectors.describe_changes(
+        workspace=request.workspace, changes=snapshot_changes(old, new)
+    )
+    context = {
+        "phone": phone,
+        "version": version,
+        "other": other,
+        "against_draft": against == "draft",
+        "old_label": old_label,
+        "new_label": new_label,
+        "changes": changes,
+    }
+    return render(request, "callflows/version_compare.html", context)
 
 
 @workspace_view(EDIT)

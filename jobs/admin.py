@@ -5,7 +5,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from workspaces.admin import StaffSupportAdmin
@@ -15,9 +14,11 @@ from workspaces.paginators import EstimatedCountPaginator
 from workspaces.permissions import staff_support
 
 from . import selectors, services
-from .diff import word_diff
-from .forms import TEXT_FIELD_CLASSES
+from .diff import history_changes
+from .forms import TEXT_FIELD_CLASSES, JobForm
 from .models import TEXT_FIELDS, Job, JobTemplate
+
+HISTORY_FIELDS = {field: JobForm.Meta.labels[field] for field in TEXT_FIELDS}
 
 
 class JobAdminForm(ServiceValidatedAdminForm):
@@ -117,17 +118,23 @@ class JobAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
 
     # History: a readable "Changes" column and "Restore this version" through the service.
 
+    object_history_template = "admin/history_with_diff.html"
+    object_history_list_template = "admin/history_list_with_diff.html"
+
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each row's changes as a short word diff (jobs/diff.py), against the version before it:
+        for the page's last row, the version before the page (one query)."""
         records = list(historical_records)
         if not records:
             return
-        job = records[0].instance
-        selectors.annotate_changes(job, records)
-        older = [*records[1:], None]
-        for record, previous in zip(records, older, strict=True):
-            record.history_delta_changes = [
-                _readable_change(field, previous, record) for field in record.changed
-            ]
+        before = (
+            records[0]
+            .instance.history.filter(history_id__lt=records[-1].history_id)
+            .order_by("-history_id")
+            .first()
+        )
+        for record, previous in zip(records, [*records[1:], before], strict=True):
+            record.history_delta_changes = history_changes(previous, record, HISTORY_FIELDS)
 
     def restore(self, record):
         url = reverse("admin:jobs_job_restore_version", args=[record.id, record.history_id])
@@ -221,17 +228,3 @@ class JobTemplateAdmin(StaffSupportAdmin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for template in queryset:
             services.template_delete(template=template, user=request.user)
-
-
-def _readable_change(field, previous, record) -> dict:
-    """One line per changed field: what was removed and what was added, shortened."""
-    if field in ("deleted", "restored") or previous is None:
-        return {"field": field, "old": "", "new": ""}
-    segments = word_diff(getattr(previous, field), getattr(record, field))
-    removed = " ".join(t.strip() for op, t in segments if op == "delete")
-    added = " ".join(t.strip() for op, t in segments if op == "insert")
-    return {
-        "field": field,
-        "old": Truncator(removed or "(nothing removed)").chars(120),
-        "new": Truncator(added or "(nothing added)").chars(120),
-    }

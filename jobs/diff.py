@@ -86,3 +86,57 @@ def unified_diff(old: str, new: str, *, name: str = "instructions") -> str:
         tofile=f"{name} (after)",
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+_CONTEXT_WORDS = re.compile(r"\S+\s*")
+
+
+def excerpt(segments: list[tuple[str, str]], *, words: int = 6) -> list[tuple[str, str]]:
+    """The changes with a few words of unchanged text around each: long unchanged runs are
+    cut to their first and last `words` words, the cut shown as "… " (op "gap"). Whole words
+    only, spaces kept: no fragments."""
+    if not any(op != "equal" for op, _ in segments):
+        return []
+    out: list[tuple[str, str]] = []
+    last = len(segments) - 1
+    for i, (op, text) in enumerate(segments):
+        if op != "equal":
+            out.append((op, text))
+            continue
+        tokens = _CONTEXT_WORDS.findall(text)
+        lead = text[: len(text) - len("".join(tokens))]  # whitespace before the first word
+        keep_head = words if i > 0 else 0  # words after the change before
+        keep_tail = words if i < last else 0  # words before the change after
+        if len(tokens) <= keep_head + keep_tail:
+            out.append(("equal", text))
+            continue
+        head = lead + "".join(tokens[:keep_head]) if keep_head else ""
+        tail = "".join(tokens[len(tokens) - keep_tail :]) if keep_tail else ""
+        if head:
+            out.append(("equal", head))
+        out.append(("gap", "… "))
+        if tail:
+            out.append(("equal", tail))
+    return out
+
+
+DELETED, RESTORED = "deleted", "restored"
+
+
+def history_changes(older, newer, fields: dict[str, str]) -> list[dict]:
+    """What changed between two saved versions, for a history list: one entry per changed text
+    field, {"label", "segments"} (an excerpt of the word diff), and {"label", "note"} for a
+    delete or restore. `fields` maps field names to labels. `older` None: the first version."""
+    if older is None:
+        return [{"label": "Created", "note": "first version"}]
+    changes = [
+        {"label": label, "segments": excerpt(word_diff(getattr(older, f), getattr(newer, f)))}
+        for f, label in fields.items()
+        if getattr(older, f) != getattr(newer, f)
+    ]
+    if (older.deleted_at is None) != (newer.deleted_at is None):
+        moved = (
+            "moved to Recently deleted" if newer.deleted_at else "restored from Recently deleted"
+        )
+        changes.append({"label": "Status", "note": moved})
+    return changes

@@ -7,9 +7,6 @@ job_deleting = Signal()
 # Sent inside the writing transaction after jobs' texts changed, or jobs were deleted or
 # restored (kwargs: job_ids).
 job_changed = Signal()
-# Sent when the delete confirmation is shown (kwargs: job); receivers return a list of
-# sentences saying what deleting would do or why it is refused.
-job_delete_preview = Signal()
 # Sent to learn a workspace's phone numbers, which action markers may name (kwargs:
 # workspace); receivers return an iterable of E.164 numbers. callflows answers it.
 workspace_numbers = Signal()

@@ -10,8 +10,7 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import diff, selectors, services
 from .forms import REVISION_MISSING, JobForm, TemplateFromJobForm
-from .models import TEXT_FIELDS, Job
-from .signals import job_delete_preview
+from .models import TEXT_FIELDS
 
 PAGE_SIZE = 25
 
@@ -157,13 +156,18 @@ def job_optimize(request, pk):
         return _editor(request, job, form)
 
     def run():
+        before = form.cleaned_data.get("instructions", job.instructions)
         optimized = services.job_optimize(
             job=job,
             user=request.user,
             expected_revision=form.cleaned_data.get("revision"),
             unsaved=form.cleaned_data,
         )
-        return _editor(request, optimized.job, optimize_result=optimized.result)
+        # The rewrite as a before/after word diff, shown beside Undo.
+        segments = diff.word_diff(before, optimized.job.instructions)
+        return _editor(
+            request, optimized.job, optimize_result=optimized.result, optimize_diff=segments
+        )
 
     return _conflict_or_error(request, job, form, run)
 
@@ -200,8 +204,8 @@ def job_delete(request, pk):
             return redirect(job)
         messages.success(request, f"Job “{job.name}” moved to Recently deleted.")
         return redirect("jobs:list")
-    effects = [line for _, lines in job_delete_preview.send(sender=Job, job=job) for line in lines]
-    return render(request, "jobs/job_confirm_delete.html", {"job": job, "effects": effects})
+    # The page asks callflows where the job is used ({% usage_of %}): jobs never imports it.
+    return render(request, "jobs/job_confirm_delete.html", {"job": job})
 
 
 @require_POST

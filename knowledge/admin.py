@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from jobs.diff import history_changes
 from jobs.forms import LineBreakCharField
 from workspaces.admin import StaffSupportAdmin
 from workspaces.errors import error_messages
@@ -56,6 +57,8 @@ class KnowledgePageAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
     """Support staff see and change pages through the same services as the pages."""
 
     form = KnowledgePageAdminForm
+    object_history_template = "admin/history_with_diff.html"
+    object_history_list_template = "admin/history_list_with_diff.html"
     list_display = ("title", "workspace", "source_kind", "updated_at", "updated_by", "deleted_at")
     list_filter = (DeletedFilter, "source_kind", "workspace")
     search_fields = ("title", "=workspace__slug")
@@ -115,3 +118,19 @@ class KnowledgePageAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
                     request, f"{page.title}: {' '.join(error_messages(exc))}", messages.ERROR
                 )
         self.message_user(request, f"Restored {restored} page(s).")
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each row's changes as a short word diff, against the version before it (for the
+        page's last row, the version before the page: one query)."""
+        records = list(historical_records)
+        if not records:
+            return
+        before = (
+            records[0]
+            .instance.history.filter(history_id__lt=records[-1].history_id)
+            .order_by("-history_id")
+            .first()
+        )
+        fields = {field: field.title() for field in TEXT_FIELDS}
+        for record, previous in zip(records, [*records[1:], before], strict=True):
+            record.history_delta_changes = history_changes(previous, record, fields)

@@ -262,6 +262,8 @@ URL_OBJECTS = {
     "callflows:publish": _number,
     "callflows:versions": _number,
     "callflows:rollback": _number_version,
+    "callflows:version_detail": _number_version,
+    "callflows:version_compare": _number_version,
     "callflows:step_edit": _number_step,
     "callflows:step_move": _number_step,
     "callflows:step_remove": _number_step,

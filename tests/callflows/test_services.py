@@ -414,7 +414,7 @@ def test_live_job_cannot_be_deleted_error_names_numbers(workspace, owner, phone,
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     with pytest.raises(ValidationError) as exc:
         job_services.job_delete(job=job, user=owner)
-    assert "+15550100000" in exc.value.messages[0]
+    assert "live call flow of Main line (+1 555-010-0000)" in exc.value.messages[0]
     job.refresh_from_db()
     assert not job.is_deleted and attached_ids(sona) == [job.pk]
     with pytest.raises(Exception), transaction.atomic():  # the database protects it too
@@ -448,10 +448,11 @@ def test_delete_confirmation_says_what_happens(owner_client, workspace, owner, p
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     services.step_attach_job(step=sona, job=draft_only, user=owner)
     page = owner_client.get(reverse("jobs:delete", args=[draft_only.pk]))
-    assert "It will be removed from the draft call flow of Main line (+15550100000)." in page.text
+    assert "Deleting it also removes it from these drafts" in page.text
+    assert 'class="danger"' in page.text
     page = owner_client.get(reverse("jobs:delete", args=[live.pk]))
-    assert "It cannot be deleted now: the live call flow of +15550100000 uses it." in page.text
+    assert "cannot be deleted" in page.text and 'class="danger"' not in page.text
     response = owner_client.post(reverse("jobs:delete", args=[live.pk]), follow=True)
-    assert "is used by the live call flow of +15550100000" in response.text
+    assert "is used by the live call flow of Main line (+1 555-010-0000)" in response.text
     live.refresh_from_db()
     assert not live.is_deleted

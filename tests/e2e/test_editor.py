@@ -69,7 +69,7 @@ def test_optimize_then_undo_without_reloading_the_page(
     page.evaluate("window.__editorMarker = 'still here'")
     tools.get_by_role("button", name="Optimize", exact=True).click()
 
-    result = page.get_by_role("status").filter(has_text="Optimized and saved. What changed:")
+    result = page.get_by_role("status").filter(has_text="Optimized and saved.")
     expect(result).to_be_visible()
     assert page.evaluate("window.__editorMarker") == "still here"
     expect(page).to_have_url(re.compile(rf"/jobs/{job.pk}/edit/$"))
@@ -155,8 +155,10 @@ def test_restore_an_old_version_from_history_and_compare(
     expect(
         page.get_by_text(re.compile(r"^Version \d+ \(.*edited\)\s+→ version \d+ \(.*restored\)"))
     ).to_be_visible()
-    expect(page.get_by_role("deletion").filter(has_text="phone")).to_have_text(["phone number."])
-    expect(page.get_by_role("insertion").filter(has_text="name")).to_have_text(["name."])
+    expect(page.get_by_role("deletion").filter(has_text="phone")).to_have_text(
+        ["removed: phone number."]
+    )
+    expect(page.get_by_role("insertion").filter(has_text="name")).to_have_text(["added: name."])
 
 
 def test_restore_and_compare_pages_number_versions_like_the_history(

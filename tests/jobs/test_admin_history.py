@@ -22,8 +22,13 @@ def test_history_shows_readable_changes_and_restore_links(staff_client, job, own
     response = staff_client.get(reverse("admin:jobs_job_history", args=[job.pk]))
     text = response.content.decode()
     assert response.status_code == 200
-    assert "<strong>instructions:</strong>" in text
-    assert "name." in text and "phone number." in text  # removed and added words, not whole texts
+    assert "<strong>Instructions:</strong>" in text
+    # The word diff with its spaces: "Ask for the " kept, "name." removed, "phone number." added.
+    assert (
+        'Ask for the<del><span class="sr-only">removed: </span> name.</del>'
+        '<ins><span class="sr-only">added: </span> phone number.</ins>'
+    ) in text
+    assert "<strong>Created:</strong> first version" in text
     assert text.count("Restore this version") == 2
     assert owner.email in text and "edited" in text
 
@@ -64,3 +69,36 @@ def test_non_staff_cannot_reach_admin_restore(owner_client, job):
     assert owner_client.post(url, {"revision": job.revision}).status_code == 302  # to admin login
     job.refresh_from_db()
     assert job.instructions == "Ask for the phone number."
+
+
+def test_history_says_deleted_and_restored_in_words(staff_client, job, owner):
+    services.job_delete(job=job, user=owner)
+    services.job_restore_deleted(job=job, user=owner)
+    text = staff_client.get(reverse("admin:jobs_job_history", args=[job.pk])).content.decode()
+    assert "<strong>Status:</strong> moved to Recently deleted" in text
+    assert "<strong>Status:</strong> restored from Recently deleted" in text
+    assert "deleted:" not in text and "&rarr;" not in text and "→" not in text
+
+
+def test_history_shows_a_long_text_change_as_an_excerpt_of_whole_words(staff_client, job, owner):
+    long = " ".join(f"word{i}" for i in range(60))
+    job = services.job_update(job=job, user=owner, data={"instructions": long + " its end."})
+    job = services.job_update(job=job, user=owner, data={"instructions": long + " Its <end>."})
+    text = staff_client.get(reverse("admin:jobs_job_history", args=[job.pk])).content.decode()
+    newest = text.split("<strong>Instructions:</strong>")[1].split("</li>")[0]
+    assert '<pre class="diff"><span class="diff-gap">… </span>word54 ' in newest
+    assert "<del><span" in newest and "its end.</del>" in newest
+    assert "Its &lt;end&gt;.</ins>" in newest and "<end>" not in text
+    assert "word3 " not in newest
+
+
+def test_knowledge_history_shows_word_diffs(staff_client, workspace, owner):
+    from knowledge import services as ks
+
+    page = ks.knowledge_page_create(workspace=workspace, user=owner, title="Hours", body="Open 9.")
+    ks.knowledge_page_update(
+        page=page, user=owner, title="Hours", body="Open 10.", expected_revision=page.revision
+    )
+    url = reverse("admin:knowledge_knowledgepage_history", args=[page.pk])
+    text = staff_client.get(url).content.decode()
+    assert "<strong>Body:</strong>" in text and "9.</del>" in text and "10.</ins>" in text

@@ -10,6 +10,8 @@ from tests.factories import JobFactory
 
 pytestmark = pytest.mark.django_db
 
+R, A = '<span class="sr-only">removed: </span>', '<span class="sr-only">added: </span>'
+
 
 def make_job(workspace, user, **data):
     base = {"name": "Greeting", "instructions": "Say hello."}
@@ -156,8 +158,8 @@ def test_compare_page_shows_word_diff_of_all_fields(owner_client, workspace, own
         reverse("jobs:compare", args=[job.pk]), {"a": second.history_id, "b": first.history_id}
     )
     assert response.context["old"].history_id == first.history_id  # sides are put in order
-    assert "<del> hello.</del><ins> goodbye.</ins>" in response.text
-    assert "<del>Old </del><ins>New </ins>" in response.text
+    assert f"<del>{R} hello.</del><ins>{A} goodbye.</ins>" in response.text
+    assert f"<del>{R}Old </del><ins>{A}New </ins>" in response.text
     for label in ["Name", "Description", "Caller intent", "Instructions"]:
         assert f"<h2>{label}</h2>" in response.text
     missing = owner_client.get(reverse("jobs:compare", args=[job.pk]), {"a": "x"})

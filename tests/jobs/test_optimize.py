@@ -260,3 +260,26 @@ def test_refused_optimize_carries_the_job_saved_with_the_edits(job, owner):
     assert "over the 10,000-character limit" in exc.value.message_dict["instructions"][0]
     assert exc.value.job.revision == 2 and exc.value.job.instructions == long_text.strip()
     assert history_reasons(job) == ["created", "edited"]
+
+
+def test_optimize_shows_a_before_after_diff_beside_undo(owner_client, job):
+    unsaved = MESSY + " <b>Be kind</b>."
+    response = editor_post(owner_client, job, "jobs:optimize", instructions=unsaved)
+    body = response.text
+    job.refresh_from_db()
+    tools, result = body.split('<div class="optimize-result" role="status">')
+    assert ">Undo</button>" in tools  # Undo sits just before the diff, as before
+    diff = result.split('<pre class="diff">')[1].split("</pre>")[0]
+    assert '<del><span class="sr-only">removed: </span>' in diff
+    assert '<ins><span class="sr-only">added: </span>' in diff
+    # Joining the kept and removed text gives the text before; kept and added, the text after.
+    import re
+
+    plain = re.sub(r'<span class="sr-only">[^<]*</span>', "", diff)
+    before = re.sub(r"<ins>.*?</ins>", "", plain, flags=re.S)
+    after = re.sub(r"<del>.*?</del>", "", plain, flags=re.S)
+    from html import unescape
+
+    strip = lambda text: unescape(re.sub(r"</?(del|ins)>", "", text))  # noqa: E731
+    assert strip(before) == unsaved and strip(after) == job.instructions
+    assert "<b>Be kind</b>" not in body and "&lt;b&gt;Be kind&lt;/b&gt;" in body

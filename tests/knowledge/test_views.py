@@ -11,6 +11,8 @@ from tests.knowledge.pdfs import encrypted_pdf
 
 pytestmark = pytest.mark.django_db
 
+R, A = '<span class="sr-only">removed: </span>', '<span class="sr-only">added: </span>'
+
 
 def test_nav_links_to_the_library(owner_client):
     body = owner_client.get(reverse("jobs:list")).content.decode()
@@ -105,7 +107,7 @@ def test_history_compare_and_restore_version(owner_client, workspace, owner):
         + f"?a={first.history_id}&b={second.history_id}"
     )
     body = owner_client.get(url).content.decode()
-    assert "<del>old </del><ins>new </ins>fee" in body
+    assert f"<del>{R}old </del><ins>{A}new </ins>fee" in body
     url = reverse("knowledge:version_restore", args=[page.pk, first.history_id])
     owner_client.post(url, {"revision": page.revision})
     page.refresh_from_db()
@@ -119,7 +121,7 @@ def test_delete_of_a_live_page_is_refused_with_the_number(
     cf.step_attach_knowledge(step=sona, page=page, user=owner)
     cf.callflow_publish(call_flow=phone.call_flow, user=owner)
     response = owner_client.post(reverse("knowledge:delete", args=[page.pk]))
-    assert any("+15555550123" in m for m in messages_of(response))
+    assert any("live call flow of Main line (+1 555-555-0123)" in m for m in messages_of(response))
     page.refresh_from_db()
     assert not page.is_deleted
 
