@@ -1,9 +1,20 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from workspaces import views as workspace_views
 from workspaces.signin import ResetConfirmView
+
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the SVG one."""
+
+    permanent = False  # the hashed static name changes with the file
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
+
 
 admin.site.site_header = "Playbook support"
 admin.site.site_title = "Playbook support"
@@ -11,6 +22,7 @@ handler403 = "workspaces.views.permission_denied"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
     # Before Django's auth URLs: the reset page that also lifts a login lockout.
     path(
         "accounts/reset/<uidb64>/<token>/",

@@ -97,7 +97,7 @@ def test_every_page_answers_an_owner(owner_client, owner, phone):
         response = owner_client.get(page)
         assert response.status_code == 200, page
     nav = owner_client.get(url("list")).text
-    assert f'href="{url("list")}">Phone numbers</a>' in nav
+    assert f'href="{url("list")}" aria-current="page">Phone numbers</a>' in nav
 
 
 def test_member_reads_every_page_without_controls(member_client, owner, phone):

@@ -33,9 +33,38 @@ def test_demo_has_published_main_line(capsys):
     assert selectors.failing_cases(phone.call_flow, version.snapshot) == []
 
 
-def test_demo_prints_the_login_address_of_the_host_it_will_serve(capsys):
-    call_command("demo", "--host", "0.0.0.0:9000")
-    assert "http://0.0.0.0:9000/accounts/login/" in capsys.readouterr().out
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1:8123", "http://127.0.0.1:8123/accounts/login/"),
+        ("localhost:8001", "http://localhost:8001/accounts/login/"),
+        # Listening on every address: the browser on this machine opens the loopback one
+        # (http://0.0.0.0:9000 is refused by ALLOWED_HOSTS).
+        ("0.0.0.0:9000", "http://127.0.0.1:9000/accounts/login/"),
+        ("[::]:9001", "http://127.0.0.1:9001/accounts/login/"),
+        ("9002", "http://127.0.0.1:9002/accounts/login/"),  # runserver 9002
+    ],
+)
+def test_demo_prints_the_login_address_of_the_host_it_will_serve(capsys, host, url):
+    call_command("demo", "--host", host)
+    assert f"Log in at {url} as owner@demo.test" in capsys.readouterr().out
+
+
+def test_make_run_passes_host_to_the_demo_and_the_server():
+    """`make run HOST=…` prints the login address of the server it starts (make -n: dry run)."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(  # noqa: S603
+        ["make", "-n", "-o", ".venv/.installed", "run", "HOST=0.0.0.0:9000"],  # noqa: S607
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "manage.py demo --host 0.0.0.0:9000" in out
+    assert "manage.py runserver 0.0.0.0:9000" in out
 
 
 def _demo_calls():

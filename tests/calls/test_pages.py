@@ -60,7 +60,7 @@ def test_calls_are_listed_newest_first_with_their_columns(owner_client, phone):
     assert "+15555550112" in html and "Opening hours" in html and "SMS sent" in html
     assert "Send SMS" in html and "failed" in html and "Number not registered" in html
     assert reverse("calls:detail", args=[new.pk]) in html
-    assert '<a href="/calls/">Calls</a>' in html  # the nav link
+    assert '<a href="/calls/" aria-current="page">Calls</a>' in html  # the nav link, current
     assert '<button type="submit">Filter</button>' in html
     assert '<button type="submit">Export CSV</button>' in html
 

@@ -225,7 +225,10 @@ def test_removing_the_last_owner_is_refused_on_the_confirmation_page(owner_clien
 def test_profile_page_changes_the_name(owner_client, owner):
     assert owner_client.get(reverse("profile")).status_code == 200
     response = owner_client.post(reverse("profile"), {"full_name": "Olga"}, follow=True)
-    assert "Your name was saved." in response.text and "<span>Olga</span>" in response.text
+    assert (
+        "Your name was saved." in response.text
+        and '<span class="account-name">Olga</span>' in response.text
+    )
     response = owner_client.post(reverse("profile"), {"full_name": "x" * 151})
     assert "Ensure this value has at most 150 characters" in response.text
     owner.refresh_from_db()

@@ -60,6 +60,17 @@ DEMO_TEMPLATES = (
 )
 
 
+def login_url(host: str) -> str:
+    """The login address a browser on this machine opens for `runserver HOST`: a port alone
+    listens on 127.0.0.1, and the wildcard addresses (0.0.0.0, [::]) are reached at 127.0.0.1."""
+    address, _, port = host.rpartition(":")
+    if not address:
+        address = "127.0.0.1"
+    if address in ("0.0.0.0", "[::]", "::"):  # noqa: S104 (an address to print, not to bind)
+        address = "127.0.0.1"
+    return f"http://{address}:{port or 8000}/accounts/login/"
+
+
 class Command(ServiceCommand):
     help = "Create (or refresh) the demo workspace and its owner; safe to run again."
 
@@ -99,7 +110,7 @@ class Command(ServiceCommand):
             self.stdout.write(f"Added {added} demo calls over the last {_demo_calls.DAYS} days.")
         self.stdout.write(
             f"Demo workspace {workspace.name!r} is ready (phone number {DEMO_NUMBER}).\n"
-            f"Log in at http://{host}/accounts/login/ as {DEMO_EMAIL} with password {password!r}."
+            f"Log in at {login_url(host)} as {DEMO_EMAIL} with password {password!r}."
         )
 
     def extend(self, *, workspace, owner):

@@ -1,0 +1,94 @@
+"""The shell every page shares (templates/base.html): favicon, the current section in the main
+menu, and the list pages' empty states that say what to do next."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.factories import CallFactory, JobFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_favicon_ico_redirects_to_the_svg_icon_every_page_links(client, owner_client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/favicon.svg"
+    svg = Path(settings.BASE_DIR, "static", "favicon.svg").read_text()
+    assert svg.startswith("<svg") and "<script" not in svg
+    html = owner_client.get(reverse("jobs:list")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+
+
+def current_section(client, url) -> list[str]:
+    """The names of the main menu's links marked aria-current (the current section)."""
+    html = client.get(url).content.decode()
+    nav = re.search(r'<nav aria-label="Main".*?</nav>', html, re.S).group(0)
+    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', nav)
+
+
+def test_the_menu_marks_the_current_section(owner_client, workspace, phone, sona):
+    job = JobFactory(workspace=workspace)
+    call = CallFactory(workspace=workspace)
+    pages = {
+        reverse("jobs:list"): "Jobs",
+        reverse("jobs:detail", args=[job.pk]): "Jobs",
+        reverse("calls:job_test", args=[job.pk]): "Jobs",  # a job's test: the job's section
+        reverse("knowledge:list"): "Knowledge",
+        reverse("callflows:list"): "Phone numbers",
+        reverse("callflows:editor", args=[phone.pk]): "Phone numbers",
+        reverse("calls:test_sona", args=[phone.pk, sona.pk]): "Phone numbers",
+        reverse("calls:tests", args=[phone.pk, sona.pk]): "Phone numbers",
+        reverse("calls:list"): "Calls",
+        reverse("calls:detail", args=[call.pk]): "Calls",
+        reverse("workspaces:members"): "Members",
+        reverse("workspaces:tokens"): "Members",
+        reverse("workspaces:activity"): "Activity",
+        reverse("workspaces:invitations"): "Invitations",
+        reverse("workspaces:settings"): "Settings",
+    }
+    for url, section in pages.items():
+        assert current_section(owner_client, url) == [section], url
+    assert current_section(owner_client, reverse("profile")) == []
+
+
+def test_empty_job_library_offers_templates_and_a_blank_job(owner_client):
+    html = owner_client.get(reverse("jobs:list")).content.decode()
+    assert "No jobs yet." in html
+    assert (
+        f'<a class="button primary" href="{reverse("jobs:new")}">Start from a template</a>' in html
+    )
+    assert f'href="{reverse("jobs:create")}">Write a job from scratch</a>' in html
+
+
+def test_empty_job_library_for_a_member_has_no_create_buttons(member_client):
+    # A member cannot create jobs: the sentence stays, the buttons go.
+    html = member_client.get(reverse("jobs:list")).content.decode()
+    assert "No jobs yet." in html and "Start from a template" not in html
+
+
+def test_a_search_without_results_says_so_with_the_query_escaped(owner_client, workspace):
+    JobFactory(workspace=workspace, name="Take a message")
+    html = owner_client.get(reverse("jobs:list"), {"q": "<b>zebra</b>"}).content.decode()
+    assert "No job matches “&lt;b&gt;zebra&lt;/b&gt;”." in html
+    assert "Start from a template" not in html
+
+
+def test_other_empty_lists_name_their_next_step(owner_client):
+    knowledge = owner_client.get(reverse("knowledge:list")).content.decode()
+    assert "No knowledge pages yet." in knowledge
+    assert f'href="{reverse("knowledge:create")}">Write a page</a>' in knowledge
+    calls = owner_client.get(reverse("calls:list")).content.decode()
+    assert "No calls yet." in calls
+    assert f'href="{reverse("callflows:list")}">Go to phone numbers</a>' in calls
+    numbers = owner_client.get(reverse("callflows:list")).content.decode()
+    assert "No phone numbers yet." in numbers and 'id="add-number"' in numbers
+
+
+def test_list_tables_scroll_inside_their_own_container(owner_client, workspace):
+    JobFactory(workspace=workspace)
+    html = owner_client.get(reverse("jobs:list")).content.decode()
+    assert re.search(r'<div class="table-wrap">\s*<table class="jobs">', html)
