@@ -183,6 +183,7 @@ def _step_form(request, step, *args, **kwargs):
         kwargs["members"] = selectors.workspace_users(workspace=request.workspace)
     elif step.kind == StepKind.BUSINESS_HOURS:
         kwargs["other_steps"] = selectors.other_steps(step=step)
+        kwargs["country"] = request.workspace.country
     if not args:
         kwargs["initial"] = form_class.initial_for(step)
     return form_class(*args, step=step, **kwargs)
