@@ -75,11 +75,12 @@ class AddStepForm(ServiceErrorsMixin, forms.Form):
     forward_to = forms.CharField(
         label="Forward to",
         required=False,
-        help_text="Only for forward steps: the number to forward calls to, e.g. +15551234567.",
+        help_text="For forward steps: the number to forward calls to, e.g. +15551234567.",
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
 
     service_fields = {"number": "forward_to", "settings": "kind"}
+    forward_kinds = (StepKind.FORWARD,)  # the kinds that show "Forward to"
 
     def clean(self):
         data = super().clean()

@@ -81,7 +81,25 @@
     window.setTimeout(function () { status.textContent = ""; }, 4000);
   });
 
+  // 3. Fields of the chosen kind --------------------------------------------------------------
+  // <div data-show-for="control id" data-show-values="a b">: shown (and its fields sent) only
+  // while the control's value is one of the values. Without JavaScript everything stays shown.
+  function applyShowFor(block) {
+    const control = document.getElementById(block.dataset.showFor);
+    if (!control) return;
+    const show = block.dataset.showValues.split(" ").indexOf(control.value) >= 0;
+    block.hidden = !show;
+    block.querySelectorAll("input, select, textarea").forEach(function (field) {
+      field.disabled = !show;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (!event.target.id) return;
+    document.querySelectorAll('[data-show-for="' + event.target.id + '"]').forEach(applyShowFor);
+  });
+
   function init(root) {
+    root.querySelectorAll("[data-show-for]").forEach(applyShowFor);
     root.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
       button.hidden = false;
     });
