@@ -199,11 +199,15 @@ def test_time_zone_is_a_searchable_input_with_the_workspace_zone_first(
     workspace.country = "GB"
     workspace.save(update_fields=["country"])
     step = hours_step(phone, owner)
+    services.step_update(
+        step=step, name="Hours", settings={**step.settings, "timezone": "Asia/Tokyo"}, user=owner
+    )
     page = owner_client.get(edit_url(phone, step)).text
     assert 'list="timezone-options"' in page and '<select name="timezone"' not in page
     options = page.split('<datalist id="timezone-options">', 1)[1].split("</datalist>", 1)[0]
     assert options.startswith(
-        '<option value="America/New_York"></option><option value="Europe/London"></option>'
+        '<option value="Asia/Tokyo"></option><option value="Europe/London"></option>'
+        '<option value="Africa/Abidjan"></option>'
     )
     assert "Your country&#x27;s zones come first." in page
 
@@ -221,3 +225,12 @@ def test_a_typed_unknown_zone_is_refused_next_to_the_field(owner_client, owner, 
     assert owner_client.post(edit_url(phone, step), form_data()).status_code == 302
     step.refresh_from_db()
     assert step.settings["timezone"] == "Europe/London"
+
+
+def test_a_new_business_hours_step_starts_in_the_workspace_country_zone(phone, owner, workspace):
+    workspace.country = "GB"
+    workspace.save(update_fields=["country"])
+    assert hours_step(phone, owner).settings["timezone"] == "Europe/London"
+    workspace.country = "US"
+    workspace.save(update_fields=["country"])
+    assert hours_step(phone, owner).settings["timezone"] == "America/New_York"
