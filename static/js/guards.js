@@ -6,6 +6,7 @@
 // 2. Copy buttons: <button type="button" data-copy="text" hidden>Copy</button> is shown when
 //    JavaScript runs, copies its text and says "Copied" in a live region (the next sibling
 //    .copy-status, else one shared region at the end of the page).
+// 3. Fields of the chosen kind: see data-show-for below.
 (function () {
   "use strict";
 
@@ -49,10 +50,16 @@
   });
 
   // 2. Copy buttons --------------------------------------------------------------------------
-  let shared = null;
+  let shared = null;  // made only on pages with a copy button that has no status of its own
   function statusFor(button) {
     const next = button.nextElementSibling;
     if (next && next.classList.contains("copy-status")) return next;
+    if (!shared) {
+      shared = document.createElement("div");
+      shared.className = "sr-only copy-status";
+      shared.setAttribute("role", "status");
+      document.body.appendChild(shared);
+    }
     return shared;
   }
   function fallbackCopy(text) {
@@ -106,11 +113,9 @@
     remember(root);
   }
   document.addEventListener("DOMContentLoaded", function () {
-    shared = document.createElement("div");
-    shared.className = "sr-only copy-status";
-    shared.setAttribute("role", "status");
-    document.body.appendChild(shared);
     init(document);
+    // Give a status-less copy button its live region before it is used (announced reliably).
+    document.querySelectorAll("button[data-copy]").forEach(statusFor);
   });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

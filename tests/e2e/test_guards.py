@@ -117,3 +117,23 @@ def test_add_a_step_shows_forward_to_only_for_forward_steps(
     page.get_by_label("Step name").fill("Hello")
     page.get_by_role("button", name="Add step").click()
     expect(page.get_by_text("Step “Hello” added at the end of the draft.")).to_be_visible()
+
+
+def test_enter_on_a_diagram_box_opens_its_step(logged_in_page, live_server, owner_membership):
+    phone = callflow_services.phone_number_create(
+        workspace=owner_membership.workspace,
+        number="+15555550100",
+        display_name="Main line",
+        user=owner_membership.user,
+    )
+    page = logged_in_page
+    page.goto(f"{live_server.url}{phone.get_absolute_url()}")
+    box = page.locator("svg a.cf-box-link").first
+    box.focus()
+    expect(box).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Edit step “Sona” Sona", level=1)).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Pages of the step “Sona”")
+    expect(tabs.get_by_role("link", name="Settings")).to_have_attribute("aria-current", "page")
+    tabs.get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("heading", name="Jobs of the Sona step “Sona”")).to_be_visible()
