@@ -27,6 +27,8 @@ class Box:
     detail: str
     open_name: str = ""
     closed_name: str = ""
+    jobs: list[str] = field(default_factory=list)  # Sona steps: attached job names, in order
+    knowledge: list[str] = field(default_factory=list)  # and knowledge page titles
 
     @property
     def text_x(self):
@@ -81,10 +83,21 @@ def _short(text, limit=34) -> str:
     return Truncator(" ".join(str(text or "").split())).chars(limit)
 
 
+def _attached(step: Step) -> tuple[list[str], list[str]]:
+    """Names of a Sona step's jobs and knowledge pages, when the caller prefetched them
+    (selectors.flow_steps): the layout itself never queries."""
+    cache = getattr(step, "_prefetched_objects_cache", {})
+    jobs = [link.job.name for link in cache.get("step_jobs", [])]
+    pages = [link.page.title for link in cache.get("step_knowledge", [])]
+    return jobs, pages
+
+
 def _detail(step: Step) -> str:
     s = display_settings(step.kind, step.settings)
     if step.kind == StepKind.SONA:
-        return f"{getattr(step, 'job_count', 0)} / {MAX_JOBS_PER_STEP} jobs"
+        jobs, _ = _attached(step)
+        count = f"{getattr(step, 'job_count', 0)} / {MAX_JOBS_PER_STEP} jobs"
+        return _short(f"{count}: {', '.join(jobs)}") if jobs else count
     if step.kind == StepKind.FORWARD:
         return f"to {s['number']}" if s.get("number") else "no number set"
     if step.kind == StepKind.RING_USERS:
@@ -124,6 +137,8 @@ def flow_diagram(steps: list[Step]) -> Diagram:
 
     for index, step in enumerate(steps):
         box = Box(step=step, number=index + 1, x=box_x, y=y_of(index), detail=_detail(step))
+        if step.kind == StepKind.SONA:
+            box.jobs, box.knowledge = _attached(step)
         if step.kind == StepKind.BUSINESS_HOURS:
             for attr, setting in (("open_name", "open_step"), ("closed_name", "closed_step")):
                 target = by_key.get(shown[index][setting])

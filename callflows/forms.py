@@ -5,9 +5,6 @@ zones, ranges, step references) lives once in callflows.services / callflows.ste
 service's field-keyed ValidationError is put back next to the matching field here.
 """
 
-import zoneinfo
-from functools import lru_cache
-
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -15,6 +12,7 @@ from workspaces.forms import add_service_errors
 
 from .models import StepKind
 from .steps import DAY_NAMES, DAYS, display_settings
+from .timezones import ordered_zones
 
 
 class ServiceErrorsMixin:
@@ -77,11 +75,12 @@ class AddStepForm(ServiceErrorsMixin, forms.Form):
     forward_to = forms.CharField(
         label="Forward to",
         required=False,
-        help_text="Only for forward steps: the number to forward calls to, e.g. +15551234567.",
+        help_text="For forward steps: the number to forward calls to, e.g. +15551234567.",
         widget=forms.TextInput(attrs={"inputmode": "tel"}),
     )
 
     service_fields = {"number": "forward_to", "settings": "kind"}
+    forward_kinds = (StepKind.FORWARD,)  # the kinds that show "Forward to"
 
     def clean(self):
         data = super().clean()
@@ -181,11 +180,6 @@ class RingUsersForm(StepForm):
         }
 
 
-@lru_cache(maxsize=1)
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
-
-
 def _time_input():
     return forms.CharField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
 
@@ -196,18 +190,32 @@ class BusinessHoursForm(StepForm):
     Extra ranges a day may have (set through the API or admin) are kept as they are and shown.
     """
 
-    timezone = forms.CharField(label="Time zone", required=False, widget=forms.Select())
+    timezone = forms.CharField(
+        label="Time zone",
+        required=False,
+        help_text="Type to search, e.g. “London” or “New_York”. Your country's zones come first.",
+        widget=forms.TextInput(
+            attrs={"list": "timezone-options", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
     open_step = forms.CharField(label="Step when open", required=False, widget=forms.Select())
     closed_step = forms.CharField(label="Step when closed", required=False, widget=forms.Select())
+    closed_dates = forms.CharField(
+        label="Closed dates",
+        required=False,
+        help_text="Holidays and other days you are closed all day: one date per line as "
+        "YYYY-MM-DD, optionally followed by a name, e.g. “2026-12-25 Christmas Day”.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
-    def __init__(self, *args, other_steps=(), **kwargs):
+    def __init__(self, *args, other_steps=(), country="", **kwargs):
         super().__init__(*args, **kwargs)
+        self.country = country
         for day in DAYS:
             self.fields[f"{day}_opens"] = _time_input()
             self.fields[f"{day}_opens"].label = f"{DAY_NAMES[day]} opens"
             self.fields[f"{day}_closes"] = _time_input()
             self.fields[f"{day}_closes"].label = f"{DAY_NAMES[day]} closes"
-        self.fields["timezone"].widget.choices = timezone_choices()
         steps = [("", "— not set —"), *((s.key, s.name) for s in other_steps)]
         self.fields["open_step"].widget.choices = steps
         self.fields["closed_step"].widget.choices = steps
@@ -215,11 +223,32 @@ class BusinessHoursForm(StepForm):
     @classmethod
     def initial_settings(cls, settings):
         initial = {key: settings.get(key, "") for key in ("timezone", "open_step", "closed_step")}
+        initial["closed_dates"] = "\n".join(
+            f"{entry['date']} {entry['name']}".strip() for entry in settings["closed_dates"]
+        )
         for day in DAYS:
             ranges = settings["hours"][day]
             first = ranges[0] if ranges else ["", ""]
             initial[f"{day}_opens"], initial[f"{day}_closes"] = first
         return initial
+
+    def timezone_options(self) -> list[str]:
+        """For the <datalist>: the step's zone, the workspace country's zones, then the rest."""
+        current = self.initial.get("timezone") or ""
+        return ordered_zones(self.country, current)
+
+    @staticmethod
+    def parse_closed_dates(text: str) -> list[dict]:
+        """One entry per non-empty line: the date as typed, then the name. The step kind's
+        settings (callflows.steps) say what is wrong with a line."""
+        entries = []
+        for line in (text or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            day, _, name = line.partition(" ")
+            entries.append({"date": day.rstrip(",:;"), "name": name.strip().lstrip("-–—,:; ")})
+        return entries
 
     def extra_ranges(self) -> dict[str, list]:
         """Ranges after the first one, per day: this page keeps them unchanged."""
@@ -254,6 +283,7 @@ class BusinessHoursForm(StepForm):
             first = [[data[f"{day}_opens"], data[f"{day}_closes"]]] if data[f"{day}_opens"] else []
             hours[day] = first + extras[day]
         edited = {key: data[key] for key in ("timezone", "open_step", "closed_step")}
+        edited["closed_dates"] = self.parse_closed_dates(data["closed_dates"])
         return {**self.shown(self.step), **edited, "hours": hours}
 
     def field_for(self, key, message):

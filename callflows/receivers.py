@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from jobs import actions
 from jobs.models import Job
-from jobs.signals import job_changed, job_deleting, workspace_numbers
+from jobs.signals import job_changed, job_deleting, workspace_number_names, workspace_numbers
 from knowledge.signals import page_changed, page_deleting
 from workspaces.models import Workspace
 
@@ -94,3 +94,9 @@ def workspace_name_is_live(sender, instance, created, **kwargs):
 def numbers_of_workspace(sender, workspace, **kwargs):
     """The numbers a `[[Transfer call: number …]]` marker may name (jobs/actions.py)."""
     return PhoneNumber.objects.filter(workspace=workspace).values_list("number", flat=True)
+
+
+@receiver(workspace_number_names)
+def number_names_of_workspace(sender, workspace, **kwargs):
+    """The numbers the job editor's "Transfer the call" offers, by their display names."""
+    return PhoneNumber.objects.filter(workspace=workspace).values_list("number", "display_name")

@@ -6,6 +6,7 @@ the workspace's member ids, the keys of the other steps of the same flow and the
 country (forward numbers are read as phone numbers are, by workspaces.phones).
 """
 
+import datetime
 import re
 import zoneinfo
 from copy import deepcopy
@@ -27,6 +28,9 @@ DAY_NAMES = dict(
 )
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MESSAGE_MAX = 1000
+CLOSED_DATES_MAX = 100  # closed dates one business-hours step may list
+CLOSED_NAME_MAX = 100
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -120,13 +124,58 @@ def _business_hours(settings, context):
             if start < end:
                 raise ValidationError({"hours": f"{DAY_NAMES[day]}: opening hours overlap."})
         hours[day] = clean
-    result = {"timezone": tz, "hours": hours}
+    result = {"timezone": tz, "hours": hours, "closed_dates": _closed_dates(settings)}
     for branch, label in (("open_step", "open"), ("closed_step", "closed")):
         key = settings.get(branch) or ""
         if key and key not in context.step_keys:
             raise ValidationError({branch: f"Choose another step of this call flow for “{label}”."})
         result[branch] = key
     return result
+
+
+def _closed_dates(settings) -> list[dict]:
+    """Holidays and other closed days: [{"date": "YYYY-MM-DD", "name": "…"}], sorted by date.
+
+    On these dates the step takes its "closed" branch all day, whatever the weekly hours say.
+    """
+    entries = settings.get("closed_dates", [])
+    if not isinstance(entries, list):
+        raise ValidationError({"closed_dates": "Closed dates are a list of dates."})
+    if len(entries) > CLOSED_DATES_MAX:
+        raise ValidationError(
+            {
+                "closed_dates": f"List at most {CLOSED_DATES_MAX} closed dates (there are {len(entries)})."
+            }
+        )
+    clean = {}
+    for entry in entries:
+        if isinstance(entry, str):
+            entry = {"date": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("date"), str):
+            raise ValidationError({"closed_dates": "Each closed date needs a date (YYYY-MM-DD)."})
+        day = entry["date"].strip()
+        try:
+            if not _DATE.match(day):
+                raise ValueError
+            datetime.date.fromisoformat(day)
+        except ValueError:
+            raise ValidationError(
+                {
+                    "closed_dates": f"“{day[:20]}” is not a date: write it as YYYY-MM-DD, e.g. 2026-12-25."
+                }
+            ) from None
+        name = entry.get("name") or ""
+        if not isinstance(name, str):
+            raise ValidationError({"closed_dates": f"{day}: the name must be text."})
+        name = " ".join(name.split())
+        if len(name) > CLOSED_NAME_MAX:
+            raise ValidationError(
+                {"closed_dates": f"{day}: the name can be at most {CLOSED_NAME_MAX} characters."}
+            )
+        if day in clean:
+            raise ValidationError({"closed_dates": f"{day} is listed twice."})
+        clean[day] = {"date": day, "name": name}
+    return [clean[day] for day in sorted(clean)]
 
 
 def _sona(settings, context):
@@ -153,6 +202,7 @@ DEFAULTS = {
         "hours": {d: ([["09:00", "17:00"]] if d in DAYS[:5] else []) for d in DAYS},
         "open_step": "",
         "closed_step": "",
+        "closed_dates": [],
     },
     StepKind.RING_USERS: {"members": [], "timeout": 20},
     StepKind.SONA: {
@@ -214,6 +264,19 @@ def _shown_hours(value):
     return hours
 
 
+def _shown_closed_dates(value):
+    if not isinstance(value, list):
+        return None
+    shown = []
+    for entry in value:
+        if isinstance(entry, str):
+            entry = {"date": entry}
+        if isinstance(entry, dict) and isinstance(entry.get("date"), str):
+            name = entry.get("name")
+            shown.append({"date": entry["date"], "name": name if isinstance(name, str) else ""})
+    return shown
+
+
 def _of_type(kind):
     return lambda value: value if isinstance(value, kind) else None
 
@@ -223,6 +286,7 @@ _SHOWN = {
     "members": _shown_members,
     "timeout": _shown_timeout,
     "hours": _shown_hours,
+    "closed_dates": _shown_closed_dates,
     "use_history": _of_type(bool),
     "knowledge": _of_type(list),
 }

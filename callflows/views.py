@@ -87,6 +87,7 @@ def _editor(request, phone, *, add_form=None, rename_form=None):
         or RenameForm(auto_id="rename_%s", initial={"display_name": phone.display_name}),
         "can_edit": request.membership.can_edit,
         "max_jobs": MAX_JOBS_PER_STEP,
+        "live_api_url": request.build_absolute_uri(reverse("api:live", args=[phone.number])),
     }
     return render(request, "callflows/editor.html", context)
 
@@ -184,6 +185,7 @@ def _step_form(request, step, *args, **kwargs):
         kwargs["members"] = selectors.workspace_users(workspace=request.workspace)
     elif step.kind == StepKind.BUSINESS_HOURS:
         kwargs["other_steps"] = selectors.other_steps(step=step)
+        kwargs["country"] = request.workspace.country
     if not args:
         kwargs["initial"] = form_class.initial_for(step)
     return form_class(*args, step=step, **kwargs)

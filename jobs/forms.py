@@ -53,8 +53,8 @@ class JobForm(forms.ModelForm):
         help_texts = {
             "description": "What the job is for, for teammates.",
             "trigger": "When Sona should use this job, e.g. “Caller wants to leave a message”.",
-            "instructions": "The steps Sona follows. "
-            "Actions: [[Send SMS: message]] and [[Transfer call: member EMAIL | number +1… | external +1…]].",
+            "instructions": "The steps Sona follows. To have Sona text the caller or transfer "
+            "the call, use “Insert action” below the instructions.",
         }
         widgets = {
             "name": _counted(forms.TextInput(), LIMITS["name"]),

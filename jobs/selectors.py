@@ -6,7 +6,7 @@ from workspaces.models import Membership, Workspace
 
 from . import actions
 from .models import TEXT_FIELDS, Job, JobTemplate
-from .signals import workspace_numbers
+from .signals import workspace_number_names, workspace_numbers
 
 SORTS = {
     "name": ("name", "pk"),
@@ -129,6 +129,18 @@ def jobs_naming(*, workspace: Workspace, member_email: str = "", number: str = "
 
 
 def action_targets(*, workspace: Workspace) -> dict:
-    """What the editor's "Transfer to" offers: the workspace's members and numbers, sorted."""
-    context = action_context(workspace=workspace)
-    return {"emails": sorted(context.emails), "numbers": sorted(context.numbers)}
+    """What the editor's "Transfer to" offers, as (marker target, label) pairs sorted by label:
+    members by name (their email when they have none) and numbers by display name. Two queries."""
+    members = [
+        (email.lower(), name or email)
+        for email, name in Membership.objects.filter(workspace=workspace).values_list(
+            "user__email", "user__full_name"
+        )
+    ]
+    numbers = []
+    for _, answer in workspace_number_names.send(sender=Job, workspace=workspace):
+        numbers.extend((number, f"{name} ({number})") for number, name in answer)
+    return {
+        "members": sorted(members, key=lambda m: (m[1].casefold(), m[0])),
+        "numbers": sorted(numbers, key=lambda n: (n[1].casefold(), n[0])),
+    }

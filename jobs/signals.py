@@ -10,3 +10,6 @@ job_changed = Signal()
 # Sent to learn a workspace's phone numbers, which action markers may name (kwargs:
 # workspace); receivers return an iterable of E.164 numbers. callflows answers it.
 workspace_numbers = Signal()
+# Sent to offer a workspace's numbers in the editor's "Insert action" (kwargs: workspace);
+# receivers return (E.164 number, display name) pairs. callflows answers it.
+workspace_number_names = Signal()

@@ -349,7 +349,14 @@ def token_list(request):
         created = new
     tokens = ApiToken.objects.filter(workspace=request.workspace).select_related("created_by")
     page = Paginator(tokens, 50).get_page(request.GET.get("page"))
-    return render(request, "workspaces/token_list.html", {"page": page, "created": created})
+    # The runtime's URL for a number, with "{number}" to fill in (the page's copy button).
+    live_api_url = request.build_absolute_uri(reverse("api:live", args=["NUMBER"]))
+    context = {
+        "page": page,
+        "created": created,
+        "live_api_url": live_api_url.replace("NUMBER", "{number}"),
+    }
+    return render(request, "workspaces/token_list.html", context)
 
 
 @workspace_view(OWN)

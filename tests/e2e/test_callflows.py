@@ -88,13 +88,14 @@ def test_add_a_number_then_a_step_shown_in_the_diagram(logged_in_page, owner_mem
         page.get_by_role("heading", name=f"Support line {NUMBER}", exact=True, level=1)
     ).to_be_visible()
     expect(status(page, "Not published yet.")).to_be_visible()
-    # The diagram is an SVG picture: its name is its title and its description, step by step.
-    diagram = page.get_by_role(
-        "img", name=re.compile(r"^Diagram of the draft call flow of Support line")
-    )
+    # The diagram is a group named by its title, described step by step; its boxes are links.
+    diagram = page.get_by_role("group", name="Diagram of the draft call flow of Support line")
     expect(diagram).to_be_visible()
-    expect(diagram).to_have_accessible_name(
-        re.compile(r"Incoming call, then step 1: Sona \(Sona \(AI agent\); 0 / 10 jobs\)\.$")
+    expect(diagram).to_have_accessible_description(
+        re.compile(
+            r"^Incoming call, then step 1: Sona \(Sona \(AI agent\); "
+            r"jobs: none; knowledge: none\)\.$"
+        )
     )
     expect(diagram.get_by_text("Sona", exact=True)).to_be_visible()
 
@@ -103,7 +104,7 @@ def test_add_a_number_then_a_step_shown_in_the_diagram(logged_in_page, owner_mem
     page.get_by_role("button", name="Add step", exact=True).click()
 
     expect(status(page, "Step “Welcome” added at the end of the draft.")).to_be_visible()
-    expect(diagram).to_have_accessible_name(
+    expect(diagram).to_have_accessible_description(
         re.compile(
             r"step 1: Sona \(.*\), then step 2: Welcome "
             r"\(Greeting / play message; Thanks for calling\.\)\.$"

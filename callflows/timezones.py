@@ -1,0 +1,63 @@
+"""Time zones for the business-hours picker: the workspace country's zones first, then the rest.
+
+Country → zones comes from the IANA `zone1970.tab` / `zone.tab` that ship with the time zone
+database (the system's, or the `tzdata` package's where the system has none).
+"""
+
+import importlib.resources
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+
+
+def _zone_table() -> str:
+    for root in zoneinfo.TZPATH:
+        for name in ("zone1970.tab", "zone.tab"):
+            path = Path(root) / name
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+    try:
+        files = importlib.resources.files("tzdata").joinpath("zoneinfo")
+        return files.joinpath("zone1970.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return ""
+
+
+@lru_cache(maxsize=1)
+def _by_country() -> dict[str, list[str]]:
+    known = zoneinfo.available_timezones()
+    zones: dict[str, list[str]] = {}
+    for line in _zone_table().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[2] not in known:
+            continue
+        for country in parts[0].split(","):
+            zones.setdefault(country.strip().upper(), []).append(parts[2])
+    return zones
+
+
+@lru_cache(maxsize=1)
+def all_zones() -> tuple[str, ...]:
+    """Every zone a person would pick: canonical Area/City names, without legacy aliases."""
+    return tuple(
+        sorted(
+            tz
+            for tz in zoneinfo.available_timezones()
+            if "/" in tz and not tz.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+        )
+    )
+
+
+def country_zones(country: str) -> list[str]:
+    """The zones of a country (ISO 3166-1 code), in the table's order (main zone first)."""
+    return list(_by_country().get((country or "").upper(), []))
+
+
+def ordered_zones(country: str, current: str = "") -> list[str]:
+    """The current zone, then the country's zones, then every other zone A→Z."""
+    first = [current] if current else []
+    first += [tz for tz in country_zones(country) if tz != current]
+    seen = set(first)
+    return first + [tz for tz in all_zones() if tz not in seen]
