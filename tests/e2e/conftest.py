@@ -85,6 +85,9 @@ AXE_WATCH = """
   window.__pbAxeWatching = true;
   let queue = Promise.resolve();
   let scheduled = false;
+  // axe's experimental rules too (label-content-name-mismatch is one of them).
+  const rules = {};
+  if (window.axe) window.axe.getRules(["experimental"]).forEach((r) => { rules[r.ruleId] = { enabled: true }; });
   function check(state) {
     if (scheduled) return;
     scheduled = true;
@@ -100,7 +103,7 @@ AXE_WATCH = """
       // preload: false: axe would inject a <style> to read the style sheets, which the CSP
       // blocks (and tests/e2e/test_csp.py would report).
       const started = performance.now();
-      const results = await window.axe.run(document, { resultTypes: ["violations"], preload: false });
+      const results = await window.axe.run(document, { resultTypes: ["violations"], preload: false, rules });
       report.ms = Math.round(performance.now() - started);
       report.violations = results.violations
         .filter((v) => IMPACTS.includes(v.impact))
