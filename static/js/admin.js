@@ -22,6 +22,13 @@
     document.querySelectorAll(".help-tooltip[aria-label]:not([role])").forEach(function (icon) {
       icon.setAttribute("role", "img");
     });
+    // Tabular inlines: the column of each row's object has an empty header cell.
+    document.querySelectorAll(".tabular table > thead th.original:empty").forEach(function (th) {
+      const label = document.createElement("span");
+      label.className = "pb-visually-hidden";
+      label.textContent = "Item";
+      th.appendChild(label);
+    });
     // Split date/time fields: "Date:" and "Time:" are plain text, not labels.
     document.querySelectorAll("p.datetime input").forEach(function (input) {
       if (input.labels && input.labels.length) return;
