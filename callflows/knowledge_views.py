@@ -14,7 +14,7 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
 from .models import MAX_KNOWLEDGE_PER_STEP, StepKind
-from .views import _offset, _page, _step
+from .views import _offset, _page, _step, focus_after
 
 
 def _context(request, phone, step, *, query, page_number, **extra):
@@ -51,10 +51,13 @@ def step_knowledge(request, pk, step_id):
     return render(request, "callflows/step_knowledge.html", context)
 
 
-def _action(request, pk, step_id, action):
+def _action(request, pk, step_id, action, kind):
     """Run an attach/detach/move; answer with the panel (htmx) or a redirect."""
     phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
     page = selectors.knowledge_page_get(workspace=request.workspace, pk=request.POST.get("page_id"))
+    before = []
+    if request.htmx and kind == "detach":
+        before = [link.page_id for link in selectors.step_attached_knowledge(step=step)]
     notice = error = ""
     try:
         if page is None:
@@ -64,8 +67,18 @@ def _action(request, pk, step_id, action):
         error = " ".join(error_messages(exc))
     query, page_number = _query(request.POST.get("q", "")), request.POST.get("page", "")
     if request.htmx:
+        focus = focus_after(
+            kind, "page", page and page.pk, before=before, offset=_offset(request)
+        ) + ["knowledge-library-search"]
         context = _context(
-            request, phone, step, query=query, page_number=page_number, notice=notice, error=error
+            request,
+            phone,
+            step,
+            query=query,
+            page_number=page_number,
+            notice=notice,
+            error=error,
+            focus=focus,
         )
         return render(request, "callflows/_knowledge_panel.html", context)
     if error:
@@ -84,7 +97,7 @@ def knowledge_attach(request, pk, step_id):
         services.step_attach_knowledge(step=step, page=page, user=request.user)
         return f"Attached “{page.title}”."
 
-    return _action(request, pk, step_id, attach)
+    return _action(request, pk, step_id, attach, "attach")
 
 
 @require_POST
@@ -94,7 +107,7 @@ def knowledge_detach(request, pk, step_id):
         services.step_detach_knowledge(step=step, page=page, user=request.user)
         return f"Detached “{page.title}”."
 
-    return _action(request, pk, step_id, detach)
+    return _action(request, pk, step_id, detach, "detach")
 
 
 @require_POST
@@ -108,4 +121,4 @@ def knowledge_move(request, pk, step_id):
         services.step_move_knowledge(step=step, page=page, offset=offset, user=request.user)
         return f"Moved “{page.title}” {'up' if offset < 0 else 'down'}."
 
-    return _action(request, pk, step_id, move)
+    return _action(request, pk, step_id, move, "move")

@@ -285,10 +285,30 @@ def step_jobs(request, pk, step_id):
     return render(request, "callflows/step_jobs.html", context)
 
 
-def _jobs_action(request, pk, step_id, action):
+def focus_after(kind: str, noun: str, pk: int | None, *, before=(), offset=None) -> list[str]:
+    """The ids of the controls to focus once an attach/detach/move has been swapped in, best
+    first (static/js/app.js focuses the first that exists): the same row's control, so keyboard
+    focus never falls back to the top of the page. `before`: the attached ids before a detach."""
+    if pk is None:
+        return []
+    if kind == "attach":  # refused: the Attach button is still there
+        return [f"detach-{noun}-{pk}", f"attach-{noun}-{pk}"]
+    if kind == "move":
+        ways = ["up", "down"] if (offset or 0) < 0 else ["down", "up"]
+        return [f"move-{way}-{noun}-{pk}" for way in ways] + [f"detach-{noun}-{pk}"]
+    before = list(before)
+    at = before.index(pk) if pk in before else len(before)
+    neighbours = before[at + 1 : at + 2] + before[max(at - 1, 0) : at]
+    return [f"detach-{noun}-{n}" for n in neighbours] + [f"attach-{noun}-{pk}"]
+
+
+def _jobs_action(request, pk, step_id, action, kind):
     """Run an attach/detach/move; answer with the jobs panel (htmx) or a redirect."""
     phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
     job = selectors.job_get(workspace=request.workspace, pk=request.POST.get("job"))
+    before = []
+    if request.htmx and kind == "detach":
+        before = [link.job_id for link in selectors.step_attached_jobs(step=step)]
     notice = error = ""
     try:
         if job is None:
@@ -299,8 +319,18 @@ def _jobs_action(request, pk, step_id, action):
     query = job_selectors.search_query(request.POST.get("q", ""))
     page_number = request.POST.get("page", "")
     if request.htmx:
+        focus = focus_after(kind, "job", job and job.pk, before=before, offset=_offset(request)) + [
+            "library-search"
+        ]
         context = _jobs_context(
-            request, phone, step, query=query, page_number=page_number, notice=notice, error=error
+            request,
+            phone,
+            step,
+            query=query,
+            page_number=page_number,
+            notice=notice,
+            error=error,
+            focus=focus,
         )
         return render(request, "callflows/_jobs_panel.html", context)
     if error:
@@ -319,7 +349,7 @@ def job_attach(request, pk, step_id):
         services.step_attach_job(step=step, job=job, user=request.user)
         return f"Attached “{job.name}”."
 
-    return _jobs_action(request, pk, step_id, attach)
+    return _jobs_action(request, pk, step_id, attach, "attach")
 
 
 @require_POST
@@ -329,7 +359,7 @@ def job_detach(request, pk, step_id):
         services.step_detach_job(step=step, job=job, user=request.user)
         return f"Detached “{job.name}”. It stays in the job library."
 
-    return _jobs_action(request, pk, step_id, detach)
+    return _jobs_action(request, pk, step_id, detach, "detach")
 
 
 @require_POST
@@ -343,7 +373,7 @@ def job_move(request, pk, step_id):
         services.step_move_job(step=step, job=job, offset=offset, user=request.user)
         return f"Moved “{job.name}” {'up' if offset < 0 else 'down'}."
 
-    return _jobs_action(request, pk, step_id, move)
+    return _jobs_action(request, pk, step_id, move, "move")
 
 
 @workspace_view(EDIT)

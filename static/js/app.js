@@ -75,3 +75,63 @@
     if (result.text) insertAt(document.getElementById(panel.dataset.textarea), result.text);
   });
 })();
+
+// Focus after htmx swaps: keyboard focus must never fall back to the top of the page.
+// The server names the control the person will use next with data-focus-after-swap in the
+// swapped fragment: empty on the control itself, or a list of element ids, best first (e.g.
+// "detach-job-7 attach-job-7": the first that exists wins). Without one, an [autofocus] field of
+// the new content is used, and else the control that was focused before the swap, found again
+// in the new content (same id, or same kind, action and text), keeps the focus.
+// Announcements go to the page's permanent live regions (role="status"), filled out of band.
+(function () {
+  let before = null;
+  function signature(el) {
+    if (!el || el === document.body || !el.tagName) return null;
+    return {
+      id: el.id,
+      tag: el.tagName,
+      action: el.getAttribute("hx-post") || el.getAttribute("formaction") || el.getAttribute("href") || "",
+      text: (el.textContent || "").trim(),
+      name: el.getAttribute("aria-label") || "",
+    };
+  }
+  function find(sig) {
+    if (!sig) return null;
+    if (sig.id) return document.getElementById(sig.id);
+    const same = Array.from(document.getElementsByTagName(sig.tag)).filter(function (el) {
+      return (el.getAttribute("hx-post") || el.getAttribute("formaction") || el.getAttribute("href") || "") === sig.action
+        && (el.textContent || "").trim() === sig.text && (el.getAttribute("aria-label") || "") === sig.name;
+    });
+    return same.length === 1 ? same[0] : null;
+  }
+  function marked() {
+    for (const el of document.querySelectorAll("[data-focus-after-swap]")) {
+      const ids = el.getAttribute("data-focus-after-swap").split(/\s+/).filter(Boolean);
+      el.removeAttribute("data-focus-after-swap");
+      if (!ids.length) return el;
+      for (const id of ids) {
+        const target = document.getElementById(id);
+        if (target) return target;
+      }
+    }
+    return null;
+  }
+  function lost() {
+    const active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+  document.addEventListener("htmx:beforeSwap", function () {
+    before = signature(document.activeElement);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    const sig = before;
+    before = null;
+    let target = marked();
+    if (!target && !lost()) return;  // focus survived the swap: leave it where the person is
+    if (!target) target = find(sig) || document.querySelector("[autofocus]");
+    if (target && target !== document.activeElement) {
+      if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  });
+})();

@@ -359,12 +359,12 @@ def test_editor_controls_have_accessible_names(owner_client, owner, phone):
     text = owner_client.get(url("editor", phone.pk)).text
     for name in (
         'aria-label="Remove step Greeting"',
-        'aria-label="Move step Greeting up"',
-        'aria-label="Move step Sona down"',
+        '>Move up<span class="sr-only"> step Greeting</span>',
+        '>Move down<span class="sr-only"> step Sona</span>',
         'aria-label="Edit step Greeting"',
     ):
         assert name in text
-    assert "Move step Sona up" not in text  # already first
+    assert 'Move up<span class="sr-only"> step Sona<' not in text  # already first
     for label in ("Step kind", "Step name", "Forward to", "Name"):
         assert f">{label}</label>" in text
     for button in ("Add step", "Rename"):
@@ -654,8 +654,8 @@ def test_jobs_page_lists_attached_and_library(owner_client, owner, phone, worksp
     assert "2 / 10 jobs attached" in text
     for name in (
         'aria-label="Detach Beta"',
-        'aria-label="Move Beta down"',
-        'aria-label="Move Alpha up"',
+        '>Move down<span class="sr-only"> Beta</span>',
+        '>Move up<span class="sr-only"> Alpha</span>',
         'aria-label="Attach Gamma"',
     ):
         assert name in text
