@@ -617,32 +617,44 @@ def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
     """Lock the jobs a version will name (in pk order, the order every path locks jobs in) and
     refuse if one was deleted. A concurrent delete either committed first (we see it here, after
     waiting for its lock) or waits for us and then finds the job live and refuses."""
-    job_ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
-    jobs = list(
-        # NO KEY: inserting rows that reference these jobs (a draft's attachments, re-created
-        # by a concurrent delete's detach) must not wait for us, or the two would deadlock.
-        Job.objects.select_for_update(no_key=True)
-        .filter(pk__in=job_ids)
+    ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
+    _lock_live(Job, ids, workspace_id, "name", "some of its jobs")
+
+
+def _lock_live(model, ids: set[int], workspace_id: int, label: str, unnamed: str) -> None:
+    """Lock `ids` rows of `model` in pk order; refuse if one is gone, deleted or foreign."""
+    if not ids:
+        return
+    rows = list(
+        # NO KEY: inserting rows that reference these (a draft's attachments, re-created by a
+        # concurrent delete's detach) must not wait for us, or the two would deadlock.
+        model.objects.select_for_update(no_key=True)
+        .filter(pk__in=ids)
         .order_by("pk")
-        .only("pk", "name", "workspace_id", "deleted_at")
+        .only("pk", label, "workspace_id", "deleted_at")
     )
-    unusable = [j for j in jobs if j.workspace_id != workspace_id or j.deleted_at is not None]
-    if unusable or len(jobs) != len(job_ids):
-        names = ", ".join(f"“{j.name}”" for j in unusable) or "some of its jobs"
+    unusable = [r for r in rows if r.workspace_id != workspace_id or r.deleted_at is not None]
+    if unusable or len(rows) != len(ids):
+        names = ", ".join(f"“{getattr(r, label)}”" for r in unusable) or unnamed
         raise ValidationError(
             f"Cannot publish: {names} was deleted since. Restore it from Recently deleted, "
             "or detach it, and try again."
         )
 
 
+def _refusal(heading: str, problems, code: str) -> ValidationError:
+    """A refusal listing its problems under one heading (publish errors, failing test cases)."""
+    return ValidationError(
+        [ValidationError(heading, code=code)]
+        + [ValidationError(p.message, code=code) for p in problems]
+    )
+
+
 def _refuse_errors(flow: CallFlow, snapshot: dict) -> None:
     """The one rule of callflows.checks: errors block publishing, warnings do not."""
     errors = errors_of(draft_problems(flow, snapshot))
     if errors:
-        raise ValidationError(
-            [ValidationError(PUBLISH_BLOCKED, code="problems")]
-            + [ValidationError(p.message, code="problems") for p in errors]
-        )
+        raise _refusal(PUBLISH_BLOCKED, errors, "problems")
 
 
 def _override(flow: CallFlow, snapshot: dict, reason: str) -> str:
@@ -652,10 +664,7 @@ def _override(flow: CallFlow, snapshot: dict, reason: str) -> str:
         return ""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(
-            [ValidationError(TESTS_FAILED, code="tests_failed")]
-            + [ValidationError(p.message, code="tests_failed") for p in failures]
-        )
+        raise _refusal(TESTS_FAILED, failures, "tests_failed")
     if len(reason) > 500:
         raise ValidationError(
             {"override_reason": f"A reason can be at most 500 characters (it has {len(reason):,})."}
@@ -666,22 +675,8 @@ def _override(flow: CallFlow, snapshot: dict, reason: str) -> str:
 def _lock_pages_live(snapshot: dict, workspace_id: int) -> None:
     """Like _lock_jobs_live, for knowledge pages: lock them in pk order and refuse if one was
     deleted meanwhile (a concurrent delete then waits and finds the page live)."""
-    page_ids = {p for s in snapshot["steps"] for p in s.get("knowledge", [])}
-    if not page_ids:
-        return
-    pages = list(
-        KnowledgePage.objects.select_for_update(no_key=True)
-        .filter(pk__in=page_ids)
-        .order_by("pk")
-        .only("pk", "title", "workspace_id", "deleted_at")
-    )
-    unusable = [p for p in pages if p.workspace_id != workspace_id or p.deleted_at is not None]
-    if unusable or len(pages) != len(page_ids):
-        titles = ", ".join(f"“{p.title}”" for p in unusable) or "some of its knowledge pages"
-        raise ValidationError(
-            f"Cannot publish: {titles} was deleted since. Restore it from Recently deleted, "
-            "or detach it, and try again."
-        )
+    ids = {p for s in snapshot["steps"] for p in s.get("knowledge", [])}
+    _lock_live(KnowledgePage, ids, workspace_id, "title", "some of its knowledge pages")
 
 
 @audit.write_service
