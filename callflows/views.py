@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -73,13 +74,17 @@ def number_list(request):
     return render(request, "callflows/number_list.html", {"page": page, "form": form})
 
 
-def _editor(request, phone, *, add_form=None, rename_form=None):
+def _editor(request, phone, *, add_form=None, rename_form=None, step_form=None):
+    """The editor; `?step=<id>` (or a step form re-shown with errors) opens that step's settings
+    in a panel beside the diagram."""
     flow = phone.call_flow
     steps = selectors.flow_steps(call_flow=flow)
+    selected = step_form.step if step_form else _selected_step(request, steps)
     context = {
         "phone": phone,
         "flow": flow,
         "steps": steps,
+        "selected": selected,
         "diagram": diagram.flow_diagram(steps),
         "status": selectors.draft_status(call_flow=flow),
         "add_form": add_form or AddStepForm(auto_id="add_%s"),
@@ -89,7 +94,35 @@ def _editor(request, phone, *, add_form=None, rename_form=None):
         "max_jobs": MAX_JOBS_PER_STEP,
         "live_api_url": request.build_absolute_uri(reverse("api:live", args=[phone.number])),
     }
+    if selected:
+        context.update(_step_context(request, selected, step_form or _step_form(request, selected)))
     return render(request, "callflows/editor.html", context)
+
+
+def _selected_step(request, steps):
+    """The step named by `?step=`, from the steps already read; an unknown one is a 404."""
+    if "step" not in request.GET:
+        return None
+    step_id = parse_id(request.GET["step"])
+    for step in steps:
+        if step.pk == step_id:
+            return step
+    raise Http404("No such step in this call flow.")
+
+
+def _step_context(request, step, form):
+    can_edit = request.membership.can_edit
+    if not can_edit:
+        form.disable()
+    return {
+        "step": step,
+        "form": form,
+        "can_edit": can_edit,
+        "attached": selectors.step_attached_jobs(step=step) if step.is_sona else [],
+        "max_jobs": MAX_JOBS_PER_STEP,
+        "knowledge": selectors.step_attached_knowledge(step=step) if step.is_sona else [],
+        "max_pages": MAX_KNOWLEDGE_PER_STEP,
+    }
 
 
 @workspace_view()
@@ -191,9 +224,17 @@ def _step_form(request, step, *args, **kwargs):
     return form_class(*args, step=step, **kwargs)
 
 
+def _panel_url(phone, step) -> str:
+    """The editor with this step's settings open beside the diagram."""
+    return f"{phone.get_absolute_url()}?step={step.pk}#step-panel"
+
+
 @workspace_view()
 def step_edit(request, pk, step_id):
+    """A step's settings: its own page, or (from=editor) the panel beside the diagram. Saving
+    goes back to the editor with the step still open, so the diagram shows the change."""
     phone, step = _step(request, pk, step_id)
+    in_panel = request.POST.get("from") == "editor"
     if request.method == "POST":
         form = _step_form(request, step, request.POST)
         if form.is_valid():
@@ -208,22 +249,12 @@ def step_edit(request, pk, step_id):
                 form.add_service_errors(exc)
             else:
                 messages.success(request, f"Step “{step.name}” saved.")
-                return redirect(phone)
+                return redirect(_panel_url(phone, step))
+        if in_panel:
+            return _editor(request, phone, step_form=form)
     else:
         form = _step_form(request, step)
-    can_edit = request.membership.can_edit
-    if not can_edit:
-        form.disable()
-    context = {
-        "phone": phone,
-        "step": step,
-        "form": form,
-        "can_edit": can_edit,
-        "attached": selectors.step_attached_jobs(step=step) if step.is_sona else [],
-        "max_jobs": MAX_JOBS_PER_STEP,
-        "knowledge": selectors.step_attached_knowledge(step=step) if step.is_sona else [],
-        "max_pages": MAX_KNOWLEDGE_PER_STEP,
-    }
+    context = {"phone": phone, **_step_context(request, step, form)}
     return render(request, "callflows/step_edit.html", context)
 
 

@@ -46,7 +46,7 @@
     if (kind === "sms") {
       const message = oneLine(panel.querySelector("#action-sms-message").value);
       if (!message) return { error: "Write the message to send first." };
-      return { text: "[[Send SMS: " + message + "]]" };
+      return { text: "[[Send SMS: " + message + say(panel, "#action-sms-say") + "]]" };
     }
     let to = panel.querySelector("#action-transfer-to").value;
     if (to === "external") {
@@ -54,8 +54,11 @@
       if (!number) return { error: "Enter the external number to transfer to." };
       to = "external " + number;
     }
-    const say = oneLine(panel.querySelector("#action-transfer-say").value);
-    return { text: "[[Transfer call: " + to + (say ? " | say: " + say : "") + "]]" };
+    return { text: "[[Transfer call: " + to + say(panel, "#action-transfer-say") + "]]" };
+  }
+  function say(panel, selector) {  // "what Sona says first": optional on both kinds
+    const words = oneLine(panel.querySelector(selector).value);
+    return words ? " | say: " + words : "";
   }
   document.addEventListener("click", function (event) {
     const toggle = event.target.closest(".insert-action-toggle");

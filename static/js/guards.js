@@ -43,6 +43,12 @@
     if (event.target.matches("form[data-guard-unsaved]")) submitting = true;
   });
   window.addEventListener("pageshow", function () { submitting = false; });  // back button
+  // An htmx link marked data-guard-leave replaces the guarded form (the step panel beside the
+  // call flow diagram): it asks the same question before its request is sent.
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.detail.elt.hasAttribute("data-guard-leave") || !unsaved()) return;
+    if (!window.confirm("Leave without saving? Your changes are not saved yet.")) event.preventDefault();
+  });
   window.addEventListener("beforeunload", function (event) {
     if (submitting || !unsaved()) return;
     event.preventDefault();

@@ -38,11 +38,13 @@ def test_insert_a_transfer_then_a_wrong_target_is_refused(
     expect(instructions).to_have_value(f"1. Apologise.\n2. Hand over. {marker}")
 
     page.get_by_label("Message").fill("Thanks for calling!")
+    page.get_by_label("What Sona says as it sends (optional)").fill("I'll text you the details")
     page.get_by_role("button", name="Send SMS").click()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Escalate", level=1)).to_be_visible()
     saved = Job.objects.get(pk=job.pk).instructions
-    assert saved == f"1. Apologise.\n2. Hand over. {marker}[[Send SMS: Thanks for calling!]]"
+    sms = "[[Send SMS: Thanks for calling! | say: I'll text you the details]]"
+    assert saved == f"1. Apologise.\n2. Hand over. {marker}{sms}"
 
     # Edit the email to a non-member: refused, quoting the marker; nothing saved.
     page.goto(f"{live_server.url}/jobs/{job.pk}/edit/")
@@ -81,5 +83,5 @@ def test_insert_a_transfer_then_a_wrong_target_is_refused(
             "number": None,
             "say": "Let me get Rosa",
         },
-        {"type": "send_sms", "message": "Thanks for calling!", "say": None},
+        {"type": "send_sms", "message": "Thanks for calling!", "say": "I'll text you the details"},
     ]

@@ -119,21 +119,67 @@ def test_add_a_step_shows_forward_to_only_for_forward_steps(
     expect(page.get_by_text("Step “Hello” added at the end of the draft.")).to_be_visible()
 
 
-def test_enter_on_a_diagram_box_opens_its_step(logged_in_page, live_server, owner_membership):
+def test_diagram_boxes_open_the_step_beside_the_diagram(
+    logged_in_page, live_server, owner_membership
+):
+    """Enter on a box opens its settings in the panel beside the diagram (htmx, focus on the
+    panel), a click on another box asks first when the panel has unsaved edits, and Save keeps
+    the panel open with the diagram updated."""
+    user = owner_membership.user
     phone = callflow_services.phone_number_create(
         workspace=owner_membership.workspace,
         number="+15555550100",
         display_name="Main line",
-        user=owner_membership.user,
+        user=user,
+    )
+    greeting = callflow_services.step_add(
+        call_flow=phone.call_flow, kind="greeting", name="Welcome", user=user
     )
     page = logged_in_page
-    page.goto(f"{live_server.url}{phone.get_absolute_url()}")
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss() if len(dialogs) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    editor_url = f"{live_server.url}{phone.get_absolute_url()}"
+    page.goto(editor_url)
     box = page.locator("svg a.cf-box-link").first
     box.focus()
     expect(box).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Edit step “Sona” Sona", level=1)).to_be_visible()
-    tabs = page.get_by_role("navigation", name="Pages of the step “Sona”")
-    expect(tabs.get_by_role("link", name="Settings")).to_have_attribute("aria-current", "page")
-    tabs.get_by_role("link", name="Jobs").click()
+    heading = page.get_by_role("heading", name="Edit step “Sona” Sona", level=2)
+    expect(heading).to_be_focused()  # the panel's heading: the next Tab reaches its tabs
+    expect(page).to_have_url(f"{editor_url}?step={phone.call_flow.steps.get(kind='sona').pk}")
+    expect(page.locator("svg a.cf-box-link[aria-current=true]")).to_have_count(1)
+    panel = page.locator("#step-panel")
+    expect(panel.get_by_role("link", name="Settings")).to_have_attribute("aria-current", "page")
+    page.keyboard.press("Tab")
+    expect(panel.get_by_role("link", name="Settings")).to_be_focused()
+
+    # Unsaved edit, then another box: asked first; "stay" keeps the edit, "leave" opens it.
+    panel.get_by_label("Greeting").fill("Hi from the panel")
+    welcome_box = page.locator("svg a.cf-box-link").nth(1)
+    welcome_box.click()
+    expect(panel.get_by_label("Greeting")).to_have_value("Hi from the panel")
+    assert len(dialogs) == 1
+    welcome_box.click()
+    expect(page.get_by_role("heading", name="Edit step “Welcome”", level=2)).to_be_focused()
+    assert len(dialogs) == 2 and "without saving" in dialogs[0]
+
+    # Save from the panel: back on the editor with the step still open and the diagram renamed.
+    panel = page.locator("#step-panel")
+    panel.get_by_label("Step name").fill("Hello there")
+    panel.get_by_label("Message").fill("Thanks for calling.")
+    panel.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Step “Hello there” saved.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Edit step “Hello there”", level=2)).to_be_visible()
+    expect(page.locator("svg .cf-box-selected .cf-box-name")).to_have_text("Hello there")
+    greeting.refresh_from_db()
+    assert greeting.name == "Hello there" and greeting.settings["message"] == "Thanks for calling."
+
+    # The step's other pages are tabs of the panel.
+    page.locator("svg a.cf-box-link").first.click()
+    page.locator("#step-panel").get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_role("heading", name="Jobs of the Sona step “Sona”")).to_be_visible()

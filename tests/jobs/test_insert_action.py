@@ -48,6 +48,7 @@ def test_transfer_offers_members_by_name_and_numbers_by_display_name(owner_clien
     assert "Stranger" not in panel and "Their line" not in panel
     assert '<option value="external">Another number (type it below)</option>' in panel
     assert '<label for="action-transfer-say">What Sona says first (optional)</label>' in panel
+    assert '<label for="action-sms-say">What Sona says as it sends (optional)</label>' in panel
     assert "<legend>Send SMS to the caller</legend>" in panel
     assert "<legend>Transfer the call</legend>" in panel
 
@@ -71,6 +72,8 @@ def test_the_offered_values_make_valid_markers(workspace, team):
         assert actions.find_problems(text, context=context) == []
     for number, _ in targets["numbers"]:
         assert actions.find_problems(f"[[Transfer call: number {number}]]", context=context) == []
+    sms = "[[Send SMS: Your booking is confirmed | say: I'll text you the details]]"
+    assert actions.find_problems(sms, context=context) == []
 
 
 def test_the_picker_costs_two_queries_whatever_the_team_size(
