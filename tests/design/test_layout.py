@@ -45,7 +45,7 @@ def test_the_menu_marks_the_current_section(owner_client, workspace, phone, sona
         reverse("calls:list"): "Calls",
         reverse("calls:detail", args=[call.pk]): "Calls",
         reverse("workspaces:members"): "Members",
-        reverse("workspaces:tokens"): "Members",
+        reverse("workspaces:tokens"): "API tokens",  # its own menu item, not only via Members
         reverse("workspaces:activity"): "Activity",
         reverse("workspaces:invitations"): "Invitations",
         reverse("workspaces:settings"): "Settings",
@@ -53,6 +53,18 @@ def test_the_menu_marks_the_current_section(owner_client, workspace, phone, sona
     for url, section in pages.items():
         assert current_section(owner_client, url) == [section], url
     assert current_section(owner_client, reverse("profile")) == []
+
+
+def _menu(client) -> str:
+    return client.get(reverse("jobs:list")).text.split('class="main-nav"', 1)[1].split("</nav>")[0]
+
+
+def test_api_tokens_are_in_the_menu_for_owners(owner_client):
+    assert f'<a href="{reverse("workspaces:tokens")}">API tokens</a>' in _menu(owner_client)
+
+
+def test_members_have_no_api_tokens_in_the_menu(member_client):
+    assert "API tokens" not in _menu(member_client)
 
 
 def test_empty_job_library_offers_templates_and_a_blank_job(owner_client):
