@@ -34,6 +34,8 @@ def pages(page, base):
         ("knowledge-list", "/knowledge/"),
         ("phone-numbers", "/numbers/"),
         ("callflow-editor", editor),
+        # The Sona step's settings open beside the diagram (its id from the Test Sona URL).
+        ("callflow-editor-step", f"{editor}?step={test_sona.rstrip('/').split('/')[-2]}"),
         ("test-sona", test_sona),
         ("calls-list", "/calls/"),
         ("activity", "/workspace/activity/"),
