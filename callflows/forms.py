@@ -9,10 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from workspaces.forms import add_service_errors
+from workspaces.timezones import ordered_zones
 
 from .models import StepKind
 from .steps import DAY_NAMES, DAYS, display_settings
-from .timezones import ordered_zones
 
 
 class ServiceErrorsMixin:
@@ -193,7 +193,8 @@ class BusinessHoursForm(StepForm):
     timezone = forms.CharField(
         label="Time zone",
         required=False,
-        help_text="Type to search, e.g. “London” or “New_York”. Your country's zones come first.",
+        help_text="Type to search, e.g. “London” or “New_York”. "
+        "Your workspace's zone and your country's zones come first.",
         widget=forms.TextInput(
             attrs={"list": "timezone-options", "autocomplete": "off", "spellcheck": "false"}
         ),
@@ -208,9 +209,9 @@ class BusinessHoursForm(StepForm):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, other_steps=(), country="", **kwargs):
+    def __init__(self, *args, other_steps=(), country="", workspace_zone="", **kwargs):
         super().__init__(*args, **kwargs)
-        self.country = country
+        self.country, self.workspace_zone = country, workspace_zone
         for day in DAYS:
             self.fields[f"{day}_opens"] = _time_input()
             self.fields[f"{day}_opens"].label = f"{DAY_NAMES[day]} opens"
@@ -233,9 +234,8 @@ class BusinessHoursForm(StepForm):
         return initial
 
     def timezone_options(self) -> list[str]:
-        """For the <datalist>: the step's zone, the workspace country's zones, then the rest."""
-        current = self.initial.get("timezone") or ""
-        return ordered_zones(self.country, current)
+        """For the <datalist>: the step's zone, the workspace's, its country's, then the rest."""
+        return ordered_zones(self.country, self.initial.get("timezone") or "", self.workspace_zone)
 
     @staticmethod
     def parse_closed_dates(text: str) -> list[dict]:

@@ -34,7 +34,6 @@ from .models import (
 )
 from .snapshots import build_snapshot, draft_matches_live
 from .steps import DEFAULTS, Context, validate_settings
-from .timezones import country_zones
 
 TOO_MANY_JOBS = f"A Sona step can have at most {MAX_JOBS_PER_STEP} jobs"
 NOT_SONA = "Jobs can only be attached to a Sona step."
@@ -219,8 +218,8 @@ def step_add(
         settings = deepcopy(DEFAULTS[kind])
         if kind == StepKind.RING_USERS:
             settings["members"] = sorted(context.member_ids)
-        elif kind == StepKind.BUSINESS_HOURS and (zones := country_zones(context.region)):
-            settings["timezone"] = zones[0]  # the workspace country's main zone
+        elif kind == StepKind.BUSINESS_HOURS:
+            settings["timezone"] = flow.phone_number.workspace.zone  # its own, else the country's
     clean = validate_settings(kind, settings, context)
     position = (flow.steps.aggregate(m=Max("position"))["m"] or 0) + 1
     step = Step.objects.create(

@@ -219,6 +219,7 @@ def _step_form(request, step, *args, **kwargs):
     elif step.kind == StepKind.BUSINESS_HOURS:
         kwargs["other_steps"] = selectors.other_steps(step=step)
         kwargs["country"] = request.workspace.country
+        kwargs["workspace_zone"] = request.workspace.zone
     if not args:
         kwargs["initial"] = form_class.initial_for(step)
     return form_class(*args, step=step, **kwargs)

@@ -84,6 +84,7 @@ EXPECTED = {
     "api_token_create": [("token.created", "apitoken", "x")],
     "api_token_revoke": [("token.revoked", "apitoken", "Runtime")],
     "workspace_set_retention": [("workspace.retention_changed", "workspace", "{workspace}")],
+    "workspace_set_time_zone": [("workspace.time_zone_changed", "workspace", "{workspace}")],
     "job_create": [("job.created", "job", "New")],
     "job_update": [("job.edited", "job", "Booking")],
     "job_delete": [("job.deleted", "job", "Third")],

@@ -112,6 +112,9 @@ SERVICES = {
     "workspace_set_retention": lambda w, u: ws.workspace_set_retention(
         workspace=w.workspace, call_days=90, transcript_days=30, user=u
     ),
+    "workspace_set_time_zone": lambda w, u: ws.workspace_set_time_zone(
+        workspace=w.workspace, time_zone="Europe/Berlin", user=u
+    ),
     "job_create": lambda w, u: js.job_create(workspace=w.workspace, data=TEXTS, user=u),
     "job_update": lambda w, u: js.job_update(job=w.job, data={"description": "x"}, user=u),
     "job_delete": lambda w, u: js.job_delete(job=w.third, user=u),
@@ -193,6 +196,7 @@ OWNER_ONLY = {
     "api_token_create",
     "api_token_revoke",
     "workspace_set_retention",
+    "workspace_set_time_zone",
 }
 
 # Services whose actor is not decided by a role in the workspace, each tested where it says.

@@ -117,13 +117,16 @@ RETENTION_FIELDS = ("call_retention_days", "transcript_retention_days")
 class WorkspaceAdminForm(ServiceValidatedAdminForm):
     class Meta:
         model = Workspace
-        fields = ["name", "slug", "country", *RETENTION_FIELDS]
+        fields = ["name", "slug", "country", "time_zone", *RETENTION_FIELDS]
 
     def validate_with_service(self, data):
-        return services.retention_validate(
-            call_days=data.get("call_retention_days"),
-            transcript_days=data.get("transcript_retention_days"),
-        )
+        return {
+            **services.retention_validate(
+                call_days=data.get("call_retention_days"),
+                transcript_days=data.get("transcript_retention_days"),
+            ),
+            "time_zone": services.time_zone_validate(data.get("time_zone")),
+        }
 
 
 @admin.register(Workspace)
@@ -135,14 +138,18 @@ class WorkspaceAdmin(StaffSupportAdmin, admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        # A retention change goes through the owner's service (role check, audit event); the
-        # other fields are saved as before.
+        # Retention and time zone changes go through the owner's services (role check, audit
+        # event); the other fields are saved as before.
         if change and set(RETENTION_FIELDS) & set(form.changed_data):
             services.workspace_set_retention(
                 workspace=obj,
                 call_days=obj.call_retention_days,
                 transcript_days=obj.transcript_retention_days,
                 user=request.user,
+            )
+        if change and "time_zone" in form.changed_data:
+            services.workspace_set_time_zone(
+                workspace=obj, time_zone=obj.time_zone, user=request.user
             )
         super().save_model(request, obj, form, change)
 

@@ -58,6 +58,7 @@ ACTIONS = {
     "call.mock_ended": "ran a mock call",
     "call.pruned": "deleted old calls",
     "workspace.retention_changed": "changed call retention",
+    "workspace.time_zone_changed": "changed the time zone",
     "testcase.saved": "saved a test case",
     "testcase.deleted": "deleted a test case",
     "write.refused": "was refused",

@@ -55,6 +55,20 @@ class RetentionForm(forms.Form):
     )
 
 
+class TimeZoneForm(forms.Form):
+    """A searchable list (<datalist>); whether the zone exists is workspace_set_time_zone's."""
+
+    time_zone = forms.CharField(
+        label="Time zone",
+        required=False,
+        max_length=200,
+        help_text="Type to search, e.g. “London” or “New_York”. Empty: your country's main zone.",
+        widget=forms.TextInput(
+            attrs={"list": "time-zone-options", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 

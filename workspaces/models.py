@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .phones import DEFAULT_REGION, region_choices
+from .timezones import main_zone
 
 
 class UserManager(BaseUserManager):
@@ -100,6 +101,13 @@ class Workspace(models.Model):
         help_text="Transcripts older than this many days are cleared, the summary kept; "
         "empty: kept as long as the call.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="IANA name, e.g. America/New_York: new business-hours steps start in it and "
+        "the time-zone picker offers it first. Empty: the country's main zone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -122,10 +130,21 @@ class Workspace(models.Model):
             models.CheckConstraint(
                 condition=models.Q(country__regex=r"^[A-Z]{2}$"), name="workspace_country_shape"
             ),
+            # Likewise the shape only ("" or Area/Location..., or UTC): tzdata releases add zones.
+            models.CheckConstraint(
+                condition=models.Q(time_zone="")
+                | models.Q(time_zone__regex=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"),
+                name="workspace_time_zone_shape",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def zone(self) -> str:
+        """The workspace's time zone: its own, else its country's main zone."""
+        return self.time_zone or main_zone(self.country)
 
 
 class Membership(models.Model):

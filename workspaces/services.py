@@ -21,6 +21,7 @@ from .permissions import OWN, READ, RoleRequired, is_support, require_role
 from .phones import DEFAULT_REGION, normalize_region
 from .selectors import INVITATION_SALT, invitation_from_token, nonce_hash
 from .signals import member_removing
+from .timezones import is_known
 
 
 def _unique_slug(name: str) -> str:
@@ -511,6 +512,41 @@ def workspace_set_retention(
         )
     for field, value in clean.items():  # the caller's copy reads the stored values
         setattr(workspace, field, value)
+    return current
+
+
+def time_zone_validate(time_zone) -> str:
+    """A zone typed by a person: "" (the country's main zone) or a known IANA name."""
+    zone = str(time_zone or "").strip()
+    if zone and (len(zone) > 64 or not is_known(zone)):
+        raise ValidationError(
+            {
+                "time_zone": f"“{zone[:64]}” is not a known time zone: pick one from the list, "
+                "e.g. America/New_York or Europe/London."
+            }
+        )
+    return zone
+
+
+@audit.write_service
+def workspace_set_time_zone(*, workspace: Workspace, user: User, time_zone) -> Workspace:
+    """The workspace's time zone (new business-hours steps start in it; the picker offers it
+    first). Owners only, like the other workspace settings. The same value records nothing."""
+    require_role(user, workspace, OWN, "manage the workspace's time zone")
+    zone = time_zone_validate(time_zone)
+    current = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    if current.time_zone != zone:
+        before, current.time_zone = current.time_zone, zone
+        current.save(update_fields=["time_zone"])
+        audit.record(
+            user=user,
+            workspace=current,
+            action="workspace.time_zone_changed",
+            obj=current,
+            label=current.name,
+            details={"before": before or None, "after": zone or None},
+        )
+    workspace.time_zone = zone  # the caller's copy reads the stored value
     return current
 
 

@@ -20,6 +20,7 @@ from .forms import (
     RetentionForm,
     RoleForm,
     SignUpForm,
+    TimeZoneForm,
     add_service_errors,
     parse_id,
 )
@@ -27,6 +28,7 @@ from .middleware import SESSION_KEY
 from .models import ApiToken, Invitation, Membership, User
 from .permissions import EDIT, OWN, READ, role_allows, workspace_view
 from .selectors import invitation_from_token, pending_invitations
+from .timezones import ordered_zones
 
 
 def permission_denied(request, exception):
@@ -306,29 +308,54 @@ def profile(request):
 
 @workspace_view(READ)
 def workspace_settings(request):
-    """Every member sees how long calls are kept; owners change it (the service decides: an
-    admin's POST passes the page's EDIT check and is refused by workspace_set_retention)."""
+    """Every member sees the time zone and how long calls are kept; owners change them (the
+    services decide: an admin's POST passes the page's check and is refused by the service).
+    Two forms on one page: `section` says which was sent."""
     workspace = request.workspace
-    initial = {
-        "call_retention_days": workspace.call_retention_days,
-        "transcript_retention_days": workspace.transcript_retention_days,
-    }
-    form = RetentionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST if request.method == "POST" else None
+    section = posted.get("section") if posted else None
+    retention = RetentionForm(
+        posted if section == "retention" else None,
+        initial={
+            "call_retention_days": workspace.call_retention_days,
+            "transcript_retention_days": workspace.transcript_retention_days,
+        },
+    )
+    zone = TimeZoneForm(
+        posted if section == "time_zone" else None, initial={"time_zone": workspace.time_zone}
+    )
+    if section == "retention" and retention.is_valid():
         try:
             services.workspace_set_retention(
                 workspace=workspace,
-                call_days=form.cleaned_data["call_retention_days"],
-                transcript_days=form.cleaned_data["transcript_retention_days"],
+                call_days=retention.cleaned_data["call_retention_days"],
+                transcript_days=retention.cleaned_data["transcript_retention_days"],
                 user=request.user,
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            add_service_errors(retention, exc)
         else:
             messages.success(request, "Call retention saved.")
             return redirect("workspaces:settings")
-    can_change = role_allows(request.membership.role, OWN)
-    return render(request, "workspaces/settings.html", {"form": form, "can_change": can_change})
+    elif section == "time_zone" and zone.is_valid():
+        try:
+            services.workspace_set_time_zone(
+                workspace=workspace, time_zone=zone.cleaned_data["time_zone"], user=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(zone, exc)
+        else:
+            messages.success(request, f"Time zone saved: {workspace.zone}.")
+            return redirect("workspaces:settings")
+    elif posted is not None and section not in ("retention", "time_zone"):
+        messages.error(request, "Nothing was saved: send one of the forms on this page.")
+    context = {
+        "form": retention,
+        "zone_form": zone,
+        "zone_options": ordered_zones(workspace.country, workspace.zone),
+        "can_change": role_allows(request.membership.role, OWN),
+    }
+    return render(request, "workspaces/settings.html", context)
 
 
 # API tokens --------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from callflows import live as live_module
 from callflows import services
 from callflows.models import StepKind
 from callflows.steps import CLOSED_DATES_MAX, Context, display_settings, validate_settings
-from callflows.timezones import country_zones, ordered_zones
 from workspaces.models import Role
 from workspaces.permissions import RoleRequired
 from workspaces.services import api_token_create
+from workspaces.timezones import country_zones, ordered_zones
 
 pytestmark = pytest.mark.django_db
 
@@ -191,6 +191,13 @@ def test_zones_of_the_workspace_country_come_first():
     assert zones[:2] == ["Asia/Tokyo", "Europe/London"]
     assert len(zones) == len(set(zones)) > 300
     assert ordered_zones("ZZ")[0] == "Africa/Abidjan"  # unknown country: A→Z
+    # A step's zone, then the workspace's, then the country's; each once.
+    zones = ordered_zones("GB", "Asia/Tokyo", "Europe/London", "")
+    assert zones[:2] == ["Asia/Tokyo", "Europe/London"] and zones.count("Europe/London") == 1
+    assert ordered_zones("GB", "", "America/Sao_Paulo")[:2] == [
+        "America/Sao_Paulo",
+        "Europe/London",
+    ]
 
 
 def test_time_zone_is_a_searchable_input_with_the_workspace_zone_first(
@@ -209,7 +216,17 @@ def test_time_zone_is_a_searchable_input_with_the_workspace_zone_first(
         '<option value="Asia/Tokyo"></option><option value="Europe/London"></option>'
         '<option value="Africa/Abidjan"></option>'
     )
-    assert "Your country&#x27;s zones come first." in page
+    assert "Your workspace&#x27;s zone and your country&#x27;s zones come first." in page
+
+    # The workspace's own zone comes right after the step's.
+    workspace.time_zone = "America/Sao_Paulo"
+    workspace.save(update_fields=["time_zone"])
+    page = owner_client.get(edit_url(phone, step)).text
+    options = page.split('<datalist id="timezone-options">', 1)[1].split("</datalist>", 1)[0]
+    assert options.startswith(
+        '<option value="Asia/Tokyo"></option><option value="America/Sao_Paulo"></option>'
+        '<option value="Europe/London"></option>'
+    )
 
 
 def test_a_typed_unknown_zone_is_refused_next_to_the_field(owner_client, owner, phone):
@@ -234,3 +251,7 @@ def test_a_new_business_hours_step_starts_in_the_workspace_country_zone(phone, o
     workspace.country = "US"
     workspace.save(update_fields=["country"])
     assert hours_step(phone, owner).settings["timezone"] == "America/New_York"
+    # The workspace's own zone, once set, wins over its country's.
+    workspace.time_zone = "America/Denver"
+    workspace.save(update_fields=["time_zone"])
+    assert hours_step(phone, owner).settings["timezone"] == "America/Denver"

@@ -121,7 +121,8 @@ def test_settings_page_saves_the_owners_retention(owner_client, workspace):
     assert "Call retention" in page.content.decode()
     assert "Keep calls for (days)" in page.content.decode()
     response = owner_client.post(
-        url, {"call_retention_days": "120", "transcript_retention_days": "14"}
+        url,
+        {"section": "retention", "call_retention_days": "120", "transcript_retention_days": "14"},
     )
     assert response.status_code == 302
     workspace.refresh_from_db()
@@ -132,7 +133,7 @@ def test_settings_page_saves_the_owners_retention(owner_client, workspace):
 def test_settings_page_shows_the_services_message_next_to_the_field(owner_client, workspace):
     response = owner_client.post(
         reverse("workspaces:settings"),
-        {"call_retention_days": "30", "transcript_retention_days": "60"},
+        {"section": "retention", "call_retention_days": "30", "transcript_retention_days": "60"},
     )
     assert response.status_code == 200
     field = response.context["form"].errors["transcript_retention_days"]
@@ -147,7 +148,7 @@ def test_an_admin_sees_retention_and_is_refused_on_post(client, workspace):
     url = reverse("workspaces:settings")
     page = client.get(url).content.decode()
     assert "365 days" in page and "Only owners can change" in page and "Save retention" not in page
-    response = client.post(url, {"call_retention_days": "7"})
+    response = client.post(url, {"section": "retention", "call_retention_days": "7"})
     assert response.status_code == 403
     assert "Only owners of" in response.content.decode()
     workspace.refresh_from_db()
@@ -155,7 +156,9 @@ def test_an_admin_sees_retention_and_is_refused_on_post(client, workspace):
 
 
 def test_a_member_is_refused_on_post(member_client, workspace):
-    response = member_client.post(reverse("workspaces:settings"), {"call_retention_days": "7"})
+    response = member_client.post(
+        reverse("workspaces:settings"), {"section": "retention", "call_retention_days": "7"}
+    )
     assert response.status_code == 403
     workspace.refresh_from_db()
     assert workspace.call_retention_days == 365

@@ -1,4 +1,5 @@
-"""Time zones for the business-hours picker: the workspace country's zones first, then the rest.
+"""Time zones: the workspace's own, and the business-hours picker (the workspace's zone and its
+country's zones first, then the rest).
 
 Country → zones comes from the IANA `zone1970.tab` / `zone.tab` that ship with the time zone
 database (the system's, or the `tzdata` package's where the system has none).
@@ -55,9 +56,19 @@ def country_zones(country: str) -> list[str]:
     return list(_by_country().get((country or "").upper(), []))
 
 
-def ordered_zones(country: str, current: str = "") -> list[str]:
-    """The current zone, then the country's zones, then every other zone A→Z."""
-    first = [current] if current else []
-    first += [tz for tz in country_zones(country) if tz != current]
-    seen = set(first)
-    return first + [tz for tz in all_zones() if tz not in seen]
+def ordered_zones(country: str, *first: str) -> list[str]:
+    """The zones given first (a step's own zone, the workspace's), then the country's zones,
+    then every other zone A→Z; each once."""
+    ordered = list(dict.fromkeys(tz for tz in (*first, *country_zones(country)) if tz))
+    seen = set(ordered)
+    return ordered + [tz for tz in all_zones() if tz not in seen]
+
+
+def main_zone(country: str) -> str:
+    """A country's main zone (the table lists it first); UTC for a country the table lacks."""
+    zones = country_zones(country)
+    return zones[0] if zones else "UTC"
+
+
+def is_known(zone: str) -> bool:
+    return zone in zoneinfo.available_timezones()
