@@ -8,7 +8,7 @@ service's field-keyed ValidationError is put back next to the matching field her
 from django import forms
 from django.core.exceptions import ValidationError
 
-from workspaces.forms import add_service_errors
+from workspaces.forms import add_service_errors, time_zone_field
 from workspaces.timezones import ordered_zones
 
 from .models import StepKind
@@ -190,14 +190,10 @@ class BusinessHoursForm(StepForm):
     Extra ranges a day may have (set through the API or admin) are kept as they are and shown.
     """
 
-    timezone = forms.CharField(
-        label="Time zone",
-        required=False,
+    timezone = time_zone_field(
+        datalist="timezone-options",
         help_text="Type to search, e.g. “London” or “New_York”. "
         "Your workspace's zone and your country's zones come first.",
-        widget=forms.TextInput(
-            attrs={"list": "timezone-options", "autocomplete": "off", "spellcheck": "false"}
-        ),
     )
     open_step = forms.CharField(label="Step when open", required=False, widget=forms.Select())
     closed_step = forms.CharField(label="Step when closed", required=False, widget=forms.Select())

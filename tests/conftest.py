@@ -2,7 +2,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.db import connection
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from callflows import services as callflow_services
 from callflows.models import Step, StepJob, StepKind
@@ -111,6 +111,23 @@ def phone(workspace, owner, phone_number):
     return callflow_services.phone_number_create(
         workspace=workspace, number=phone_number, display_name="Main line", user=owner
     )
+
+
+def workspace_admin_post(staff_client, workspace, **changes):
+    """Save the workspace's admin change form with its current values, except `changes`."""
+    data = {
+        "name": workspace.name,
+        "slug": workspace.slug,
+        "country": workspace.country,
+        "time_zone": workspace.time_zone,
+        "call_retention_days": str(workspace.call_retention_days),
+        "transcript_retention_days": "",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        **changes,
+    }
+    url = reverse("admin:workspaces_workspace_change", args=[workspace.pk])
+    return staff_client.post(url, data)
 
 
 def sona_of(phone):

@@ -55,17 +55,24 @@ class RetentionForm(forms.Form):
     )
 
 
-class TimeZoneForm(forms.Form):
-    """A searchable list (<datalist>); whether the zone exists is workspace_set_time_zone's."""
-
-    time_zone = forms.CharField(
+def time_zone_field(*, datalist: str, help_text: str) -> forms.CharField:
+    """A searchable time zone: free text with a <datalist> of zones (the template renders the
+    list with id `datalist`); whether the zone exists is the service's rule."""
+    return forms.CharField(
         label="Time zone",
         required=False,
         max_length=200,
-        help_text="Type to search, e.g. “London” or “New_York”. Empty: your country's main zone.",
+        help_text=help_text,
         widget=forms.TextInput(
-            attrs={"list": "time-zone-options", "autocomplete": "off", "spellcheck": "false"}
+            attrs={"list": datalist, "autocomplete": "off", "spellcheck": "false"}
         ),
+    )
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = time_zone_field(
+        datalist="time-zone-options",
+        help_text="Type to search, e.g. “London” or “New_York”. Empty: your country's main zone.",
     )
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from calls import services
 from calls.models import Call
-from tests.conftest import command_help, postgres_only
+from tests.conftest import command_help, postgres_only, workspace_admin_post
 from tests.factories import CallFactory, MembershipFactory, PhoneNumberFactory
 from workspaces.models import AuditEvent, Role, Workspace
 from workspaces.permissions import RoleRequired
@@ -167,23 +167,8 @@ def test_a_member_is_refused_on_post(member_client, workspace):
 # Admin ---------------------------------------------------------------------------------------
 
 
-def _admin_post(staff_client, workspace, **changes):
-    data = {
-        "name": workspace.name,
-        "slug": workspace.slug,
-        "country": workspace.country,
-        "call_retention_days": str(workspace.call_retention_days),
-        "transcript_retention_days": "",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        **changes,
-    }
-    url = reverse("admin:workspaces_workspace_change", args=[workspace.pk])
-    return staff_client.post(url, data)
-
-
 def test_admin_sets_retention_through_the_service(staff_client, staff, workspace, owner):
-    response = _admin_post(
+    response = workspace_admin_post(
         staff_client, workspace, call_retention_days="60", transcript_retention_days="10"
     )
     assert response.status_code == 302
@@ -194,7 +179,7 @@ def test_admin_sets_retention_through_the_service(staff_client, staff, workspace
 
 
 def test_admin_shows_the_services_message(staff_client, workspace, owner):
-    response = _admin_post(
+    response = workspace_admin_post(
         staff_client, workspace, call_retention_days="20", transcript_retention_days="21"
     )
     assert response.status_code == 200

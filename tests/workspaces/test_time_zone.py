@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from tests.conftest import workspace_admin_post
 from tests.factories import MembershipFactory
 from workspaces import services
 from workspaces.models import AuditEvent, Role, Workspace
@@ -122,24 +123,10 @@ def test_an_admin_sees_the_zone_and_is_refused_on_post(client, workspace):
 # Admin -------------------------------------------------------------------------------------
 
 
-def _admin_post(staff_client, workspace, **changes):
-    data = {
-        "name": workspace.name,
-        "slug": workspace.slug,
-        "country": workspace.country,
-        "time_zone": workspace.time_zone,
-        "call_retention_days": str(workspace.call_retention_days),
-        "transcript_retention_days": "",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        **changes,
-    }
-    url = reverse("admin:workspaces_workspace_change", args=[workspace.pk])
-    return staff_client.post(url, data)
-
-
 def test_support_sets_the_zone_through_the_service(staff_client, staff, workspace):
-    assert _admin_post(staff_client, workspace, time_zone="Europe/Paris").status_code == 302
+    assert (
+        workspace_admin_post(staff_client, workspace, time_zone="Europe/Paris").status_code == 302
+    )
     workspace.refresh_from_db()
     assert workspace.time_zone == "Europe/Paris"
     event = AuditEvent.objects.get(action="workspace.time_zone_changed")
@@ -147,7 +134,7 @@ def test_support_sets_the_zone_through_the_service(staff_client, staff, workspac
 
 
 def test_support_gets_the_services_message_for_a_bad_zone(staff_client, workspace):
-    response = _admin_post(staff_client, workspace, time_zone="Europe/Atlantis")
+    response = workspace_admin_post(staff_client, workspace, time_zone="Europe/Atlantis")
     assert response.status_code == 200
     assert "is not a known time zone" in response.text
     workspace.refresh_from_db()
