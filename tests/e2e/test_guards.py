@@ -179,6 +179,15 @@ def test_diagram_boxes_open_the_step_beside_the_diagram(
     greeting.refresh_from_db()
     assert greeting.name == "Hello there" and greeting.settings["message"] == "Thanks for calling."
 
+    # A business-hours step's wide form fits its panel (axe checks this state too).
+    callflow_services.step_add(
+        call_flow=phone.call_flow, kind="business_hours", name="Hours", user=user
+    )
+    page.reload()
+    page.locator("svg a.cf-box-link").nth(2).click()
+    expect(page.get_by_role("heading", name="Edit step “Hours”", level=2)).to_be_focused()
+    assert page.locator("#step-panel").evaluate("p => p.scrollWidth <= p.clientWidth")
+
     # The step's other pages are tabs of the panel.
     page.locator("svg a.cf-box-link").first.click()
     page.locator("#step-panel").get_by_role("link", name="Jobs", exact=True).click()
