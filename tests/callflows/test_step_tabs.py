@@ -167,6 +167,7 @@ def test_a_sona_steps_pages_are_tabs(owner_client, phone, name, tab):
         assert f">{other}</a>" in nav
     assert nav.count('aria-current="page"') == 1
     assert f' aria-current="page">{tab}</a>' in nav
+    assert f'<a href="{_panel(phone, sona)}"' in nav  # Settings: beside the diagram
 
 
 def test_other_steps_have_only_a_settings_tab(owner_client, owner, phone):

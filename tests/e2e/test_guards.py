@@ -192,3 +192,8 @@ def test_diagram_boxes_open_the_step_beside_the_diagram(
     page.locator("svg a.cf-box-link").first.click()
     page.locator("#step-panel").get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_role("heading", name="Jobs of the Sona step “Sona”")).to_be_visible()
+    page.get_by_role("navigation", name="Pages of the step “Sona”").get_by_role(
+        "link", name="Settings"
+    ).click()
+    expect(page.get_by_role("heading", name="Edit step “Sona” Sona", level=2)).to_be_visible()
+    expect(page.get_by_role("heading", name="Draft call flow")).to_be_visible()
