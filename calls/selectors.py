@@ -389,14 +389,12 @@ SEARCH_MAX = 200  # longer searches are cut (as the job library does)
 
 
 def workspace_tz(workspace: Workspace) -> tzinfo:
-    """The zone a workspace's days are counted in: its own if it has one, else the server's."""
-    name = getattr(workspace, "time_zone", "") or ""
-    if name:
-        try:
-            return zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-    return timezone.get_default_timezone()
+    """The zone a workspace's days are counted in: its own, else its country's main zone (the
+    one its pages show times in: workspaces/middleware.py)."""
+    try:
+        return zoneinfo.ZoneInfo(workspace.zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # a zone tzdata has since dropped
+        return timezone.get_default_timezone()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ class WorkspaceFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Business {n}")
     slug = factory.Sequence(lambda n: f"business-{n}")
+    # Days and times in UTC, whatever the hour the suite runs at; tests of the workspace's
+    # own zone (and of the country fallback) set it (tests/workspaces/test_time_zone.py).
+    time_zone = "UTC"
 
 
 class MembershipFactory(DjangoModelFactory):

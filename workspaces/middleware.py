@@ -1,5 +1,8 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils import timezone
 
 from .models import Membership
 from .text import check_text
@@ -24,7 +27,8 @@ def _current_membership(request):
 
 
 class CurrentWorkspaceMiddleware:
-    """Sets request.membership and request.workspace (None when the user has no workspace).
+    """Sets request.membership and request.workspace (None when the user has no workspace), and
+    makes the workspace's time zone the current one for the request.
 
     One query for a logged-in user (membership joined with its workspace), none otherwise.
     """
@@ -35,7 +39,15 @@ class CurrentWorkspaceMiddleware:
     def __call__(self, request):
         request.membership = _current_membership(request)
         request.workspace = request.membership.workspace if request.membership else None
-        return self.get_response(request)
+        if request.workspace is None:
+            return self.get_response(request)
+        # Pages show times, and count calls per day, in the workspace's own time zone.
+        try:
+            zone = ZoneInfo(request.workspace.zone)
+        except (ZoneInfoNotFoundError, ValueError):  # a zone tzdata has since dropped
+            zone = None
+        with timezone.override(zone):
+            return self.get_response(request)
 
 
 class RefuseUnstorableTextMiddleware:

@@ -7,7 +7,6 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,8 +83,13 @@ def test_filters_number_job_outcome_source_and_search(owner_client, workspace, p
     assert _ids(owner_client.get(LIST, {"q": "nothing like this"})) == []
 
 
-@override_settings(TIME_ZONE="America/New_York")
-def test_date_range_counts_days_in_the_server_zone_when_the_workspace_has_none(owner_client, phone):
+@pytest.mark.parametrize(("time_zone", "country"), [("America/New_York", "GB"), ("", "US")])
+def test_date_range_counts_days_in_the_workspace_zone(
+    owner_client, workspace, phone, time_zone, country
+):
+    """Its own zone, else its country's main zone (US: New York)."""
+    workspace.time_zone, workspace.country = time_zone, country
+    workspace.save(update_fields=["time_zone", "country"])
     # 03:00 UTC on the 10th is still the 9th in New York.
     late_on_9th = CallFactory(phone_number=phone, started_at=datetime(2026, 3, 10, 3, tzinfo=UTC))
     on_10th = CallFactory(phone_number=phone, started_at=datetime(2026, 3, 10, 15, tzinfo=UTC))

@@ -1,18 +1,28 @@
 """The workspace's time zone: the service, the Settings page, the admin and the database."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import workspace_admin_post
-from tests.factories import MembershipFactory
+from tests.factories import CallFactory, MembershipFactory
 from workspaces import services
 from workspaces.models import AuditEvent, Role, Workspace
 from workspaces.permissions import RoleRequired
 
 pytestmark = pytest.mark.django_db
 URL = reverse("workspaces:settings")
+
+
+@pytest.fixture(autouse=True)
+def zoneless(workspace):
+    """The factory's workspaces are in UTC; these tests start from no zone of its own."""
+    Workspace.objects.filter(pk=workspace.pk).update(time_zone="")
+    workspace.time_zone = ""
 
 
 def test_without_its_own_zone_a_workspace_is_in_its_countrys_main_zone(workspace):
@@ -139,3 +149,34 @@ def test_support_gets_the_services_message_for_a_bad_zone(staff_client, workspac
     assert "is not a known time zone" in response.text
     workspace.refresh_from_db()
     assert workspace.time_zone == ""
+
+
+# Pages show times in the workspace's zone ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "country", "shown"),
+    [
+        ("Asia/Tokyo", "US", "Mar 11, 2026 00:30"),  # its own zone
+        ("", "GB", "Mar 10, 2026 15:30"),  # none: its country's main zone (London, GMT)
+        ("", "US", "Mar 10, 2026 11:30"),  # New York, daylight saving time
+    ],
+)
+def test_pages_show_times_in_the_workspace_zone(
+    owner_client, workspace, phone, time_zone, country, shown
+):
+    workspace.time_zone, workspace.country = time_zone, country
+    workspace.save(update_fields=["time_zone", "country"])
+    call = CallFactory(phone_number=phone, started_at=datetime(2026, 3, 10, 15, 30, tzinfo=UTC))
+    zone = time_zone or {"GB": "Europe/London", "US": "America/New_York"}[country]
+    for url in (reverse("calls:list"), reverse("calls:detail", args=[call.pk])):
+        text = owner_client.get(url).text
+        assert f">{shown}" in text, url
+        assert f'Times are in {zone} (<a href="{URL}">change the time zone</a>).' in text
+    # The request's zone does not leak into the next request of another workspace.
+    assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_a_member_is_told_the_zone_without_a_link_to_change_it(member_client, workspace):
+    text = member_client.get(reverse("calls:list")).text
+    assert "Times are in America/New_York." in text  # no zone of its own, country US
