@@ -1,6 +1,7 @@
 """Cost of the guard rails on the editor pages (PostgreSQL): the job editor with its action
 picker (members by name, numbers by display name), the business-hours step page with its
-time-zone datalist, and the number page with its live API URL. Prints median and max
+time-zone datalist (on its own page and in the panel beside the call flow diagram), the
+workspace settings with theirs, and the number page with its live API URL. Prints median and max
 milliseconds of RUNS, query counts, and page weight (HTML bytes, gzipped bytes).
 
 Run by hand (needs PostgreSQL at 127.0.0.1:5432, user postgres, trust auth):
@@ -93,6 +94,11 @@ def main():
             ),
             ("business-hours step (24 closed dates)", f"/numbers/{phone.pk}/steps/{hours.pk}/"),
             ("number page (live API URL)", f"/numbers/{phone.pk}/"),
+            (
+                "number page, business hours open beside the diagram",
+                f"/numbers/{phone.pk}/?step={hours.pk}",
+            ),
+            ("settings page (time-zone list)", "/workspace/settings/"),
             ("tokens page (live API URL)", "/workspace/tokens/"),
         ]
         print(
