@@ -159,6 +159,14 @@ def test_restore_an_old_version_from_history_and_compare(
         ["removed: phone number."]
     )
     expect(page.get_by_role("insertion").filter(has_text="name")).to_have_text(["added: name."])
+    # Side by side: the same changes, each in its version's column (axe checks this view too).
+    page.get_by_role("navigation", name="Diff layout").get_by_role(
+        "link", name="Side by side"
+    ).click()
+    columns = page.locator(".diff-columns").last.locator(":scope > div")
+    expect(columns.first.get_by_role("deletion").filter(has_text="phone")).to_have_count(1)
+    expect(columns.last.get_by_role("insertion").filter(has_text="name")).to_have_count(1)
+    expect(columns.first.get_by_role("insertion")).to_have_count(0)
 
 
 def test_restore_and_compare_pages_number_versions_like_the_history(

@@ -166,6 +166,28 @@ def test_compare_page_shows_word_diff_of_all_fields(owner_client, workspace, own
     assert missing.status_code == 302
 
 
+def test_compare_side_by_side_shows_each_version_with_its_own_changes(
+    owner_client, workspace, owner
+):
+    job = make_job(workspace, owner, description="Old description")
+    services.job_update(job=job, user=owner, data={"description": "New description"})
+    first, second = job.history.order_by("history_id")
+    url = reverse("jobs:compare", args=[job.pk])
+    ids = {"a": first.history_id, "b": second.history_id}
+    inline = owner_client.get(url, ids).text
+    layout = inline.split('aria-label="Diff layout">', 1)[1].split("</nav>", 1)[0]
+    query = f"?a={first.history_id}&amp;b={second.history_id}"
+    assert f'<a href="{query}" aria-current="page">Inline</a>' in layout
+    assert f'<a href="{query}&amp;view=side">Side by side</a>' in layout
+    side = owner_client.get(url, {**ids, "view": "side"}).text
+    column = side.split("<h2>Description</h2>", 1)[1].split("</div>\n</div>", 1)[0]
+    older, newer = column.split('<p class="diff-side-label">Version 2</p>')
+    assert "Version 1</p>" in older
+    assert f"<del>{R}Old </del>description" in older and "<ins>" not in older
+    assert f"<ins>{A}New </ins>description" in newer and "<del>" not in newer
+    assert 'aria-current="page">Side by side</a>' in side
+
+
 def test_compare_refuses_versions_of_other_jobs(owner_client, workspace, owner):
     job = make_job(workspace, owner)
     other = JobFactory()  # another workspace

@@ -108,6 +108,8 @@ def test_history_compare_and_restore_version(owner_client, workspace, owner):
     )
     body = owner_client.get(url).content.decode()
     assert f"<del>{R}old </del><ins>{A}new </ins>fee" in body
+    side = owner_client.get(url + "&view=side").content.decode()
+    assert f"<del>{R}old </del>fee</pre>" in side and f"<ins>{A}new </ins>fee</pre>" in side
     url = reverse("knowledge:version_restore", args=[page.pk, first.history_id])
     owner_client.post(url, {"revision": page.revision})
     page.refresh_from_db()
