@@ -1,20 +1,15 @@
 """The knowledge panel of a Sona step: attach, detach and order pages (htmx like the jobs)."""
 
-from urllib.parse import urlencode
-
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from knowledge import selectors as knowledge_selectors
-from workspaces.errors import error_messages
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
 from .models import MAX_KNOWLEDGE_PER_STEP, StepKind
-from .views import _offset, _page, _step, focus_after
+from .views import Panel, _offset, _page, _step, panel_action
 
 
 def _context(request, phone, step, *, query, page_number, **extra):
@@ -51,43 +46,20 @@ def step_knowledge(request, pk, step_id):
     return render(request, "callflows/step_knowledge.html", context)
 
 
-def _action(request, pk, step_id, action, kind):
-    """Run an attach/detach/move; answer with the panel (htmx) or a redirect."""
-    phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
-    page = selectors.knowledge_page_get(workspace=request.workspace, pk=request.POST.get("page_id"))
-    before = []
-    if request.htmx and kind == "detach":
-        before = [link.page_id for link in selectors.step_attached_knowledge(step=step)]
-    notice = error = ""
-    try:
-        if page is None:
-            raise ValidationError("Choose a knowledge page.")
-        notice = action(step, page)
-    except ValidationError as exc:
-        error = " ".join(error_messages(exc))
-    query, page_number = _query(request.POST.get("q", "")), request.POST.get("page", "")
-    if request.htmx:
-        focus = focus_after(
-            kind, "page", page and page.pk, before=before, offset=_offset(request)
-        ) + ["knowledge-library-search"]
-        context = _context(
-            request,
-            phone,
-            step,
-            query=query,
-            page_number=page_number,
-            notice=notice,
-            error=error,
-            focus=focus,
-        )
-        return render(request, "callflows/_knowledge_panel.html", context)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, notice)
-    url = reverse("callflows:step_knowledge", args=[phone.pk, step.pk])
-    params = {k: v for k, v in (("q", query), ("page", page_number)) if v}
-    return redirect(f"{url}?{urlencode(params)}" if params else url)
+PANEL = Panel(
+    noun="page",
+    field="page_id",
+    get=selectors.knowledge_page_get,
+    missing="Choose a knowledge page.",
+    attached_ids=lambda step: [
+        link.page_id for link in selectors.step_attached_knowledge(step=step)
+    ],
+    query=_query,
+    context=_context,
+    template="callflows/_knowledge_panel.html",
+    search_id="knowledge-library-search",
+    url_name="callflows:step_knowledge",
+)
 
 
 @require_POST
@@ -97,7 +69,7 @@ def knowledge_attach(request, pk, step_id):
         services.step_attach_knowledge(step=step, page=page, user=request.user)
         return f"Attached “{page.title}”."
 
-    return _action(request, pk, step_id, attach, "attach")
+    return panel_action(request, pk, step_id, PANEL, attach, "attach")
 
 
 @require_POST
@@ -107,7 +79,7 @@ def knowledge_detach(request, pk, step_id):
         services.step_detach_knowledge(step=step, page=page, user=request.user)
         return f"Detached “{page.title}”."
 
-    return _action(request, pk, step_id, detach, "detach")
+    return panel_action(request, pk, step_id, PANEL, detach, "detach")
 
 
 @require_POST
@@ -121,4 +93,4 @@ def knowledge_move(request, pk, step_id):
         services.step_move_knowledge(step=step, page=page, offset=offset, user=request.user)
         return f"Moved “{page.title}” {'up' if offset < 0 else 'down'}."
 
-    return _action(request, pk, step_id, move, "move")
+    return panel_action(request, pk, step_id, PANEL, move, "move")

@@ -8,13 +8,13 @@ country (forward numbers are read as phone numbers are, by workspaces.phones).
 
 import datetime
 import re
-import zoneinfo
 from copy import deepcopy
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
 from workspaces.phones import DEFAULT_REGION, normalize_phone
+from workspaces.timezones import is_known
 
 from .models import StepKind
 
@@ -92,7 +92,7 @@ def _ring_users(settings, context):
 
 def _business_hours(settings, context):
     tz = _text(settings, "timezone", label="The time zone", required=True, limit=64)
-    if tz not in zoneinfo.available_timezones():
+    if not is_known(tz):
         raise ValidationError(
             {"timezone": f"“{tz}” is not a known time zone, e.g. America/New_York."}
         )

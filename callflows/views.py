@@ -1,5 +1,7 @@
 """Browser pages for phone numbers and their call flows. Every rule lives in services."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -334,27 +336,39 @@ def focus_after(kind: str, noun: str, pk: int | None, *, before=(), offset=None)
     return [f"detach-{noun}-{n}" for n in neighbours] + [f"attach-{noun}-{pk}"]
 
 
-def _jobs_action(request, pk, step_id, action, kind):
-    """Run an attach/detach/move; answer with the jobs panel (htmx) or a redirect."""
+@dataclass(frozen=True)
+class Panel:
+    """What differs between a Sona step's jobs panel and its knowledge panel."""
+
+    noun: str  # in the buttons' ids (focus_after): "job" or "page"
+    field: str  # the POST field naming the item
+    get: Callable  # (workspace, pk) -> the workspace's item, or None
+    missing: str  # the error when none is named
+    attached_ids: Callable  # step -> the attached items' ids, in order
+    query: Callable  # the typed search -> the search used
+    context: Callable  # the panel's template context (_jobs_context's signature)
+    template: str  # the panel fragment (htmx)
+    search_id: str  # focused when no row control is left
+    url_name: str  # the panel's page (no htmx)
+
+
+def panel_action(request, pk, step_id, panel: Panel, action, kind):
+    """Run an attach/detach/move; answer with the panel (htmx) or a redirect to its page."""
     phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
-    job = selectors.job_get(workspace=request.workspace, pk=request.POST.get("job"))
-    before = []
-    if request.htmx and kind == "detach":
-        before = [link.job_id for link in selectors.step_attached_jobs(step=step)]
+    item = panel.get(workspace=request.workspace, pk=request.POST.get(panel.field))
+    before = panel.attached_ids(step) if request.htmx and kind == "detach" else []
     notice = error = ""
     try:
-        if job is None:
-            raise ValidationError("Choose a job.")
-        notice = action(step, job)
+        if item is None:
+            raise ValidationError(panel.missing)
+        notice = action(step, item)
     except ValidationError as exc:
         error = " ".join(error_messages(exc))
-    query = job_selectors.search_query(request.POST.get("q", ""))
-    page_number = request.POST.get("page", "")
+    query, page_number = panel.query(request.POST.get("q", "")), request.POST.get("page", "")
     if request.htmx:
-        focus = focus_after(kind, "job", job and job.pk, before=before, offset=_offset(request)) + [
-            "library-search"
-        ]
-        context = _jobs_context(
+        offset = _offset(request)
+        focus = focus_after(kind, panel.noun, item and item.pk, before=before, offset=offset)
+        context = panel.context(
             request,
             phone,
             step,
@@ -362,16 +376,30 @@ def _jobs_action(request, pk, step_id, action, kind):
             page_number=page_number,
             notice=notice,
             error=error,
-            focus=focus,
+            focus=focus + [panel.search_id],
         )
-        return render(request, "callflows/_jobs_panel.html", context)
+        return render(request, panel.template, context)
     if error:
         messages.error(request, error)
     else:
         messages.success(request, notice)
-    url = reverse("callflows:step_jobs", args=[phone.pk, step.pk])
+    url = reverse(panel.url_name, args=[phone.pk, step.pk])
     params = {k: v for k, v in (("q", query), ("page", page_number)) if v}
     return redirect(f"{url}?{urlencode(params)}" if params else url)
+
+
+JOBS_PANEL = Panel(
+    noun="job",
+    field="job",
+    get=selectors.job_get,
+    missing="Choose a job.",
+    attached_ids=lambda step: [link.job_id for link in selectors.step_attached_jobs(step=step)],
+    query=job_selectors.search_query,
+    context=_jobs_context,
+    template="callflows/_jobs_panel.html",
+    search_id="library-search",
+    url_name="callflows:step_jobs",
+)
 
 
 @require_POST
@@ -381,7 +409,7 @@ def job_attach(request, pk, step_id):
         services.step_attach_job(step=step, job=job, user=request.user)
         return f"Attached “{job.name}”."
 
-    return _jobs_action(request, pk, step_id, attach, "attach")
+    return panel_action(request, pk, step_id, JOBS_PANEL, attach, "attach")
 
 
 @require_POST
@@ -391,7 +419,7 @@ def job_detach(request, pk, step_id):
         services.step_detach_job(step=step, job=job, user=request.user)
         return f"Detached “{job.name}”. It stays in the job library."
 
-    return _jobs_action(request, pk, step_id, detach, "detach")
+    return panel_action(request, pk, step_id, JOBS_PANEL, detach, "detach")
 
 
 @require_POST
@@ -405,7 +433,7 @@ def job_move(request, pk, step_id):
         services.step_move_job(step=step, job=job, offset=offset, user=request.user)
         return f"Moved “{job.name}” {'up' if offset < 0 else 'down'}."
 
-    return _jobs_action(request, pk, step_id, move, "move")
+    return panel_action(request, pk, step_id, JOBS_PANEL, move, "move")
 
 
 @workspace_view(EDIT)

@@ -14,7 +14,7 @@ from workspaces.paginators import EstimatedCountPaginator
 from workspaces.permissions import staff_support
 
 from . import selectors, services
-from .diff import history_changes
+from .diff import annotate_history
 from .forms import TEXT_FIELD_CLASSES, JobForm
 from .models import TEXT_FIELDS, Job, JobTemplate
 
@@ -122,19 +122,8 @@ class JobAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
     object_history_list_template = "admin/history_list_with_diff.html"
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """Each row's changes as a short word diff (jobs/diff.py), against the version before it:
-        for the page's last row, the version before the page (one query)."""
-        records = list(historical_records)
-        if not records:
-            return
-        before = (
-            records[0]
-            .instance.history.filter(history_id__lt=records[-1].history_id)
-            .order_by("-history_id")
-            .first()
-        )
-        for record, previous in zip(records, [*records[1:], before], strict=True):
-            record.history_delta_changes = history_changes(previous, record, HISTORY_FIELDS)
+        """Each row's changes as a short word diff (jobs/diff.py)."""
+        annotate_history(historical_records, HISTORY_FIELDS)
 
     def restore(self, record):
         url = reverse("admin:jobs_job_restore_version", args=[record.id, record.history_id])

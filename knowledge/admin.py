@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from jobs.diff import history_changes
+from jobs.diff import annotate_history
 from jobs.forms import LineBreakCharField
 from workspaces.admin import StaffSupportAdmin
 from workspaces.errors import error_messages
@@ -120,17 +120,5 @@ class KnowledgePageAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
         self.message_user(request, f"Restored {restored} page(s).")
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """Each row's changes as a short word diff, against the version before it (for the
-        page's last row, the version before the page: one query)."""
-        records = list(historical_records)
-        if not records:
-            return
-        before = (
-            records[0]
-            .instance.history.filter(history_id__lt=records[-1].history_id)
-            .order_by("-history_id")
-            .first()
-        )
-        fields = {field: field.title() for field in TEXT_FIELDS}
-        for record, previous in zip(records, [*records[1:], before], strict=True):
-            record.history_delta_changes = history_changes(previous, record, fields)
+        """Each row's changes as a short word diff (jobs/diff.py)."""
+        annotate_history(historical_records, {field: field.title() for field in TEXT_FIELDS})

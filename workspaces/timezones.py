@@ -26,7 +26,7 @@ def _zone_table() -> str:
 
 @lru_cache(maxsize=1)
 def _by_country() -> dict[str, list[str]]:
-    known = zoneinfo.available_timezones()
+    known = _known()
     zones: dict[str, list[str]] = {}
     for line in _zone_table().splitlines():
         if not line or line.startswith("#"):
@@ -45,7 +45,7 @@ def all_zones() -> tuple[str, ...]:
     return tuple(
         sorted(
             tz
-            for tz in zoneinfo.available_timezones()
+            for tz in _known()
             if "/" in tz and not tz.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
         )
     )
@@ -70,5 +70,12 @@ def main_zone(country: str) -> str:
     return zones[0] if zones else "UTC"
 
 
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    # available_timezones() walks the zone files on disk (milliseconds): once per process.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def is_known(zone: str) -> bool:
-    return zone in zoneinfo.available_timezones()
+    """A zone name this machine's time zone database has."""
+    return zone in _known()
