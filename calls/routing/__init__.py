@@ -5,12 +5,21 @@ runtime's POST /api/v1/numbers/<e164>/route), so a mock call shows what a real c
 Callers pass plain `Candidate`s (no models), so the router can be used and measured without a
 database: bench/routing.py and tests/calls/test_routing*.py do.
 
-Settings: ROUTER_BACKEND ("builtin" | "llm"), ROUTER_NO_JOB_BELOW (a score under it is "no
-job"), ROUTER_AMBIGUOUS_MARGIN (a runner-up within it of the chosen job makes it "ambiguous").
+It answers one of three decisions: JOB (with the job and how sure, in words), CLARIFY (two jobs
+are close: the two options and the question Sona asks; the caller's next turn, routed with
+`options`, settles it) or NONE (no attached job fits).
+
+Settings: ROUTER_BACKEND ("builtin" | "llm", or a dotted path). The built-in router's thresholds
+are constants in calls/routing/builtin.py, calibrated by bench/routing.py.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+JOB, CLARIFY, NONE = "job", "clarify", "none"
+DECISIONS = (JOB, CLARIFY, NONE)
+SURE, LIKELY, UNSURE = "Sure", "Likely", "Unsure"
 
 
 @dataclass(frozen=True)
@@ -23,29 +32,39 @@ class Candidate:
     description: str = ""
     instructions: str = ""
     examples: tuple[str, ...] = ()  # what callers said in the owner's test cases for this job
+    # Stored unit vectors of routed_texts(self), one row each (calls/vectors.py); None: the
+    # router embeds them itself (bench, tests). Not part of equality: the texts are.
+    vectors: Any = field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Match:
     id: int
     name: str
-    score: float  # 0..1
-    why: tuple[str, ...] = ()  # the words/phrases that matched, or the nearest sentence
+    score: float  # 0..1, calibrated: comparable across steps
+    why: tuple[str, ...] = ()  # in words: the caller's words that matched, the nearest sentence
 
 
 @dataclass(frozen=True)
 class Decision:
-    job: Match | None  # None: no job fits (or no candidates)
-    runner_up: Match | None
+    decision: str  # JOB, CLARIFY or NONE
+    job: Match | None  # the chosen job (decision JOB), else None
+    runner_up: Match | None  # JOB: the next best; CLARIFY: the second option; NONE: the closest
     ranking: tuple[Match, ...]  # every candidate, best first
-    ambiguous: bool
+    options: tuple[Match, ...] = ()  # CLARIFY: the two jobs Sona asks between
+    question: str = ""  # CLARIFY: what Sona asks
+    confidence: str = ""  # JOB: SURE, LIKELY or UNSURE, from the calibrated score
     continued: bool = False  # the caller's earlier job was kept (no clear change of intent)
     backend: str = "builtin"
     notice: str = ""  # set when the LLM backend failed and the built-in one answered
 
     @property
     def no_job(self) -> bool:
-        return self.job is None
+        return self.decision == NONE
+
+    @property
+    def clarify(self) -> bool:
+        return self.decision == CLARIFY
 
 
 @dataclass(frozen=True)
@@ -71,12 +90,34 @@ def route(
     said: str,
     history: Sequence[str] = (),
     current: int | None = None,
+    options: Sequence[int] = (),
 ) -> Decision:
-    """Rank `candidates` for what the caller `said` (earlier turns in `history`); `current` is
-    the job chosen on an earlier turn, kept unless the caller clearly changes intent."""
+    """Decide for what the caller `said` (earlier turns in `history`); `current` is the job
+    chosen on an earlier turn, kept unless the caller clearly changes intent; `options` are the
+    two job ids of the last turn's CLARIFY, which this turn settles."""
     from .engine import route as _route
 
-    return _route(candidates, said, history, current)
+    return _route(candidates, said, history, current, tuple(options))
+
+
+def routed_texts(candidate: Candidate) -> tuple[str, ...]:
+    """The texts of a job the built-in router embeds (its vectors, stored per text)."""
+    from .builtin import routed_texts as _texts
+
+    return _texts(candidate)
+
+
+def embed(texts: Sequence[str]):
+    """Unit vectors (numpy, one row per text) from the router's model (calls/routing/minilm.py)."""
+    from .minilm import encode
+
+    return encode(list(texts))
+
+
+def model_id() -> str:
+    from .minilm import MODEL_ID
+
+    return MODEL_ID
 
 
 def passages(pages: Sequence[tuple[int, str, str]], said: str, limit: int = 3) -> list[Passage]:

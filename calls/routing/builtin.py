@@ -1,59 +1,102 @@
 """The built-in router: offline, deterministic, the default.
 
-Score of a job for what the caller said (0..1) =
-  LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic + SOFT_WEIGHT * soft, where
-- lexical: the share of the caller's words that the job's texts contain, after stemming
-  (PyStemmer) and the phone-call concept groups of synonyms.py ("can't make it" ~ "cancel");
-  half IDF-weighted over the step's jobs (to rank), half plain (to tell off-topic callers). A
-  word in the name, caller intent or a test case counts fully, in the description or
-  instructions less; words no job has count half, groups double.
-- semantic: cosine of the caller's sentence with the job's nearest sentence (name, caller
-  intent, description, test cases, instructions), WordLlama l2_supercat embeddings (16 MB,
-  inside the wheel), rescaled from 0.1..0.7 to 0..1.
-- soft: each caller word against the job's nearest word (WordLlama), for near-synonyms.
-
-Why (bench/routing.py; accuracy incl. "no job" on shared / dev / held-out):
-  plain BM25 on name + intent 67% / 51% / 30%; WordLlama alone 71% / 70% / 51%;
-  lexical with stems + groups 96% / 88% / 66%; this mix 96% / 86% / 70%.
-WordLlama is the only semantic model that ships in a wheel without PyTorch here; it is weak on
-word associations ("jaw" ~ "tooth" 0.18), so the synonym groups carry most of the accuracy.
-all-MiniLM-L6-v2 (about 80% zero-shot) needs PyTorch and is not used.
+For each attached job it reads two signals for what the caller said:
+- semantic: all-MiniLM-L6-v2 (calls/routing/minilm.py) cosine of the caller's sentence with the
+  job's nearest *intent* sentence: its name, caller intent (also said in the caller's own voice:
+  "Caller wants to move an appointment" -> "I want to move an appointment"), description and the
+  owners' test cases; the instructions' sentences count less (they say how, not when);
+- lexical: the share of the caller's words the job's texts contain, after stemming and the
+  phone-call concept groups of synonyms.py ("can't make it" ~ cancel), IDF-weighted over the
+  step's jobs so that a word every job has does not rank.
+score = SEMANTIC_WEIGHT * semantic + LEXICAL_WEIGHT * lexical, then the engine decides (job,
+clarify, none) on calibrated thresholds (engine.py). The job vectors are computed once per text
+and model (calls/vectors.py stores them); a turn embeds only the caller's sentence.
 """
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from . import Candidate, Match, semantic
+from . import Candidate
 from .text import sentences, terms
 
 # Field weights: where a caller's word is found in the job (the best field counts).
 FIELD_WEIGHTS = {
     "name": 1.0,
     "trigger": 1.0,
+    "voice": 1.0,
     "examples": 1.0,
     "description": 0.8,
     "instructions": 0.5,
 }
-# Sentences of the instructions say how to do the job, not when: their similarity counts less.
-SENTENCE_WEIGHTS = {
-    "name": 1.0,
-    "trigger": 1.0,
-    "examples": 1.0,
-    "description": 0.95,
-    "instructions": 0.85,
-}
+INSTRUCTIONS_WEIGHT = 0.85  # an instruction sentence's cosine counts this much
 GROUP_IDF_BOOST = 2.0
 PLAIN_SHARE = 0.5
 UNKNOWN_WEIGHT = 0.5  # words no job has: they dilute every job alike, so count them less
-LEXICAL_WEIGHT = 0.6
-SEMANTIC_WEIGHT = 0.3
-SOFT_WEIGHT = 0.1  # each caller word against the job's nearest word (WordLlama)
-SEMANTIC_FLOOR = 0.1  # cosines under this say nothing (unrelated sentences sit around 0-0.15)
-SEMANTIC_CEILING = 0.7
-SOFT_FLOOR = 0.15
+SEMANTIC_WEIGHT = 0.6
+LEXICAL_WEIGHT = 0.4
+
+
+def caller_voice(intent: str) -> str:
+    """ "Caller wants to move their appointment" -> "I want to move my appointment"; "" when
+    the intent is not written about the caller."""
+    m = re.match(
+        r"(?i)^\s*(?:the\s+|a\s+|an\s+)?(?:caller|customer|client|patient|person|parent|owner|"
+        r"tenant|renter|member|guest|someone|family|student)s?(?:'s)?\s+(\w+)\s*(.*)$",
+        intent.strip(),
+    )
+    if not m:
+        return ""
+    verb, rest = m.group(1).lower(), m.group(2)
+    verbs = {"wants": "want", "needs": "need", "has": "have", "is": "am", "asks": "am asking",
+             "calls": "am calling", "reports": "am reporting", "would": "would", "was": "was",
+             "can't": "can't", "cannot": "cannot", "whose": "whose", "who": "who"}
+    verb = verbs.get(verb, verb[:-1] if verb.endswith("s") and len(verb) > 3 else verb)
+    rest = re.sub(r"(?i)\b(their|his|her)\b", "my", rest)
+    rest = re.sub(r"(?i)\bthey\b", "I", rest)
+    rest = re.sub(r"(?i)\bthem(?:selves)?\b", "me", rest)
+    return f"I {verb} {rest}".strip()
+
+
+def _fields(c: Candidate) -> list[tuple[str, str]]:
+    """(field, text) of everything the router reads of a job, in a fixed order."""
+    found = [("name", c.name), ("trigger", c.trigger), ("description", c.description)]
+    if c.trigger:
+        found += [("voice", caller_voice(c.trigger)), ("trigger", f"{c.name}: {c.trigger}")]
+    found += [("examples", e) for e in c.examples]
+    found += [("instructions", s) for s in sentences(c.instructions)]
+    seen, unique = set(), []
+    for field, text in found:
+        text = (text or "").strip()
+        if text and text not in seen:
+            seen.add(text)
+            unique.append((field, text))
+    return unique
+
+
+def routed_texts(c: Candidate) -> tuple[str, ...]:
+    return tuple(text for _, text in _fields(c))
+
+
+@lru_cache(maxsize=8192)
+def _embed_one(text: str) -> np.ndarray:
+    from .minilm import encode
+
+    vector = encode([text])[0]
+    vector.setflags(write=False)
+    return vector
+
+
+def embed(texts) -> np.ndarray:
+    """Unit vectors for texts, cached per text in this process."""
+    from .minilm import DIM
+
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.vstack([_embed_one(t) for t in texts])
 
 
 @dataclass(frozen=True)
@@ -61,10 +104,8 @@ class _Job:
     candidate: Candidate
     weights: dict  # term -> best field weight
     surface: dict  # term -> the job's words for it (for `why`)
-    sentences: tuple
-    word_list: tuple  # the job's content words (surface forms)
-    word_weights: np.ndarray
-    word_vectors: np.ndarray
+    sentences: tuple  # routed texts
+    kinds: tuple  # their fields
     sentence_weights: np.ndarray
     vectors: np.ndarray
 
@@ -75,43 +116,34 @@ class _Index:
     df: dict  # term -> number of jobs having it
 
 
-def _fields(c: Candidate) -> list[tuple[str, str]]:
-    found = [("name", c.name), ("trigger", c.trigger), ("description", c.description)]
-    found += [("examples", e) for e in c.examples]
-    found += [("instructions", s) for s in sentences(c.instructions)]
-    return [(field, text) for field, text in found if text and text.strip()]
-
-
 @lru_cache(maxsize=256)
 def index(candidates: tuple[Candidate, ...]) -> _Index:
-    """Per-step data, cached by the candidates' texts so later turns only embed the caller."""
+    """Per-step data, cached by the candidates' texts: a turn only embeds the caller."""
     jobs = []
     for c in candidates:
         weights, surface = {}, {}
-        texts, sentence_weights = [], []
-        for field, text in _fields(c):
+        fields = _fields(c)
+        for field, text in fields:
             for term, words in terms(text).items():
                 if FIELD_WEIGHTS[field] > weights.get(term, 0):
                     weights[term] = FIELD_WEIGHTS[field]
                     surface[term] = words
-            texts.append(text)
-            sentence_weights.append(SENTENCE_WEIGHTS[field])
-        if c.name and c.trigger:
-            texts.append(f"{c.name}: {c.trigger}")
-            sentence_weights.append(1.0)
-        plain = sorted(t for t in weights if not t.startswith("_"))
-        word_list = tuple(surface[t] for t in plain)
+        texts = tuple(text for _, text in fields)
+        vectors = c.vectors
+        if vectors is None or len(vectors) != len(texts):
+            vectors = embed(list(texts))
         jobs.append(
             _Job(
                 c,
                 weights,
                 surface,
-                tuple(texts),
-                word_list,
-                np.array([weights[t] for t in plain], dtype=np.float32),
-                semantic.embed(list(word_list)),
-                np.array(sentence_weights, dtype=np.float32),
-                semantic.embed(texts),
+                texts,
+                tuple(field for field, _ in fields),
+                np.array(
+                    [INSTRUCTIONS_WEIGHT if f == "instructions" else 1.0 for f, _ in fields],
+                    dtype=np.float32,
+                ),
+                np.asarray(vectors, dtype=np.float32),
             )
         )
     df = {}
@@ -125,8 +157,18 @@ def _idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def score(candidates: tuple[Candidate, ...], said: str) -> list[tuple[float, float, float, Match]]:
-    """(score, lexical, semantic, Match) per candidate, in the candidates' order."""
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    value: float  # SEMANTIC_WEIGHT * semantic + LEXICAL_WEIGHT * lexical
+    semantic: float  # cosine with the nearest sentence (instructions discounted)
+    lexical: float
+    nearest: str  # the job sentence nearest to what the caller said
+    hits: tuple  # (the caller's words, the job's words, group name or "") that matched
+
+
+def score(candidates: tuple[Candidate, ...], said: str) -> list[Scored]:
+    """One Scored per candidate, in the candidates' order."""
     idx = index(candidates)
     n = len(idx.jobs)
     asked = terms(said)
@@ -141,10 +183,7 @@ def score(candidates: tuple[Candidate, ...], said: str) -> list[tuple[float, flo
     # jobs share ("pests" at a pest-control firm) does not rank, but it is not off-topic either.
     plain_weight = {t: GROUP_IDF_BOOST if t.startswith("_") else 1.0 for t in asked}
     plain_total = sum(plain_weight.values())
-    query = semantic.embed([said])[0] if said.strip() else None
-    plain = [t for t in asked if not t.startswith("_")]
-    qwords = semantic.embed([asked[t] for t in plain])
-    qidf = np.array([idf[t] for t in plain], dtype=np.float32)
+    query = embed([said])[0] if said.strip() else None
     found = []
     for job in idx.jobs:
         hits = [t for t in asked if t in job.weights]
@@ -158,27 +197,10 @@ def score(candidates: tuple[Candidate, ...], said: str) -> list[tuple[float, flo
             sims = (job.vectors @ query) * job.sentence_weights
             best = int(np.argmax(sims))
             nearest, cosine = job.sentences[best], float(sims[best])
-        soft = 0.0
-        if len(plain) and len(job.word_list):
-            sims = np.clip((qwords @ job.word_vectors.T - SOFT_FLOOR) / (1 - SOFT_FLOOR), 0, 1)
-            soft = float((sims * job.word_weights).max(axis=1) @ qidf / qidf.sum())
-        sem = min(max((cosine - SEMANTIC_FLOOR) / (SEMANTIC_CEILING - SEMANTIC_FLOOR), 0.0), 1.0)
-        value = LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * sem + SOFT_WEIGHT * soft
-        why = _why(hits, asked, job, nearest)
-        match = Match(job.candidate.id, job.candidate.name, round(min(value, 1.0), 3), why)
-        found.append((value, lexical, sem, soft, match))
+        value = SEMANTIC_WEIGHT * max(cosine, 0.0) + LEXICAL_WEIGHT * lexical
+        matched = tuple(
+            (asked[t], job.surface[t], t[1:] if t.startswith("_") else "")
+            for t in sorted(hits, key=lambda t: (t.startswith("_"), t))
+        )
+        found.append(Scored(job.candidate, value, cosine, lexical, nearest, matched))
     return found
-
-
-def _why(hits, asked, job, nearest) -> tuple[str, ...]:
-    reasons = []
-    for term in sorted(hits, key=lambda t: (t.startswith("_"), t)):
-        said_words, job_words = asked[term], job.surface[term]
-        if term.startswith("_"):
-            if said_words.lower() != job_words.lower():
-                reasons.append(f'"{said_words}" ~ "{job_words}"')
-        elif job_words not in reasons:
-            reasons.append(job_words)
-    if nearest:
-        reasons.append(f'nearest: "{nearest}"')
-    return tuple(dict.fromkeys(reasons))

@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from workspaces.llm import LLMUnavailable, chat
 
-from . import Decision, Match
-from .engine import rank, route_builtin, thresholds
+from . import JOB, LIKELY, NONE, Decision, Match
+from .engine import rank, route_builtin
 
 SYSTEM_PROMPT = """\
 You route phone calls for a small business. Its AI phone agent, Sona, can do the jobs listed \
@@ -84,10 +84,10 @@ def _parse(content: str, candidates) -> tuple[int | None, dict[int, float], str]
     return job_id, scores, reason.strip()[:300]
 
 
-def route_llm(candidates, said, history=(), current=None) -> Decision:
+def route_llm(candidates, said, history=(), current=None, options=()) -> Decision:
     candidates = tuple(candidates)
     if not candidates:
-        return Decision(None, None, (), False, backend="llm")
+        return Decision(NONE, None, None, (), backend="llm")
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": _prompt(candidates, said, history, current)},
@@ -95,9 +95,9 @@ def route_llm(candidates, said, history=(), current=None) -> Decision:
     try:
         job_id, scores, reason = _parse(chat(messages, temperature=0, json=True), candidates)
     except LLMUnavailable as error:
-        return _fallback(candidates, said, history, current, f"was unavailable ({error})")
+        return _fallback(candidates, said, history, current, options, f"was unavailable ({error})")
     except _Invalid as error:
-        return _fallback(candidates, said, history, current, f"answer was not used ({error})")
+        return _fallback(candidates, said, history, current, options, f"answer was not used ({error})")
     # Jobs the model did not score keep the built-in score, so the ranking lists every job.
     builtin = {m.id: m for m in rank(candidates, said, history)}
     if job_id is not None:
@@ -119,14 +119,14 @@ def route_llm(candidates, said, history=(), current=None) -> Decision:
     chosen = ranking[0] if job_id is not None else None
     runner = next((m for m in ranking if chosen is None or m.id != chosen.id), None)
     if chosen is None:
-        return Decision(None, ranking[0], tuple(ranking), False, backend="llm")
-    _, margin = thresholds()
-    ambiguous = bool(runner and chosen.score - runner.score < margin)
+        return Decision(NONE, None, ranking[0], tuple(ranking), backend="llm")
     continued = current is not None and chosen.id == current
-    return Decision(chosen, runner, tuple(ranking), ambiguous, continued, "llm")
+    return Decision(
+        JOB, chosen, runner, tuple(ranking), confidence=LIKELY, continued=continued, backend="llm"
+    )
 
 
-def _fallback(candidates, said, history, current, why: str) -> Decision:
-    decision = route_builtin(candidates, said, history, current)
+def _fallback(candidates, said, history, current, options, why: str) -> Decision:
+    decision = route_builtin(candidates, said, history, current, options)
     notice = f"The AI router {why}; the built-in router answered."
     return replace(decision, backend="builtin", notice=notice)
