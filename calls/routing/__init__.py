@@ -83,6 +83,7 @@ class Overlap:
     expected: Match
     reached: Match
     suggestions: tuple[str, ...] = field(default=())
+    decision: str = JOB  # what routing `phrase` decides (JOB, CLARIFY or NONE)
 
 
 def route(
@@ -132,3 +133,18 @@ def overlaps(candidates: Sequence[Candidate]) -> list[Overlap]:
     from .engine import overlaps as _overlaps
 
     return _overlaps(candidates)
+
+
+def pulls(candidates: Sequence[Candidate]):
+    """Examples (test cases) that the router, without them, sends to another job: likely
+    wrong labels (engine.Pull)."""
+    from .engine import pulls as _pulls
+
+    return _pulls(tuple(candidates))
+
+
+def health(candidates: Sequence[Candidate]):
+    """Routing health: each job's examples routed without themselves (engine.HealthRow)."""
+    from .engine import health as _health
+
+    return _health(tuple(candidates))

@@ -6,7 +6,7 @@ the dotted path of a function with route()'s signature.
 
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from django.conf import settings
@@ -252,11 +252,96 @@ def passages(pages, said: str, limit: int = 3) -> list[Passage]:
     return [p for *_, p in sorted(found)[:limit]]
 
 
+# Examples (owners' test cases), overlaps and routing health: each example is routed without
+# itself (a job always matches its own sentence, which would hide what the example does).
+
+
+def without_example(candidate, example: str):
+    """The candidate without one of its examples (its stored vectors kept in step)."""
+    texts = builtin.routed_texts(candidate)
+    examples = tuple(e for e in candidate.examples if e.strip() != example.strip())
+    vectors = candidate.vectors
+    if vectors is not None and len(vectors) == len(texts):
+        kept = set(builtin.routed_texts(replace(candidate, examples=examples, vectors=None)))
+        vectors = vectors[[i for i, t in enumerate(texts) if t in kept]]
+    return replace(candidate, examples=examples, vectors=vectors)
+
+
+def leave_one_out(candidates) -> list[tuple[object, str, Decision]]:
+    """(candidate, example, the decision for the example routed without itself), for every
+    example of every candidate, in the step's order."""
+    candidates = tuple(candidates)
+    found = []
+    for candidate in candidates:
+        for example in dict.fromkeys(e.strip() for e in candidate.examples if e.strip()):
+            others = tuple(
+                without_example(c, example) if c is candidate else c for c in candidates
+            )
+            found.append((candidate, example, route_builtin(others, example)))
+    return found
+
+
+@dataclass(frozen=True)
+class Pull:
+    """An example of `expected` that the router (without it) sends to `pulled`: likely a
+    wrong label, and it pulls callers who say something like it toward `expected`."""
+
+    example: str
+    expected: Match
+    pulled: Match
+
+
+def pulls(candidates, tried=None) -> list[Pull]:
+    found = []
+    for candidate, example, decision in tried if tried is not None else leave_one_out(candidates):
+        top = decision.ranking[0] if decision.ranking else None
+        if top is not None and top.id != candidate.id and decision.decision != NONE:
+            own = next(m for m in decision.ranking if m.id == candidate.id)
+            found.append(Pull(example, own, top))
+    return found
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    """How one attached job's examples route (Rasa's intent report, per job)."""
+
+    job_id: int
+    name: str
+    cases: int
+    right: int
+    confused: tuple[tuple[str, int], ...]  # (what they went to: a job's name, "no job" or
+    # "a question", how often), most first
+
+
+def health(candidates, tried=None) -> list[HealthRow]:
+    tried = leave_one_out(candidates) if tried is None else tried
+    rows = []
+    for candidate in candidates:
+        mine = [d for c, _, d in tried if c.id == candidate.id]
+        right = sum(1 for d in mine if d.decision == JOB and d.job.id == candidate.id)
+        wrong: dict[str, int] = {}
+        for d in mine:
+            if d.decision == JOB and d.job.id != candidate.id:
+                wrong[d.job.name] = wrong.get(d.job.name, 0) + 1
+            elif d.decision == CLARIFY and candidate.id not in {o.id for o in d.options}:
+                wrong["a question"] = wrong.get("a question", 0) + 1
+            elif d.decision == CLARIFY:
+                other = next(o.name for o in d.options if o.id != candidate.id)
+                wrong[f"a question with {other}"] = wrong.get(f"a question with {other}", 0) + 1
+            elif d.decision == NONE:
+                wrong["no job"] = wrong.get("no job", 0) + 1
+        confused = tuple(sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0])))
+        rows.append(HealthRow(candidate.id, candidate.name, len(mine), right, confused))
+    return rows
+
+
 # Overlaps: jobs callers could confuse.
 OVERLAP_MARGIN = 0.2
 
 
 def overlaps(candidates) -> list[Overlap]:
+    """Each job's caller intent and examples, routed (examples without themselves): where
+    another job comes within OVERLAP_MARGIN, or wins, callers could be confused."""
     candidates = tuple(candidates)
     found, seen = [], set()
     for candidate in candidates:
@@ -264,28 +349,32 @@ def overlaps(candidates) -> list[Overlap]:
             p.strip() for p in (candidate.trigger, *candidate.examples) if p.strip()
         )
         for phrase in probes:
-            # A test case is probed without itself (a job always matches its own sentence,
-            # which would hide the overlap); the caller intent is kept, as the job's core text.
-            without = replace(
-                candidate, examples=tuple(e for e in candidate.examples if e.strip() != phrase)
-            )
-            ranking = rank([without if c is candidate else c for c in candidates], phrase)
-            own = next(m for m in ranking if m.id == candidate.id)
-            for other in ranking:
+            without = without_example(candidate, phrase)
+            others = [without if c is candidate else c for c in candidates]
+            decision = route_builtin(others, phrase)
+            own = next(m for m in decision.ranking if m.id == candidate.id)
+            for other in decision.ranking:
                 if other.id == candidate.id or other.score < own.score - OVERLAP_MARGIN:
                     continue
                 key = (frozenset((candidate.id, other.id)), phrase.lower())
                 if key in seen:
                     continue
                 seen.add(key)
-                found.append(Overlap(phrase, own, other, _suggestions(phrase, own, other)))
+                found.append(
+                    Overlap(phrase, own, other, _suggestions(phrase, own, other, candidate),
+                            decision.decision)
+                )
     return found
 
 
-def _suggestions(phrase: str, expected: Match, reached: Match) -> tuple[str, ...]:
-    return (
+def _suggestions(phrase: str, expected: Match, reached: Match, candidate) -> tuple[str, ...]:
+    tips = [
         f"Sharpen the caller intent of \u201c{expected.name}\u201d or \u201c{reached.name}\u201d "
-        "so each says what only that job handles.",
-        f"Add a test case to \u201c{expected.name}\u201d with words callers use for it, "
-        f"like \u201c{phrase}\u201d.",
-    )
+        "so each says what only that job handles."
+    ]
+    if phrase not in {e.strip() for e in candidate.examples}:
+        tips.append(
+            f"Add a test case to \u201c{expected.name}\u201d with words callers use for it, "
+            f"like \u201c{phrase}\u201d."
+        )
+    return tuple(tips)

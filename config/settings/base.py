@@ -139,13 +139,11 @@ OPTIMIZER_API_KEY = env("OPTIMIZER_API_KEY", default="")
 OPTIMIZER_MODEL = env("OPTIMIZER_MODEL", default="")
 OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=None)
 
-# The router (calls/routing): which job fits what a caller says. "builtin" works offline and is
-# deterministic; "llm" asks the LLM endpoint and falls back to builtin, with a notice, on failure.
-# Under ROUTER_NO_JOB_BELOW the best score is "no job"; a runner-up within
-# ROUTER_AMBIGUOUS_MARGIN of the chosen job flags it "ambiguous". Chosen by bench/routing.py.
+# The router (calls/routing): job, clarify or none for what a caller says. "builtin" works
+# offline and is deterministic (its thresholds are calibrated constants in calls/routing/engine.py,
+# measured by bench/routing.py); "llm" asks the LLM endpoint and falls back to builtin, with a
+# notice, on failure; a dotted path names another backend.
 ROUTER_BACKEND = env("ROUTER_BACKEND", default="builtin")
-ROUTER_NO_JOB_BELOW = env.float("ROUTER_NO_JOB_BELOW", default=0.1)
-ROUTER_AMBIGUOUS_MARGIN = env.float("ROUTER_AMBIGUOUS_MARGIN", default=0.03)
 
 # Content-Security-Policy (django-csp, workspaces/csp.py): only the app's own files. htmx is
 # vendored in static/ and told not to inject its indicator <style> (base.html); no page has
