@@ -32,12 +32,13 @@ FIELD_WEIGHTS = {
     "description": 0.8,
     "instructions": 0.5,
 }
-INSTRUCTIONS_WEIGHT = 0.85  # an instruction sentence's cosine counts this much
+INSTRUCTIONS_WEIGHT = 0.9  # an instruction sentence's cosine counts this much
 GROUP_IDF_BOOST = 2.0
 PLAIN_SHARE = 0.5
 UNKNOWN_WEIGHT = 0.5  # words no job has: they dilute every job alike, so count them less
 SEMANTIC_WEIGHT = 0.6
 LEXICAL_WEIGHT = 0.4
+NAME_WEIGHT = 0.9  # a bare name is short: its cosine runs high with anything on its topic
 
 
 def caller_voice(intent: str) -> str:
@@ -99,6 +100,14 @@ def embed(texts) -> np.ndarray:
     return np.vstack([_embed_one(t) for t in texts])
 
 
+@lru_cache(maxsize=1)
+def _off_topic() -> np.ndarray:
+    """Vectors of calls no job is for (off_topic.py), embedded once per process."""
+    from .off_topic import OFF_TOPIC
+
+    return embed(list(OFF_TOPIC))
+
+
 @dataclass(frozen=True)
 class _Job:
     candidate: Candidate
@@ -140,7 +149,14 @@ def index(candidates: tuple[Candidate, ...]) -> _Index:
                 texts,
                 tuple(field for field, _ in fields),
                 np.array(
-                    [INSTRUCTIONS_WEIGHT if f == "instructions" else 1.0 for f, _ in fields],
+                    [
+                        INSTRUCTIONS_WEIGHT
+                        if f == "instructions"
+                        else NAME_WEIGHT
+                        if f == "name"
+                        else 1.0
+                        for f, _ in fields
+                    ],
                     dtype=np.float32,
                 ),
                 np.asarray(vectors, dtype=np.float32),
@@ -165,6 +181,7 @@ class Scored:
     lexical: float
     nearest: str  # the job sentence nearest to what the caller said
     hits: tuple  # (the caller's words, the job's words, group name or "") that matched
+    off_topic: float = 0.0  # nearness to calls no job is for (the same for every job)
 
 
 def score(candidates: tuple[Candidate, ...], said: str) -> list[Scored]:
@@ -184,6 +201,7 @@ def score(candidates: tuple[Candidate, ...], said: str) -> list[Scored]:
     plain_weight = {t: GROUP_IDF_BOOST if t.startswith("_") else 1.0 for t in asked}
     plain_total = sum(plain_weight.values())
     query = embed([said])[0] if said.strip() else None
+    off_topic = float((_off_topic() @ query).max()) if query is not None else 0.0
     found = []
     for job in idx.jobs:
         hits = [t for t in asked if t in job.weights]
@@ -202,5 +220,7 @@ def score(candidates: tuple[Candidate, ...], said: str) -> list[Scored]:
             (asked[t], job.surface[t], t[1:] if t.startswith("_") else "")
             for t in sorted(hits, key=lambda t: (t.startswith("_"), t))
         )
-        found.append(Scored(job.candidate, value, cosine, lexical, nearest, matched))
+        found.append(
+            Scored(job.candidate, value, cosine, lexical, nearest, matched, off_topic)
+        )
     return found
