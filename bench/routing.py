@@ -199,9 +199,7 @@ def main():
         calibrate(tuning)
 
     # Latency: 10 jobs (two businesses' jobs), warm; each turn a new sentence; CPU time.
-    ten = tuple(
-        c for b in data["tuned"][:3] for c in b.candidates
-    )[:10]
+    ten = tuple(c for b in data["tuned"][:3] for c in b.candidates)[:10]
     sentences = [s for bs in data.values() for b in bs for s, _ in b.utterances]
     engine.route_builtin(ten, "warm up")
     times = []

@@ -52,9 +52,21 @@ def caller_voice(intent: str) -> str:
     if not m:
         return ""
     verb, rest = m.group(1).lower(), m.group(2)
-    verbs = {"wants": "want", "needs": "need", "has": "have", "is": "am", "asks": "am asking",
-             "calls": "am calling", "reports": "am reporting", "would": "would", "was": "was",
-             "can't": "can't", "cannot": "cannot", "whose": "whose", "who": "who"}
+    verbs = {
+        "wants": "want",
+        "needs": "need",
+        "has": "have",
+        "is": "am",
+        "asks": "am asking",
+        "calls": "am calling",
+        "reports": "am reporting",
+        "would": "would",
+        "was": "was",
+        "can't": "can't",
+        "cannot": "cannot",
+        "whose": "whose",
+        "who": "who",
+    }
     verb = verbs.get(verb, verb[:-1] if verb.endswith("s") and len(verb) > 3 else verb)
     rest = re.sub(r"(?i)\b(their|his|her)\b", "my", rest)
     rest = re.sub(r"(?i)\bthey\b", "I", rest)
@@ -220,7 +232,5 @@ def score(candidates: tuple[Candidate, ...], said: str) -> list[Scored]:
             (asked[t], job.surface[t], t[1:] if t.startswith("_") else "")
             for t in sorted(hits, key=lambda t: (t.startswith("_"), t))
         )
-        found.append(
-            Scored(job.candidate, value, cosine, lexical, nearest, matched, off_topic)
-        )
+        found.append(Scored(job.candidate, value, cosine, lexical, nearest, matched, off_topic))
     return found

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from . import CLARIFY, JOB, LIKELY, NONE, SURE, UNSURE, Decision, Match, Overlap, Passage, builtin
@@ -48,11 +49,16 @@ def setting(name: str, default):
 
 @lru_cache(maxsize=8)
 def _backend(name: str):
+    if name not in BACKENDS and "." not in name:
+        raise ImproperlyConfigured(
+            f'ROUTER_BACKEND must be "builtin", "llm" or a dotted path, not {name!r}.'
+        )
     return import_string(BACKENDS.get(name, name))
 
 
 def backend_name() -> str:
-    return str(setting("ROUTER_BACKEND", "builtin") or "builtin").strip().lower()
+    name = str(setting("ROUTER_BACKEND", "builtin") or "builtin").strip()
+    return name.lower() if name.lower() in BACKENDS else name
 
 
 def route(candidates, said, history=(), current=None, options=()) -> Decision:
@@ -75,8 +81,10 @@ def why(scored: builtin.Scored) -> tuple[str, ...]:
     reasons = []
     for said_words, job_words, group in scored.hits:
         if group and said_words.lower() != job_words.lower():
-            reasons.append(f"\u201c{said_words}\u201d means {group.replace('_', ' ')}, like "
-                           f"\u201c{job_words}\u201d")
+            reasons.append(
+                f"\u201c{said_words}\u201d means {group.replace('_', ' ')}, like "
+                f"\u201c{job_words}\u201d"
+            )
         elif not group:
             reasons.append(f"\u201c{said_words}\u201d")
     reasons = list(dict.fromkeys(reasons))
@@ -116,15 +124,19 @@ def _intent_phrase(match: Match, candidates) -> str:
     c = next((c for c in candidates if c.id == match.id), None)
     voice = builtin.caller_voice(c.trigger) if c and c.trigger else ""
     m = re.match(r"(?i)^I (?:want|need|would like|am calling|am looking) (to .+)$", voice)
-    if m and len(m.group(1).split()) <= 9:
+    # Only a short phrase in the caller's voice reads well in a question ("to book a car"),
+    # not one that goes on about the caller ("to join or asks about prices").
+    third_person = (
+        re.search(r"(?i)\b(asks|wants|needs|is|has|their|they)\b", m.group(1)) if m else None
+    )
+    if m and len(m.group(1).split()) <= 9 and not third_person:
         return m.group(1).rstrip(".?! ")
     name = match.name
     return "about " + (name[0].lower() + name[1:] if name[1:2].islower() else name)
 
 
 def question(a: Match, b: Match, candidates) -> str:
-    return (f"Are you calling {_intent_phrase(a, candidates)}, "
-            f"or {_intent_phrase(b, candidates)}?")
+    return f"Are you calling {_intent_phrase(a, candidates)}, or {_intent_phrase(b, candidates)}?"
 
 
 _FIRST = re.compile(r"\b(first|former|1st|number one)\b", re.I)
@@ -144,8 +156,10 @@ def _settle(candidates, said, history, options, found) -> Decision | None:
         pick = pair[1]
     else:
         best = found[0]
-        if best.candidate.id not in options and best.value >= NONE_BELOW and (
-            best.value - max(p.value for p in pair) >= CHANGE_OF_INTENT
+        if (
+            best.candidate.id not in options
+            and best.value >= NONE_BELOW
+            and (best.value - max(p.value for p in pair) >= CHANGE_OF_INTENT)
         ):
             return None  # a new request: route it as one
         context = scored(candidates, f"{history[-1]} {said}" if history else said)
@@ -166,7 +180,9 @@ def decide(found, candidates, current=None) -> Decision:
     second = found[1] if len(found) > 1 else None
     kept = next((s for s in found if s.candidate.id == current), None)
     if kept is not None and not (
-        best is not kept and best.value >= NONE_BELOW and best.value - kept.value >= CHANGE_OF_INTENT
+        best is not kept
+        and best.value >= NONE_BELOW
+        and best.value - kept.value >= CHANGE_OF_INTENT
     ):
         job = next(m for m in ranking if m.id == current)
         runner = next((m for m in ranking if m.id != current), None)
@@ -176,8 +192,14 @@ def decide(found, candidates, current=None) -> Decision:
     margin = best.value - second.value if second else 1.0
     if second is not None and margin < CLARIFY_MARGIN and second.value >= NONE_BELOW:
         options = ranking[:2]
-        return Decision(CLARIFY, None, ranking[1], ranking, options=options,
-                        question=question(*options, candidates))
+        return Decision(
+            CLARIFY,
+            None,
+            ranking[1],
+            ranking,
+            options=options,
+            question=question(*options, candidates),
+        )
     runner = ranking[1] if len(ranking) > 1 else None
     return Decision(JOB, ranking[0], runner, ranking, confidence=confidence(best.value, margin))
 
@@ -282,9 +304,7 @@ def leave_one_out(candidates) -> list[tuple[object, str, Decision]]:
     found = []
     for candidate in candidates:
         for example in dict.fromkeys(e.strip() for e in candidate.examples if e.strip()):
-            others = tuple(
-                without_example(c, example) if c is candidate else c for c in candidates
-            )
+            others = tuple(without_example(c, example) if c is candidate else c for c in candidates)
             found.append((candidate, example, route_builtin(others, example)))
     return found
 
@@ -369,8 +389,13 @@ def overlaps(candidates) -> list[Overlap]:
                     continue
                 seen.add(key)
                 found.append(
-                    Overlap(phrase, own, other, _suggestions(phrase, own, other, candidate),
-                            decision.decision)
+                    Overlap(
+                        phrase,
+                        own,
+                        other,
+                        _suggestions(phrase, own, other, candidate),
+                        decision.decision,
+                    )
                 )
     return found
 

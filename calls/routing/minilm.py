@@ -59,7 +59,9 @@ def _gelu(x):
     # BERT's exact GELU, x * Phi(x), with erf from Abramowitz & Stegun 7.1.26 (error < 1.5e-7).
     z = np.abs(x) / math.sqrt(2)
     t = 1 / (1 + 0.3275911 * z)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
     erf = np.sign(x) * (1 - poly * np.exp(-z * z))
     return 0.5 * x * (1 + erf)
 
@@ -88,7 +90,9 @@ class Encoder:
             qkv = np.concatenate(
                 [w[f"{p}attention.self.{n}.weight"] for n in ("query", "key", "value")]
             ).T.copy()  # (384, 1152): one matmul for the three projections
-            qkv_b = np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")])
+            qkv_b = np.concatenate(
+                [w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")]
+            )
             self.layers.append(
                 (
                     qkv,
@@ -162,3 +166,12 @@ def encoder() -> Encoder:
 
 def encode(texts: list[str]) -> np.ndarray:
     return encoder().encode(list(texts))
+
+
+def warm() -> None:
+    """Load the model and run it once (BLAS and the tokenizer warm), and the router's fixed
+    vectors: done at process start (config/wsgi.py) so no caller waits for it."""
+    from .builtin import _off_topic
+
+    encode(["warm up"])
+    _off_topic()
