@@ -364,7 +364,7 @@ def health(candidates, tried=None) -> list[HealthRow]:
 
 
 # Overlaps: jobs callers could confuse.
-OVERLAP_MARGIN = 0.2
+OVERLAP_MARGIN = 0.05  # another job within this (built-in score) of the phrase's own job
 
 
 def overlaps(candidates) -> list[Overlap]:
@@ -378,25 +378,20 @@ def overlaps(candidates) -> list[Overlap]:
         )
         for phrase in probes:
             without = without_example(candidate, phrase)
-            others = [without if c is candidate else c for c in candidates]
-            decision = route_builtin(others, phrase)
-            own = next(m for m in decision.ranking if m.id == candidate.id)
-            for other in decision.ranking:
-                if other.id == candidate.id or other.score < own.score - OVERLAP_MARGIN:
+            others = tuple(without if c is candidate else c for c in candidates)
+            results = scored(others, phrase)
+            decision = decide(results, others)
+            own = next(s for s in results if s.candidate.id == candidate.id)
+            for other in results:
+                if other is own or other.value < own.value - OVERLAP_MARGIN:
                     continue
-                key = (frozenset((candidate.id, other.id)), phrase.lower())
+                key = (frozenset((candidate.id, other.candidate.id)), phrase.lower())
                 if key in seen:
                     continue
                 seen.add(key)
-                found.append(
-                    Overlap(
-                        phrase,
-                        own,
-                        other,
-                        _suggestions(phrase, own, other, candidate),
-                        decision.decision,
-                    )
-                )
+                expected, reached = _match(own), _match(other)
+                tips = _suggestions(phrase, expected, reached, candidate)
+                found.append(Overlap(phrase, expected, reached, tips, decision.decision))
     return found
 
 

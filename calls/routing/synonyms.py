@@ -34,6 +34,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "reschedule": (
         "reschedule",
         "move my appointment",
+        "move my",
+        "move the",
+        "move or cancel",
+        "change or cancel",
         "push",
         "postpone",
         "another day",
@@ -79,7 +83,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "price",
         "cost",
         "how much",
-        "charge",
+        "what do you charge",
         "fee",
         "rate",
         "quote",
@@ -416,7 +420,20 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "check in",
     ),
     "store": ("storage", "store", "keep", "somewhere to keep", "hold onto"),
-    "talk": ("speak with", "speak to", "talk to", "call me back", "call back", "message"),
+    "talk": (
+        "speak with",
+        "speak to",
+        "talk to",
+    ),
+    # Not "talk": a caller asking to talk to someone is not leaving a message.
+    "callback": (
+        "message",
+        "call me back",
+        "call back",
+        "ring me back",
+        "get back to me",
+        "pass it on",
+    ),
     "document": (
         "document",
         "documents",

@@ -113,7 +113,13 @@ def published(line):
 
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path("/work/shared/routing")
+ROUTING_DATA = ROOT / "bench" / "data"
+# shared/ lies beside the checkout (CI copies it there); /work/shared on a developer's machine.
+SHARED_ROUTING = next(
+    (p for p in (ROOT.parent / "shared" / "routing", Path("/work/shared/routing")) if p.is_dir()),
+    Path("/work/shared/routing"),
+)
+SHARED = SHARED_ROUTING
 
 
 def shared_corpus():
