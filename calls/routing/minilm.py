@@ -130,18 +130,21 @@ class Encoder:
             ids[row, : len(token_ids)] = token_ids
             mask[row, : len(token_ids)] = 1
         x = self.words[ids] + self.positions[:length] + self.type0
-        x = _layer_norm(x, *self.norm).astype(np.float32)
+        # Dense layers on (tokens, 384): one BLAS call per layer for the whole batch.
+        x = _layer_norm(x, *self.norm).astype(np.float32).reshape(n * length, DIM)
         bias = ((1 - mask) * -1e4)[:, None, None, :]  # padding is never attended to
         head = DIM // _HEADS
+        scale = np.float32(1 / math.sqrt(head))
         for qkv, qkv_b, o, o_b, ln1_w, ln1_b, up, up_b, down, down_b, ln2_w, ln2_b in self.layers:
-            q, k, v = np.split((x @ qkv + qkv_b).reshape(n, length, 3, _HEADS, head), 3, axis=2)
-            q, k, v = (t[:, :, 0].transpose(0, 2, 1, 3) for t in (q, k, v))  # (n, heads, len, d)
-            scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(head) + bias
+            # (3, n, heads, len, d) from (n * len, 3 * 384)
+            q, k, v = (x @ qkv + qkv_b).reshape(n, length, 3, _HEADS, head).transpose(2, 0, 3, 1, 4)
+            scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n, length, DIM)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n * length, DIM)
             x = _layer_norm(context @ o + o_b + x, ln1_w, ln1_b)
             x = _layer_norm(_gelu(x @ up + up_b) @ down + down_b + x, ln2_w, ln2_b)
+        x = x.reshape(n, length, DIM)
         pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdims=True)
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
