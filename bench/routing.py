@@ -5,7 +5,8 @@
 Sets: "shared" (/work/shared/routing/*.json, or $ROUTING_SHARED), "dev" (its dev/ folder, 60
 no-job sentences), "tuned" (bench/data/routing_dev.json + routing_heldout.json, written by an
 earlier session and used here for tuning) and "fresh" (bench/data/routing_fresh.json: written
-blind before this router was tuned and never looked at while tuning; the honest figure).
+blind before this router was tuned and never looked at while tuning; the honest figure) and
+"fresh2" (bench/data/routing_fresh2.json: written blind later, likewise never tuned on).
 
 Per set: in scope, how often the decision is "job" with the right job (top-1), how often the
 best-ranked job is right whatever the decision (ranking), how often a "clarify" names the
@@ -57,6 +58,7 @@ SETS = {
     "dev": sorted((SHARED / "dev").glob("*.json")),
     "tuned": [DATA / "routing_dev.json", DATA / "routing_heldout.json"],
     "fresh": [DATA / "routing_fresh.json"],
+    "fresh2": [DATA / "routing_fresh2.json"],
 }
 TUNING = ("shared", "dev", "tuned")
 
