@@ -18,6 +18,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py embed_jobs
 	$(PY) manage.py demo --host $(HOST)
 	$(PY) manage.py runserver $(HOST)
 

@@ -7,7 +7,7 @@ class CallsConfig(AppConfig):
     def ready(self):
         from callflows import checks
 
-        from . import gates
+        from . import gates, receivers  # noqa: F401  (receivers: the router's stored vectors)
 
         checks.register_test_gate(gates.failing_test_cases)
         checks.register_warnings(gates.confusable_jobs)

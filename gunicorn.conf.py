@@ -1,0 +1,8 @@
+"""gunicorn's settings, read from the project folder: `gunicorn config.wsgi`.
+
+preload_app: config/wsgi.py is imported once in the master, which loads the router's model
+(calls/runtime.warm_up); the forked workers share its memory-mapped weights and answer the first
+route as fast as the rest. Workers, bind and timeouts: gunicorn's own flags or GUNICORN_CMD_ARGS.
+"""
+
+preload_app = True
