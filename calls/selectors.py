@@ -194,8 +194,8 @@ class Turn:
             kept = ", continuing this job" if d.continued else ""
             return f"Sona picked “{self.job.name}” ({self.confidence or 'Unsure'}){kept}."
         if self.clarify:
-            a, b = (o.name for o in d.options[:2])
-            return f"Sona asks “{d.question}” (“{a}” or “{b}”)."
+            offered = " or ".join(f"“{o.name}”" for o in d.options)
+            return f"Sona asks “{d.question}” ({offered})."
         text = "No job fits: Sona says what the business can help with"
         if self.message_job:
             text += f" and offers to take a message (“{self.message_job}”)"
@@ -420,10 +420,6 @@ class RoutingHealth:
             return ""
         return self.pulls.get((case.expected_job_id, case.said.strip()), "")
 
-    @property
-    def cases(self) -> int:
-        return sum(r.cases for r in self.rows)
-
 
 def routing_health(goal: Target) -> RoutingHealth:
     """The Routing health of a step of the draft or the live version (no query)."""
@@ -516,11 +512,6 @@ def step_routing(call_flow: CallFlow, snapshot: dict) -> list[StepRouting]:
 
 def _key(phrase: str, expected: routing.Match, other: routing.Match) -> tuple:
     return (phrase.strip().lower(), expected.id, other.id)
-
-
-def step_overlaps(call_flow: CallFlow, snapshot: dict) -> list[tuple[str, routing.Overlap]]:
-    """(step name, overlap) for each pair of attached jobs callers could confuse."""
-    return [(s.step_name, o) for s in step_routing(call_flow, snapshot) for o in s.overlaps]
 
 
 # Calls pages: the list (keyset pages), one call, the CSV export and the activity charts --------
