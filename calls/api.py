@@ -19,6 +19,10 @@ from . import routing, runtime, schemas, services
 from .models import SAID_MAX, Call
 
 MAX_HISTORY = 50
+OPTIONS_WORDS = (
+    "The two different job ids the last answer's question offered (its options), or leave it out."
+)
+NOT_ATTACHED = "Both must be ids of jobs attached to this step (the last answer's options)."
 
 
 def _bad_request(errors: dict) -> JsonResponse:
@@ -56,7 +60,16 @@ def _parse(request) -> tuple[dict, dict]:
     current = data.get("current_job")
     if current is not None and (not isinstance(current, int) or isinstance(current, bool)):
         errors["current_job"] = "The id of the job chosen on an earlier turn, or null."
-    return {"said": said, "step": step, "history": history, "current": current}, errors
+    options = data.get("options")
+    if options is not None and not (  # null or left out: no question is being answered
+        isinstance(options, list)
+        and len(options) == 2
+        and all(isinstance(i, int) and not isinstance(i, bool) for i in options)
+        and options[0] != options[1]
+    ):
+        errors["options"] = OPTIONS_WORDS
+    asked = {"said": said, "step": step, "history": history, "current": current}
+    return {**asked, "options": tuple(options or ()) if "options" not in errors else ()}, errors
 
 
 def _match(match: routing.Match | None) -> dict | None:
@@ -77,16 +90,29 @@ def route(request, number):
     if step is None:
         message = "The live version has no Sona step." if not asked["step"] else "Unknown step."
         return _bad_request({"step": message})
+    if asked["options"] and not set(asked["options"]) <= {c.id for c in step.candidates}:
+        return _bad_request({"options": NOT_ATTACHED})
     decision = runtime.decide(
-        found.phone_id, index, step, asked["said"], asked["history"], asked["current"]
+        found.phone_id,
+        index,
+        step,
+        asked["said"],
+        asked["history"],
+        asked["current"],
+        asked["options"],
     )
-    chosen = decision.job
+    chosen = decision.job if decision.decision == routing.JOB else None
+    clarify = decision.decision == routing.CLARIFY
     return JsonResponse(
         {
+            "decision": decision.decision,
             "job": _match(chosen),
+            "confidence": (decision.confidence or None) if chosen else None,
+            "options": [_match(o) for o in decision.options] if clarify else [],
+            "question": decision.question if clarify else "",
             "runner_up": _match(decision.runner_up),
-            "ambiguous": decision.ambiguous,
-            "no_job": chosen is None,
+            "ambiguous": clarify,  # deprecated: decision == "clarify"
+            "no_job": decision.decision == routing.NONE,
             "continued": decision.continued,
             "actions": step.actions.get(chosen.id, []) if chosen else [],
             "why": list(chosen.why) if chosen else [],

@@ -91,8 +91,12 @@ def _paths() -> dict:
         "/api/v1/numbers/{number}/route": {
             "post": {
                 "operationId": "route",
-                "summary": "Ask the router which job fits what a caller said",
-                "description": "Against the live version; the same router as mock calls.",
+                "summary": "Ask the router what to do with what a caller said",
+                "description": "Against the live version; the same router as mock calls. The "
+                "answer is one of three decisions: `job` (follow the job), `clarify` (ask the "
+                "caller `question`; send their reply with `options` set to the two options' "
+                "ids, which settles it) or `none` (no attached job fits). `ambiguous` is "
+                "deprecated: it equals decision == `clarify`.",
                 "security": SECURITY,
                 "parameters": [NUMBER],
                 "requestBody": {
@@ -100,7 +104,10 @@ def _paths() -> dict:
                     "content": {"application/json": {"schema": _ref(schemas.RouteAsk)}},
                 },
                 "responses": {
-                    "200": _json(schemas.RouteAnswer, "The chosen job, the runner-up and why."),
+                    "200": _json(
+                        schemas.RouteAnswer,
+                        "The decision (job, clarify or none), the runner-up and why.",
+                    ),
                     **_errors(400, 401, 404, 429),
                 },
             }

@@ -64,17 +64,19 @@ def index(phone_id: int, generation: int) -> Index:
 _decisions: OrderedDict[tuple, routing.Decision] = OrderedDict()
 
 
-def decide(phone_id: int, index: Index, step: StepIndex, said, history, current):
+def decide(phone_id: int, index: Index, step: StepIndex, said, history, current, options=()):
     """routing.route, remembered per process: the built-in router is deterministic and the
     index is addressed by generation, so a repeated question ("yes", "what are your hours?")
-    gets the same answer without running the model again. LLM answers are not kept."""
-    key = (phone_id, index.generation, step.key, said, tuple(history), current)
+    gets the same answer without running the model again. LLM answers are not kept.
+    `options`: the two job ids the last turn's question offered (this turn settles it)."""
+    options = tuple(options)
+    key = (phone_id, index.generation, step.key, said, tuple(history), current, options)
     with _lock:
         found = _decisions.get(key)
         if found is not None:
             _decisions.move_to_end(key)
             return found
-    found = routing.route(step.candidates, said, history, current)
+    found = routing.route(step.candidates, said, history, current, options)
     if found.backend == "builtin" and settings.ROUTER_BACKEND == "builtin":
         with _lock:
             _decisions[key] = found

@@ -164,6 +164,16 @@ class RouteAsk(BaseModel):
         Field(None, max_length=50, description="Earlier caller turns, oldest first.")
     )
     current_job: int | None = Field(None, description="The job chosen on an earlier turn.")
+    options: (
+        Annotated[list[Annotated[int, Field(ge=1, le=ID_MAX)]], Field(min_length=2, max_length=2)]
+        | None
+    ) = Field(
+        None,
+        description="When the last answer was a question (decision `clarify`): the ids of its "
+        "two `options`, so that this turn (the caller's reply) settles it. Two different ids "
+        "of jobs attached to the step; left out or null: no question is being answered.",
+        json_schema_extra={"uniqueItems": True},
+    )
 
 
 class RouteMatch(BaseModel):
@@ -178,15 +188,41 @@ class RouteStep(BaseModel):
 
 
 class RouteAnswer(BaseModel):
+    """One of three decisions: `job` (Sona follows `job`), `clarify` (two jobs are close: Sona
+    asks `question`, and the caller's reply is routed with `options` to settle it) or `none`
+    (no attached job fits: Sona says what the business can help with)."""
+
     model_config = ConfigDict(title="RouteAnswer")
 
-    job: RouteMatch | None
-    runner_up: RouteMatch | None
-    ambiguous: bool
-    no_job: bool
-    continued: bool
-    actions: list[dict]
-    why: list[str]
+    decision: Literal["job", "clarify", "none"] = Field(
+        description="`job`: follow `job`. `clarify`: ask `question`, then send the caller's "
+        "reply with `options` set to the two options' ids. `none`: no attached job fits."
+    )
+    job: RouteMatch | None = Field(description="The chosen job; null unless decision is `job`.")
+    confidence: Literal["Sure", "Likely", "Unsure"] | None = Field(
+        description="How sure the router is of `job`, in words; null unless decision is `job`."
+    )
+    options: list[RouteMatch] = Field(
+        description="The two jobs Sona asks between (decision `clarify`), else empty."
+    )
+    question: str = Field(description="What Sona asks the caller (decision `clarify`), else empty.")
+    runner_up: RouteMatch | None = Field(
+        description="`job`: the next best job; `clarify`: the second option; `none`: the "
+        "closest job (still not a fit). Null when the step has one job or none."
+    )
+    ambiguous: bool = Field(
+        description="Deprecated: use `decision`. True exactly when decision is `clarify`; "
+        "kept for runtimes that read it.",
+        json_schema_extra={"deprecated": True},
+    )
+    no_job: bool = Field(description="True exactly when decision is `none`.")
+    continued: bool = Field(
+        description="The job chosen on an earlier turn (`current_job`) was kept."
+    )
+    actions: list[dict] = Field(description="The parsed actions of `job`; empty without one.")
+    why: list[str] = Field(
+        description="In words: the caller's words that matched `job` and its nearest sentence."
+    )
     step: RouteStep
     version: int | None
     backend: str

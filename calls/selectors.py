@@ -124,6 +124,60 @@ class Turn:
     passages: tuple[routing.Passage, ...]
     reply: str = ""  # Sona's generated reply (LLM backend); "" shows the job's own words
     notices: tuple[str, ...] = field(default=())
+    message_job: str = ""  # the name of an attached job that takes messages, if any
+    settles: tuple[str, ...] = ()  # the two jobs of the last turn's question, answered here
+
+    @property
+    def kind(self) -> str:
+        """The decision: routing.JOB, CLARIFY or NONE."""
+        return self.decision.decision
+
+    @property
+    def clarify(self) -> bool:
+        return self.decision.decision == routing.CLARIFY
+
+    @property
+    def no_job(self) -> bool:
+        return self.decision.decision == routing.NONE
+
+    @property
+    def confidence(self) -> str:
+        """How sure Sona is of the job, in words ("" without one)."""
+        return self.decision.confidence if self.job is not None else ""
+
+    @property
+    def runner_up(self) -> routing.Match | None:
+        """The next best job (not shown for a question: its two options are)."""
+        return None if self.clarify else self.decision.runner_up
+
+    @property
+    def runner_up_fits(self) -> bool:
+        """Whether the runner-up also clears the no-job line (calibrated score 0.5)."""
+        return self.runner_up is not None and self.runner_up.score >= 0.5
+
+    @property
+    def why(self) -> tuple[str, ...]:
+        """In words, why: the chosen job's reasons; for no job, the closest job's."""
+        if self.job is not None:
+            return self.decision.job.why
+        if self.no_job and self.decision.runner_up is not None:
+            return self.decision.runner_up.why
+        return ()
+
+    @property
+    def decision_words(self) -> str:
+        """The decision in one sentence, for the live region, summaries and the command."""
+        d = self.decision
+        if self.job is not None:
+            kept = ", continuing this job" if d.continued else ""
+            return f"Sona picked “{self.job.name}” ({self.confidence or 'Unsure'}){kept}."
+        if self.clarify:
+            offered = " or ".join(f"“{o.name}”" for o in d.options)
+            return f"Sona asks “{d.question}” ({offered})."
+        text = "No job fits: Sona says what the business can help with"
+        if self.message_job:
+            text += f" and offers to take a message (“{self.message_job}”)"
+        return text + "."
 
     @property
     def current_step(self) -> sona.Step | None:
@@ -165,17 +219,26 @@ def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = Non
 
     numbers = workspace_numbers(goal.call_flow)
     region = goal.call_flow.phone_number.workspace.country
+    message_job = next((j.name for j in goal.jobs.values() if "message" in j.name.lower()), "")
     turns: list[Turn] = []
-    current, at_step, history = None, 0, []
+    current, at_step, history, offered = None, 0, [], ()
     for index, text in enumerate(said):
-        decision = routing.route(goal.candidates, text, history, current)
-        job = goal.jobs.get(decision.job.id) if decision.job else None
+        # A question (CLARIFY) is settled by the caller's next turn: routed with its options.
+        decision = routing.route(
+            goal.candidates, text, history, current, tuple(o.id for o in offered)
+        )
+        settles = tuple(o.name for o in offered)
+        chosen = decision.job if decision.decision == routing.JOB else None
+        job = goal.jobs.get(chosen.id) if chosen else None
         at_step = at_step + 1 if job and job.pk == current else (1 if job else 0)
         current = job.pk if job else None
+        offered = decision.options[:2] if decision.decision == routing.CLARIFY else ()
         found = routing.passages(goal.pages, text)
         notices = [decision.notice] if decision.notice else []
         if replies is not None and index < len(replies):
             reply = replies[index]
+        elif offered:  # Sona asks which of the two jobs the caller means
+            reply = decision.question
         else:
             reply, notice = sona_reply(
                 job.name if job else "",
@@ -198,6 +261,8 @@ def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = Non
                 passages=tuple(found),
                 reply=reply,
                 notices=tuple(notices),
+                message_job=message_job,
+                settles=settles,
             )
         )
         history.append(text)
@@ -210,45 +275,65 @@ def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = Non
 @dataclass(frozen=True)
 class CaseResult:
     case: StepTestCase
-    got: routing.Match | None  # the job picked (None: no job)
+    got: routing.Match | None  # the job picked (None: a question, or no job)
     passed: bool
     problem: str  # why it failed, for people; "" when it passed
+    decision: routing.Decision | None = None  # what the router decided for the case
+
+    @property
+    def kind(self) -> str:
+        return self.decision.decision if self.decision else routing.NONE
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The two jobs Sona asked between (a question), else ()."""
+        if self.decision is None or self.kind != routing.CLARIFY:
+            return ()
+        return tuple(o.name for o in self.decision.options)
 
 
 def _check(case: StepTestCase, goal: Target) -> CaseResult:
+    """A case expecting a job passes only when the router decides that job (a question that
+    offers it is not a pass: the caller would have to answer first); a case expecting no job
+    passes only when the router decides no job."""
     decision = routing.route(goal.candidates, case.said)
-    got = decision.job
+    got = decision.job if decision.decision == routing.JOB else None
+
+    def result(passed: bool, problem: str = "") -> CaseResult:
+        return CaseResult(case, got, passed, problem, decision)
+
+    asked = f"Sona asked “{decision.question}”" if decision.decision == routing.CLARIFY else ""
     if not case.expects_job:
-        if got is None:
-            return CaseResult(case, got, True, "")
-        return CaseResult(case, got, False, f"Expected no job; Sona picked “{got.name}”.")
+        if decision.decision == routing.NONE:
+            return result(True)
+        if asked:
+            return result(False, f"Expected no job; {asked}.")
+        return result(False, f"Expected no job; Sona picked “{got.name}”.")
     # Jobs are deleted softly (they wait in "Recently deleted" and leave every draft): the
     # case still points at one; the foreign key is emptied only if the row itself goes.
     deleted = case.expected_job_id is None or (
         case.expected_job_id not in goal.jobs and case.expected_job.is_deleted
     )
     if deleted:
-        return CaseResult(
-            case, got, False, f"Expects “{case.expected_job_name}”, which was deleted."
-        )
+        return result(False, f"Expects “{case.expected_job_name}”, which was deleted.")
     if case.expected_job_id not in goal.jobs:
-        return CaseResult(
-            case,
-            got,
+        return result(
             False,
             f"Expects “{case.expected_job_name}”, which is not attached to {goal.step_name}.",
         )
+    if asked:
+        if case.expected_job_id in {o.id for o in decision.options}:
+            return result(False, f"{asked} instead of choosing “{case.expected_job_name}”.")
+        return result(False, f"Expected “{case.expected_job_name}”; {asked}.")
     if got is None or got.id != case.expected_job_id:
         picked = f"Sona picked “{got.name}”" if got else "Sona picked no job"
-        return CaseResult(case, got, False, f"Expected “{case.expected_job_name}”; {picked}.")
+        return result(False, f"Expected “{case.expected_job_name}”; {picked}.")
     if case.expected_action:
         job = goal.jobs[got.id]
         if case.expected_action not in {a.type for a in actions.parse(job.instructions)}:
             words = case.get_expected_action_display()
-            return CaseResult(
-                case, got, False, f"“{job.name}” no longer performs the action {words}."
-            )
-    return CaseResult(case, got, True, "")
+            return result(False, f"“{job.name}” no longer performs the action {words}.")
+    return result(True)
 
 
 def run_cases(goal: Target, cases) -> list[CaseResult]:
@@ -273,19 +358,54 @@ class SideBySide:
     def differs(self) -> bool:
         if self.live is None:
             return False
-        pick = lambda r: r.got.id if r.got else None  # noqa: E731
-        return pick(self.draft) != pick(self.live)
+        return _outcome(self.draft) != _outcome(self.live)
 
 
-def run_side_by_side(*, call_flow: CallFlow, step_key: str) -> list[SideBySide]:
-    """A step's cases against the draft and the live version, for the Tests tab."""
+def _outcome(result: CaseResult) -> tuple:
+    """What a result decided: the decision, its job and the jobs a question offered."""
+    options = result.decision.options if result.decision else ()
+    return (result.kind, result.got.id if result.got else None, tuple(o.id for o in options))
+
+
+def run_side_by_side(
+    *, call_flow: CallFlow, step_key: str, draft_goal: Target | None = None
+) -> list[SideBySide]:
+    """A step's cases against the draft (`draft_goal`, if the caller has it) and the live
+    version, for the Tests tab."""
     cases = step_cases(call_flow=call_flow, step_key=step_key)
-    draft = run_cases(target(call_flow=call_flow, version=DRAFT, step_key=step_key), cases)
+    if draft_goal is None:
+        draft_goal = target(call_flow=call_flow, version=DRAFT, step_key=step_key)
+    draft = run_cases(draft_goal, cases)
     try:
         live = run_cases(target(call_flow=call_flow, version=LIVE, step_key=step_key), cases)
     except ValidationError:
         live = [None] * len(draft)
     return [SideBySide(d.case, d, lv) for d, lv in zip(draft, live, strict=True)]
+
+
+@dataclass(frozen=True)
+class RoutingHealth:
+    """A step's Routing health: its examples (test cases expecting a job) routed, each as a
+    caller the router has never heard, and the examples that pull callers toward another job
+    (likely wrong labels)."""
+
+    rows: tuple  # routing.health's rows (job_id, name, cases, right, confused), a row a job
+    pulls: dict[tuple[int, str], str]  # (expected job id, what the case says) -> the job pulled
+
+    def pulled(self, case: StepTestCase) -> str:
+        """The job `case` pulls callers toward ("": none), for the warning beside it."""
+        if not case.expects_job or case.expected_job_id is None:
+            return ""
+        return self.pulls.get((case.expected_job_id, case.said.strip()), "")
+
+
+def routing_health(goal: Target) -> RoutingHealth:
+    """The Routing health of a step of the draft or the live version (no query)."""
+    rows = tuple(routing.health(goal.candidates))
+    pulls = {
+        (p.expected.id, p.example.strip()): p.pulled.name for p in routing.pulls(goal.candidates)
+    }
+    return RoutingHealth(rows, pulls)
 
 
 @dataclass(frozen=True)
@@ -335,14 +455,41 @@ def failing_cases(call_flow: CallFlow, snapshot: dict) -> list[CaseResult]:
     return failures
 
 
-def step_overlaps(call_flow: CallFlow, snapshot: dict) -> list[tuple[str, routing.Overlap]]:
-    """(step name, overlap) for each pair of attached jobs callers could confuse."""
-    return [
-        (step.name, overlap)
-        for step in snapshot_steps(call_flow, snapshot).values()
-        if len(step.candidates) > 1
-        for overlap in routing.overlaps(step.candidates)
-    ]
+@dataclass(frozen=True)
+class StepRouting:
+    """What routing warns about on one Sona step of a snapshot."""
+
+    step_name: str
+    overlaps: tuple[routing.Overlap, ...]  # pairs of jobs callers could confuse
+    pulls: tuple  # routing.Pull: test cases that pull callers toward another job
+    # The overlap each pull was probed as (same sentence and jobs), for its suggestions.
+    pull_overlaps: dict = field(default_factory=dict)
+
+
+def step_routing(call_flow: CallFlow, snapshot: dict) -> list[StepRouting]:
+    """For each Sona step with two jobs or more: the jobs callers could confuse and the test
+    cases that pull callers toward another job than their own (likely wrong labels). An
+    overlap probed with a pulled test case is left to the pull's warning, which says more."""
+    found = []
+    for step in snapshot_steps(call_flow, snapshot).values():
+        if len(step.candidates) < 2:
+            continue
+        pulls = tuple(routing.pulls(step.candidates))
+        pulled = {_key(p.example, p.expected, p.pulled): p for p in pulls}
+        overlaps, pull_overlaps = [], {}
+        for overlap in routing.overlaps(step.candidates):
+            pull = pulled.get(_key(overlap.phrase, overlap.expected, overlap.reached))
+            if pull is None:
+                overlaps.append(overlap)
+            else:
+                pull_overlaps[pull] = overlap
+        if overlaps or pulls:
+            found.append(StepRouting(step.name, tuple(overlaps), pulls, pull_overlaps))
+    return found
+
+
+def _key(phrase: str, expected: routing.Match, other: routing.Match) -> tuple:
+    return (phrase.strip().lower(), expected.id, other.id)
 
 
 # Calls pages: the list (keyset pages), one call, the CSV export and the activity charts --------

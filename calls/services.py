@@ -58,12 +58,21 @@ def clean_turns(turns) -> list[str]:
 # Mock calls ---------------------------------------------------------------------------------
 
 
+def _handled_by(turns: list[selectors.Turn]) -> selectors.Turn | None:
+    """The turn whose job the call ended on: the last turn with a job, unless the call ended
+    on Sona's question (a clarify nobody answered): then no job handled it."""
+    if turns and turns[-1].clarify:
+        return None
+    return next((t for t in reversed(turns) if t.job is not None), None)
+
+
 def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
-    """What the call would have ended as, and the actions that would have run (never sent)."""
-    handled = [t for t in turns if t.job is not None]
-    if not handled:
-        return Outcome.NO_JOB_MATCHED, []
-    last = handled[-1]
+    """What the call would have ended as, and the actions that would have run (never sent).
+    Ended on a question: the caller hung up before answering it."""
+    last = _handled_by(turns)
+    if last is None:
+        asked = bool(turns) and turns[-1].clarify
+        return (Outcome.CALLER_HUNG_UP if asked else Outcome.NO_JOB_MATCHED), []
     done = [
         {
             "type": a.type,
@@ -83,15 +92,21 @@ def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
 
 
 def _summary(goal: selectors.Target, turns: list[selectors.Turn], done: list[dict]) -> str:
-    handled = [t for t in turns if t.job is not None]
+    last = _handled_by(turns)
     lines = [f"Mock call against the {goal.label}, {goal.step_name}."]
-    if not handled:
-        lines.append(f"The caller said “{turns[0].said}”; no job fitted, so Sona would say so.")
-    else:
-        last = handled[-1]
+    if last is None and turns and turns[-1].clarify:
+        end = turns[-1]
         lines.append(
-            f"The caller wanted: “{handled[0].said}”. Sona picked “{last.job.name}” "
-            f"(score {last.decision.job.score:.2f})."
+            f"The caller said “{end.said}”. {end.decision_words} The call ended before the "
+            "caller answered, so no job handled it."
+        )
+    elif last is None:
+        lines.append(f"The caller said “{turns[-1].said}”. {turns[-1].decision_words}")
+    else:
+        first = next(t for t in turns if t.job is not None)
+        lines.append(
+            f"The caller wanted: “{first.said}”. Sona picked “{last.job.name}” "
+            f"({last.confidence or 'Unsure'})."
         )
         if done:
             lines.append("It would have: " + "; ".join(a["detail"] for a in done) + ".")
@@ -103,12 +118,16 @@ def _transcript(turns: list[selectors.Turn]) -> str:
     lines = []
     for turn in turns:
         lines.append(f"Caller: {turn.said}")
-        if turn.job is None:
-            lines.append("Sona: (no job fits)")
+        if turn.clarify:
+            lines.append(f"Sona [asks which]: {turn.decision.question}")
+        elif turn.job is None:
+            lines.append(
+                "Sona [no job fits]: " + (turn.reply or "(says what the business can help with)")
+            )
         else:
             step = turn.current_step
             said = turn.reply or (step.text if step else turn.job.name)
-            lines.append(f"Sona [{turn.job.name}, {turn.decision.job.score:.2f}]: {said}")
+            lines.append(f"Sona [{turn.job.name}, {turn.confidence or 'Unsure'}]: {said}")
     return "\n".join(lines)[:TRANSCRIPT_MAX]
 
 
@@ -137,8 +156,8 @@ def mock_call_end(
     goal = selectors.target(call_flow=call_flow, version=version, step_key=step_key)
     routed = selectors.mock_turns(goal, said, replies=list(replies or []))
     outcome, done = _outcome(routed)
-    handled = [t for t in routed if t.job is not None]
-    job = handled[-1].job if handled else None
+    handled = _handled_by(routed)
+    job = handled.job if handled else None
     now = timezone.now()
     call = Call.objects.create(
         workspace=workspace,
@@ -154,7 +173,7 @@ def mock_call_end(
         job=job,
         job_name=job.name if job else "",
         job_history_id=_history_id(job),
-        score=handled[-1].decision.job.score if handled else None,
+        score=handled.decision.job.score if handled else None,
         outcome=outcome,
         actions=done,
         summary=_summary(goal, routed, done),
@@ -168,7 +187,12 @@ def mock_call_end(
         action="call.mock_ended",
         obj=call,
         label=f"Mock call on {call_flow.phone_number.display_name}",
-        details={"version": goal.label, "job": call.job_name, "outcome": outcome},
+        details={
+            "version": goal.label,
+            "job": call.job_name,
+            "outcome": outcome,
+            "decision": routed[-1].kind,
+        },
     )
     return call
 

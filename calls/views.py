@@ -41,18 +41,14 @@ def _version(value) -> str:
 
 
 def _announce(turns) -> str:
-    """What the live region reads after a turn."""
+    """What the live region reads after a turn: the decision in words."""
     if not turns:
         return ""
     turn = turns[-1]
-    decision = turn.decision
-    if turn.job is None:
-        text = f"Turn {len(turns)}: no job fits."
-    else:
-        text = f"Turn {len(turns)}: Sona picked “{turn.job.name}” ({decision.job.score:.2f})."
-    if decision.runner_up:
-        text += f" Runner-up “{decision.runner_up.name}” ({decision.runner_up.score:.2f})."
-    return text + (" Ambiguous." if decision.ambiguous else "")
+    text = f"Turn {len(turns)}: {turn.decision_words}"
+    if turn.runner_up is not None:
+        text += f" Runner-up: “{turn.runner_up.name}”."
+    return text
 
 
 @workspace_view(member_may_post=True)  # members may test: a mock call sends nothing
@@ -138,19 +134,29 @@ def test_case_save(request, pk, step_id):
 
 @workspace_view()
 def tests(request, pk, step_id):
-    """The step's test cases; "Run tests" runs them against the draft and the live version."""
+    """The step's test cases, each with a warning when it pulls callers toward another job
+    (a likely wrong label), and the step's Routing health; "Run tests" runs the cases against
+    the draft and the live version."""
     phone, step = _step(request, pk, step_id)
     run = request.GET.get("run") == "1"
+    draft = selectors.target(call_flow=phone.call_flow, version=selectors.DRAFT, step_key=step.key)
+    health = selectors.routing_health(draft)
     if run:
-        rows = selectors.run_side_by_side(call_flow=phone.call_flow, step_key=step.key)
+        rows = selectors.run_side_by_side(
+            call_flow=phone.call_flow, step_key=step.key, draft_goal=draft
+        )
+        cases = [row.case for row in rows]
     else:
-        rows = selectors.step_cases(call_flow=phone.call_flow, step_key=step.key)
+        rows = cases = selectors.step_cases(call_flow=phone.call_flow, step_key=step.key)
+    for case in cases:
+        case.pulled_toward = health.pulled(case)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "phone": phone,
         "step": step,
         "run": run,
         "page": page,
+        "health": health,
         "failed": run and sum(1 for r in rows if not r.draft.passed),
         "differ": run and sum(1 for r in rows if r.differs),
         "total": len(rows),

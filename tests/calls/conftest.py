@@ -149,3 +149,59 @@ GYM = (
 @pytest.fixture
 def gym():
     return GYM
+
+
+# A clinic's step where the test controls the jobs: the three decisions end to end ------------
+
+CLINIC = {
+    "book": {
+        "name": "Book an appointment",
+        "trigger": "Caller wants to book a new appointment",
+        "instructions": "1. Ask what day suits them.\n2. Confirm the time and end the call.",
+    },
+    "change": {
+        "name": "Reschedule or cancel",
+        "trigger": "Caller wants to move or cancel an existing appointment",
+        "instructions": "1. Ask for the name on the booking.\n2. Move or cancel it.",
+    },
+    "message": {
+        "name": "Take a message",
+        "trigger": "Caller wants to leave a message for someone who is unavailable",
+        "instructions": "1. Ask who the message is for.\n2. Take the message and end the call.",
+    },
+}
+CLINIC_SAYS = {  # clear-cut for any sensible router
+    "change": "I need to cancel my appointment",
+    "message": "Can I leave a message for Dr Smith",
+    "none": "is this the pizza place? I want a large pepperoni",
+}
+
+
+@pytest.fixture
+def clinic(workspace, owner, phone, sona):
+    """Main line's Sona step with Book an appointment, Reschedule or cancel and Take a
+    message attached (the draft; `clinic_live` publishes it)."""
+    w = SimpleNamespace(workspace=workspace, owner=owner, phone=phone, flow=phone.call_flow)
+    w.sona = sona
+    for key, data in CLINIC.items():
+        setattr(w, key, js.job_create(workspace=workspace, user=owner, data=data))
+        cf.step_attach_job(step=sona, job=getattr(w, key), user=owner)
+    w.phone.refresh_from_db()
+    return w
+
+
+@pytest.fixture
+def clinic_live(clinic):
+    cf.callflow_publish(call_flow=clinic.flow, user=clinic.owner)
+    clinic.flow.refresh_from_db()
+    return clinic
+
+
+@pytest.fixture
+def fake_router(settings):
+    """Every router call answered by tests/calls/fake_router.py (all three decisions on cue)."""
+    from . import fake_router as module
+
+    settings.ROUTER_BACKEND = "tests.calls.fake_router.route"
+    module.CALLS.clear()
+    return module

@@ -20,7 +20,11 @@ from .conftest import SAYS, router_says
 pytestmark = pytest.mark.django_db
 
 KEYS = {
+    "decision",
     "job",
+    "confidence",
+    "options",
+    "question",
     "runner_up",
     "ambiguous",
     "no_job",
@@ -67,11 +71,13 @@ def test_the_answer_names_the_job_runner_up_actions_and_why(client, published, t
     assert data["runner_up"]["id"] == said.runner_up.id != line.hours.pk
     assert 0 < data["runner_up"]["score"] < data["job"]["score"] <= 1
     assert data["ambiguous"] is False and data["no_job"] is False and data["continued"] is False
+    assert (data["decision"], data["options"], data["question"]) == ("job", [], "")
+    assert data["confidence"] == said.confidence and data["confidence"] in {"Sure", "Likely"}
     assert data["actions"] == [
         {"type": "send_sms", "message": "We are open 9 to 5 every day.", "say": None}
     ]
     assert data["why"] == list(said.job.why)
-    assert "opening" in data["why"]  # the job's word the caller's "open" matched
+    assert any("open" in reason for reason in data["why"])  # the caller's word, in words
     assert data["step"] == {"key": line.sona.key, "name": "Sona"}
     assert (data["version"], data["backend"], data["notice"]) == (1, "builtin", "")
 
@@ -98,6 +104,13 @@ def test_null_step_history_and_current_job_are_left_out(client, published, token
 def test_no_job(client, published, token):
     data = ask(client, published.phone.number, token, {"said": SAYS["nothing"]}).json()
     assert (data["job"], data["no_job"], data["actions"], data["why"]) == (None, True, [], [])
+    assert (data["decision"], data["confidence"], data["options"], data["question"]) == (
+        "none",
+        None,
+        [],
+        "",
+    )
+    assert data["ambiguous"] is False
 
 
 def test_the_current_job_is_kept_on_a_vague_turn(client, published, token):

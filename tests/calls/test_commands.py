@@ -50,9 +50,10 @@ def test_mock_call_prints_job_runner_up_steps_questions_actions_knowledge(line, 
     assert "Turn 1. Caller: “When are you open, is there parking”" in out
     said = router_says(line.flow, "When are you open, is there parking")
     assert said.job.name == "Opening hours" and said.runner_up.score < said.job.score
-    assert f"  Job: Opening hours (score {said.job.score:.2f})" in out
+    assert f"  Decision: Sona picked “Opening hours” ({said.confidence})." in out
+    assert f"  Job: Opening hours ({said.confidence}, score {said.job.score:.2f})" in out
     assert f"  Runner-up: {said.runner_up.name} (score {said.runner_up.score:.2f})" in out
-    assert "  Why: " + ", ".join(said.job.why) in out and "  Why: opening, " in out
+    assert "  Why: " + ", ".join(said.job.why) in out and "open" in said.job.why[0]
     assert "    1. Tell the caller the opening hours.  <- Sona is here" in out
     assert "    2. Send the caller an SMS: “We are open 9 to 5 every day.”" in out
     assert "  Actions (not sent):" in out
@@ -81,7 +82,7 @@ def test_mock_call_questions_and_transfer(line, capsys):
 def test_mock_call_no_job(line, capsys):
     out = run("mock_call", "--number", line.phone.number, "--say", SAYS["nothing"],
               "--user", line.owner.email, capsys=capsys)  # fmt: skip
-    assert "  Job: none fits, so Sona would say it cannot help with that." in out
+    assert "  Decision: No job fits: Sona says what the business can help with." in out
     assert "Steps:" not in out and "Actions" not in out
 
 
@@ -120,10 +121,15 @@ def test_mock_call_json_fields(line, capsys):
         line.hours.pk,
         said.job.score,
     )
-    assert (data["runner_up"], data["runner_up_score"], data["ambiguous"]) == (
+    assert (data["runner_up"], data["runner_up_score"]) == (
         said.runner_up.name,
         said.runner_up.score,
-        False,
+    )
+    assert (data["decision"], data["confidence"], data["options"], data["question"]) == (
+        "job",
+        said.confidence,
+        [],
+        "",
     )
     assert 0 <= data["runner_up_score"] < data["score"] <= 1
     assert data["actions"] == [
@@ -142,7 +148,7 @@ def test_mock_call_json_fields(line, capsys):
         line.sona.key,
         list(said.job.why),
     )
-    assert "opening" in data["why"]  # the job's word the caller's "open" matched
+    assert any("open" in reason for reason in data["why"])  # the caller's word, in words
 
 
 def test_mock_call_json_knowledge_names_each_page_once(line, workspace, capsys):

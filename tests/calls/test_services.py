@@ -98,8 +98,13 @@ def test_an_action_detail_keeps_its_last_character(line):
 def test_no_job_is_stored_as_such(line):
     call = services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["nothing"]])
     assert (call.job, call.job_name, call.job_history_id, call.score) == (None, "", None, None)
-    assert "“Hello there”; no job fitted" in call.summary
-    assert call.transcript == "Caller: Hello there\nSona: (no job fits)"
+    assert call.outcome == "no_job_matched"
+    assert (
+        "The caller said “Hello there”. No job fits: Sona says what the business can help with."
+    ) in call.summary
+    assert call.transcript == (
+        "Caller: Hello there\nSona [no job fits]: (says what the business can help with)"
+    )
 
 
 def test_transfer_names_the_workspace_number(line):
@@ -178,7 +183,12 @@ def test_a_member_may_run_a_mock_call(line, member):
     assert call.created_by == member
     event = AuditEvent.objects.get(action="call.mock_ended")
     assert (event.actor, event.workspace, event.object_id) == (member, line.workspace, str(call.pk))
-    assert event.details == {"version": "draft", "job": "Opening hours", "outcome": "sms_sent"}
+    assert event.details == {
+        "version": "draft",
+        "job": "Opening hours",
+        "outcome": "sms_sent",
+        "decision": "job",
+    }
     assert event.object_label == "Mock call on Main line"
 
 

@@ -13,7 +13,9 @@ from ._common import CallsCommand, number_for, target
 class Command(CallsCommand):
     help = (
         "Run a mock call against the draft or the live version of a number's call flow and "
-        "print which job Sona picks (and the runner-up, with scores and why), the job's steps, "
+        "print what Sona decides on each turn: a job (how sure, in words), a question between "
+        "two jobs (the next turn settles it) or no job; the runner-up, with scores and why; "
+        "the job's steps, "
         "the questions it would ask, the actions it would perform and the knowledge it would "
         "quote. Read-only: nothing is sent to anyone and no call is stored. Any member of the "
         "workspace may run it."
@@ -87,8 +89,9 @@ def _match(match) -> tuple[str | None, float | None]:
 
 def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selectors.Turn) -> dict:
     decision = turn.decision
-    job, score = _match(decision.job)
-    runner_up, runner_up_score = _match(decision.runner_up)
+    chosen = decision.job if turn.job is not None else None
+    job, score = _match(chosen)
+    runner_up, runner_up_score = _match(turn.runner_up)
     walk = turn.walkthrough
     return {
         "call": call,
@@ -96,14 +99,17 @@ def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selector
         "said": turn.said,
         "version": goal.label,
         "step": goal.step_key,
+        "decision": turn.kind,
         "job": job,
-        "job_id": decision.job.id if decision.job else None,
+        "job_id": chosen.id if chosen else None,
+        "confidence": turn.confidence or None,
+        "options": [o.name for o in decision.options] if turn.clarify else [],
+        "question": decision.question if turn.clarify else "",
         "score": score,
         "runner_up": runner_up,
         "runner_up_score": runner_up_score,
-        "ambiguous": decision.ambiguous,
         "continued": decision.continued,
-        "why": list(decision.job.why) if decision.job else [],
+        "why": list(turn.why),
         "steps": [s.text for s in walk.steps] if walk else [],
         "at_step": turn.at_step,
         "questions": list(walk.questions) if walk else [],
@@ -120,19 +126,18 @@ def _as_text(call: int, calls: int, turn_number: int, turn: selectors.Turn) -> s
     decision = turn.decision
     head = f"Call {call} of {calls}, turn {turn_number}" if calls > 1 else f"Turn {turn_number}"
     lines = ["", f"{head}. Caller: “{turn.said}”"]
-    if decision.job is None:
-        lines.append("  Job: none fits, so Sona would say it cannot help with that.")
-    else:
-        kept = " (kept from the earlier turn)" if decision.continued else ""
-        lines.append(f"  Job: {decision.job.name} (score {decision.job.score:.2f}){kept}")
-    if decision.runner_up is not None:
-        lines.append(
-            f"  Runner-up: {decision.runner_up.name} (score {decision.runner_up.score:.2f})"
-        )
-    if decision.ambiguous:
-        lines.append("  Ambiguous: the runner-up scores almost as high; callers may get either.")
-    if decision.job is not None and decision.job.why:
-        lines.append("  Why: " + ", ".join(decision.job.why))
+    if turn.settles:
+        lines.append(f"  Answers Sona's question: “{turn.settles[0]}” or “{turn.settles[1]}”.")
+    lines.append(f"  Decision: {turn.decision_words}")
+    if turn.job is not None:
+        lines.append(f"  Job: {turn.job.name} ({turn.confidence}, score {decision.job.score:.2f})")
+    if turn.clarify:
+        lines.append("  The caller's next turn is routed between these two jobs to settle it.")
+    if turn.runner_up is not None:
+        label = "Runner-up" if turn.job is not None else "Closest job"
+        lines.append(f"  {label}: {turn.runner_up.name} (score {turn.runner_up.score:.2f})")
+    if turn.why:
+        lines.append("  Why: " + ", ".join(turn.why))
     lines += [f"  Notice: {notice}" for notice in turn.notices]
     walk = turn.walkthrough
     if walk is not None:
