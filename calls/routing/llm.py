@@ -204,13 +204,14 @@ def _decision(answer: _Answer, candidates, said, history, current) -> Decision:
         why = (answer.reason,) if c.id in chosen and answer.reason else builtin[c.id].why
         return Match(c.id, c.name, round(scores[c.id], 3), why)
 
-    # The model's pick first (both options, in its order), then by score; ties in the step's
-    # order, so the answer is deterministic.
+    # The model's pick first (both options, in its order), then the jobs it scored, then the
+    # rest by the built-in score (the two scales do not compare); ties in the step's order.
     ranking = tuple(
         sorted(
             map(match, candidates),
             key=lambda m: (
                 chosen.index(m.id) if m.id in chosen else len(chosen),
+                m.id not in answer.scores,
                 -m.score,
                 order[m.id],
             ),
