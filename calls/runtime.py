@@ -105,10 +105,11 @@ def _build(phone_id: int, generation: int, config: dict) -> Index:
 def warm_up() -> None:
     """Load the router's model and run it once, so the first route after a start is as fast
     as the rest (config/wsgi.py calls it; with gunicorn's preload_app the workers share it)."""
-    from .routing import minilm
+    from .routing import engine, minilm
 
-    minilm.encoder().encode(["Warm up the router."])
-    routing.route(
+    minilm.warm()
+    # The built-in router even when ROUTER_BACKEND is "llm" (its fallback): no call out at start.
+    engine.route_builtin(
         (
             routing.Candidate(id=1, name="Opening hours", trigger="Caller asks when you are open"),
             routing.Candidate(

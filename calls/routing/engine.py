@@ -234,12 +234,16 @@ def route_builtin(candidates, said, history=(), current=None, options=()) -> Dec
         settled = _settle(candidates, said, history, options, found)
         if settled is not None:
             return settled
-    if current is not None and is_answer(said):
+    if is_answer(said):
         ranking = tuple(_match(s) for s in found)
         kept = next((m for m in ranking if m.id == current), None)
         if kept is not None:
             runner = next((m for m in ranking if m.id != current), None)
             return Decision(JOB, kept, runner, ranking, confidence=LIKELY, continued=True)
+        if not history:
+            # "yes, at eight" with nothing before it names no intent, whatever a job's
+            # instructions say about eight; with history, scored() read it with the last turn.
+            return Decision(NONE, None, ranking[0], ranking)
     return decide(found, candidates, current)
 
 

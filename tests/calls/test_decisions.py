@@ -403,11 +403,11 @@ def test_routing_health_has_a_row_per_attached_job(owner_client, clinic):
 
 
 @pytest.mark.parametrize("cases", [2, 40])
-@pytest.mark.parametrize(("run", "queries"), [("", 11), ("?run=1", 13)])
+@pytest.mark.parametrize(("run", "queries"), [("", 12), ("?run=1", 14)])
 def test_tests_page_queries_do_not_grow_with_cases(
     owner_client, clinic, cases, run, queries, django_assert_max_num_queries
 ):
-    """Session, user, membership, number, step, the draft (2), jobs, examples, cases, the
+    """Session, user, membership, number, step, the draft (2), jobs, examples, vectors, cases, the
     membership for the page; a run adds the live version's jobs and examples. Routing health
     and the mislabel warnings are computed from what is read: no query per case."""
     from callflows import services as cf
