@@ -8,7 +8,7 @@ from callflows.models import PhoneNumber
 from jobs.models import Job
 
 from .models import Outcome, Source
-from .selectors import SEARCH_MAX, CallFilters
+from .selectors import BAD_SOURCE, SEARCH_MAX, SOURCE_CHOICES, CallFilters
 
 
 class JobChoiceField(forms.ModelChoiceField):
@@ -30,8 +30,13 @@ class CallFilterForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome", choices=[("", "Any"), *Outcome.choices], required=False
     )
+    # Real calls unless asked: mock calls are kept apart (an empty value is the default too).
     source = forms.ChoiceField(
-        label="Source", choices=[("", "Any"), *Source.choices], required=False
+        label="Source",
+        choices=SOURCE_CHOICES,
+        initial=Source.LIVE,
+        required=False,
+        error_messages={"invalid_choice": BAD_SOURCE},
     )
     date_from = forms.DateField(label="From", required=False, widget=DateInput)
     date_to = forms.DateField(label="To", required=False, widget=DateInput)
@@ -62,7 +67,7 @@ class CallFilterForm(forms.Form):
             phone_number_id=data["number"].pk if data.get("number") else None,
             job_id=data["job"].pk if data.get("job") else None,
             outcome=data.get("outcome", ""),
-            source=data.get("source", ""),
+            source=data.get("source") or Source.LIVE,
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             search=data.get("q", ""),
@@ -70,4 +75,9 @@ class CallFilterForm(forms.Form):
 
     @property
     def active(self) -> bool:
-        return self.is_bound and any(self.data.get(name) for name in self.fields)
+        """Narrowed by a filter other than the defaults (real calls are the default)."""
+        return self.is_bound and any(
+            self.data.get(name)
+            for name in self.fields
+            if not (name == "source" and self.data.get(name) == Source.LIVE)
+        )

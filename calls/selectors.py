@@ -522,6 +522,18 @@ def workspace_tz(workspace: Workspace) -> tzinfo:
         return timezone.get_default_timezone()
 
 
+# The Source filter of the Calls page, its export and the API's `source` parameter: real calls
+# by default (mock calls are kept apart: product.md, "Call summaries"), mock calls, or all.
+ALL_SOURCES = "all"
+SOURCE_CHOICES = (
+    (Source.LIVE, "Real calls"),
+    (Source.MOCK, "Mock calls"),
+    (ALL_SOURCES, "All"),
+)
+SOURCE_VALUES = tuple(value for value, _ in SOURCE_CHOICES)
+BAD_SOURCE = "Choose Real calls, Mock calls or All."
+
+
 @dataclass(frozen=True)
 class CallFilters:
     """What the Calls page filters on; every field optional. Ids are already checked to belong
@@ -530,7 +542,7 @@ class CallFilters:
     phone_number_id: int | None = None
     job_id: int | None = None
     outcome: str = ""
-    source: str = ""
+    source: str = Source.LIVE  # real calls unless mock calls (Source.MOCK) or ALL_SOURCES are asked
     date_from: date | None = None  # inclusive, in the workspace's zone
     date_to: date | None = None  # inclusive, in the workspace's zone
     search: str = ""
@@ -550,8 +562,8 @@ def calls_filtered(*, workspace: Workspace, filters: CallFilters) -> QuerySet[Ca
         calls = calls.filter(job_id=filters.job_id)
     if filters.outcome:
         calls = calls.filter(outcome=filters.outcome)
-    if filters.source:
-        calls = calls.filter(source=filters.source)
+    if filters.source != ALL_SOURCES:  # call_source_recent, or the other filter's index
+        calls = calls.filter(source=filters.source or Source.LIVE)
     tz = workspace_tz(workspace)
     if filters.date_from:
         calls = calls.filter(started_at__gte=_day_start(filters.date_from, tz))
@@ -707,9 +719,10 @@ class Edit:
 
 @dataclass
 class Activity:
-    """Calls of one job (or number) per day and outcome over the last `days` days, the edits
-    (job history rows, or published call flow versions) in that window, and the calls since the
-    last edit by outcome. Built with a constant number of queries (GROUP BY day, outcome)."""
+    """Real calls (never mock calls) of one job (or number) per day and outcome over the last
+    `days` days, the edits (job history rows, or published call flow versions) in that window,
+    and the calls since the last edit by outcome. Built with a constant number of queries (GROUP
+    BY day, outcome)."""
 
     days: list[date]
     counts: dict[date, dict[str, int]]  # day -> outcome -> calls
@@ -734,6 +747,7 @@ class Activity:
 
 
 def _activity(calls: QuerySet, edits: list[Edit], last_edit, tz, days: int, today) -> Activity:
+    calls = calls.real()  # no figure ever counts a mock call
     first = today - timedelta(days=days - 1)
     window = calls.filter(started_at__gte=_day_start(first, tz))
     counts: dict[date, dict[str, int]] = {}
@@ -772,7 +786,7 @@ def _today(tz) -> date:
 
 
 def job_activity(*, workspace: Workspace, job: Job, days: int = ACTIVITY_DAYS) -> Activity:
-    """A job's calls across its versions; each history row (an edit) is marked. 4 queries."""
+    """A job's real calls across its versions; each history row (an edit) is marked. 4 queries."""
     tz = workspace_tz(workspace)
     today = _today(tz)
     start = _day_start(today - timedelta(days=days - 1), tz)
@@ -798,7 +812,7 @@ def job_activity(*, workspace: Workspace, job: Job, days: int = ACTIVITY_DAYS) -
 def number_activity(
     *, workspace: Workspace, phone_number: PhoneNumber, days: int = ACTIVITY_DAYS
 ) -> Activity:
-    """A number's calls across its call flow versions; each publish is marked. 3 queries."""
+    """A number's real calls across its call flow versions; each publish is marked. 3 queries."""
     tz = workspace_tz(workspace)
     today = _today(tz)
     start = _day_start(today - timedelta(days=days - 1), tz)

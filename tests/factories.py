@@ -131,7 +131,7 @@ class CallFactory(DjangoModelFactory):
     phone_number = factory.SubFactory(PhoneNumberFactory)
     workspace = factory.LazyAttribute(lambda o: o.phone_number.workspace)
     number = factory.LazyAttribute(lambda o: o.phone_number.number)
-    source = Source.MOCK
+    source = Source.LIVE  # a real call; mock ones say source=Source.MOCK
     started_at = factory.LazyFunction(timezone.now)
     ended_at = factory.LazyAttribute(lambda o: o.started_at)
     outcome = Outcome.RESOLVED

@@ -70,15 +70,17 @@ def test_filters_number_job_outcome_source_and_search(owner_client, workspace, p
     a = CallFactory(
         phone_number=phone, job=job, outcome=Outcome.TRANSFERRED, summary="Wants a refund"
     )
-    b = CallFactory(phone_number=other_phone, job=other_job, source=Source.LIVE, summary="Hours")
-    c = CallFactory(
-        phone_number=phone, job=other_job, outcome=Outcome.VOICEMAIL, source=Source.LIVE
-    )
+    b = CallFactory(phone_number=other_phone, job=other_job, summary="Hours")
+    c = CallFactory(phone_number=phone, job=other_job, outcome=Outcome.VOICEMAIL)
+    mock = CallFactory(phone_number=phone, job=job, source=Source.MOCK, summary="Refund test")
     assert _ids(owner_client.get(LIST, {"number": phone.pk})) == [c.pk, a.pk]
     assert _ids(owner_client.get(LIST, {"job": job.pk})) == [a.pk]
     assert _ids(owner_client.get(LIST, {"outcome": "voicemail"})) == [c.pk]
-    assert _ids(owner_client.get(LIST, {"source": "live"})) == [c.pk, b.pk]
+    assert _ids(owner_client.get(LIST, {"source": "live"})) == [c.pk, b.pk, a.pk]
+    assert _ids(owner_client.get(LIST, {"source": "mock"})) == [mock.pk]
+    assert _ids(owner_client.get(LIST, {"source": "mock", "job": job.pk})) == [mock.pk]
     assert _ids(owner_client.get(LIST, {"q": "REFUND"})) == [a.pk]  # case-insensitive
+    assert _ids(owner_client.get(LIST, {"q": "REFUND", "source": "all"})) == [mock.pk, a.pk]
     assert _ids(owner_client.get(LIST, {"number": phone.pk, "job": other_job.pk})) == [c.pk]
     assert _ids(owner_client.get(LIST, {"q": "nothing like this"})) == []
 
