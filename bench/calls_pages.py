@@ -233,6 +233,8 @@ def main():
             ("list, job filter, page 5,001", f"/calls/?job={job.pk}&after={deep_cursor}"),
             ("list, outcome=failed", "/calls/?outcome=failed"),
             ("list, source=mock", "/calls/?source=mock"),
+            ("list, source=all", "/calls/?source=all"),
+            ("list, job filter, source=all", f"/calls/?job={job.pk}&source=all"),
             (
                 "list, number + last 7 days",
                 f"/calls/?number={phone.pk}&date_from={week_ago}&date_to={today}",
@@ -261,8 +263,11 @@ def main():
 
         print("\nindexes the planner picks (EXPLAIN):")
         for label, filters in [
-            ("no filter", selectors.CallFilters()),
+            ("no filter (real calls)", selectors.CallFilters()),
+            ("source=mock", selectors.CallFilters(source="mock")),
+            ("source=all", selectors.CallFilters(source=selectors.ALL_SOURCES)),
             ("job", selectors.CallFilters(job_id=job.pk)),
+            ("job, source=mock", selectors.CallFilters(job_id=job.pk, source="mock")),
             ("search 'refund'", selectors.CallFilters(search="refund")),
             ("search 'knowledge'", selectors.CallFilters(search="knowledge")),
             (
