@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from calls.models import Outcome
+from calls.models import Outcome, Source
 from tests.factories import CallFactory, JobFactory, PhoneNumberFactory
 
 
@@ -59,3 +59,41 @@ def test_filter_calls_by_job_and_open_one(logged_in_page, live_server, owner_mem
     expect(page.get_by_text("got the hours by SMS")).to_be_visible()
     expect(page.get_by_text("Nothing to do")).to_be_visible()
     expect(page.locator("ul.call-actions")).to_contain_text("Send SMS: ok")
+
+
+def test_mock_calls_are_kept_apart_and_labelled(logged_in_page, live_server, owner_membership):
+    """Real calls by default; the "Source" field shows mock calls (labelled "Mock") or all, and
+    the choice stays in the address."""
+    page = logged_in_page
+    phone = PhoneNumberFactory(workspace=owner_membership.workspace, number="+15555550100")
+    now = timezone.now()
+    CallFactory(phone_number=phone, caller="+15555550201", started_at=now - timedelta(minutes=2))
+    CallFactory(
+        phone_number=phone,
+        source=Source.MOCK,
+        caller="anonymous",
+        started_at=now - timedelta(minutes=1),
+        summary="Nothing was sent to anyone: this was a mock call.",
+    )
+
+    page.goto(f"{live_server.url}/calls/")
+    rows = page.locator("table.calls tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("+15555550201")
+    expect(page.get_by_label("Source", exact=True)).to_have_value("live")
+    expect(page.locator("table.calls .badge")).to_have_count(0)
+
+    page.get_by_label("Source", exact=True).select_option(label="Mock calls")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".badge.mock")).to_have_text("Mock")
+    assert "source=mock" in page.url
+
+    page.get_by_label("Source", exact=True).select_option(label="All")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator("table.calls .badge.mock")).to_have_count(1)
+
+    page.get_by_role("link", name="Call from anonymous at").click()
+    expect(page.get_by_role("heading", name="Call from anonymous")).to_contain_text("Mock")
+    expect(page.get_by_text("no figure counts it")).to_be_visible()
