@@ -522,15 +522,14 @@ def workspace_tz(workspace: Workspace) -> tzinfo:
         return timezone.get_default_timezone()
 
 
-# The Source filter of the Calls page, its export and the API's `source` parameter: real calls
-# by default (mock calls are kept apart: product.md, "Call summaries"), mock calls, or all.
+# The Source filter of the Calls page and its export: real calls by default (mock calls are kept
+# apart: product.md, "Call summaries"), mock calls, or all.
 ALL_SOURCES = "all"
 SOURCE_CHOICES = (
     (Source.LIVE, "Real calls"),
     (Source.MOCK, "Mock calls"),
     (ALL_SOURCES, "All"),
 )
-SOURCE_VALUES = tuple(value for value, _ in SOURCE_CHOICES)
 BAD_SOURCE = "Choose Real calls, Mock calls or All."
 
 
