@@ -234,10 +234,20 @@ def quote(passage: Passage, query: str) -> str:
 
 def knowledge_answer(passages: Sequence[Passage], said: str) -> str:
     """The knowledge sentence that answers the caller's question, quoted; "" when the caller
-    asked nothing or no passage has half of the question's words."""
-    if not passages or not is_question(said) or passages[0].score < QUOTE_SCORE:
+    asked nothing, or no passage has half of the question's words and either two of them or
+    one in its page's title ("When are you open?" is not answered by "The terrace is open in
+    summer" on a page about parking)."""
+    if not is_question(said):
         return ""
-    return quote(passages[0], said)
+    asked = {t for t in terms(said) if not t.startswith("_")} - _GENERIC  # words, not groups
+    for passage in passages:
+        if passage.score < QUOTE_SCORE:
+            break  # best first
+        shared = asked & set(terms(passage.text))
+        titled = asked & set(terms(passage.title))
+        if len(shared | titled) >= 2 or titled:
+            return quote(passage, said)
+    return ""
 
 
 def step_knowledge(passages: Sequence[Passage], step: str) -> str:
@@ -245,7 +255,7 @@ def step_knowledge(passages: Sequence[Passage], step: str) -> str:
     a passage sharing at least two of the step's own (not generic) words, quoted."""
     if _CONDITION.match(step):
         return ""
-    wanted = set(terms(_first_sentence(step))) - _GENERIC
+    wanted = {t for t in terms(_first_sentence(step)) if not t.startswith("_")} - _GENERIC
     for passage in passages:
         if len(wanted & (set(terms(passage.text)) | set(terms(passage.title)))) >= 2:
             return quote(passage, step)
