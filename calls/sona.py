@@ -327,5 +327,9 @@ def builtin_reply(
         return f"{answer} (“{job_name}” has no more steps.)".strip()
     step = steps[max(at_step, 1) - 1]
     knowledge = step_knowledge(step_passages, step.text)
-    line = spoken_step(step, "" if knowledge and knowledge == answer else knowledge)
+    if knowledge and knowledge == answer:  # the answer already says what the step asks for
+        line = spoken_step(step)
+        line = "" if line.startswith("(") else line
+    else:
+        line = spoken_step(step, knowledge)
     return f"{answer} {line}".strip()
