@@ -3,6 +3,7 @@ against, each turn of a mock call, and test runs. The draft and the live version
 same way (a snapshot's job ids with today's job text), so a mock call shows what a call would do."""
 
 import json
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -308,6 +309,7 @@ def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = Non
     return call.turns
 
 
+_STORABLE = re.compile("[\x00\ud800-\udfff]")  # what no database stores (workspaces/text.py)
 SIMULATED_TURNS = 8  # the most turns an AI caller plays
 PERSONA_MAX, CALLER_GOAL_MAX = 300, 500
 NEEDS_LLM = "Set LLM_BASE_URL and ROUTER_BACKEND=llm to let an AI play the caller."
@@ -378,7 +380,7 @@ def simulated_call(
         if not line:
             ended = True
             break
-        call.say(line[:SAID_MAX])
+        call.say(_STORABLE.sub("", line)[:SAID_MAX])  # it may be stored with End call
     if not call.turns:
         raise ValidationError(
             notice or "The AI caller hung up before saying anything: try another goal.",
