@@ -3,6 +3,7 @@ against, each turn of a mock call, and test runs. The draft and the live version
 same way (a snapshot's job ids with today's job text), so a mock call shows what a call would do."""
 
 import json
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -23,6 +24,7 @@ from jobs import actions
 from jobs.models import Job
 from knowledge.models import KnowledgePage
 from workspaces.models import Workspace
+from workspaces.text import check_text
 
 from . import routing, sona
 from .candidates import step_candidates, steps_candidates
@@ -211,35 +213,49 @@ def workspace_numbers(call_flow: CallFlow) -> dict[str, str]:
     )
 
 
-def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = None) -> list[Turn]:
-    """Every turn of a mock call, routed one after another as the live line would: a later turn
-    continues the chosen job (its next step) unless the caller clearly changes intent.
-    `replies`: Sona's replies already generated for earlier turns (kept, not asked again)."""
-    from .routing.replies import sona_reply
+class Conversation:
+    """A mock call turn by turn, routed as the live line would: a later turn continues the
+    chosen job (its next step) unless the caller clearly changes intent; a question (CLARIFY)
+    is settled by the caller's next turn. `say` adds one turn and answers it."""
 
-    numbers = workspace_numbers(goal.call_flow)
-    region = goal.call_flow.phone_number.workspace.country
-    message_job = next((j.name for j in goal.jobs.values() if "message" in j.name.lower()), "")
-    turns: list[Turn] = []
-    current, at_step, history, offered = None, 0, [], ()
-    for index, text in enumerate(said):
-        # A question (CLARIFY) is settled by the caller's next turn: routed with its options.
-        decision = routing.route(
-            goal.candidates, text, history, current, tuple(o.id for o in offered)
+    def __init__(self, goal: Target):
+        self.goal = goal
+        self.numbers = workspace_numbers(goal.call_flow)
+        self.region = goal.call_flow.phone_number.workspace.country
+        self.message_job = next(
+            (j.name for j in goal.jobs.values() if "message" in j.name.lower()), ""
         )
-        settles = tuple(o.name for o in offered)
+        self.turns: list[Turn] = []
+        self._current, self._at_step, self._offered = None, 0, ()
+
+    def say(self, text: str, *, reply: str | None = None) -> Turn:
+        """Route what the caller said and answer it. `reply`: Sona's reply already written by
+        the LLM for this turn (kept, not asked again)."""
+        from .routing.replies import sona_reply, writes_replies
+
+        goal, history = self.goal, [t.said for t in self.turns]
+        decision = routing.route(
+            goal.candidates, text, history, self._current, tuple(o.id for o in self._offered)
+        )
+        settles = tuple(o.name for o in self._offered)
         chosen = decision.job if decision.decision == routing.JOB else None
         job = goal.jobs.get(chosen.id) if chosen else None
-        at_step = at_step + 1 if job and job.pk == current else (1 if job else 0)
-        current = job.pk if job else None
-        offered = decision.options[:2] if decision.decision == routing.CLARIFY else ()
+        walk = (
+            sona.walkthrough(job.instructions, numbers=self.numbers, region=self.region)
+            if job
+            else None
+        )
+        if job and job.pk == self._current:
+            self._at_step += 1
+        else:
+            self._at_step = sona.first_step(walk.steps) if job else 0
+        self._current = job.pk if job else None
+        self._offered = decision.options[:2] if decision.decision == routing.CLARIFY else ()
         found = routing.passages(goal.pages, text)
         notices = [decision.notice] if decision.notice else []
-        if replies is not None and index < len(replies):
-            reply = replies[index]
-        elif offered:  # Sona asks which of the two jobs the caller means
+        if self._offered:  # Sona asks which of the two jobs the caller means
             reply = decision.question
-        else:
+        elif reply is None or not writes_replies():
             reply, notice = sona_reply(
                 job.name if job else "",
                 job.instructions if job else "",
@@ -249,24 +265,128 @@ def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = Non
                 history,
             )
             notices += [notice] if notice else []
-        turns.append(
-            Turn(
-                said=text,
-                decision=decision,
-                job=job,
-                walkthrough=sona.walkthrough(job.instructions, numbers=numbers, region=region)
-                if job
-                else None,
-                at_step=at_step,
-                passages=tuple(found),
-                reply=reply,
-                notices=tuple(notices),
-                message_job=message_job,
-                settles=settles,
+        if not reply:  # the built-in backend, or the LLM failed: the job's own words
+            step = (
+                walk.steps[self._at_step - 1]
+                if walk and 0 < self._at_step <= len(walk.steps)
+                else None
             )
+            reply = sona.builtin_reply(
+                kind=decision.decision,
+                steps=walk.steps if walk else (),
+                at_step=self._at_step,
+                job_name=job.name if job else "",
+                said=text,
+                passages=found,
+                step_passages=routing.passages(goal.pages, step.text) if step else (),
+                question=decision.question,
+                job_names=[j.name for j in goal.jobs.values()],
+                message_job=self.message_job,
+            )
+        turn = Turn(
+            said=text,
+            decision=decision,
+            job=job,
+            walkthrough=walk,
+            at_step=self._at_step,
+            passages=tuple(found),
+            reply=reply,
+            notices=tuple(notices),
+            message_job=self.message_job,
+            settles=settles,
         )
-        history.append(text)
-    return turns
+        self.turns.append(turn)
+        return turn
+
+
+def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = None) -> list[Turn]:
+    """Every turn of a mock call, routed one after another (see Conversation).
+    `replies`: Sona's replies already written by the LLM for earlier turns (kept)."""
+    call = Conversation(goal)
+    replies = list(replies or [])
+    for index, text in enumerate(said):
+        call.say(text, reply=replies[index] if index < len(replies) and replies[index] else None)
+    return call.turns
+
+
+_STORABLE = re.compile("[\x00\ud800-\udfff]")  # what no database stores (workspaces/text.py)
+SIMULATED_TURNS = 8  # the most turns an AI caller plays
+PERSONA_MAX, CALLER_GOAL_MAX = 300, 500
+NEEDS_LLM = "Set LLM_BASE_URL and ROUTER_BACKEND=llm to let an AI play the caller."
+
+
+def can_simulate() -> bool:
+    """Whether an AI can play the caller: the LLM backend and its endpoint are both set."""
+    from workspaces import llm
+
+    from .routing.replies import writes_replies
+
+    return writes_replies() and llm.configured()
+
+
+@dataclass(frozen=True)
+class Simulation:
+    turns: list[Turn]
+    notice: str = ""  # why it stopped early when the AI caller failed
+    ended_by_caller: bool = False  # the AI caller said it was done before the turn limit
+
+
+def _clean(value, what: str, limit: int) -> str:
+    value = " ".join(str(value or "").split())
+    if not value:
+        raise ValidationError(f"{what} is empty: describe it in a few words.", code=what)
+    if len(value) > limit:
+        raise ValidationError(
+            f"{what} can be at most {limit} characters (it has {len(value):,}).", code=what
+        )
+    check_text(value, what)
+    return value
+
+
+def simulated_call(
+    goal: Target, *, persona: str, caller_goal: str, turns: int = SIMULATED_TURNS
+) -> Simulation:
+    """A mock call whose caller the LLM plays: each caller line is written from the persona,
+    the caller's goal and the conversation so far, up to `turns` turns, ending early when the
+    LLM says the caller is done. Nothing is stored. Raises ValidationError for bad input, when
+    no LLM is set, or when the AI caller says nothing at all."""
+    from workspaces.llm import LLMUnavailable
+
+    from .models import SAID_MAX
+    from .routing.replies import caller_line
+
+    errors = {}
+    for key, value, what, limit in (
+        ("persona", persona, "Persona", PERSONA_MAX),
+        ("caller_goal", caller_goal, "Caller's goal", CALLER_GOAL_MAX),
+    ):
+        try:
+            _clean(value, what, limit)
+        except ValidationError as exc:
+            errors[key] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    if not can_simulate():
+        raise ValidationError(NEEDS_LLM, code="no_llm")
+    persona = _clean(persona, "Persona", PERSONA_MAX)
+    caller_goal = _clean(caller_goal, "Caller's goal", CALLER_GOAL_MAX)
+    call, notice, ended = Conversation(goal), "", False
+    for _ in range(turns):
+        try:
+            line = caller_line(persona, caller_goal, [(t.said, t.reply) for t in call.turns])
+        except LLMUnavailable as error:
+            notice = f"The AI caller was unavailable ({error}); the call stops here."
+            break
+        if not line:
+            ended = True
+            break
+        call.say(_STORABLE.sub("", line)[:SAID_MAX])  # it may be stored with End call
+    if not call.turns:
+        raise ValidationError(
+            notice or "The AI caller hung up before saying anything: try another goal.",
+            code="no_turns",
+        )
+    return Simulation(call.turns, notice, ended)
 
 
 # Test cases ---------------------------------------------------------------------------------

@@ -92,42 +92,35 @@ def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
 
 
 def _summary(goal: selectors.Target, turns: list[selectors.Turn], done: list[dict]) -> str:
-    last = _handled_by(turns)
+    """What happened, turn by turn where the decision changed: each new job is named on the
+    turn that chose it (turns that continue a job are not repeated)."""
     lines = [f"Mock call against the {goal.label}, {goal.step_name}."]
-    if last is None and turns and turns[-1].clarify:
-        end = turns[-1]
-        lines.append(
-            f"The caller said “{end.said}”. {end.decision_words} The call ended before the "
-            "caller answered, so no job handled it."
-        )
-    elif last is None:
-        lines.append(f"The caller said “{turns[-1].said}”. {turns[-1].decision_words}")
-    else:
-        first = next(t for t in turns if t.job is not None)
-        lines.append(
-            f"The caller wanted: “{first.said}”. Sona picked “{last.job.name}” "
-            f"({last.confidence or 'Unsure'})."
-        )
-        if done:
-            lines.append("It would have: " + "; ".join(a["detail"] for a in done) + ".")
+    previous = None
+    for number, turn in enumerate(turns, start=1):
+        if turn.job is not None and previous is not None and previous.job == turn.job:
+            previous = turn
+            continue  # continuing the same job
+        lines.append(f"Turn {number}: the caller said “{turn.said}”. {turn.decision_words}")
+        previous = turn
+    if turns and turns[-1].clarify:
+        lines.append("The call ended before the caller answered, so no job handled it.")
+    elif done:
+        lines.append("It would have: " + "; ".join(a["detail"] for a in done) + ".")
     lines.append("Nothing was sent to anyone: this was a mock call.")
     return " ".join(lines)[:5_000]
 
 
 def _transcript(turns: list[selectors.Turn]) -> str:
+    """What the caller said and what Sona said back, with the decision in brackets."""
     lines = []
     for turn in turns:
         lines.append(f"Caller: {turn.said}")
         if turn.clarify:
-            lines.append(f"Sona [asks which]: {turn.decision.question}")
+            lines.append(f"Sona [asks which]: {turn.reply or turn.decision.question}")
         elif turn.job is None:
-            lines.append(
-                "Sona [no job fits]: " + (turn.reply or "(says what the business can help with)")
-            )
+            lines.append(f"Sona [no job fits]: {turn.reply}")
         else:
-            step = turn.current_step
-            said = turn.reply or (step.text if step else turn.job.name)
-            lines.append(f"Sona [{turn.job.name}, {turn.confidence or 'Unsure'}]: {said}")
+            lines.append(f"Sona [{turn.job.name}, {turn.confidence or 'Unsure'}]: {turn.reply}")
     return "\n".join(lines)[:TRANSCRIPT_MAX]
 
 

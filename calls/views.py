@@ -51,15 +51,27 @@ def _announce(turns) -> str:
     return text
 
 
+def _simulation_errors(exc: ValidationError) -> dict[str, list[str]]:
+    """Errors of a simulated call by field (persona, caller_goal), others under "all"."""
+    if hasattr(exc, "error_dict"):
+        return dict(exc.message_dict)
+    return {"all": list(exc.messages)}
+
+
 @workspace_view(member_may_post=True)  # members may test: a mock call sends nothing
 def test_sona(request, pk, step_id):
+    """The mock call page. "Say" with htmx answers the new turn (appended to the transcript)
+    with the panel, the form and the announcement out of band; "Simulate a caller" answers a
+    whole page (an AI plays the caller, several turns at once); "End call" stores the call."""
     phone, step = _step(request, pk, step_id)
     data = request.POST if request.method == "POST" else request.GET
     version = _version(data.get("version"))
     said = data.get("said", "")
     earlier = data.getlist("turn")
     replies = data.getlist("reply")
-    error, turns, goal = "", [], None
+    simulating = request.method == "POST" and bool(data.get("simulate"))
+    simulation = {"persona": data.get("persona", ""), "caller_goal": data.get("caller_goal", "")}
+    error, turns, goal, notice, simulation_errors = "", [], None, "", {}
     try:
         goal = selectors.target(call_flow=phone.call_flow, version=version, step_key=step.key)
         if request.method == "POST" and data.get("end"):
@@ -74,7 +86,16 @@ def test_sona(request, pk, step_id):
             url = reverse("calls:test_sona", args=[phone.pk, step.pk])
             url = f"{url}?version={version}&call={call.pk}"
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-        if request.method == "POST":
+        if simulating:
+            try:
+                simulated = selectors.simulated_call(goal, **simulation)
+            except ValidationError as exc:
+                simulation_errors = _simulation_errors(exc)
+            else:
+                turns, notice = simulated.turns, simulated.notice
+                if simulated.ended_by_caller:
+                    notice = "The AI caller ended the call. " + notice
+        elif request.method == "POST":
             said_now = services.clean_turns(earlier + [said])
             turns = selectors.mock_turns(goal, said_now, replies=replies[: len(earlier)])
             said = ""
@@ -96,12 +117,23 @@ def test_sona(request, pk, step_id):
         "turns": turns,
         "said": said,
         "error": error,
-        "announce": error or _announce(turns),
+        "announce": error or " ".join(filter(None, [_announce(turns), notice.strip()])),
         "ended": ended,
         "can_edit": request.membership.can_edit,
+        "can_simulate": selectors.can_simulate(),
+        "needs_llm": selectors.NEEDS_LLM,
+        "simulation": simulation,
+        "simulation_errors": simulation_errors,
+        "simulation_notice": notice.strip(),
+        "limits": {"persona": selectors.PERSONA_MAX, "caller_goal": selectors.CALLER_GOAL_MAX},
     }
-    template = "calls/_mock_call.html" if request.htmx else "calls/test_sona.html"
-    return render(request, template, context)
+    if request.htmx and request.method == "POST" and not simulating and goal is not None:
+        # One more turn: the new bubbles go at the end of the transcript; the rest out of band.
+        response = render(request, "calls/_turn_added.html", context)
+        if error:
+            response["HX-Reswap"] = "none"  # nothing to add: the form shows the error
+        return response
+    return render(request, "calls/test_sona.html", context)
 
 
 @require_POST

@@ -20,6 +20,9 @@ class FakeEndpoint(ThreadingHTTPServer):
         self.status = 200
         self.delay = 0.0
         self.body = b""
+        # Optional: request JSON -> the answer's content, or None for an HTTP 500 (lets a test
+        # answer the router, Sona and a simulated caller differently, or fail part way).
+        self.respond = None
         self.answer(answer)
 
     @property
@@ -46,11 +49,17 @@ class Handler(BaseHTTPRequestHandler):
             }
         )
         time.sleep(server.delay)
-        self.send_response(server.status)
+        status, body = server.status, server.body
+        if server.respond is not None:
+            content = server.respond(server.requests[-1]["json"])
+            status = 500 if content is None else status
+            completion = {"choices": [{"message": {"role": "assistant", "content": content}}]}
+            body = json.dumps(completion).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(server.body)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(server.body)
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass  # keep the test output clean

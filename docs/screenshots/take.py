@@ -8,6 +8,9 @@ Run by hand against a demo server (not part of the test suite):
     .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8731 docs/screenshots/after
 
 It also prints, per page and size, whether the header is wider than the window (overflow).
+Names after the folder take only those pages (e.g. `test-sona-call`). `test-sona-call` is the
+Test Sona page after a three-turn mock call (CALL), the whole page (not only the viewport), so
+its length shows how the page grows turn by turn.
 """
 
 import sys
@@ -16,6 +19,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 DEMO_EMAIL = "owner@demo.test"  # calls/management/commands/demo.py
+# The three turns of the `test-sona-call` shot: a question, a job, the job's next step.
+CALL = (
+    "What are your opening hours on Saturday?",
+    "I need to move my cleaning to next week",
+    "It's Sam Lee, born May 3 1990",
+)
 SIZES = {"390": {"width": 390, "height": 844}, "1280": {"width": 1280, "height": 800}}
 
 
@@ -37,12 +46,23 @@ def pages(page, base):
         # The Sona step's settings open beside the diagram (its id from the Test Sona URL).
         ("callflow-editor-step", f"{editor}?step={test_sona.rstrip('/').split('/')[-2]}"),
         ("test-sona", test_sona),
+        ("test-sona-call", test_sona),
         ("calls-list", "/calls/"),
         ("activity", "/workspace/activity/"),
     ]
 
 
-def main(base: str, out: Path) -> None:
+def call(page) -> None:
+    """Say CALL's turns, one after another, as a person would (type, Enter)."""
+    says = page.get_by_label("Caller says")
+    for number, said in enumerate(CALL, start=1):
+        says.fill(said)
+        says.press("Enter")
+        page.locator("#mock-announce").filter(has_text=f"Turn {number}").wait_for()
+        page.wait_for_load_state("networkidle")
+
+
+def main(base: str, out: Path, only: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
@@ -54,16 +74,21 @@ def main(base: str, out: Path) -> None:
             page.get_by_role("button", name="Log in").click()
             page.wait_for_load_state()
             for name, path in pages(page, base):
+                if only and name not in only:
+                    continue
                 page.goto(base + path)
                 page.wait_for_load_state("networkidle")
+                if name == "test-sona-call":
+                    call(page)
                 overflow = page.evaluate(
                     "() => document.documentElement.scrollWidth > window.innerWidth"
                 )
-                page.screenshot(path=out / f"{name}-{size}.png")
+                whole = name == "test-sona-call"
+                page.screenshot(path=out / f"{name}-{size}.png", full_page=whole)
                 print(f"{name:16} {size:>5}px  page wider than window: {overflow}")
             page.close()
         browser.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    main(sys.argv[1], Path(sys.argv[2]), sys.argv[3:])

@@ -138,3 +138,24 @@
     }
   });
 })();
+
+// Panels open beside the content on wide screens, collapsed on phones: <details data-open-wide>
+// (Test Sona's panel for the current turn). On a phone, a panel the person opened stays open
+// when htmx replaces it with the next turn's.
+(function () {
+  const wide = window.matchMedia("(min-width: 60rem)");
+  let openOnPhone = false;
+  function apply(root) {
+    const panels = root.matches && root.matches("details[data-open-wide]")
+      ? [root] : Array.from(root.querySelectorAll ? root.querySelectorAll("details[data-open-wide]") : []);
+    panels.forEach(function (panel) { panel.open = wide.matches || openOnPhone; });
+  }
+  document.addEventListener("toggle", function (event) {
+    if (!wide.matches && event.target.matches && event.target.matches("details[data-open-wide]")) {
+      openOnPhone = event.target.open;
+    }
+  }, true);
+  document.addEventListener("DOMContentLoaded", function () { apply(document); });
+  document.addEventListener("htmx:load", function (event) { apply(event.target); });
+  wide.addEventListener("change", function () { apply(document); });
+})();

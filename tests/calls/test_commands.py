@@ -71,6 +71,7 @@ def test_mock_call_questions_and_transfer(line, capsys):
     out = run("mock_call", "--number", line.phone.number, "--say", SAYS["booking"],
               "--user", line.owner.email, capsys=capsys)  # fmt: skip
     assert "  Questions:\n    - How many people are coming?\n    - Ask for the date" in out
+    assert "  Sona: “Could you tell me the date and time you want?”" in out  # what Sona says
     out = run("mock_call", "--number", line.phone.number, "--say", SAYS["manager"],
               "--user", line.owner.email, capsys=capsys)  # fmt: skip
     assert (
@@ -115,6 +116,7 @@ def test_mock_call_json_fields(line, capsys):
         )  # fmt: skip
     )
     assert data["said"] == "When are you open"
+    assert data["reply"] == "(Tell the caller the opening hours.)"
     said = router_says(line.flow, SAYS["hours"])
     assert (data["job"], data["job_id"], data["score"]) == (
         "Opening hours",

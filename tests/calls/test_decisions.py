@@ -222,7 +222,7 @@ def test_an_answered_question_stores_the_job(clinic, fake_router):
     call = services.mock_call_end(call_flow=clinic.flow, user=clinic.owner, turns=[ASK, ANSWER])
     assert (call.job, call.outcome) == (clinic.change, Outcome.RESOLVED)
     assert "Sona picked “Reschedule or cancel” (Likely)." in call.summary
-    assert "Sona [Reschedule or cancel, Likely]: Ask for the name on the booking." in (
+    assert "Sona [Reschedule or cancel, Likely]: Could you tell me the name on the booking?" in (
         call.transcript
     )
 

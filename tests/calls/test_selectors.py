@@ -138,10 +138,19 @@ def test_no_job_has_no_walkthrough(line):
     assert turn.decision.no_job
 
 
-def test_given_replies_are_kept(line):
+def test_given_replies_are_kept_when_the_llm_wrote_them(line, settings):
+    settings.ROUTER_BACKEND = "llm"  # no LLM_BASE_URL: the router falls back, replies are kept
     goal = selectors.target(call_flow=line.flow)
     [turn] = selectors.mock_turns(goal, [SAYS["hours"]], replies=["We open at nine."])
     assert turn.reply == "We open at nine."
+
+
+def test_given_replies_are_said_again_by_the_builtin_backend(line):
+    """Offline, Sona's line is the job's own words again: a reply sent with the form is not
+    trusted (it would end up in the stored transcript)."""
+    goal = selectors.target(call_flow=line.flow)
+    [turn] = selectors.mock_turns(goal, [SAYS["hours"]], replies=["We open at nine."])
+    assert turn.reply == "(Tell the caller the opening hours.)"
 
 
 # Test runs ----------------------------------------------------------------------------------

@@ -100,10 +100,12 @@ def test_no_job_is_stored_as_such(line):
     assert (call.job, call.job_name, call.job_history_id, call.score) == (None, "", None, None)
     assert call.outcome == "no_job_matched"
     assert (
-        "The caller said “Hello there”. No job fits: Sona says what the business can help with."
+        "Turn 1: the caller said “Hello there”. No job fits: Sona says what the business can "
+        "help with."
     ) in call.summary
     assert call.transcript == (
-        "Caller: Hello there\nSona [no job fits]: (says what the business can help with)"
+        "Caller: Hello there\n"
+        "Sona [no job fits]: I can help with: Book a table, Opening hours, Complaint."
     )
 
 

@@ -2,6 +2,7 @@
 case, the Tests tab (Run tests, draft vs live), the publish preview's gate and Versions."""
 
 import re
+from html import unescape
 
 import pytest
 
@@ -46,6 +47,16 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
+def bubbles(response) -> list[tuple[str, str]]:
+    """(speaker, words) of each bubble of the transcript, in order."""
+    found = re.findall(
+        r'<p class="bubble (caller|sona)"[^>]*>.*?</span></span>\s*(.*?)</p>',
+        response.content.decode(),
+        re.S,
+    )
+    return [(speaker, unescape(words).strip()) for speaker, words in found]
+
+
 def test_page_shows_the_form(owner_client, phone, sona, jobs):
     page = owner_client.get(url(phone, sona))
     assert page.status_code == 200
@@ -59,22 +70,45 @@ def test_say_shows_the_job_runner_up_steps_and_actions_not_sent(owner_client, ph
     KnowledgePageFactory(workspace=phone.workspace)  # not attached: never quoted
     page = owner_client.post(url(phone, sona), {"said": BOOK, "version": "draft"})
     body = text(page)
+    assert bubbles(page) == [("caller", BOOK), ("sona", "What day suits you?")]
     assert "Sona picked Book a cleaning" in body
     assert "Runner-up: Opening hours" in body
-    assert "Send SMS to the caller: “See you soon at Demo Dental!” not sent" in body
-    assert "What day suits you?" in body  # a question Sona would ask
+    assert "would send SMS — not sent “See you soon at Demo Dental!”" in body
     assert "Sona is here" in body and ">End call</button>" in page.content.decode()
     assert f'name="turn" value="{BOOK}"' in page.content.decode()
     assert "Turn 1: Sona picked “Book a cleaning”" in page.content.decode()  # the live region
     assert not Call.objects.exists()  # a turn stores nothing
 
 
-def test_htmx_say_answers_the_fragment_and_the_announcement(owner_client, phone, sona, jobs):
-    page = owner_client.post(url(phone, sona), {"said": BOOK}, HTTP_HX_REQUEST="true")
+def test_htmx_say_answers_the_new_turn_the_panel_and_the_announcement(
+    owner_client, phone, sona, jobs
+):
+    page = owner_client.post(
+        url(phone, sona), {"turn": [BOOK], "said": "Friday"}, HTTP_HX_REQUEST="true"
+    )
     html = page.content.decode()
-    assert html.lstrip().startswith('<div id="mock-call"')
-    assert 'hx-swap-oob="true"' in html and "Turn 1:" in html
-    assert "<html" not in html
+    assert html.lstrip().startswith('<li class="turn">')  # appended to the transcript
+    assert bubbles(page) == [
+        ("caller", "Friday"),
+        ("sona", "(Send the caller an SMS: “See you soon at Demo Dental!”)"),
+    ]
+    assert '<aside id="turn-panel"' in html and "Turn 2: what Sona decided" in html
+    assert '<div id="call-controls" class="call-controls" hx-swap-oob="true">' in html
+    assert "data-focus-after-swap" in html  # focus back in Caller says
+    assert '<div id="mock-announce" hx-swap-oob="innerHTML">Turn 2:' in html
+    assert "<html" not in html and "HX-Reswap" not in page
+
+
+def test_htmx_bad_input_adds_nothing_and_shows_the_error_by_the_field(
+    owner_client, phone, sona, jobs
+):
+    page = owner_client.post(
+        url(phone, sona), {"turn": [BOOK], "said": "  "}, HTTP_HX_REQUEST="true"
+    )
+    html = page.content.decode()
+    assert page["HX-Reswap"] == "none" and 'class="turn"' not in html
+    assert 'aria-invalid="true" aria-describedby="caller-says-error"' in html
+    assert "is empty" in text(page)
 
 
 def test_a_later_turn_continues_with_the_next_step(owner_client, phone, sona, jobs):
@@ -83,7 +117,8 @@ def test_a_later_turn_continues_with_the_next_step(owner_client, phone, sona, jo
     )
     html = page.content.decode()
     assert html.count('class="turn"') == 2
-    # The second turn of the same job is at its second step.
+    assert bubbles(page)[1] == ("sona", "What day suits you?")  # the first turn's bubbles stay
+    # The second turn of the same job is at its second step (only its steps are shown).
     assert re.search(r'aria-current="step" class="current">2\. |aria-current="step"', html)
     currents = re.findall(r'<li aria-current="step" class="current">([^<]*)', html)
     assert currents[-1].startswith("Send the caller an SMS")
@@ -305,7 +340,7 @@ def test_llm_backend_writes_sonas_reply_and_shows_the_fallback(
     body = text(page)
     assert "Sona picked Book a cleaning" in body  # the built-in router answered
     assert "the built-in router answered" in body
-    assert "Sona says: “Happy to help you book a cleaning. What day suits you?”" in body
+    assert bubbles(page)[1] == ("sona", "Happy to help you book a cleaning. What day suits you?")
     prompts = [r["json"]["messages"][0]["content"] for r in endpoint.requests]
     assert any('Instructions:\n1. Ask: "What day suits you?"' in p for p in prompts)
     assert 'name="reply" value="Happy to help you book a cleaning.' in page.content.decode()

@@ -36,24 +36,30 @@ def test_a_question_is_settled_by_the_next_turn(page, live_server, owner_members
     page.get_by_label("Caller says").fill("I want an appointment")
     page.get_by_role("button", name="Say").click()
     first = page.locator("li.turn").first
-    expect(first.locator(".picked")).to_contain_text(
+    panel = page.locator("#turn-panel")
+    expect(panel.locator(".picked")).to_contain_text(
         "Sona asks which job the caller means: “Book an appointment” or “Reschedule or cancel”"
     )
-    expect(first.locator(".question")).to_contain_text(QUESTION)
+    expect(panel.locator(".question")).to_contain_text(QUESTION)
+    expect(first.locator(".bubble.sona")).to_contain_text(QUESTION)
     expect(page.locator("#mock-announce")).to_contain_text(f"Turn 1: Sona asks “{QUESTION}”")
     expect(first.get_by_label("Sona should pick")).to_be_visible()
 
     page.get_by_label("Caller says").fill("the second one, I need to change it")
     page.get_by_role("button", name="Say").click()
-    second = page.locator("li.turn").nth(1)
-    expect(second.locator(".settles")).to_contain_text("Answers Sona's question")
-    expect(second.locator(".picked")).to_contain_text("Sona picked Reschedule or cancel Likely")
+    expect(page.locator("li.turn")).to_have_count(2)
+    expect(panel.locator(".settles")).to_contain_text("Answers Sona's question")
+    expect(panel.locator(".picked")).to_contain_text("Sona picked Reschedule or cancel Likely")
 
     page.get_by_label("Caller says").fill("is this the pizza place")
     page.get_by_role("button", name="Say").click()
     third = page.locator("li.turn").nth(2)
-    expect(third.locator(".picked")).to_contain_text(
+    expect(panel.locator(".picked")).to_contain_text(
         "No job fits: Sona says what the business can help with and offers to take a message"
+    )
+    expect(third.locator(".bubble.sona")).to_contain_text(
+        "I can help with: Book an appointment, Reschedule or cancel, Take a message. "
+        "Would you like to leave a message?"
     )
 
 

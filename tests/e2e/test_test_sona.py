@@ -1,5 +1,5 @@
 """Test Sona in a real browser, on the demo's Sona step: say something, see the job, the
-runner-up and an action "not sent", save the turn as a test case, break it by detaching the job,
+runner-up and an action "not sent" in the panel beside the conversation, save the turn as a test case, break it by detaching the job,
 see Publish blocked, publish anyway with a reason.
 
 Accessible names used here are a contract: buttons "Test Sona", "Say", "End call", "Save as test
@@ -32,10 +32,14 @@ def test_mock_call_test_case_and_publish_anyway(page, live_server, transactional
     page.get_by_label("Caller says").fill(SAID)
     page.get_by_role("button", name="Say").click()
     turn = page.locator("li.turn").first
-    expect(turn.locator(".picked")).to_contain_text("Sona picked Dental emergency")
-    expect(turn.locator(".runner-up")).to_contain_text("Runner-up:")
-    expect(turn.locator("ul.actions")).to_contain_text("Transfer call to +15555550199")
-    expect(turn.locator("ul.actions")).to_contain_text("not sent")
+    expect(turn.locator(".bubble.sona")).to_contain_text(
+        "Are you having trouble breathing or swallowing?"
+    )
+    panel = page.get_by_role("complementary", name="Turn 1: what Sona decided")
+    expect(panel.locator(".picked")).to_contain_text("Sona picked Dental emergency")
+    expect(panel.locator(".runner-up")).to_contain_text("Runner-up:")
+    expect(panel.locator("ul.actions")).to_contain_text("would transfer to +1 555-555-0199")
+    expect(panel.locator("ul.actions")).to_contain_text("not sent")
     expect(page.locator("#mock-announce")).to_contain_text("Turn 1: Sona picked “Dental emergency”")
     expect(page.get_by_label("Caller says")).to_be_focused()  # ready for the next turn
 

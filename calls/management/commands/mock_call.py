@@ -97,6 +97,7 @@ def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selector
         "call": call,
         "turn": turn_number,
         "said": turn.said,
+        "reply": turn.reply,
         "version": goal.label,
         "step": goal.step_key,
         "decision": turn.kind,
@@ -125,7 +126,7 @@ def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selector
 def _as_text(call: int, calls: int, turn_number: int, turn: selectors.Turn) -> str:
     decision = turn.decision
     head = f"Call {call} of {calls}, turn {turn_number}" if calls > 1 else f"Turn {turn_number}"
-    lines = ["", f"{head}. Caller: “{turn.said}”"]
+    lines = ["", f"{head}. Caller: “{turn.said}”", f"  Sona: “{turn.reply}”"]
     if turn.settles:
         lines.append(f"  Answers Sona's question: “{turn.settles[0]}” or “{turn.settles[1]}”.")
     lines.append(f"  Decision: {turn.decision_words}")
