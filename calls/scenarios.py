@@ -260,6 +260,19 @@ def _handled(turns: Sequence[selectors.Turn]) -> selectors.Turn | None:
     return next((t for t in reversed(turns) if t.job is not None), None)
 
 
+def _standing(turns: Sequence[selectors.Turn]) -> str | None:
+    turn = _handled(turns)
+    return turn.job.name if turn else None
+
+
+def _offers(turn: selectors.Turn, wanted: str | None) -> bool:
+    return wanted in {o.name for o in turn.decision.options}
+
+
+def _wrong(standing: str | None, turn: selectors.Turn, wanted: str | None) -> bool:
+    return standing != wanted or (wanted is None and turn.clarify)
+
+
 def _decided(turn: selectors.Turn | None, *, at_end: bool = False) -> str:
     """What Sona did, in words, for a failure's second half."""
     if turn is None:
@@ -315,23 +328,25 @@ def _problems(goal: selectors.Target, expect: dict, turns: list[selectors.Turn])
         at = expect["at_turn"]
         turn = turns[at - 1] if at <= last else None
         got = turn.job.name if turn and turn.job else None
-        if got != wanted:
+        if got != wanted or (wanted is None and turn is not None and turn.clarify):
             want = f"“{wanted}”" if wanted else "no job"
             yield at, f"expected {want}; {_decided(turn)}"
     elif "job" in expect:
-        # the first turn from which the call stayed on the wrong job (or none) to the end
-        handled = [_handled(turns[: k + 1]) for k in range(last)]
-        names_by_turn = [t.job.name if t else None for t in handled]
-        if names_by_turn[-1] != wanted:
-            went = last
-            while went > 1 and names_by_turn[went - 2] != wanted:
+        # Where the call stands after each turn: on a job, on no job, or on Sona's question
+        # (neither: a question is no pass for a job, nor for "no job").
+        ended = [_standing(turns[: k + 1]) for k in range(last)]
+        if ended[-1] != wanted or (wanted is None and turns[-1].clarify):
+            went = last  # the first turn from which the call stayed wrong to the end
+            while went > 1 and _wrong(ended[went - 2], turns[went - 2], wanted):
+                if turns[went - 2].clarify and _offers(turns[went - 2], wanted):
+                    break  # a question offering the right job is not where it went wrong
                 went -= 1
             want = f"“{wanted}”" if wanted else "no job"
-            asked = turns[-1] if turns[-1].clarify else None
-            if asked is not None and wanted in {o.name for o in asked.decision.options}:
-                yield last, f"expected {want} by the end; {_decided(asked)} instead of choosing it"
+            turn = turns[went - 1]
+            if went == last and turn.clarify and _offers(turn, wanted):
+                yield went, f"expected {want} by the end; {_decided(turn)} instead of choosing it"
             else:
-                yield went, f"expected {want} by the end; {_decided(turns[went - 1])}"
+                yield went, f"expected {want} by the end; {_decided(turn)}"
     if "clarify" in expect:
         asked = [k for k, t in enumerate(turns, start=1) if t.clarify]
         if expect["clarify"] and not asked:

@@ -119,7 +119,7 @@ def owner_of(workspace) -> "User":
 
 from django.utils import timezone  # noqa: E402
 
-from calls.models import Call, Outcome, Source, Scenario  # noqa: E402
+from calls.models import Call, Outcome, Scenario, Source  # noqa: E402
 
 
 class CallFactory(DjangoModelFactory):

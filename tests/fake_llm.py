@@ -20,6 +20,7 @@ class FakeEndpoint(ThreadingHTTPServer):
         self.status = 200
         self.delay = 0.0
         self.body = b""
+        self.answers: list[str] = []  # answered one per request, in order, before `answer`
         self.answer(answer)
 
     @property
@@ -46,6 +47,8 @@ class Handler(BaseHTTPRequestHandler):
             }
         )
         time.sleep(server.delay)
+        if server.answers:
+            server.answer(server.answers.pop(0))
         self.send_response(server.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(server.body)))

@@ -4,6 +4,7 @@ do is ending a mock call (MEMBER_MAY); a non-member is refused that too."""
 
 import inspect
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -336,6 +337,8 @@ READ_OR_SETUP_COMMANDS = {
     "create_workspace",
     "mock_call",
     "test_callflow",
+    "run_scenarios",
+    "export_scenarios",
     "prune_calls",  # a system job: it applies each owner's own retention (tests/calls/test_retention.py)
     "embed_jobs",  # a system job (deploy): derived data only, no configuration (tests/calls/test_vectors.py)
 }
@@ -350,7 +353,14 @@ def import_file(tmp_path):
 
 def _write_commands(w, email, import_file):
     """Each write command with arguments an owner could run successfully."""
+    scenarios_file = Path(import_file).with_name("scenarios.yaml")
+    scenarios_file.write_text(
+        "scenarios:\n  - name: Wrong number\n    turns: [sorry, wrong number]\n"
+        "    expect: {job: null}\n",
+        encoding="utf-8",
+    )
     return {
+        "import_scenarios": [str(scenarios_file), "--number", w.phone.number, "--user", email],
         "publish_callflow": ["--number", w.phone.number, "--user", email],
         "rollback_callflow": ["--number", w.phone.number, "--version", "1", "--user", email],
         "invite_member": [
