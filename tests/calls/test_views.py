@@ -203,7 +203,7 @@ def test_tests_tab_lists_and_runs_cases_draft_and_live(owner_client, owner, phon
     book, hours = jobs
     case(phone, sona, book)
     listed = owner_client.get(url(phone, sona, "tests"))
-    assert f"“{BOOK}”" in text(listed) and ">Run</button>" in listed.content.decode()
+    assert f"“{BOOK}”" in text(listed) and ">Run tests</button>" in listed.content.decode()
     flow_services.callflow_publish(call_flow=phone.call_flow, user=owner)
     flow_services.step_detach_job(step=sona, job=book, user=owner)  # the draft breaks
 
