@@ -91,17 +91,17 @@ def draft_problems(call_flow: CallFlow, snapshot: dict | None = None) -> list[Pr
     return sorted(problems, key=lambda p: not p.is_error)  # stable: errors first, in order
 
 
-# Saved test cases block publishing unless the publisher overrides them with a reason. They
+# Failing scenarios (tests) block publishing unless the publisher overrides them with a reason. They
 # belong to the calls app, which registers its gate here (callflows never imports calls).
 TESTS_FAILED = (
-    "Cannot publish: saved test cases fail. Fix them, or tick “Publish anyway” and give a reason."
+    "Cannot publish: scenarios fail. Fix them, or tick “Publish anyway” and give a reason."
 )
 _test_gates: list = []
 _warning_sources: list = []
 
 
 def register_test_gate(gate) -> None:
-    """`gate(call_flow, snapshot) -> [Problem]`: the failing test cases of a snapshot."""
+    """`gate(call_flow, snapshot) -> [Problem]`: the failing scenarios of a snapshot."""
     if gate not in _test_gates:
         _test_gates.append(gate)
 

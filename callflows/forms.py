@@ -328,7 +328,7 @@ class PublishForm(forms.Form):
     publish_anyway = forms.BooleanField(
         label="Publish anyway",
         required=False,
-        help_text="Publish although saved test cases fail.",
+        help_text="Publish although scenarios fail.",
     )
     override_reason = forms.CharField(
         label="Reason for publishing anyway",

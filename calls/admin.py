@@ -6,7 +6,7 @@ from workspaces.errors import error_messages
 from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
-from .models import Call, StepTestCase
+from .models import Call, Scenario
 
 
 @admin.register(Call)
@@ -34,24 +34,15 @@ class CallAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     actions = None
 
 
-@admin.register(StepTestCase)
-class StepTestCaseAdmin(StaffSupportAdmin, admin.ModelAdmin):
-    """Owners save test cases from mock calls; support staff look, and delete one through the
-    service (role check, audit event, the router's examples refreshed)."""
+@admin.register(Scenario)
+class ScenarioAdmin(StaffSupportAdmin, admin.ModelAdmin):
+    """Owners write scenarios on a step's Tests tab (or import them); support staff look, and
+    delete one through the service (role check, audit event, the router's examples refreshed)."""
 
-    list_display = (
-        "said",
-        "expected",
-        "expected_action",
-        "step_key",
-        "call_flow",
-        "created_by",
-        "created_at",
-    )
-    list_filter = ("expects_job", "expected_action")
-    search_fields = ("said", "expected_job_name", "=call_flow__phone_number__number")
+    list_display = ("name", "step_key", "call_flow", "turn_count", "created_by", "updated_at")
+    search_fields = ("name", "=step_key", "=call_flow__phone_number__number")
     list_select_related = ("call_flow__phone_number", "created_by")
-    readonly_fields = [f.name for f in StepTestCase._meta.fields]
+    readonly_fields = [f.name for f in Scenario._meta.fields]
 
     def has_add_permission(self, request):
         return False
@@ -59,18 +50,18 @@ class StepTestCaseAdmin(StaffSupportAdmin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="expects")
-    def expected(self, case):
-        return case.expected_job_name if case.expects_job else "(no job)"
+    @admin.display(description="turns")
+    def turn_count(self, scenario):
+        return len(scenario.turns or [])
 
     def delete_model(self, request, obj):
-        services.test_case_delete(test_case=obj, user=request.user)
+        services.scenario_delete(scenario=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
-        for case in queryset.select_related("call_flow__phone_number__workspace"):
+        for scenario in queryset.select_related("call_flow__phone_number__workspace"):
             try:
-                services.test_case_delete(test_case=case, user=request.user)
+                services.scenario_delete(scenario=scenario, user=request.user)
             except ValidationError as exc:
                 self.message_user(
-                    request, f"{case}: {' '.join(error_messages(exc))}", messages.ERROR
+                    request, f"{scenario}: {' '.join(error_messages(exc))}", messages.ERROR
                 )

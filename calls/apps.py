@@ -9,5 +9,5 @@ class CallsConfig(AppConfig):
 
         from . import gates, receivers  # noqa: F401  (receivers: the router's stored vectors)
 
-        checks.register_test_gate(gates.failing_test_cases)
+        checks.register_test_gate(gates.failing_scenarios)
         checks.register_warnings(gates.confusable_jobs)

@@ -1,4 +1,4 @@
-"""Forms of the calls pages. The Calls filters only parse: ids are looked up within the
+"""Forms of the calls pages: the Calls filters and a scenario. The Calls filters only parse: ids are looked up within the
 request's workspace, so another workspace's number or job is "not one of the choices"."""
 
 from django import forms
@@ -7,7 +7,15 @@ from django.db.models import F
 from callflows.models import PhoneNumber
 from jobs.models import Job
 
-from .models import Outcome, Source
+from .models import (
+    SAID_MAX,
+    SCENARIO_ACTIONS,
+    SCENARIO_NAME_MAX,
+    SCENARIO_RUNS_MAX,
+    SCENARIO_TURNS_MAX,
+    Outcome,
+    Source,
+)
 from .selectors import BAD_SOURCE, SEARCH_MAX, SOURCE_CHOICES, CallFilters
 
 
@@ -81,3 +89,123 @@ class CallFilterForm(forms.Form):
             for name in self.fields
             if not (name == "source" and self.data.get(name) == Source.LIVE)
         )
+
+
+# Scenarios ----------------------------------------------------------------------------------
+
+NO_JOB = "__none__"
+
+
+class ScenarioForm(forms.Form):
+    """A scenario's fields as owners type them; the service checks every rule (the errors it
+    names, "expect.job" and the like, are shown beside these fields)."""
+
+    name = forms.CharField(label="Name", max_length=SCENARIO_NAME_MAX)
+    turns = forms.CharField(
+        label="What the caller says",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=f"One turn a line, at most {SCENARIO_TURNS_MAX} turns of {SAID_MAX} characters.",
+    )
+    job = forms.ChoiceField(label="Job chosen", required=False)
+    at_turn = forms.IntegerField(
+        label="At turn",
+        required=False,
+        min_value=1,
+        max_value=SCENARIO_TURNS_MAX,
+        help_text="Empty: the job that handled the call by the end.",
+    )
+    actions = forms.MultipleChoiceField(
+        label="Actions performed at least once",
+        choices=SCENARIO_ACTIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    transfer_to = forms.CharField(
+        label="Transfer to",
+        required=False,
+        max_length=254,
+        help_text="Optional: a member's email or a phone number the call must go to.",
+    )
+    never = forms.MultipleChoiceField(
+        label="Actions never performed",
+        choices=SCENARIO_ACTIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    clarify = forms.ChoiceField(
+        label="Question between two jobs",
+        required=False,
+        choices=[
+            ("", "Not checked"),
+            ("yes", "Sona asks which job the caller means"),
+            ("no", "Sona never asks"),
+        ],
+    )
+    runs = forms.IntegerField(
+        label="Runs",
+        initial=1,
+        min_value=1,
+        max_value=SCENARIO_RUNS_MAX,
+        help_text="With an AI model deciding: run it this many times.",
+    )
+    pass_rate = forms.IntegerField(
+        label="Must pass (%)",
+        initial=100,
+        min_value=0,
+        max_value=100,
+        help_text="With an AI model deciding: the share of runs that must pass.",
+    )
+
+    def __init__(self, data=None, *, job_names: list[str], **kwargs):
+        super().__init__(data, auto_id="scenario-%s", **kwargs)
+        self.fields["job"].choices = [
+            ("", "Not checked"),
+            (NO_JOB, "No job"),
+            *[(name, name) for name in job_names],
+        ]
+
+    @staticmethod
+    def initial_for(scenario) -> dict:
+        expect = scenario.expect or {}
+        job = expect.get("job", "") if "job" in expect else ""
+        clarify = expect.get("clarify")
+        return {
+            "name": scenario.name,
+            "turns": "\n".join(scenario.turns),
+            "job": NO_JOB if "job" in expect and job is None else job,
+            "at_turn": expect.get("at_turn"),
+            "actions": expect.get("actions", []),
+            "transfer_to": expect.get("transfer_to", ""),
+            "never": expect.get("never", []),
+            "clarify": "" if clarify is None else ("yes" if clarify else "no"),
+            "runs": scenario.runs,
+            "pass_rate": scenario.pass_rate,
+        }
+
+    def service_kwargs(self) -> dict:
+        """The service's arguments (call after is_valid())."""
+        data = self.cleaned_data
+        expect: dict = {}
+        if data["job"]:
+            expect["job"] = None if data["job"] == NO_JOB else data["job"]
+        if data.get("at_turn"):
+            expect["at_turn"] = data["at_turn"]
+        if data["actions"]:
+            expect["actions"] = list(data["actions"])
+        if data["transfer_to"].strip():
+            expect["transfer_to"] = data["transfer_to"]
+        if data["never"]:
+            expect["never"] = list(data["never"])
+        if data["clarify"]:
+            expect["clarify"] = data["clarify"] == "yes"
+        return {
+            "name": data["name"],
+            "turns": [line for line in data["turns"].splitlines() if line.strip()],
+            "expect": expect,
+            "runs": data["runs"],
+            "pass_rate": data["pass_rate"],
+        }
+
+    def field_for(self, key: str, message: str) -> str | None:
+        field = key.removeprefix("expect.")
+        return field if field in self.fields else None

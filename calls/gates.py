@@ -1,23 +1,24 @@
 """What the calls app adds to callflows' checks before publish (registered in apps.py):
-failing saved test cases (they block unless overridden), and warnings: confusable jobs and test
-cases that pull callers toward another job (likely wrong labels)."""
+failing scenarios (they block unless overridden), and warnings: confusable jobs and test
+cases (one-turn scenarios) that pull callers toward another job (likely wrong labels)."""
 
 from callflows.checks import WARNING, Problem
 
-from . import routing, selectors
+from . import routing, scenarios, selectors
 
 TEST = "test"
 
 
-def failing_test_cases(call_flow, snapshot) -> list[Problem]:
+def failing_scenarios(call_flow, snapshot) -> list[Problem]:
+    """Every scenario runs against the snapshot; each failure names its turn and expectation."""
     return [
         Problem(
             TEST,
-            f"Test case “{result.case.said}”: {result.problem}",
-            job=result.case.expected_job_name,
-            job_id=result.case.expected_job_id,
+            f"Scenario “{result.scenario.name}” on “{step_name}”: {result.problem}",
+            step=step_name,
+            job=(result.scenario.expect or {}).get("job") or "",
         )
-        for result in selectors.failing_cases(call_flow, snapshot)
+        for step_name, result in scenarios.failing_scenarios(call_flow, snapshot)
     ]
 
 

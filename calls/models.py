@@ -1,9 +1,10 @@
-"""Calls (mock and live, one model with the next issue's report API) and saved test cases."""
+"""Calls (mock and live, one model with the report API), scenarios (tests) and the router's
+stored vectors."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Length
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from callflows.models import CallFlow, PhoneNumber
 from jobs.models import Job
@@ -11,7 +12,7 @@ from workspaces.models import Workspace
 
 SUMMARY_MAX = 5_000
 TRANSCRIPT_MAX = 100_000
-SAID_MAX = 500  # one caller turn: mock calls, test cases and POST …/route
+SAID_MAX = 500  # one caller turn: mock calls, scenarios and POST …/route
 
 
 class Source(models.TextChoices):
@@ -149,51 +150,76 @@ class Call(models.Model):
         )
 
 
-class StepTestCase(models.Model):
-    """ "When a caller says X, Sona picks job Y (or no job) [and would perform action Z]".
+SCENARIO_NAME_MAX = 100
+SCENARIO_TURNS_MAX = 12
+SCENARIO_RUNS_MAX = 20
+SCENARIO_ACTIONS = (("send_sms", "Send SMS"), ("transfer_call", "Transfer call"))
 
-    Stored per Sona step `key`, which survives publish and rollback, so one case tests the draft
-    and every version of that step. The expected job's name is copied: when the job is deleted
-    the case fails ("expects a deleted job") instead of silently expecting no job."""
 
-    call_flow = models.ForeignKey(CallFlow, on_delete=models.CASCADE, related_name="test_cases")
+class Scenario(models.Model):
+    """A short script of what a caller says, turn by turn, and what must happen: the job chosen
+    by the end (or at one turn), actions performed or never performed, a clarifying question.
+    A one-turn scenario whose expectation names a job is a test case: an example of that job's
+    intent for the router (calls/candidates.py).
+
+    Stored per Sona step `key`, which survives publish and rollback, so one scenario tests the
+    draft and every version of that step. `expect` (checked by calls/scenarios.clean_expect):
+    {"job": name | None (key absent: not checked), "at_turn": n, "actions": [...],
+    "transfer_to": "<member email | number | +E164>", "never": [...], "clarify": bool}.
+    The job is named, not linked: a file names it the same way, and an expectation outlives
+    the job (a deleted job's scenario fails, it does not silently expect no job)."""
+
+    call_flow = models.ForeignKey(CallFlow, on_delete=models.CASCADE, related_name="scenarios")
     step_key = models.CharField(max_length=12)
-    said = models.CharField(max_length=SAID_MAX)
-    expects_job = models.BooleanField(default=True)
-    expected_job = models.ForeignKey(
-        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="test_cases"
+    name = models.CharField(max_length=SCENARIO_NAME_MAX)
+    turns = models.JSONField(help_text="What the caller says, turn by turn (1–12 sentences).")
+    expect = models.JSONField(default=dict, blank=True)
+    runs = models.PositiveSmallIntegerField(
+        default=1, help_text="With the LLM router: how many times to run it."
     )
-    expected_job_name = models.CharField(max_length=100, blank=True)
-    expected_action = models.CharField(
-        max_length=20,
-        blank=True,
-        choices=[("send_sms", "Send SMS"), ("transfer_call", "Transfer call")],
-        help_text="Optional: the job must also perform this action.",
+    pass_rate = models.PositiveSmallIntegerField(
+        default=100, help_text="With the LLM router: the share of runs (%) that must pass."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The last run from the Tests tab: {"draft": {"passed", "problem"}, "live": … | None}.
+    last_run = models.JSONField(default=dict, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["call_flow", "step_key", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["call_flow", "step_key", "said"], name="steptestcase_said_unique"
+                Lower("name"), "call_flow", "step_key", name="scenario_name_unique"
             ),
             models.CheckConstraint(
-                condition=models.Q(expects_job=True) | models.Q(expected_job__isnull=True),
-                name="steptestcase_no_job_has_no_job",
+                condition=LessThanOrEqual(Length("name"), SCENARIO_NAME_MAX)
+                & GreaterThan(Length("name"), 0),
+                name="scenario_name_length",
+            ),
+            models.CheckConstraint(condition=~models.Q(turns=[]), name="scenario_has_turns"),
+            models.CheckConstraint(
+                condition=models.Q(runs__gte=1, runs__lte=SCENARIO_RUNS_MAX),
+                name="scenario_runs_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(expects_job=True) | models.Q(expected_action=""),
-                name="steptestcase_no_job_no_action",
+                condition=models.Q(pass_rate__gte=0, pass_rate__lte=100),
+                name="scenario_pass_rate_range",
             ),
         ]
 
     def __str__(self):
-        target = f"“{self.expected_job_name}”" if self.expects_job else "no job"
-        return f"“{self.said}” → {target}"
+        return self.name
+
+    @property
+    def example_job(self) -> str | None:
+        """The job this scenario is an example of (a one-turn scenario expecting a job at its
+        only turn), else None."""
+        job = self.expect.get("job") if isinstance(self.expect, dict) else None
+        return job if isinstance(job, str) and len(self.turns or []) == 1 else None
 
 
 class JobVector(models.Model):

@@ -13,7 +13,7 @@ from jobs.models import Job
 from jobs.signals import job_changed
 
 from . import vectors
-from .models import StepTestCase
+from .models import Scenario
 
 _IDS = 500  # job ids per query for a bulk import
 
@@ -32,11 +32,12 @@ def job_saved(sender, instance, raw=False, **kwargs):
         _after_commit(vectors.job_texts(instance))
 
 
-@receiver(post_save, sender=StepTestCase)
-def test_case_saved(sender, instance, raw=False, **kwargs):
-    """A test case's sentence is an example of its job's intent: the router reads its vector."""
-    if not raw and instance.expected_job_id is not None:
-        _after_commit(vectors.example_texts([instance.said]))
+@receiver(post_save, sender=Scenario)
+def scenario_saved(sender, instance, raw=False, **kwargs):
+    """A test case's sentence (a one-turn scenario naming a job) is an example of its job's
+    intent: the router reads its vector."""
+    if not raw and instance.example_job is not None:
+        _after_commit(vectors.example_texts(list(instance.turns)))
 
 
 @receiver(post_save, sender=StepJob)

@@ -1,5 +1,5 @@
-"""Reads for mock calls and test cases: what a Sona step of the draft or the live version routes
-against, each turn of a mock call, and test runs. The draft and the live version are resolved the
+"""Reads for mock calls and scenarios: what a Sona step of the draft or the live version routes
+against, each turn of a mock call, and routing health (scenarios run in calls/scenarios.py). The draft and the live version are resolved the
 same way (a snapshot's job ids with today's job text), so a mock call shows what a call would do."""
 
 import json
@@ -20,7 +20,6 @@ from django.utils import timezone
 from callflows.live import fetch_one
 from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepKind
 from callflows.snapshots import build_snapshot
-from jobs import actions
 from jobs.models import Job
 from knowledge.models import KnowledgePage
 from workspaces.models import Workspace
@@ -28,7 +27,7 @@ from workspaces.text import check_text
 
 from . import routing, sona
 from .candidates import step_candidates, steps_candidates
-from .models import Call, Outcome, Source, StepTestCase
+from .models import Call, Outcome, Source
 
 DRAFT, LIVE = "draft", "live"
 VERSIONS = (DRAFT, LIVE)
@@ -74,7 +73,7 @@ def sona_steps(snapshot: dict) -> list[dict]:
 def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> Target:
     """The Sona step `step_key` (default: the first) of the draft or the live version. Raises
     ValidationError with a sentence for people when there is none. Six queries at most (the
-    draft's snapshot (2), jobs, pages, test cases, the jobs' stored vectors)."""
+    draft's snapshot (2), jobs, pages, scenarios, the jobs' stored vectors)."""
     snapshot, number = snapshot_of(call_flow, version)
     steps = sona_steps(snapshot)
     if not steps:
@@ -102,14 +101,19 @@ def target(*, call_flow: CallFlow, version: str = DRAFT, step_key: str = "") -> 
         ),
         pages=tuple((p, pages[p].title, pages[p].body) for p in page_ids if p in pages),
         sona_steps=tuple((s["key"], s["name"]) for s in steps),
-        greeting=next(
-            (
-                str(s.get("settings", {}).get("message", ""))
-                for s in snapshot.get("steps", [])
-                if s.get("kind") == StepKind.GREETING
-            ),
-            "",
+        greeting=greeting_of(snapshot),
+    )
+
+
+def greeting_of(snapshot: dict) -> str:
+    """What the flow's greeting step says, for Sona's generated replies."""
+    return next(
+        (
+            str(s.get("settings", {}).get("message", ""))
+            for s in snapshot.get("steps", [])
+            if s.get("kind") == StepKind.GREETING
         ),
+        "",
     )
 
 
@@ -218,9 +222,10 @@ class Conversation:
     chosen job (its next step) unless the caller clearly changes intent; a question (CLARIFY)
     is settled by the caller's next turn. `say` adds one turn and answers it."""
 
-    def __init__(self, goal: Target):
+    def __init__(self, goal: Target, numbers: dict[str, str] | None = None):
         self.goal = goal
-        self.numbers = workspace_numbers(goal.call_flow)
+        # workspace_numbers(), passed in when one caller replays many calls (scenarios)
+        self.numbers = workspace_numbers(goal.call_flow) if numbers is None else numbers
         self.region = goal.call_flow.phone_number.workspace.country
         self.message_job = next(
             (j.name for j in goal.jobs.values() if "message" in j.name.lower()), ""
@@ -299,10 +304,17 @@ class Conversation:
         return turn
 
 
-def mock_turns(goal: Target, said: list[str], *, replies: list[str] | None = None) -> list[Turn]:
+def mock_turns(
+    goal: Target,
+    said: list[str],
+    *,
+    replies: list[str] | None = None,
+    numbers: dict[str, str] | None = None,
+) -> list[Turn]:
     """Every turn of a mock call, routed one after another (see Conversation).
-    `replies`: Sona's replies already written by the LLM for earlier turns (kept)."""
-    call = Conversation(goal)
+    `replies`: Sona's replies already written by the LLM for earlier turns (kept);
+    `numbers`: workspace_numbers(), when the caller replays many calls (scenarios)."""
+    call = Conversation(goal, numbers)
     replies = list(replies or [])
     for index, text in enumerate(said):
         call.say(text, reply=replies[index] if index < len(replies) and replies[index] else None)
@@ -389,141 +401,32 @@ def simulated_call(
     return Simulation(call.turns, notice, ended)
 
 
-# Test cases ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    case: StepTestCase
-    got: routing.Match | None  # the job picked (None: a question, or no job)
-    passed: bool
-    problem: str  # why it failed, for people; "" when it passed
-    decision: routing.Decision | None = None  # what the router decided for the case
-
-    @property
-    def kind(self) -> str:
-        return self.decision.decision if self.decision else routing.NONE
-
-    @property
-    def options(self) -> tuple[str, ...]:
-        """The two jobs Sona asked between (a question), else ()."""
-        if self.decision is None or self.kind != routing.CLARIFY:
-            return ()
-        return tuple(o.name for o in self.decision.options)
-
-
-def _check(case: StepTestCase, goal: Target) -> CaseResult:
-    """A case expecting a job passes only when the router decides that job (a question that
-    offers it is not a pass: the caller would have to answer first); a case expecting no job
-    passes only when the router decides no job."""
-    decision = routing.route(goal.candidates, case.said)
-    got = decision.job if decision.decision == routing.JOB else None
-
-    def result(passed: bool, problem: str = "") -> CaseResult:
-        return CaseResult(case, got, passed, problem, decision)
-
-    asked = f"Sona asked “{decision.question}”" if decision.decision == routing.CLARIFY else ""
-    if not case.expects_job:
-        if decision.decision == routing.NONE:
-            return result(True)
-        if asked:
-            return result(False, f"Expected no job; {asked}.")
-        return result(False, f"Expected no job; Sona picked “{got.name}”.")
-    # Jobs are deleted softly (they wait in "Recently deleted" and leave every draft): the
-    # case still points at one; the foreign key is emptied only if the row itself goes.
-    deleted = case.expected_job_id is None or (
-        case.expected_job_id not in goal.jobs and case.expected_job.is_deleted
-    )
-    if deleted:
-        return result(False, f"Expects “{case.expected_job_name}”, which was deleted.")
-    if case.expected_job_id not in goal.jobs:
-        return result(
-            False,
-            f"Expects “{case.expected_job_name}”, which is not attached to {goal.step_name}.",
-        )
-    if asked:
-        if case.expected_job_id in {o.id for o in decision.options}:
-            return result(False, f"{asked} instead of choosing “{case.expected_job_name}”.")
-        return result(False, f"Expected “{case.expected_job_name}”; {asked}.")
-    if got is None or got.id != case.expected_job_id:
-        picked = f"Sona picked “{got.name}”" if got else "Sona picked no job"
-        return result(False, f"Expected “{case.expected_job_name}”; {picked}.")
-    if case.expected_action:
-        job = goal.jobs[got.id]
-        if case.expected_action not in {a.type for a in actions.parse(job.instructions)}:
-            words = case.get_expected_action_display()
-            return result(False, f"“{job.name}” no longer performs the action {words}.")
-    return result(True)
-
-
-def run_cases(goal: Target, cases) -> list[CaseResult]:
-    return [_check(case, goal) for case in cases if case.step_key == goal.step_key]
-
-
-def step_cases(*, call_flow: CallFlow, step_key: str) -> list[StepTestCase]:
-    return list(
-        StepTestCase.objects.filter(call_flow=call_flow, step_key=step_key)
-        .select_related("expected_job")
-        .order_by("pk")
-    )
-
-
-@dataclass(frozen=True)
-class SideBySide:
-    case: StepTestCase
-    draft: CaseResult
-    live: CaseResult | None  # None: no live version, or the live version lacks the step
-
-    @property
-    def differs(self) -> bool:
-        if self.live is None:
-            return False
-        return _outcome(self.draft) != _outcome(self.live)
-
-
-def _outcome(result: CaseResult) -> tuple:
-    """What a result decided: the decision, its job and the jobs a question offered."""
-    options = result.decision.options if result.decision else ()
-    return (result.kind, result.got.id if result.got else None, tuple(o.id for o in options))
-
-
-def run_side_by_side(
-    *, call_flow: CallFlow, step_key: str, draft_goal: Target | None = None
-) -> list[SideBySide]:
-    """A step's cases against the draft (`draft_goal`, if the caller has it) and the live
-    version, for the Tests tab."""
-    cases = step_cases(call_flow=call_flow, step_key=step_key)
-    if draft_goal is None:
-        draft_goal = target(call_flow=call_flow, version=DRAFT, step_key=step_key)
-    draft = run_cases(draft_goal, cases)
-    try:
-        live = run_cases(target(call_flow=call_flow, version=LIVE, step_key=step_key), cases)
-    except ValidationError:
-        live = [None] * len(draft)
-    return [SideBySide(d.case, d, lv) for d, lv in zip(draft, live, strict=True)]
+# Scenarios (calls/scenarios.py runs them) and routing health ---------------------------------
 
 
 @dataclass(frozen=True)
 class RoutingHealth:
-    """A step's Routing health: its examples (test cases expecting a job) routed, each as a
-    caller the router has never heard, and the examples that pull callers toward another job
-    (likely wrong labels)."""
+    """A step's Routing health: its examples (one-turn scenarios expecting a job: test cases)
+    routed, each as a caller the router has never heard, and the examples that pull callers
+    toward another job (likely wrong labels)."""
 
     rows: tuple  # routing.health's rows (job_id, name, cases, right, confused), a row a job
-    pulls: dict[tuple[int, str], str]  # (expected job id, what the case says) -> the job pulled
+    pulls: dict[tuple[str, str], str]  # (expected job's name, lowered; the sentence) -> pulled
 
-    def pulled(self, case: StepTestCase) -> str:
-        """The job `case` pulls callers toward ("": none), for the warning beside it."""
-        if not case.expects_job or case.expected_job_id is None:
+    def pulled(self, scenario) -> str:
+        """The job a one-turn `scenario` pulls callers toward ("": none), for its warning."""
+        job = scenario.example_job
+        if job is None:
             return ""
-        return self.pulls.get((case.expected_job_id, case.said.strip()), "")
+        return self.pulls.get((job.lower(), scenario.turns[0].strip()), "")
 
 
 def routing_health(goal: Target) -> RoutingHealth:
     """The Routing health of a step of the draft or the live version (no query)."""
     rows = tuple(routing.health(goal.candidates))
     pulls = {
-        (p.expected.id, p.example.strip()): p.pulled.name for p in routing.pulls(goal.candidates)
+        (p.expected.name.lower(), p.example.strip()): p.pulled.name
+        for p in routing.pulls(goal.candidates)
     }
     return RoutingHealth(rows, pulls)
 
@@ -537,7 +440,7 @@ class SnapshotStep:
 
 
 def snapshot_steps(call_flow: CallFlow, snapshot: dict) -> dict[str, SnapshotStep]:
-    """The snapshot's Sona steps by key, ready to route (three queries: jobs, test cases,
+    """The snapshot's Sona steps by key, ready to route (three queries: jobs, scenarios,
     vectors)."""
     steps = sona_steps(snapshot)
     ids = {pk for s in steps for pk in s.get("jobs", [])}
@@ -550,29 +453,6 @@ def snapshot_steps(call_flow: CallFlow, snapshot: dict) -> dict[str, SnapshotSte
     return {
         s["key"]: SnapshotStep(s["key"], s["name"], jobs[s["key"]], built[s["key"]]) for s in steps
     }
-
-
-def failing_cases(call_flow: CallFlow, snapshot: dict) -> list[CaseResult]:
-    """The test cases the snapshot fails, over all its Sona steps (the publish gate). A case of
-    a step the snapshot lacks waits for it (a rollback may bring the step back)."""
-    cases = list(
-        StepTestCase.objects.filter(call_flow=call_flow)
-        .select_related("expected_job")
-        .order_by("step_key", "pk")
-    )
-    if not cases:
-        return []
-    steps = snapshot_steps(call_flow, snapshot)
-    failures = []
-    for case in cases:
-        step = steps.get(case.step_key)
-        if step is None:
-            continue
-        goal = Target(call_flow, DRAFT, None, step.key, step.name, step.jobs, step.candidates, ())
-        result = _check(case, goal)
-        if not result.passed:
-            failures.append(result)
-    return failures
 
 
 @dataclass(frozen=True)

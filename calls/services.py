@@ -1,4 +1,4 @@
-"""Writes of the calls app: mock calls end as stored calls, test cases are saved and deleted.
+"""Writes of the calls app: mock calls end as stored calls, scenarios are saved and deleted.
 Each takes the acting user, checks the role through require_role and records its audit event in
 the same transaction. Nothing here ever sends an SMS or places a call."""
 
@@ -24,11 +24,10 @@ from workspaces.permissions import EDIT, READ, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 from workspaces.text import bad_text, check_data, check_text
 
-from . import schemas, selectors
-from .models import SAID_MAX, TRANSCRIPT_MAX, Call, Outcome, Source, StepTestCase
+from . import scenarios, schemas, selectors
+from .models import SAID_MAX, TRANSCRIPT_MAX, Call, Outcome, Scenario, Source
 
 MAX_TURNS = 30
-ACTION_TYPES = ("send_sms", "transfer_call")
 
 
 def clean_said(said, what: str = "What the caller says") -> str:
@@ -190,85 +189,219 @@ def mock_call_end(
     return call
 
 
-# Test cases ---------------------------------------------------------------------------------
+# Scenarios ----------------------------------------------------------------------------------
+
+
+def _job_names(workspace: Workspace) -> dict[str, str]:
+    """The workspace's jobs not deleted, lowered name → name (an expectation names one)."""
+    names = Job.objects.filter(workspace=workspace, deleted_at__isnull=True).values_list(
+        "name", flat=True
+    )
+    return {name.lower(): name for name in names}
+
+
+def _sona_keys(flow: CallFlow) -> set[str]:
+    """The Sona step keys of the draft and the live version (a scenario of either is fine)."""
+    keys = {s.key for s in flow.steps.filter(kind="sona")}
+    if flow.live_version_id:
+        keys |= {s["key"] for s in selectors.sona_steps(flow.live_version.snapshot)}
+    return keys
+
+
+def _scenario_fields(
+    workspace: Workspace, *, name, turns, expect, runs, pass_rate, job_names=None
+) -> dict:
+    """Every field checked; errors name their field ("name", "expect.job", …)."""
+    turns = scenarios.clean_turns(turns)
+    return {
+        "name": scenarios.clean_name(name),
+        "turns": turns,
+        "expect": scenarios.clean_expect(
+            expect,
+            turns=len(turns),
+            job_names=_job_names(workspace) if job_names is None else job_names,
+            region=workspace.country,
+        ),
+        "runs": scenarios.clean_runs(runs),
+        "pass_rate": scenarios.clean_pass_rate(pass_rate),
+    }
+
+
+def _name_taken(flow: CallFlow, step_key: str, name: str, exclude: int | None = None) -> bool:
+    found = Scenario.objects.filter(call_flow=flow, step_key=step_key, name__iexact=name)
+    return found.exclude(pk=exclude).exists() if exclude else found.exists()
+
+
+def _taken_error(name: str) -> ValidationError:
+    return ValidationError({"name": [f"This step already has a scenario named “{name}”."]})
+
+
+def _saved(scenario: Scenario) -> None:
+    """One-turn scenarios are examples of their job's intent: the live line's routing changes."""
+    live.number_changed(scenario.call_flow.phone_number_id)
 
 
 @audit.write_service
-def test_case_save(
+def scenario_create(
     *,
     call_flow: CallFlow,
     user: User,
     step_key: str,
-    said: str,
-    job: Job | None,
-    expected_action: str = "",
-) -> StepTestCase:
-    """ "When a caller says `said`, Sona picks `job` (None: no job) [and performs the action]"
-    for the Sona step `step_key`. Saying the same thing again replaces the expectation."""
+    name: str,
+    turns: list[str],
+    expect: dict,
+    runs: int = 1,
+    pass_rate: int = 100,
+) -> Scenario:
+    """A scenario of the Sona step `step_key` (of the draft or the live version)."""
     workspace = call_flow.phone_number.workspace
-    require_role(user, workspace, EDIT, "save test cases")
-    said = clean_said(said)
-    if job is not None and job.workspace_id != workspace.pk:
-        raise ValidationError("That job is not in this workspace.")
-    if job is not None and Job.objects.filter(pk=job.pk, deleted_at__isnull=False).exists():
-        raise ValidationError(f"“{job.name}” was deleted: restore it before testing for it.")
-    if expected_action and expected_action not in ACTION_TYPES:
-        raise ValidationError(
-            f"“{expected_action}” is not an action: use send_sms or transfer_call."
-        )
-    if expected_action and job is None:
-        raise ValidationError("A test case that expects no job cannot expect an action.")
+    require_role(user, workspace, EDIT, "save scenarios")
+    values = _scenario_fields(
+        workspace, name=name, turns=turns, expect=expect, runs=runs, pass_rate=pass_rate
+    )
     flow = CallFlow.objects.select_for_update().get(pk=call_flow.pk)
-    keys = {s.key for s in flow.steps.filter(kind="sona")}
-    if call_flow.live_version_id:
-        keys |= {s["key"] for s in selectors.sona_steps(call_flow.live_version.snapshot)}
-    if step_key not in keys:
+    if step_key not in _sona_keys(flow):
         raise ValidationError("That Sona step is not in this call flow.")
-    values = {
-        "expects_job": job is not None,
-        "expected_job": job,
-        "expected_job_name": job.name if job else "",
-        "expected_action": expected_action,
-    }
+    if _name_taken(flow, step_key, values["name"]):
+        raise _taken_error(values["name"])
     try:
         with transaction.atomic():
-            case, created = StepTestCase.objects.update_or_create(
-                call_flow=flow, step_key=step_key, said=said, defaults=values,
-                create_defaults={**values, "created_by": user},
-            )  # fmt: skip
-    except IntegrityError:  # the same case saved at the same moment by someone else
-        raise ValidationError("This test case was just saved by someone else.") from None
-    # Test cases are examples of a job's intent: the live line's routing changes with them.
-    live.number_changed(call_flow.phone_number_id)
+            scenario = Scenario.objects.create(
+                call_flow=flow, step_key=step_key, created_by=user, **values
+            )
+    except IntegrityError:  # the same name saved at the same moment by someone else
+        raise _taken_error(values["name"]) from None
+    _saved(scenario)
     audit.record(
         user=user,
         workspace=workspace,
-        action="testcase.saved",
-        obj=case,
-        label=str(case),
-        details={"step": step_key, "created": created, "action": expected_action},
+        action="scenario.created",
+        obj=scenario,
+        label=scenario.name,
+        details={"step": step_key, "turns": len(values["turns"]), "expect": values["expect"]},
     )
-    return case
+    return scenario
 
 
 @audit.write_service
-def test_case_delete(*, test_case: StepTestCase, user: User) -> None:
-    call_flow = test_case.call_flow
+def scenario_update(
+    *,
+    scenario: Scenario,
+    user: User,
+    name: str,
+    turns: list[str],
+    expect: dict,
+    runs: int = 1,
+    pass_rate: int = 100,
+) -> Scenario:
+    """Change every field of a scenario but its step."""
+    call_flow = scenario.call_flow
     workspace = call_flow.phone_number.workspace
-    require_role(user, workspace, EDIT, "delete test cases")
-    label = str(test_case)
-    deleted, _ = StepTestCase.objects.filter(pk=test_case.pk).delete()
-    if not deleted:
-        raise ValidationError("That test case was already deleted.")
-    live.number_changed(call_flow.phone_number_id)
+    require_role(user, workspace, EDIT, "change scenarios")
+    values = _scenario_fields(
+        workspace, name=name, turns=turns, expect=expect, runs=runs, pass_rate=pass_rate
+    )
+    CallFlow.objects.select_for_update().get(pk=call_flow.pk)
+    current = Scenario.objects.filter(pk=scenario.pk).first()
+    if current is None:
+        raise ValidationError("That scenario was deleted.")
+    if _name_taken(call_flow, current.step_key, values["name"], exclude=current.pk):
+        raise _taken_error(values["name"])
+    before = {f: getattr(current, f) for f in values}
+    for key, value in values.items():
+        setattr(current, key, value)
+    current.save()
+    _saved(current)
     audit.record(
         user=user,
         workspace=workspace,
-        action="testcase.deleted",
-        obj=None,
-        label=label,
-        details={"step": test_case.step_key, "id": test_case.pk},
+        action="scenario.changed",
+        obj=current,
+        label=current.name,
+        details={"step": current.step_key, "before": before, "after": values},
     )
+    return current
+
+
+@audit.write_service
+def scenario_delete(*, scenario: Scenario, user: User) -> None:
+    call_flow = scenario.call_flow
+    workspace = call_flow.phone_number.workspace
+    require_role(user, workspace, EDIT, "delete scenarios")
+    deleted, _ = Scenario.objects.filter(pk=scenario.pk).delete()
+    if not deleted:
+        raise ValidationError("That scenario was already deleted.")
+    _saved(scenario)
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="scenario.deleted",
+        obj=None,
+        label=scenario.name,
+        details={"step": scenario.step_key, "id": scenario.pk, "turns": scenario.turns},
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    step_key: str
+    created: list[str]
+    replaced: list[str]
+
+
+@audit.write_service
+def scenarios_import(*, call_flow: CallFlow, user: User, text: str) -> ImportResult:
+    """A scenarios file (calls/scenarios.py, YAML): each scenario added, or replacing the one of
+    the same name (case-insensitively), all or nothing. A bad file changes nothing; its error
+    names the scenario and the field."""
+    workspace = call_flow.phone_number.workspace
+    require_role(user, workspace, EDIT, "import scenarios")
+    step_key, records = scenarios.parse_file(text)
+    flow = CallFlow.objects.select_for_update().get(pk=call_flow.pk)
+    if not step_key:
+        sona = flow.steps.filter(kind="sona").order_by("position").first()
+        if sona is None:
+            raise ValidationError("The file names no step and the draft has no Sona step.")
+        step_key = sona.key
+    elif step_key not in _sona_keys(flow):
+        raise ValidationError(f"step: the call flow has no Sona step “{step_key}”.")
+    names = _job_names(workspace)
+    cleaned, seen = [], set()
+    for index, record in enumerate(records, start=1):
+        try:
+            values = _scenario_fields(workspace, **record, job_names=names)
+        except ValidationError as exc:
+            raise scenarios.file_error(index, record.get("name"), exc) from None
+        if values["name"].lower() in seen:
+            raise scenarios.file_error(
+                index, values["name"], _taken_error(values["name"]), "appears twice in the file"
+            )
+        seen.add(values["name"].lower())
+        cleaned.append(values)
+    existing = {
+        s.name.lower(): s for s in Scenario.objects.filter(call_flow=flow, step_key=step_key)
+    }
+    created, replaced = [], []
+    for values in cleaned:
+        found = existing.get(values["name"].lower())
+        if found is None:
+            Scenario.objects.create(call_flow=flow, step_key=step_key, created_by=user, **values)
+            created.append(values["name"])
+        else:
+            for key, value in values.items():
+                setattr(found, key, value)
+            found.save()
+            replaced.append(values["name"])
+    live.number_changed(flow.phone_number_id)
+    audit.record(
+        user=user,
+        workspace=workspace,
+        action="scenario.imported",
+        obj=None,
+        label=f"{len(cleaned)} scenario(s) imported",
+        details={"step": step_key, "created": created, "replaced": replaced},
+    )
+    return ImportResult(step_key, created, replaced)
 
 
 # Retention ----------------------------------------------------------------------------------

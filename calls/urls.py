@@ -12,9 +12,19 @@ urlpatterns = [
         name="test_case_save",
     ),
     path(
-        "numbers/<int:pk>/steps/<int:step_id>/tests/<int:case_id>/delete/",
-        views.test_case_delete,
-        name="test_case_delete",
+        "numbers/<int:pk>/steps/<int:step_id>/tests/new/",
+        views.scenario_new,
+        name="scenario_new",
+    ),
+    path(
+        "numbers/<int:pk>/steps/<int:step_id>/tests/<int:scenario_id>/",
+        views.scenario_edit,
+        name="scenario_edit",
+    ),
+    path(
+        "numbers/<int:pk>/steps/<int:step_id>/tests/<int:scenario_id>/delete/",
+        views.scenario_delete,
+        name="scenario_delete",
     ),
     path("jobs/<int:job_id>/test/", views.job_test, name="job_test"),
 ]

@@ -211,18 +211,27 @@ def store_all(texts: Iterable[str]) -> tuple[int, int]:
 
 
 def every_routed_text() -> Iterable[str]:
-    """Every routed text of every job not deleted and of every test case expecting a job."""
+    """Every routed text of every job not deleted and of every test case (a one-turn scenario
+    naming a job)."""
     from jobs.models import Job
 
-    from .models import StepTestCase
+    from .models import Scenario
 
     fields = ("pk", "name", "trigger", "description", "instructions")
     jobs = Job.objects.filter(deleted_at__isnull=True).order_by("pk").values_list(*fields)
     for row in jobs.iterator(chunk_size=_CHUNK):
         yield from job_texts(dict(zip(("id", *fields[1:]), row, strict=True)))
-    cases = StepTestCase.objects.filter(expected_job__isnull=False)  # the router's examples
-    said = cases.order_by("pk").values_list("said", flat=True)
-    for batch in _batches(said.iterator(chunk_size=_CHUNK)):
+    rows = Scenario.objects.order_by("pk").values_list("turns", "expect")
+    # the router's examples: one-turn scenarios naming a job (test cases)
+    said = (
+        turns[0]
+        for turns, expect in rows.iterator(chunk_size=_CHUNK)
+        if isinstance(turns, list)
+        and len(turns) == 1
+        and isinstance(expect, dict)
+        and isinstance(expect.get("job"), str)
+    )
+    for batch in _batches(said):
         yield from example_texts(batch)
 
 

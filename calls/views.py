@@ -1,4 +1,4 @@
-"""Test Sona: mock calls and test cases in the browser. Every rule lives in services/selectors.
+"""Test Sona: mock calls and scenarios (tests) in the browser, and the Calls pages. Every rule lives in services/selectors.
 
 A mock call in progress is not stored: the page carries the caller's turns (and Sona's replies
 already generated) in hidden fields and each "Say" routes them again with the same router the
@@ -17,15 +17,15 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from callflows import selectors as flow_selectors
-from callflows.models import StepJob, StepKind
+from callflows.models import Step, StepJob, StepKind
 from jobs.models import Job
 from workspaces.errors import error_messages
-from workspaces.forms import parse_id
+from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import selectors, services
-from .forms import CallFilterForm
-from .models import Call, StepTestCase
+from . import scenarios, selectors, services
+from .forms import NO_JOB, CallFilterForm, ScenarioForm
+from .models import Call, Scenario
 
 PAGE_SIZE = 25
 
@@ -139,24 +139,47 @@ def test_sona(request, pk, step_id):
 @require_POST
 @workspace_view(EDIT)
 def test_case_save(request, pk, step_id):
+    """ "Save as test case" on a mock call's turn: the call so far (every caller turn up to this
+    one) becomes a scenario expecting this turn's decision: its job, no job, or the question
+    (the owner may pick one of a question's two jobs instead). The same turns saved again
+    replace that scenario's expectation."""
     phone, step = _step(request, pk, step_id)
-    job = None
+    turns = [*request.POST.getlist("turn"), request.POST.get("said", "")]
+    expect: dict = {}
     if job_id := request.POST.get("job"):
         job = get_object_or_404(Job, workspace=request.workspace, pk=parse_id(job_id))
-    said = request.POST.get("said", "")
+        expect["job"] = job.name
+    elif request.POST.get("decision") == "clarify":
+        expect["clarify"] = True
+    else:
+        expect["job"] = None
+        if len(turns) > 1:  # no job on this turn, whatever an earlier turn chose
+            expect["at_turn"] = len(turns)
+    if action := request.POST.get("action", ""):
+        expect["actions"] = [action]
+    existing = scenarios.step_scenarios(call_flow=phone.call_flow, step_key=step.key)
+    same = next((s for s in existing if s.turns == [" ".join(t.split()) for t in turns]), None)
     try:
-        case = services.test_case_save(
-            call_flow=phone.call_flow,
-            user=request.user,
-            step_key=step.key,
-            said=said,
-            job=job,
-            expected_action=request.POST.get("action", ""),
-        )
+        if same is not None:
+            saved = services.scenario_update(
+                scenario=same, user=request.user, name=same.name, turns=turns, expect=expect,
+                runs=same.runs, pass_rate=same.pass_rate,
+            )  # fmt: skip
+        else:
+            taken = {s.name.lower() for s in existing}
+            saved = services.scenario_create(
+                call_flow=phone.call_flow,
+                user=request.user,
+                step_key=step.key,
+                name=scenarios.name_from(turns[-1], taken),
+                turns=turns,
+                expect=expect,
+            )
     except ValidationError as exc:
         message, saved = " ".join(error_messages(exc)), None
     else:
-        message, saved = f"Saved as test case: {case}.", case
+        words = "; ".join(scenarios.expect_words(saved.expect))
+        message = f"Saved as test case “{saved.name}”: {words}."
     if request.htmx:
         context = {"message": message, "saved": saved, "phone": phone, "step": step}
         return render(request, "calls/_saved.html", context)
@@ -166,22 +189,24 @@ def test_case_save(request, pk, step_id):
 
 @workspace_view()
 def tests(request, pk, step_id):
-    """The step's test cases, each with a warning when it pulls callers toward another job
-    (a likely wrong label), and the step's Routing health; "Run tests" runs the cases against
-    the draft and the live version."""
+    """The step's scenarios, a one-turn one with a warning when it pulls callers toward another
+    job (a likely wrong label), and the step's Routing health; "Run" runs them against the
+    draft and the live version side by side (and keeps each one's last result)."""
     phone, step = _step(request, pk, step_id)
     run = request.GET.get("run") == "1"
     draft = selectors.target(call_flow=phone.call_flow, version=selectors.DRAFT, step_key=step.key)
     health = selectors.routing_health(draft)
     if run:
-        rows = selectors.run_side_by_side(
+        rows = scenarios.run_side_by_side(
             call_flow=phone.call_flow, step_key=step.key, draft_goal=draft
         )
-        cases = [row.case for row in rows]
+        scenarios.remember(rows)
+        found = [row.scenario for row in rows]
     else:
-        rows = cases = selectors.step_cases(call_flow=phone.call_flow, step_key=step.key)
-    for case in cases:
-        case.pulled_toward = health.pulled(case)
+        rows = found = scenarios.step_scenarios(call_flow=phone.call_flow, step_key=step.key)
+    for scenario in found:
+        scenario.pulled_toward = health.pulled(scenario)
+        scenario.expect_words = scenarios.expect_words(scenario.expect or {})
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "phone": phone,
@@ -198,17 +223,94 @@ def tests(request, pk, step_id):
     return render(request, "calls/tests.html", context)
 
 
+def _job_choices(phone, step, also: str | None = None) -> list[str]:
+    """The names of the jobs attached to the draft step, and the one a scenario names."""
+    names = list(
+        StepJob.objects.filter(step=step, job__deleted_at__isnull=True)
+        .order_by("position")
+        .values_list("job__name", flat=True)
+    )
+    if also and also not in names:
+        names.append(also)
+    return names
+
+
+@workspace_view(EDIT)
+def scenario_new(request, pk, step_id):
+    """Add a scenario; `?call=<id>` fills it from a call: the caller's turns of its transcript
+    and the job that handled it (the owner then sets the expectations)."""
+    phone, step = _step(request, pk, step_id)
+    initial, from_call = {}, None
+    if call_id := parse_id(request.GET.get("call")):
+        from_call = get_object_or_404(Call, workspace=request.workspace, pk=call_id)
+        turns = scenarios.caller_turns(from_call.transcript)
+        taken = {s.name.lower() for s in scenarios.step_scenarios(
+            call_flow=phone.call_flow, step_key=step.key)}  # fmt: skip
+        initial = {
+            "name": scenarios.name_from(f"Call from {from_call.caller}", taken)
+            if not turns
+            else scenarios.name_from(turns[0], taken),
+            "turns": "\n".join(turns),
+            "job": from_call.job_name or NO_JOB,
+        }
+    named = initial.get("job") if initial.get("job") != NO_JOB else None
+    form = ScenarioForm(
+        request.POST or None, job_names=_job_choices(phone, step, named), initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            scenario = services.scenario_create(
+                call_flow=phone.call_flow, user=request.user, step_key=step.key,
+                **form.service_kwargs(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved the scenario “{scenario.name}”.")
+            return redirect("calls:tests", pk=phone.pk, step_id=step.pk)
+    context = {"phone": phone, "step": step, "form": form, "from_call": from_call}
+    return render(request, "calls/scenario_form.html", context)
+
+
+@workspace_view(EDIT)
+def scenario_edit(request, pk, step_id, scenario_id):
+    phone, step = _step(request, pk, step_id)
+    scenario = get_object_or_404(
+        Scenario, call_flow=phone.call_flow, step_key=step.key, pk=scenario_id
+    )
+    named = (scenario.expect or {}).get("job")
+    form = ScenarioForm(
+        request.POST or None,
+        job_names=_job_choices(phone, step, named),
+        initial=ScenarioForm.initial_for(scenario),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            scenario = services.scenario_update(
+                scenario=scenario, user=request.user, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved the scenario “{scenario.name}”.")
+            return redirect("calls:tests", pk=phone.pk, step_id=step.pk)
+    context = {"phone": phone, "step": step, "form": form, "scenario": scenario}
+    return render(request, "calls/scenario_form.html", context)
+
+
 @require_POST
 @workspace_view(EDIT)
-def test_case_delete(request, pk, step_id, case_id):
+def scenario_delete(request, pk, step_id, scenario_id):
     phone, step = _step(request, pk, step_id)
-    case = get_object_or_404(StepTestCase, call_flow=phone.call_flow, step_key=step.key, pk=case_id)
+    scenario = get_object_or_404(
+        Scenario, call_flow=phone.call_flow, step_key=step.key, pk=scenario_id
+    )
     try:
-        services.test_case_delete(test_case=case, user=request.user)
+        services.scenario_delete(scenario=scenario, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(error_messages(exc)))
     else:
-        messages.success(request, f"Deleted the test case {case}.")
+        messages.success(request, f"Deleted the scenario “{scenario.name}”.")
     return redirect("calls:tests", pk=phone.pk, step_id=step.pk)
 
 
@@ -279,7 +381,16 @@ def call_list(request):
 def call_detail(request, pk):
     call = selectors.call_get(workspace=request.workspace, pk=pk)
     recording = call.recording_url if call.recording_url.startswith(("https://", "http://")) else ""
-    return render(request, "calls/call_detail.html", {"call": call, "recording": recording})
+    context = {"call": call, "recording": recording, "scenario_step": None}
+    if request.membership.can_edit and call.phone_number_id:
+        # "Save as scenario": the draft's Sona step that took the call, else its first one
+        steps = Step.objects.filter(
+            call_flow__phone_number_id=call.phone_number_id, kind=StepKind.SONA
+        )
+        context["scenario_step"] = (
+            steps.filter(key=call.step_key).first() if call.step_key else None
+        ) or steps.order_by("position").first()
+    return render(request, "calls/call_detail.html", context)
 
 
 class _Echo:

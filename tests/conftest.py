@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from callflows import services as callflow_services
 from callflows.models import Step, StepJob, StepKind
-from calls.models import StepTestCase
+from calls.models import Scenario
 from tests import factories
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
 from workspaces.models import Role
@@ -239,13 +239,13 @@ def _page(ws):
     return {"pk": factories.KnowledgePageFactory(workspace=ws).pk}
 
 
-def _test_case(ws):
+def _scenario(ws):
     ids = _number_step(ws)
     step = Step.objects.get(pk=ids["step_id"])
-    case = StepTestCase.objects.create(
-        call_flow=step.call_flow, step_key=step.key, said="hello", expects_job=False
+    scenario = Scenario.objects.create(
+        call_flow=step.call_flow, step_key=step.key, name="Hello", turns=["hello"], expect={}
     )
-    return {**ids, "case_id": case.pk}
+    return {**ids, "scenario_id": scenario.pk}
 
 
 def _deleted_page(ws):
@@ -308,7 +308,9 @@ URL_OBJECTS = {
     "calls:test_sona": _number_step,
     "calls:tests": _number_step,
     "calls:test_case_save": _number_step,
-    "calls:test_case_delete": _test_case,
+    "calls:scenario_new": _number_step,
+    "calls:scenario_edit": _scenario,
+    "calls:scenario_delete": _scenario,
     "calls:job_test": lambda ws: {"job_id": _job(ws)["pk"]},
     "calls:detail": lambda ws: {"pk": factories.CallFactory(phone_number=_phone_number(ws)).pk},
     "workspaces:invitation_resend": lambda ws: _invitation(ws),

@@ -119,7 +119,7 @@ def owner_of(workspace) -> "User":
 
 from django.utils import timezone  # noqa: E402
 
-from calls.models import Call, Outcome, Source, StepTestCase  # noqa: E402
+from calls.models import Call, Outcome, Scenario, Source  # noqa: E402
 
 
 class CallFactory(DjangoModelFactory):
@@ -138,12 +138,12 @@ class CallFactory(DjangoModelFactory):
     summary = "The caller asked for the opening hours; Sona told them."
 
 
-class StepTestCaseFactory(DjangoModelFactory):
-    """`StepTestCaseFactory(call_flow=phone.call_flow, step_key=sona.key, expected_job=job)`;
-    `expected_job=None` makes a case that expects no job."""
+class ScenarioFactory(DjangoModelFactory):
+    """`ScenarioFactory(call_flow=phone.call_flow, expect={"job": job.name})`: a one-turn
+    scenario of the flow's first Sona step; `turns=[...]` for more."""
 
     class Meta:
-        model = StepTestCase
+        model = Scenario
 
     call_flow = factory.SubFactory(CallFlowFactory)
     step_key = factory.LazyAttribute(
@@ -152,11 +152,6 @@ class StepTestCaseFactory(DjangoModelFactory):
             or "nostep"
         )
     )
-    said = factory.Sequence(lambda n: f"The caller says thing number {n}")
-    expected_job = factory.SubFactory(
-        JobFactory, workspace=factory.SelfAttribute("..call_flow.phone_number.workspace")
-    )
-    expects_job = factory.LazyAttribute(lambda o: o.expected_job is not None)
-    expected_job_name = factory.LazyAttribute(
-        lambda o: o.expected_job.name if o.expected_job else ""
-    )
+    name = factory.Sequence(lambda n: f"Scenario number {n}")
+    turns = factory.Sequence(lambda n: [f"The caller says thing number {n}"])
+    expect = factory.LazyFunction(lambda: {"job": None})

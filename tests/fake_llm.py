@@ -23,6 +23,7 @@ class FakeEndpoint(ThreadingHTTPServer):
         # Optional: request JSON -> the answer's content, or None for an HTTP 500 (lets a test
         # answer the router, Sona and a simulated caller differently, or fail part way).
         self.respond = None
+        self.answers: list[str] = []  # answered one per request, in order, before `answer`
         self.answer(answer)
 
     @property
@@ -49,6 +50,8 @@ class Handler(BaseHTTPRequestHandler):
             }
         )
         time.sleep(server.delay)
+        if server.answers:
+            server.answer(server.answers.pop(0))
         status, body = server.status, server.body
         if server.respond is not None:
             content = server.respond(server.requests[-1]["json"])

@@ -86,11 +86,11 @@ def test_refusal_in_save_model_is_a_message_not_a_500(staff_client, workspace, o
     assert not Membership.objects.filter(user=gone).exists()
 
 
-def test_staff_non_member_deletes_a_test_case_through_the_service(
+def test_staff_non_member_deletes_a_scenario_through_the_service(
     staff_client, staff, workspace, owner
 ):
-    from calls.models import StepTestCase
-    from calls.services import test_case_save
+    from calls.models import Scenario
+    from calls.services import scenario_create
     from workspaces.models import AuditEvent
 
     phone = cf.phone_number_create(
@@ -98,13 +98,18 @@ def test_staff_non_member_deletes_a_test_case_through_the_service(
     )
     sona = phone.call_flow.steps.get()
     job = js.job_create(workspace=workspace, user=owner, data=TEXTS)
-    case = test_case_save(
-        call_flow=phone.call_flow, user=owner, step_key=sona.key, said="A table please", job=job
+    case = scenario_create(
+        call_flow=phone.call_flow,
+        user=owner,
+        step_key=sona.key,
+        name="A table please",
+        turns=["A table please"],
+        expect={"job": job.name},
     )
     response = staff_client.post(
-        reverse("admin:calls_steptestcase_delete", args=[case.pk]), {"post": "yes"}
+        reverse("admin:calls_scenario_delete", args=[case.pk]), {"post": "yes"}
     )
     assert response.status_code == 302
-    assert not StepTestCase.objects.exists()
-    event = AuditEvent.objects.get(action="testcase.deleted")
+    assert not Scenario.objects.exists()
+    event = AuditEvent.objects.get(action="scenario.deleted")
     assert (event.actor, event.via_support) == (staff, True)

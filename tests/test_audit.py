@@ -127,8 +127,10 @@ EXPECTED = {
     "callflow_publish": [("callflow.published", "callflowversion", "Version 3 of Main")],
     "callflow_rollback": [("callflow.rolled_back", "callflowversion", "Version 3 of Main")],
     "mock_call_end": [("call.mock_ended", "call", "Mock call on Main")],
-    "test_case_save": [("testcase.saved", "steptestcase", "“Can I book” → “Booking”")],
-    "test_case_delete": [("testcase.deleted", "", "“I need a booking” → “Booking”")],
+    "scenario_create": [("scenario.created", "scenario", "Can I book")],
+    "scenario_update": [("scenario.changed", "scenario", "Booking")],
+    "scenario_delete": [("scenario.deleted", "", "I need a booking")],
+    "scenarios_import": [("scenario.imported", "", "1 scenario(s) imported")],
 }
 
 

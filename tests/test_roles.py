@@ -4,6 +4,7 @@ do is ending a mock call (MEMBER_MAY); a non-member is refused that too."""
 
 import inspect
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -86,8 +87,13 @@ def world(workspace, owner, admin_user, member):
     w.invitation = ws.invitation_send(
         workspace=workspace, email="pending@example.test", role=Role.ADMIN, user=owner
     )
-    w.case = cs.test_case_save(
-        call_flow=w.flow, user=owner, step_key=w.sona.key, said="I need a booking", job=w.job
+    w.scenario = cs.scenario_create(
+        call_flow=w.flow,
+        user=owner,
+        step_key=w.sona.key,
+        name="I need a booking",
+        turns=["I need a booking"],
+        expect={"job": w.job.name},
     )
     return w
 
@@ -180,10 +186,28 @@ SERVICES = {
     "mock_call_end": lambda w, u: cs.mock_call_end(
         call_flow=w.flow, user=u, turns=["I need a booking", "tomorrow"]
     ),
-    "test_case_save": lambda w, u: cs.test_case_save(
-        call_flow=w.flow, user=u, step_key=w.sona.key, said="Can I book", job=w.job
+    "scenario_create": lambda w, u: cs.scenario_create(
+        call_flow=w.flow,
+        user=u,
+        step_key=w.sona.key,
+        name="Can I book",
+        turns=["Can I book", "tomorrow"],
+        expect={"job": w.job.name, "never": ["transfer_call"]},
     ),
-    "test_case_delete": lambda w, u: cs.test_case_delete(test_case=w.case, user=u),
+    "scenario_update": lambda w, u: cs.scenario_update(
+        scenario=w.scenario,
+        user=u,
+        name="Booking",
+        turns=["I need a booking"],
+        expect={"job": w.job.name},
+    ),
+    "scenario_delete": lambda w, u: cs.scenario_delete(scenario=w.scenario, user=u),
+    "scenarios_import": lambda w, u: cs.scenarios_import(
+        call_flow=w.flow,
+        user=u,
+        text="scenarios:\n  - name: Wrong number\n    turns: [sorry, wrong number]\n"
+        "    expect: {job: null}\n",
+    ),
 }
 # Writes a member may do (READ role): running a mock call stores it as a call.
 MEMBER_MAY = {"mock_call_end"}
@@ -253,7 +277,7 @@ def test_member_may_run_read_level_writes(world, service):
 @pytest.mark.parametrize("who", ["outsider", "staff"])
 @pytest.mark.parametrize(
     "service",
-    ["job_update", "callflow_publish", "api_token_create", "mock_call_end", "test_case_save"],
+    ["job_update", "callflow_publish", "api_token_create", "mock_call_end", "scenario_create"],
 )
 def test_non_member_and_staff_outside_the_admin_are_refused(world, service, who):
     actor = _actor(world, who)
@@ -313,6 +337,8 @@ READ_OR_SETUP_COMMANDS = {
     "create_workspace",
     "mock_call",
     "test_callflow",
+    "run_scenarios",
+    "export_scenarios",
     "prune_calls",  # a system job: it applies each owner's own retention (tests/calls/test_retention.py)
     "embed_jobs",  # a system job (deploy): derived data only, no configuration (tests/calls/test_vectors.py)
 }
@@ -327,7 +353,14 @@ def import_file(tmp_path):
 
 def _write_commands(w, email, import_file):
     """Each write command with arguments an owner could run successfully."""
+    scenarios_file = Path(import_file).with_name("scenarios.yaml")
+    scenarios_file.write_text(
+        "scenarios:\n  - name: Wrong number\n    turns: [sorry, wrong number]\n"
+        "    expect: {job: null}\n",
+        encoding="utf-8",
+    )
     return {
+        "import_scenarios": [str(scenarios_file), "--number", w.phone.number, "--user", email],
         "publish_callflow": ["--number", w.phone.number, "--user", email],
         "rollback_callflow": ["--number", w.phone.number, "--version", "1", "--user", email],
         "invite_member": [

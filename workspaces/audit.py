@@ -61,6 +61,10 @@ ACTIONS = {
     "workspace.time_zone_changed": "changed the time zone",
     "testcase.saved": "saved a test case",
     "testcase.deleted": "deleted a test case",
+    "scenario.created": "added a scenario",
+    "scenario.changed": "changed a scenario",
+    "scenario.deleted": "deleted a scenario",
+    "scenario.imported": "imported scenarios",
     "write.refused": "was refused",
 }
 

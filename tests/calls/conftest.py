@@ -205,3 +205,21 @@ def fake_router(settings):
     settings.ROUTER_BACKEND = "tests.calls.fake_router.route"
     module.CALLS.clear()
     return module
+
+
+def save_case(*, call_flow, user, step_key, said, job, expected_action=""):
+    """A test case, as the old `test_case_save` took it: a one-turn scenario named like the
+    sentence, expecting `job` (None: no job) [and the action]."""
+    from calls import services
+
+    expect = {"job": job.name if job is not None else None}
+    if expected_action:
+        expect["actions"] = [expected_action]
+    return services.scenario_create(
+        call_flow=call_flow,
+        user=user,
+        step_key=step_key,
+        name=said,
+        turns=[said],
+        expect=expect,
+    )

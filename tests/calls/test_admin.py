@@ -1,4 +1,4 @@
-"""The admin: calls are read-only records; a test case is deleted through the service, as the
+"""The admin: calls are read-only records; a scenario is deleted through the service, as the
 support staff user (staff_support), never added or changed there."""
 
 from datetime import UTC, datetime, timedelta
@@ -7,19 +7,19 @@ import pytest
 from django.urls import reverse
 
 from calls import services
-from calls.models import Source, StepTestCase
+from calls.models import Scenario, Source
 from tests.conftest import messages_of
 from tests.factories import CallFactory, PhoneNumberFactory
 from workspaces.models import AuditEvent
 
-from .conftest import SAYS
+from .conftest import SAYS, save_case
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(line):
-    return services.test_case_save(
+    return save_case(
         call_flow=line.flow,
         user=line.owner,
         step_key=line.sona.key,
@@ -70,41 +70,41 @@ def test_calls_are_read_only(staff_client, line):
 
 
 def test_test_case_pages_answer_and_search(staff_client, line, case):
-    url = reverse("admin:calls_steptestcase_changelist")
+    url = reverse("admin:calls_scenario_changelist")
     assert "I want to book a table for two" in staff_client.get(url).content.decode()
-    assert "I want to book" in staff_client.get(url, {"q": "Book a table"}).content.decode()
+    assert "I want to book" in staff_client.get(url, {"q": "table for two"}).content.decode()
     assert "I want to book" not in staff_client.get(url, {"q": "zebra"}).content.decode()
     assert "I want to book" in staff_client.get(url, {"q": "+15555550123"}).content.decode()
-    change = staff_client.get(reverse("admin:calls_steptestcase_change", args=[case.pk]))
+    change = staff_client.get(reverse("admin:calls_scenario_change", args=[case.pk]))
     assert change.status_code == 200
 
 
 def test_test_cases_are_not_added_or_changed_in_the_admin(staff_client, line, case):
-    assert staff_client.get(reverse("admin:calls_steptestcase_add")).status_code == 403
+    assert staff_client.get(reverse("admin:calls_scenario_add")).status_code == 403
     response = staff_client.post(
-        reverse("admin:calls_steptestcase_change", args=[case.pk]), {"said": "Something else"}
+        reverse("admin:calls_scenario_change", args=[case.pk]), {"name": "Something else"}
     )
     assert response.status_code == 403
     case.refresh_from_db()
-    assert case.said == "I want to book a table for two"
+    assert case.name == "I want to book a table for two"
 
 
 def test_staff_delete_a_case_through_the_service(staff_client, staff, line, case):
     line.phone.refresh_from_db()
     generation = line.phone.live_generation
     response = staff_client.post(
-        reverse("admin:calls_steptestcase_delete", args=[case.pk]), {"post": "yes"}
+        reverse("admin:calls_scenario_delete", args=[case.pk]), {"post": "yes"}
     )
     assert response.status_code == 302
-    assert not StepTestCase.objects.exists()
-    event = AuditEvent.objects.get(action="testcase.deleted")
+    assert not Scenario.objects.exists()
+    event = AuditEvent.objects.get(action="scenario.deleted")
     assert (event.actor, event.via_support, event.workspace) == (staff, True, line.workspace)
     line.phone.refresh_from_db()
     assert line.phone.live_generation == generation + 1  # the router's examples changed
 
 
 def test_staff_delete_selected_cases_through_the_service(staff_client, staff, line, case):
-    other = services.test_case_save(
+    other = save_case(
         call_flow=line.flow,
         user=line.owner,
         step_key=line.sona.key,
@@ -112,22 +112,22 @@ def test_staff_delete_selected_cases_through_the_service(staff_client, staff, li
         job=line.hours,
     )
     response = staff_client.post(
-        reverse("admin:calls_steptestcase_changelist"),
+        reverse("admin:calls_scenario_changelist"),
         {"action": "delete_selected", "_selected_action": [case.pk, other.pk], "post": "yes"},
     )
     assert response.status_code == 302, messages_of(response)
-    assert not StepTestCase.objects.exists()
-    events = AuditEvent.objects.filter(action="testcase.deleted")
+    assert not Scenario.objects.exists()
+    events = AuditEvent.objects.filter(action="scenario.deleted")
     assert [e.via_support for e in events] == [True, True]
 
 
 def test_the_delete_confirmation_page_answers(staff_client, line, case):
-    response = staff_client.get(reverse("admin:calls_steptestcase_delete", args=[case.pk]))
+    response = staff_client.get(reverse("admin:calls_scenario_delete", args=[case.pk]))
     assert (
         response.status_code == 200
         and "I want to book a table for two" in response.content.decode()
     )
-    assert StepTestCase.objects.filter(pk=case.pk).exists()
+    assert Scenario.objects.filter(pk=case.pk).exists()
 
 
 def _admin_list(staff_client, django_assert_max_num_queries, query):

@@ -10,12 +10,12 @@ from callflows import services as cf
 from callflows import throttle
 from callflows.models import StepJob, StepKind
 from calls import services
-from calls.models import StepTestCase
+from calls.models import Scenario
 from jobs.models import Job
 from tests.factories import JobFactory, WorkspaceFactory, owner_of
 from workspaces.services import api_token_create, api_token_revoke
 
-from .conftest import SAYS, router_says
+from .conftest import SAYS, router_says, save_case
 
 pytestmark = pytest.mark.django_db
 
@@ -288,7 +288,7 @@ def test_saved_cases_are_examples_and_change_the_next_answer(client, published, 
     line = published
     said = {"said": "my steak was cold"}
     assert ask(client, line.phone.number, token, said).json()["job"] is None  # indexed now
-    case = services.test_case_save(
+    case = save_case(
         call_flow=line.flow,
         user=line.owner,
         step_key=line.sona.key,
@@ -297,7 +297,7 @@ def test_saved_cases_are_examples_and_change_the_next_answer(client, published, 
     )
     data = ask(client, line.phone.number, token, said).json()
     assert data["job"]["id"] == line.manager.pk and data["version"] == 1  # no publish needed
-    services.test_case_delete(test_case=case, user=line.owner)
+    services.scenario_delete(scenario=case, user=line.owner)
     assert ask(client, line.phone.number, token, said).json()["job"] is None
 
 
@@ -346,13 +346,13 @@ def _big(line, steps: int):
         StepJob.objects.bulk_create(
             StepJob(step=step, job=job, position=p) for p, job in enumerate(jobs, 1)
         )
-        StepTestCase.objects.bulk_create(
-            StepTestCase(
+        Scenario.objects.bulk_create(
+            Scenario(
                 call_flow=line.flow,
                 step_key=step.key,
-                said=f"I want {FRUIT[p]}",
-                expected_job=job,
-                expected_job_name=job.name,
+                name=f"I want {FRUIT[p]}",
+                turns=[f"I want {FRUIT[p]}"],
+                expect={"job": job.name},
             )
             for p, job in enumerate(jobs)
         )

@@ -6,14 +6,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from callflows import services as cf
-from calls import services
 from calls.models import Call
 from tests.conftest import command_help
 from tests.factories import UserFactory
 from tests.test_roles import fingerprint
 from workspaces.models import AuditEvent
 
-from .conftest import SAYS, router_says
+from .conftest import SAYS, router_says, save_case
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def lines_of(out) -> list[dict]:
 
 
 def _case(line, said, job, **kwargs):
-    return services.test_case_save(
+    return save_case(
         call_flow=line.flow, user=line.owner, step_key=line.sona.key, said=said, job=job, **kwargs
     )
 
@@ -325,7 +324,7 @@ def test_mock_call_refuses_non_members(line):
 def test_no_cases_is_success(line, capsys):
     out = run("test_callflow", "--number", line.phone.number, "--user", line.owner.email,
               capsys=capsys)  # fmt: skip
-    assert out == "No test cases are saved for +15555550123: nothing to run.\n"
+    assert out == "No scenarios are saved for +15555550123: nothing to run.\n"
 
 
 def test_all_passing_cases_exit_0_with_a_total(line, member, capsys):
@@ -338,10 +337,10 @@ def test_all_passing_cases_exit_0_with_a_total(line, member, capsys):
     assert (booking.id, hours.id) == (line.booking.pk, line.hours.pk)
     assert 0 < booking.score <= 1 and 0 < hours.score <= 1
     assert out.splitlines() == [
-        f"PASS  [Sona] “I want to book a table for two” → “Book a table” ({booking.score:.2f})",
-        f"PASS  [Sona] “When are you open” → “Opening hours” ({hours.score:.2f})",
-        "PASS  [Sona] “Hello there” → no job",
-        "3 test case(s) against the draft of +15555550123: 3 passed, 0 failed.",
+        "PASS  [Sona] “I want to book a table for two” (1 turn) → “Book a table”",
+        "PASS  [Sona] “When are you open” (1 turn) → “Opening hours”",
+        "PASS  [Sona] “Hello there” (1 turn) → no job",
+        "3 scenario(s) against the draft of +15555550123: 3 passed, 0 failed.",
     ]
 
 
@@ -352,20 +351,20 @@ def test_a_failing_case_exits_1_with_the_reason(published, capsys):
     cf.step_detach_job(step=line.sona, job=line.booking, user=line.owner)
     with pytest.raises(CommandError) as exc:
         call_command("test_callflow", "--number", line.phone.number, "--user", line.owner.email)
-    assert (str(exc.value), exc.value.returncode) == ("1 of 2 test case(s) failed.", 1)
+    assert (str(exc.value), exc.value.returncode) == ("1 of 2 scenario(s) failed.", 1)
     hours = router_says(line.flow, SAYS["hours"]).job
     assert hours.id == line.hours.pk and 0 < hours.score <= 1
     assert capsys.readouterr().out.splitlines() == [
         "FAIL  [Sona] “I want to book a table for two”: Expects “Book a table”, which is not "
         "attached to Sona.",
-        f"PASS  [Sona] “When are you open” → “Opening hours” ({hours.score:.2f})",
-        "2 test case(s) against the draft of +15555550123: 1 passed, 1 failed.",
+        "PASS  [Sona] “When are you open” (1 turn) → “Opening hours”",
+        "2 scenario(s) against the draft of +15555550123: 1 passed, 1 failed.",
     ]
     # The live version still has the job: the same cases pass there.
     out = run("test_callflow", "--number", line.phone.number, "--version", "live",
               "--user", line.owner.email, capsys=capsys)  # fmt: skip
     assert out.splitlines()[-1] == (
-        "2 test case(s) against the live version 1 of +15555550123: 2 passed, 0 failed."
+        "2 scenario(s) against the live version 1 of +15555550123: 2 passed, 0 failed."
     )
 
 
@@ -376,8 +375,8 @@ def test_the_command_agrees_with_the_publish_gate(line, capsys):
     js.job_update(job=line.hours, user=line.owner, data={"instructions": "1. Say the hours."})
     with pytest.raises(CommandError):
         call_command("test_callflow", "--number", line.phone.number, "--user", line.owner.email)
-    assert "no longer performs the action Send SMS." in capsys.readouterr().out
-    with pytest.raises(Exception, match="no longer performs the action Send SMS"):
+    assert "Turn 1: expected send_sms; Sona would not perform it" in capsys.readouterr().out
+    with pytest.raises(Exception, match="Turn 1: expected send_sms; Sona would not perform it"):
         cf.callflow_publish(call_flow=line.flow, user=line.owner)
 
 
@@ -396,16 +395,18 @@ def test_json_is_one_object_per_case_then_a_summary(published, capsys):
     assert first == {
         "step": line.sona.key,
         "step_name": "Sona",
-        "said": "I want to book a table for two",
-        "expected": "Book a table",
-        "expected_action": None,
+        "name": "I want to book a table for two",
+        "turns": ["I want to book a table for two"],
+        "expect": {"job": "Book a table"},
         "got": got and got.name,
-        "score": got and got.score,
         "passed": False,
+        "failed_turn": None,
         "problem": "Expects “Book a table”, which is not attached to Sona.",
+        "runs": 1,
+        "passes": 0,
     }
-    assert (second["expected"], second["got"], second["passed"], second["problem"]) == (
-        None,
+    assert (second["expect"], second["got"], second["passed"], second["problem"]) == (
+        {"job": None},
         None,
         True,
         "",
@@ -429,7 +430,7 @@ def test_cases_of_a_step_not_in_the_version_are_skipped(published, capsys):
               capsys=capsys)  # fmt: skip
     assert out.splitlines() == [
         f"SKIP  “I want to book a table for two”: the step {line.sona.key} is not in the draft.",
-        "0 test case(s) against the draft of +15555550123: 0 passed, 0 failed, 1 skipped "
+        "0 scenario(s) against the draft of +15555550123: 0 passed, 0 failed, 1 skipped "
         "(their step is not in it).",
     ]
 
@@ -439,7 +440,7 @@ def test_cases_of_a_step_not_in_the_version_are_skipped(published, capsys):
     [
         (["--number", "+15555550999"], r"No phone number \+15555550999\."),
         (["--version", "live"], "This number has no live version yet"),
-        (["--version", "old"], "argument --version: invalid choice: 'old'"),
+        (["--version", "old"], "--version: “old” is not draft, live or a published version"),
     ],
 )
 def test_test_callflow_errors(line, argv, message):
@@ -450,7 +451,9 @@ def test_test_callflow_errors(line, argv, message):
 
 
 def test_test_callflow_refuses_non_members(line):
-    with pytest.raises(CommandError, match=f"Only members of {line.workspace.name} can run test"):
+    with pytest.raises(
+        CommandError, match=f"Only members of {line.workspace.name} can run scenarios"
+    ):
         call_command("test_callflow", "--number", line.phone.number, "--user", UserFactory().email)
 
 
@@ -475,15 +478,14 @@ def test_publish_callflow_refuses_failing_cases_unless_overridden(published, cap
     with pytest.raises(CommandError) as exc:
         call_command("publish_callflow", *argv)
     assert str(exc.value).splitlines() == [
-        "Cannot publish: saved test cases fail. Fix them, or tick “Publish anyway” and give a "
-        "reason.",
-        "Test case “I want to book a table for two”: Expects “Book a table”, which is not "
-        "attached to Sona.",
+        "Cannot publish: scenarios fail. Fix them, or tick “Publish anyway” and give a reason.",
+        "Scenario “I want to book a table for two” on “Sona”: Expects “Book a table”, which is "
+        "not attached to Sona.",
         "To publish anyway, give --override-reason with why.",
     ]
     assert line.flow.versions.count() == 1
     call_command("publish_callflow", *argv, "--override-reason", "Bookings moved online.")
     captured = capsys.readouterr()
     assert "Published version 2 of +15555550123" in captured.out
-    assert "Published although test cases fail: Bookings moved online." in captured.err
+    assert "Published although scenarios fail: Bookings moved online." in captured.err
     assert line.flow.versions.get(number=2).override_reason == "Bookings moved online."

@@ -13,13 +13,13 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from calls import gates, routing, selectors, services
+from calls import gates, routing, scenarios, selectors, services
 from calls.api import NOT_ATTACHED, OPTIONS_WORDS
-from calls.models import Call, Outcome, Source, StepTestCase
+from calls.models import Call, Outcome, Scenario, Source
 from calls.routing import Match, Overlap
 from workspaces.services import api_token_create
 
-from .conftest import CLINIC_SAYS
+from .conftest import CLINIC_SAYS, save_case
 from .fake_router import QUESTION
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +33,8 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
-def _case(clinic, said, job, **kwargs) -> StepTestCase:
-    return services.test_case_save(
+def _case(clinic, said, job, **kwargs) -> Scenario:
+    return save_case(
         call_flow=clinic.flow, user=clinic.owner, step_key=clinic.sona.key, said=said, job=job,
         **kwargs,
     )  # fmt: skip
@@ -302,8 +302,8 @@ def test_command_with_the_builtin_router(clinic, capsys, tmp_path):
 
 def _results(clinic):
     goal = selectors.target(call_flow=clinic.flow)
-    cases = selectors.step_cases(call_flow=clinic.flow, step_key=clinic.sona.key)
-    return {r.case.said: r for r in selectors.run_cases(goal, cases)}
+    found = scenarios.step_scenarios(call_flow=clinic.flow, step_key=clinic.sona.key)
+    return {r.scenario.turns[0]: r for r in scenarios.run_scenarios(goal, found)}
 
 
 def test_a_question_is_no_pass(clinic, fake_router):
@@ -314,14 +314,25 @@ def test_a_question_is_no_pass(clinic, fake_router):
     _case(clinic, "I'd like to book", clinic.book)
     results = _results(clinic)
     offered = results[ASK]
-    assert not offered.passed and offered.got is None and offered.kind == "clarify"
-    assert offered.problem == f"Sona asked “{QUESTION}” instead of choosing “Book an appointment”."
-    assert offered.options == ("Book an appointment", "Reschedule or cancel")
+    assert not offered.passed and offered.handled_by is None and offered.turns[0].clarify
+    assert offered.problem == (
+        f"Turn 1: expected “Book an appointment” by the end; Sona asked “{QUESTION}” instead of "
+        "choosing it."
+    )
+    assert offered.failed_turn == 1
+    assert [o.name for o in offered.turns[0].decision.options] == [
+        "Book an appointment",
+        "Reschedule or cancel",
+    ]
     other = results["an appointment, or a message"]
-    assert other.problem == f"Expected “Take a message”; Sona asked “{QUESTION}”."
-    assert results["about an appointment"].problem == f"Expected no job; Sona asked “{QUESTION}”."
-    assert results["pizza"].passed and results["pizza"].kind == "none"
-    assert results["I'd like to book"].passed and results["I'd like to book"].kind == "job"
+    assert other.problem == (
+        f"Turn 1: expected “Take a message” by the end; Sona asked “{QUESTION}”."
+    )
+    assert results["about an appointment"].problem == (
+        f"Turn 1: expected no job by the end; Sona asked “{QUESTION}”."
+    )
+    assert results["pizza"].passed and results["pizza"].turns[0].no_job
+    assert results["I'd like to book"].passed and results["I'd like to book"].turns[0].job
 
 
 def test_the_builtin_router_on_clear_cases(clinic):
@@ -332,7 +343,7 @@ def test_the_builtin_router_on_clear_cases(clinic):
     assert results[CLINIC_SAYS["none"]].passed
     assert results[CLINIC_SAYS["change"]].passed
     wrong = results[CLINIC_SAYS["message"]]
-    assert wrong.problem == "Expected no job; Sona picked “Take a message”."
+    assert wrong.problem == "Turn 1: expected no job by the end; Sona picked “Take a message”."
 
 
 def test_the_tests_page_shows_each_decision(owner_client, clinic, fake_router):
@@ -340,10 +351,13 @@ def test_the_tests_page_shows_each_decision(owner_client, clinic, fake_router):
     _case(clinic, "pizza", None)
     _case(clinic, "Take a message for Dr Smith", clinic.message)
     body = text(owner_client.get(mock_url(clinic, "tests") + "?run=1"))
-    assert "Fail Asks which: “Book an appointment” or “Reschedule or cancel”" in body
-    assert f"Sona asked “{QUESTION}” instead of choosing “Book an appointment”." in body
-    assert "Pass No job" in body
-    assert "Pass Picks Take a message (Sure)" in body
+    assert "Fail No job by the end" in body
+    assert (
+        f"Turn 1: expected “Book an appointment” by the end; Sona asked “{QUESTION}” instead of "
+        "choosing it."
+    ) in body
+    assert "Pass No job by the end" in body
+    assert "Pass Ends on Take a message" in body
 
 
 # The Tests page: mislabeled examples and Routing health ------------------------------------
@@ -363,13 +377,13 @@ def test_a_mislabeled_example_is_flagged_next_to_it(owner_client, clinic):
     html = owner_client.get(mock_url(clinic, "tests")).content.decode()
 
     def cell(case):
-        return html.split(f'id="case-{case.pk}"', 1)[1].split("</td>", 1)[0]
+        return html.split(f'id="scenario-{case.pk}"', 1)[1].split("</th>", 1)[0]
 
     assert "This example pulls callers toward “Reschedule or cancel”; check its label." in cell(
         wrong
     )
     for case in (right, none):
-        expected = pulls.get(case.said)
+        expected = pulls.get(case.turns[0])
         if expected:
             assert f"This example pulls callers toward “{expected}”; check its label." in cell(case)
         else:
@@ -403,25 +417,26 @@ def test_routing_health_has_a_row_per_attached_job(owner_client, clinic):
 
 
 @pytest.mark.parametrize("cases", [2, 40])
-@pytest.mark.parametrize(("run", "queries"), [("", 12), ("?run=1", 14)])
+@pytest.mark.parametrize(("run", "queries"), [("", 12), ("?run=1", 18)])
 def test_tests_page_queries_do_not_grow_with_cases(
     owner_client, clinic, cases, run, queries, django_assert_max_num_queries
 ):
-    """Session, user, membership, number, step, the draft (2), jobs, examples, vectors, cases, the
-    membership for the page; a run adds the live version's jobs and examples. Routing health
-    and the mislabel warnings are computed from what is read: no query per case."""
+    """Session, user, membership, number, step, the draft (2), jobs, examples, vectors,
+    scenarios, the membership for the page; a run adds the live version's jobs and examples, the
+    workspace's numbers for each side (to name transfers) and the scenarios' last results (one
+    update, in a savepoint). Routing
+    health and the mislabel warnings are computed from what is read: no query per scenario."""
     from callflows import services as cf
 
     cf.callflow_publish(call_flow=clinic.flow, user=clinic.owner)
     jobs = [clinic.book, clinic.change, clinic.message, None]
-    StepTestCase.objects.bulk_create(
-        StepTestCase(
+    Scenario.objects.bulk_create(
+        Scenario(
             call_flow=clinic.flow,
             step_key=clinic.sona.key,
-            said=f"caller sentence number {i} about an appointment",
-            expects_job=jobs[i % 4] is not None,
-            expected_job=jobs[i % 4],
-            expected_job_name=jobs[i % 4].name if jobs[i % 4] else "",
+            name=f"Scenario {i}",
+            turns=[f"caller sentence number {i} about an appointment"] * (1 + i % 3),
+            expect={"job": jobs[i % 4].name if jobs[i % 4] else None, "never": ["send_sms"]},
         )
         for i in range(cases)
     )

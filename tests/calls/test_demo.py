@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 
 from callflows.models import CallFlowVersion, PhoneNumber
-from calls import selectors
-from calls.models import StepTestCase
+from calls import scenarios
+from calls.models import Scenario
 from jobs import actions
 from jobs.models import Job
 
@@ -29,8 +29,9 @@ def test_demo_has_published_main_line(capsys):
     kinds = {a.type for job in jobs for a in actions.parse(job.instructions)}
     assert kinds == {"send_sms", "transfer_call"}
     assert len(sona["knowledge"]) == 1
-    assert StepTestCase.objects.filter(step_key=sona["key"]).count() == 3
-    assert selectors.failing_cases(phone.call_flow, version.snapshot) == []
+    assert Scenario.objects.filter(step_key=sona["key"]).count() == 4
+    results = scenarios.snapshot_results(phone.call_flow, version.snapshot)
+    assert len(results) == 4 and all(r.passed for _, r in results), results
 
 
 @pytest.mark.parametrize(

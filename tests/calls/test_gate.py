@@ -8,18 +8,18 @@ from django.core.exceptions import ValidationError
 from callflows import checks
 from callflows import services as cf
 from callflows.models import CallFlowVersion
-from calls import gates, services
+from calls import gates
 from jobs import services as js
 from workspaces.models import AuditEvent
 
-from .conftest import SAYS
+from .conftest import SAYS, save_case
 
 pytestmark = pytest.mark.django_db
 
 
 def _case(line, said=SAYS["booking"], job="booking", **kwargs):
     job = getattr(line, job) if job else None
-    return services.test_case_save(
+    return save_case(
         call_flow=line.flow, user=line.owner, step_key=line.sona.key, said=said, job=job, **kwargs
     )
 
@@ -37,7 +37,7 @@ def _refused(line, **kwargs) -> list[str]:
 
 
 def test_the_gate_is_registered():
-    assert gates.failing_test_cases in checks._test_gates
+    assert gates.failing_scenarios in checks._test_gates
 
 
 def test_passing_cases_let_publish_go_without_a_reason(line):
@@ -57,8 +57,8 @@ def test_detaching_the_expected_job_refuses_publish_naming_the_case(published):
     messages = _refused(line)
     assert messages == [
         checks.TESTS_FAILED,
-        "Test case “I want to book a table for two”: Expects “Book a table”, which is not "
-        "attached to Sona.",
+        "Scenario “I want to book a table for two” on “Sona”: Expects “Book a table”, which is "
+        "not attached to Sona.",
     ]
 
 
@@ -108,17 +108,18 @@ def test_a_deleted_expected_job_fails_its_case(published):
     ), user=line.owner)  # fmt: skip
     messages = _refused(line)
     assert messages[1] == (
-        "Test case “I want to book a table for two”: Expects “Book a table”, which was deleted."
+        "Scenario “I want to book a table for two” on “Sona”: Expects “Book a table”, which is "
+        "not attached to Sona."
     )
 
 
 def test_a_case_whose_job_row_is_gone_fails_as_deleted(line):
     case = _case(line)
-    line.booking.delete()  # the row itself (a workspace purge): the foreign key is emptied
+    line.booking.delete()  # the row itself (a workspace purge): the name stays expected
     case.refresh_from_db()
-    assert (case.expected_job_id, case.expected_job_name) == (None, "Book a table")
+    assert case.expect == {"job": "Book a table"}
     messages = _refused(line)
-    assert messages[1].endswith("Expects “Book a table”, which was deleted.")
+    assert messages[1].endswith("Expects “Book a table”, which is not attached to Sona.")
 
 
 def test_an_expected_action_no_longer_in_the_job_fails(line):
@@ -128,7 +129,8 @@ def test_an_expected_action_no_longer_in_the_job_fails(line):
     )
     messages = _refused(line)
     assert messages[1] == (
-        "Test case “When are you open”: “Opening hours” no longer performs the action Send SMS."
+        "Scenario “When are you open” on “Sona”: Turn 1: expected send_sms; Sona would not "
+        "perform it (on “Opening hours”)."
     )
 
 
@@ -137,7 +139,8 @@ def test_a_case_expecting_no_job_fails_when_a_job_matches(line):
     # The case itself is no example (it expects no job): the booking job still matches.
     messages = _refused(line)
     assert messages[1] == (
-        "Test case “I want to book a table for two”: Expected no job; Sona picked “Book a table”."
+        "Scenario “I want to book a table for two” on “Sona”: Turn 1: expected no job by the "
+        "end; Sona picked “Book a table”."
     )
 
 
@@ -145,7 +148,7 @@ def test_cases_of_a_removed_step_wait_for_it(published):
     line = published
     _case(line)
     cf.step_remove(step=line.sona, user=line.owner)
-    assert gates.failing_test_cases(line.flow, cf.build_snapshot(line.flow)) == []
+    assert gates.failing_scenarios(line.flow, cf.build_snapshot(line.flow)) == []
 
 
 def test_the_rule_is_held_by_the_service(published, monkeypatch):

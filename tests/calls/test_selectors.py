@@ -5,15 +5,15 @@ from django.core.exceptions import ValidationError
 
 from callflows import services as cf
 from callflows.models import StepKind
-from calls import selectors, services
+from calls import scenarios, selectors
 
-from .conftest import SAYS, router_says
+from .conftest import SAYS, router_says, save_case
 
 pytestmark = pytest.mark.django_db
 
 
 def _case(line, said, job, **kwargs):
-    return services.test_case_save(
+    return save_case(
         call_flow=line.flow, user=line.owner, step_key=line.sona.key, said=said, job=job, **kwargs
     )
 
@@ -158,7 +158,7 @@ def test_given_replies_are_said_again_by_the_builtin_backend(line):
 
 def test_run_side_by_side_without_live_version(line):
     _case(line, SAYS["booking"], line.booking)
-    [row] = selectors.run_side_by_side(call_flow=line.flow, step_key=line.sona.key)
+    [row] = scenarios.run_side_by_side(call_flow=line.flow, step_key=line.sona.key)
     assert row.draft.passed and row.live is None and not row.differs
 
 
@@ -167,37 +167,35 @@ def test_run_side_by_side_shows_where_draft_and_live_route_differently(published
     booking = _case(line, SAYS["booking"], line.booking)
     hours = _case(line, SAYS["hours"], line.hours)
     cf.step_detach_job(step=line.sona, job=line.booking, user=line.owner)
-    rows = selectors.run_side_by_side(call_flow=line.flow, step_key=line.sona.key)
-    assert [r.case for r in rows] == [booking, hours]
+    rows = scenarios.run_side_by_side(call_flow=line.flow, step_key=line.sona.key)
+    assert [r.scenario for r in rows] == [booking, hours]
     first, second = rows
     assert (first.draft.passed, first.live.passed, first.differs) == (False, True, True)
     assert first.draft.problem == "Expects “Book a table”, which is not attached to Sona."
-    assert first.live.got.id == line.booking.pk
+    assert first.live.handled_by == line.booking.name
     assert (second.draft.passed, second.live.passed, second.differs) == (True, True, False)
 
 
-def test_run_cases_only_runs_the_targets_step(line):
+def test_run_scenarios_only_runs_the_targets_step(line):
     second = cf.step_add(call_flow=line.flow, kind=StepKind.SONA, name="Later", user=line.owner)
     mine = _case(line, SAYS["booking"], line.booking)
-    services.test_case_save(
-        call_flow=line.flow, user=line.owner, step_key=second.key, said="x y z", job=None
-    )
+    save_case(call_flow=line.flow, user=line.owner, step_key=second.key, said="x y z", job=None)
     goal = selectors.target(call_flow=line.flow)
-    cases = list(line.flow.test_cases.all())
-    assert [r.case for r in selectors.run_cases(goal, cases)] == [mine]
+    found = list(line.flow.scenarios.all())
+    assert [r.scenario for r in scenarios.run_scenarios(goal, found)] == [mine]
 
 
-def test_failing_cases_over_every_step(line):
+def test_failing_scenarios_over_every_step(line):
     second = cf.step_add(call_flow=line.flow, kind=StepKind.SONA, name="Later", user=line.owner)
     _case(line, SAYS["booking"], line.booking)
-    services.test_case_save(
+    save_case(
         call_flow=line.flow,
         user=line.owner,
         step_key=second.key,
         said=SAYS["hours"],
         job=line.hours,
     )
-    failures = selectors.failing_cases(line.flow, cf.build_snapshot(line.flow))
-    assert [(f.case.said, f.problem) for f in failures] == [
-        ("When are you open", "Expects “Opening hours”, which is not attached to Later.")
+    failures = scenarios.failing_scenarios(line.flow, cf.build_snapshot(line.flow))
+    assert [(step, f.scenario.name, f.problem) for step, f in failures] == [
+        ("Later", "When are you open", "Expects “Opening hours”, which is not attached to Later.")
     ]

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 
 from callflows import services as cf
 from calls import services
-from calls.models import Call, Outcome, Source, StepTestCase
+from calls.models import Call, Outcome, Scenario, Source
 from jobs import services as js
-from tests.factories import JobFactory, MembershipFactory, StepTestCaseFactory
+from tests.factories import MembershipFactory, ScenarioFactory
 from tests.test_roles import fingerprint
 from workspaces.models import AuditEvent, Role
 from workspaces.permissions import RoleRequired
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _calls_and_cases():
-    return fingerprint(), list(Call.objects.values()), list(StepTestCase.objects.values())
+    return fingerprint(), list(Call.objects.values()), list(Scenario.objects.values())
 
 
 def _generation(phone):
@@ -214,139 +214,9 @@ def test_a_mock_call_sends_nothing_and_changes_no_generation(line, mailoutbox):
     assert _generation(line.phone) == before and mailoutbox == []
 
 
-# Test cases ---------------------------------------------------------------------------------
+# Scenarios: tests/calls/test_scenarios.py -----------------------------------------------------
 
 
-def _save(line, user=None, **kwargs):
-    args = {"step_key": line.sona.key, "said": SAYS["booking"], "job": line.booking}
-    return services.test_case_save(
-        call_flow=line.flow, user=user or line.owner, **{**args, **kwargs}
-    )
-
-
-def test_save_creates_a_case_and_records_it(line):
-    before = _generation(line.phone)
-    case = _save(line, said="  I want to   book a table  ")
-    assert (case.said, case.expected_job, case.expected_job_name, case.expects_job) == (
-        "I want to book a table",
-        line.booking,
-        "Book a table",
-        True,
-    )
-    assert (case.step_key, case.created_by, case.expected_action) == (line.sona.key, line.owner, "")
-    assert _generation(line.phone) == before + 1  # the live line's examples changed
-    event = AuditEvent.objects.get(action="testcase.saved")
-    assert (event.object_type, event.object_label) == ("steptestcase", str(case))
-    assert event.details == {"step": line.sona.key, "created": True, "action": ""}
-
-
-def test_the_same_words_replace_the_expectation(line, admin_user):
-    first = _save(line)
-    second = _save(line, user=admin_user, job=line.hours, expected_action="send_sms")
-    assert first.pk == second.pk and StepTestCase.objects.count() == 1
-    second.refresh_from_db()
-    assert (second.expected_job, second.expected_action) == (line.hours, "send_sms")
-    assert second.created_by == line.owner  # who first saved it
-    events = AuditEvent.objects.filter(action="testcase.saved").order_by("pk")
-    assert [e.details["created"] for e in events] == [True, False]
-
-
-def test_a_case_may_expect_no_job(line):
-    case = _save(line, said=SAYS["nothing"], job=None)
-    assert (case.expects_job, case.expected_job, case.expected_job_name) == (False, None, "")
-    assert str(case) == "“Hello there” → no job"
-
-
-def test_a_case_may_be_saved_for_a_step_only_the_live_version_has(published):
-    line = published
-    key = line.sona.key
-    cf.step_remove(step=line.sona, user=line.owner)
-    case = _save(line, step_key=key)
-    assert case.step_key == key
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"expected_action": "call_mum"}, "“call_mum” is not an action: use send_sms or"),
-        (
-            {"job": None, "expected_action": "send_sms"},
-            "A test case that expects no job cannot expect an action.",
-        ),
-        ({"step_key": "nope"}, "That Sona step is not in this call flow."),
-        ({"said": ""}, "What the caller says is empty"),
-        ({"said": "x" * 501}, "What the caller says can be at most 500 characters"),
-        ({"said": "a\x00b"}, "What the caller says contains a character that cannot be stored"),
-    ],
-)
-def test_save_refusals_change_nothing(line, kwargs, message):
-    before = (_calls_and_cases(), _generation(line.phone))
-    with pytest.raises(ValidationError) as exc:
-        _save(line, **kwargs)
-    assert message in " ".join(exc.value.messages)
-    assert (_calls_and_cases(), _generation(line.phone)) == before
-    assert not AuditEvent.objects.filter(action="testcase.saved").exists()
-
-
-def test_a_job_of_another_workspace_is_refused(line, other_workspace):
-    theirs = JobFactory(workspace=other_workspace)
-    before = _calls_and_cases()
-    with pytest.raises(ValidationError, match="That job is not in this workspace."):
-        _save(line, job=theirs)
-    assert _calls_and_cases() == before
-
-
-def test_a_deleted_job_is_refused(line):
-    js.job_delete(job=line.booking, user=line.owner)
-    with pytest.raises(ValidationError, match="“Book a table” was deleted: restore it"):
-        _save(line, job=line.booking)
-    assert not StepTestCase.objects.exists()
-
-
-def test_a_step_of_another_kind_is_refused(line):
-    greeting = cf.step_add(call_flow=line.flow, kind="greeting", name="Hi", user=line.owner)
-    with pytest.raises(ValidationError, match="That Sona step is not in this call flow."):
-        _save(line, step_key=greeting.key)
-    assert not StepTestCase.objects.exists()
-
-
-def test_a_member_may_not_save_or_delete_cases(line, member):
-    case = _save(line)
-    before = (_calls_and_cases(), _generation(line.phone))
-    with pytest.raises(RoleRequired, match="Only owners and admins of .* can save test cases."):
-        _save(line, user=member, said="Another thing")
-    with pytest.raises(RoleRequired, match="Only owners and admins of .* can delete test cases."):
-        services.test_case_delete(test_case=case, user=member)
-    assert (_calls_and_cases(), _generation(line.phone)) == before
-    assert AuditEvent.objects.filter(action="write.refused", actor=member).count() == 2
-
-
-def test_delete_removes_the_case_records_it_and_bumps_the_generation(line, admin_user):
-    case = _save(line)
-    before = _generation(line.phone)
-    services.test_case_delete(test_case=case, user=admin_user)
-    assert not StepTestCase.objects.exists()
-    assert _generation(line.phone) == before + 1
-    event = AuditEvent.objects.get(action="testcase.deleted")
-    assert (event.actor, event.object_type, event.object_label) == (
-        admin_user,
-        "",
-        "“I want to book a table for two” → “Book a table”",
-    )
-    assert event.details == {"step": line.sona.key, "id": case.pk}
-
-
-def test_deleting_twice_is_a_clear_error(line):
-    case = _save(line)
-    services.test_case_delete(test_case=case, user=line.owner)
-    before = _generation(line.phone)
-    with pytest.raises(ValidationError, match="That test case was already deleted."):
-        services.test_case_delete(test_case=case, user=line.owner)
-    assert _generation(line.phone) == before
-    assert AuditEvent.objects.filter(action="testcase.deleted").count() == 1
-
-
-def test_factory_builds_a_case_of_the_flows_workspace(line):
-    case = StepTestCaseFactory(call_flow=line.flow)
-    assert case.step_key == line.sona.key
-    assert case.expected_job.workspace == line.workspace and case.expects_job
+def test_factory_builds_a_scenario_of_the_flows_first_sona_step(line):
+    scenario = ScenarioFactory(call_flow=line.flow)
+    assert scenario.step_key == line.sona.key and scenario.expect == {"job": None}

@@ -23,7 +23,7 @@ from calls.routing import minilm
 from jobs import services as js
 from tests.conftest import command_help
 
-from .conftest import BOOKING
+from .conftest import BOOKING, save_case
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def test_saves_that_change_no_routed_text_embed_nothing(
 def test_a_saved_test_case_stores_its_sentence(line, django_capture_on_commit_callbacks):
     said = f"can I get a table by the window {uuid.uuid4().hex[:6]}"
     with embedding() as n, django_capture_on_commit_callbacks(execute=True):
-        services.test_case_save(
+        save_case(
             call_flow=line.flow,
             user=line.owner,
             step_key=line.sona.key,
@@ -210,7 +210,7 @@ def test_a_job_attached_after_a_bulk_import_gets_its_vectors(
 def test_a_steps_candidates_carry_their_stored_vectors_in_two_queries(
     line, django_assert_num_queries
 ):
-    services.test_case_save(
+    save_case(
         call_flow=line.flow,
         user=line.owner,
         step_key=line.sona.key,

@@ -8,7 +8,7 @@ import pytest
 
 from callflows import services as flow_services
 from callflows.models import CallFlowVersion
-from calls.models import Call, Source, StepTestCase
+from calls.models import Call, Scenario, Source
 from tests.conftest import attach, messages_of
 from tests.factories import JobFactory, KnowledgePageFactory
 
@@ -188,7 +188,7 @@ def test_members_may_run_mock_calls_but_not_save_cases(member_client, phone, son
     assert page.status_code == 200 and "Sona picked Book a cleaning" in text(page)
     assert "Save as test case" not in page.content.decode()
     response = member_client.post(url(phone, sona, "tests/save"), {"said": BOOK})
-    assert response.status_code == 403 and not StepTestCase.objects.exists()
+    assert response.status_code == 403 and not Scenario.objects.exists()
 
 
 def test_save_as_test_case(owner_client, phone, sona, jobs):
@@ -197,9 +197,9 @@ def test_save_as_test_case(owner_client, phone, sona, jobs):
         url(phone, sona, "tests/save"), {"said": BOOK, "job": book.pk, "action": "send_sms"}
     )
     assert response.status_code == 302
-    case = StepTestCase.objects.get()
-    assert (case.step_key, case.said, case.expected_job, case.expected_action) == (
-        sona.key, BOOK, book, "send_sms",
+    case = Scenario.objects.get()
+    assert (case.step_key, case.turns, case.expect, case.name) == (
+        sona.key, [BOOK], {"job": book.name, "actions": ["send_sms"]}, BOOK,
     )  # fmt: skip
     assert any("Saved as test case" in m for m in messages_of(response))
 
@@ -209,14 +209,14 @@ def test_save_with_htmx_answers_a_status(owner_client, phone, sona, jobs):
         url(phone, sona, "tests/save"), {"said": "is this the pizza place?", "job": ""},
         HTTP_HX_REQUEST="true",
     )  # fmt: skip
-    assert 'role="status"' in page.content.decode() and "→ no job" in text(page)
-    assert StepTestCase.objects.get().expects_job is False
+    assert 'role="status"' in page.content.decode() and "No job by the end" in text(page)
+    assert Scenario.objects.get().expect == {"job": None}
 
 
 def test_save_refuses_another_workspaces_job(owner_client, phone, sona, jobs):
     foreign = JobFactory()
     response = owner_client.post(url(phone, sona, "tests/save"), {"said": BOOK, "job": foreign.pk})
-    assert response.status_code == 404 and not StepTestCase.objects.exists()
+    assert response.status_code == 404 and not Scenario.objects.exists()
 
 
 def test_save_refuses_a_bad_action(owner_client, phone, sona, jobs):
@@ -224,13 +224,13 @@ def test_save_refuses_a_bad_action(owner_client, phone, sona, jobs):
         url(phone, sona, "tests/save"), {"said": BOOK, "job": jobs[0].pk, "action": "fax"}
     )
     assert any("is not an action" in m for m in messages_of(response))
-    assert not StepTestCase.objects.exists()
+    assert not Scenario.objects.exists()
 
 
 def case(phone, sona, job, said=BOOK):
-    return StepTestCase.objects.create(
-        call_flow=phone.call_flow, step_key=sona.key, said=said,
-        expected_job=job, expected_job_name=job.name,
+    return Scenario.objects.create(
+        call_flow=phone.call_flow, step_key=sona.key, name=said, turns=[said],
+        expect={"job": job.name},
     )  # fmt: skip
 
 
@@ -244,16 +244,16 @@ def test_tests_tab_lists_and_runs_cases_draft_and_live(owner_client, owner, phon
 
     run = owner_client.get(url(phone, sona, "tests") + "?run=1")
     body = text(run)
-    assert "1 test case run: 1 fails on the draft; draft and live route 1 differently." in body
+    assert "1 scenario run: 1 fails on the draft; draft and live go 1 differently." in body
     assert "Fail" in body and "Pass" in body  # draft fails, live passes
     assert "which is not attached to" in body
-    assert "Routes differently from the draft" in body
+    assert "Goes differently from the draft" in body
 
 
 def test_delete_a_case(owner_client, phone, sona, jobs):
     saved = case(phone, sona, jobs[0])
     response = owner_client.post(url(phone, sona, f"tests/{saved.pk}/delete"))
-    assert response.status_code == 302 and not StepTestCase.objects.exists()
+    assert response.status_code == 302 and not Scenario.objects.exists()
 
 
 def test_publish_preview_blocks_failing_cases_until_publish_anyway(
@@ -266,12 +266,12 @@ def test_publish_preview_blocks_failing_cases_until_publish_anyway(
 
     preview = owner_client.get(publish)
     body = text(preview)
-    assert "1 test case fails on this draft" in body
-    assert f"Test case “{BOOK}”: Expects “Book a cleaning”, which is not attached" in body
+    assert "1 scenario fails on this draft" in body
+    assert f"Scenario “{BOOK}” on “Sona”: Expects “Book a cleaning”, which is not attached" in body
     assert "Publish anyway</label>" in preview.content.decode()
 
     refused = owner_client.post(publish, {"note": ""})
-    assert any("saved test cases fail" in m for m in messages_of(refused))
+    assert any("scenarios fail" in m for m in messages_of(refused))
     no_reason = owner_client.post(publish, {"publish_anyway": "on", "override_reason": " "})
     assert "Give a reason for publishing anyway." in text(no_reason)
     assert not CallFlowVersion.objects.exists()
@@ -282,7 +282,7 @@ def test_publish_preview_blocks_failing_cases_until_publish_anyway(
     assert done.status_code == 302
     assert CallFlowVersion.objects.get().override_reason == "Retiring cleanings"
     versions = owner_client.get(f"/numbers/{phone.pk}/versions/")
-    assert "Published anyway despite failing test cases: Retiring cleanings" in text(versions)
+    assert "Published anyway despite failing scenarios: Retiring cleanings" in text(versions)
 
 
 def test_publish_without_failing_cases_has_no_override_fields(owner_client, phone, sona, jobs):

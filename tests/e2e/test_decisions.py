@@ -69,13 +69,13 @@ def test_the_tests_page_flags_a_mislabeled_example_and_shows_routing_health(
     phone, sona, jobs = _clinic(owner_membership)
     owner = owner_membership.user
     mislabeled = "I want to cancel my appointment tomorrow"
-    services.test_case_save(
-        call_flow=phone.call_flow, user=owner, step_key=sona.key, said=mislabeled,
-        job=jobs["message"],
+    services.scenario_create(
+        call_flow=phone.call_flow, user=owner, step_key=sona.key, name=mislabeled,
+        turns=[mislabeled], expect={"job": jobs["message"].name},
     )  # fmt: skip
-    services.test_case_save(
-        call_flow=phone.call_flow, user=owner, step_key=sona.key, said=CLINIC_SAYS["none"],
-        job=None,
+    services.scenario_create(
+        call_flow=phone.call_flow, user=owner, step_key=sona.key, name=CLINIC_SAYS["none"],
+        turns=[CLINIC_SAYS["none"]], expect={"job": None},
     )  # fmt: skip
     login(page, live_server, owner.email)
     page.goto(f"{live_server.url}/numbers/{phone.pk}/steps/{sona.pk}/tests/")
@@ -91,5 +91,5 @@ def test_the_tests_page_flags_a_mislabeled_example_and_shows_routing_health(
 
     page.get_by_role("button", name="Run tests").click()
     expect(page.get_by_role("row").filter(has_text=CLINIC_SAYS["none"])).to_contain_text(
-        "Pass No job"
+        "Pass No job by the end"
     )

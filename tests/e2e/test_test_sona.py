@@ -13,7 +13,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from callflows.models import CallFlowVersion, PhoneNumber
-from calls.models import Call, StepTestCase
+from calls.models import Call, Scenario
 
 from .conftest import login
 
@@ -45,7 +45,7 @@ def test_mock_call_test_case_and_publish_anyway(page, live_server, transactional
 
     turn.get_by_role("button", name="Save as test case").click()
     expect(turn.get_by_role("status")).to_contain_text("Saved as test case")
-    assert StepTestCase.objects.filter(said=SAID, expected_job__name="Dental emergency").exists()
+    assert Scenario.objects.filter(turns=[SAID], expect={"job": "Dental emergency"}).exists()
 
     page.get_by_role("button", name="End call").click()
     expect(page.get_by_role("heading", name="Mock call saved")).to_be_visible()
@@ -60,14 +60,14 @@ def test_mock_call_test_case_and_publish_anyway(page, live_server, transactional
 
     page.get_by_role("link", name="Tests").click()
     page.get_by_role("button", name="Run tests").click()
-    expect(page.get_by_role("status").filter(has_text="test cases run")).to_contain_text(
+    expect(page.get_by_role("status").filter(has_text="scenarios run")).to_contain_text(
         "fail on the draft"
     )
 
     page.goto(f"{live_server.url}/numbers/{phone.pk}/publish/")
     expect(page.get_by_role("alert").filter(has_text="fail on this draft")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_text("Cannot publish: saved test cases fail")).to_be_visible()
+    expect(page.get_by_text("Cannot publish: scenarios fail")).to_be_visible()
     assert CallFlowVersion.objects.count() == 1
 
     page.get_by_label("Publish anyway").check()

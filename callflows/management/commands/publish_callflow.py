@@ -24,7 +24,7 @@ class Command(ServiceCommand):
         parser.add_argument(
             "--override-reason",
             default="",
-            help="Publish although saved test cases fail, and say why (kept on the version "
+            help="Publish although scenarios fail, and say why (kept on the version "
             "and in the activity log). Errors of the checks still refuse.",
         )
 
@@ -47,7 +47,7 @@ class Command(ServiceCommand):
             f"Published version {version.number} of {phone.number} ({phone.display_name})."
         )
         if version.override_reason:
-            self.stderr.write(f"Published although test cases fail: {version.override_reason}")
+            self.stderr.write(f"Published although scenarios fail: {version.override_reason}")
         # Warnings never stop a publish; printed after it (the role check has passed by then),
         # about exactly what went live.
         snapshot = version.snapshot

@@ -46,12 +46,18 @@ DEMO_KNOWLEDGE = {
     "consultation.\n\n"
     "We are at 120 Main Street, with free parking behind the building.",
 }
-# Saved test cases of the demo's Sona step: (what the caller says, job name or None).
-DEMO_TEST_CASES = (
-    ("my jaw is swollen and it really hurts", "Dental emergency"),
-    ("can I move my cleaning to next week", "Reschedule or cancel"),
-    ("is this the pizza place?", None),
-)
+# (name, turns, expect): three one-turn scenarios (test cases: examples of their job) and a
+# whole conversation.
+DEMO_SCENARIOS = (
+    ("A swollen jaw is an emergency", ["my jaw is swollen and it really hurts"],
+     {"job": "Dental emergency"}),
+    ("Moving a cleaning", ["can I move my cleaning to next week"],
+     {"job": "Reschedule or cancel"}),
+    ("A wrong number gets no job", ["is this the pizza place?"], {"job": None}),
+    ("Rescheduling goes to the right job",
+     ["hi I need to move my appointment", "next Tuesday morning works"],
+     {"job": "Reschedule or cancel", "never": ["transfer_call"]}),
+)  # fmt: skip
 DEMO_TEMPLATES = (
     "take-a-message",
     "schedule-an-appointment",
@@ -115,7 +121,7 @@ class Command(ServiceCommand):
 
     def extend(self, *, workspace, owner):
         """The demo number's call flow: greeting, business hours, Sona with five jobs (two with
-        actions), a knowledge page and saved test cases; version 1."""
+        actions), a knowledge page and scenarios; version 1."""
         if PhoneNumber.objects.filter(number=DEMO_NUMBER).exists():
             return
         phone = callflow_services.phone_number_create(
@@ -155,10 +161,11 @@ class Command(ServiceCommand):
         callflow_services.phone_number_set_sms_registered(
             phone_number=phone, registered=True, user=owner
         )
-        for said, name in DEMO_TEST_CASES:
-            call_services.test_case_save(
-                call_flow=flow, user=owner, step_key=sona.key, said=said, job=own.get(name)
-            )
+        for name, turns, expect in DEMO_SCENARIOS:
+            call_services.scenario_create(
+                call_flow=flow, user=owner, step_key=sona.key, name=name, turns=turns,
+                expect=expect,
+            )  # fmt: skip
         callflow_services.callflow_publish(call_flow=flow, user=owner, note="Demo call flow")
         # The jobs' versions dated before the demo's calls, one job edited part-way.
         _demo_calls.date_history(workspace=workspace, owner=owner)
