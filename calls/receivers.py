@@ -30,6 +30,21 @@ def job_saved(sender, instance, raw=False, **kwargs):
     """Create, edit, optimize, undo, restore, delete: every save through jobs/services.py."""
     if not raw and instance.deleted_at is None:
         _after_commit(vectors.job_texts(instance))
+    before = getattr(instance, "loaded_name", None)
+    if not raw and before and before != instance.name:
+        _follow_rename(instance, before)
+    instance.loaded_name = instance.name
+
+
+def _follow_rename(job: Job, before: str) -> None:
+    """Scenarios name the job they expect: a rename renames it there too, in the same
+    transaction, so no expectation (or router example) is lost to a rename."""
+    found = Scenario.objects.filter(
+        call_flow__phone_number__workspace_id=job.workspace_id, expect__job__iexact=before
+    )
+    for scenario in found:
+        scenario.expect = {**scenario.expect, "job": job.name}
+        scenario.save(update_fields=["expect", "updated_at"])
 
 
 @receiver(post_save, sender=Scenario)

@@ -375,7 +375,7 @@ def _problems(goal: selectors.Target, expect: dict, turns: list[selectors.Turn])
 def _run_once(goal: selectors.Target, scenario: Scenario, numbers: dict) -> ScenarioResult:
     said = list(scenario.turns)
     # Replies are not generated: a scenario checks decisions and actions, not Sona's words.
-    turns = selectors.mock_turns(goal, said, replies=[""] * len(said), numbers=numbers)
+    turns = selectors.mock_turns(goal, said, numbers=numbers, speak=False)
     problems = list(_problems(goal, scenario.expect or {}, turns))
     if not problems:
         return ScenarioResult(True, None, "", tuple(turns), scenario=scenario)

@@ -222,8 +222,9 @@ class Conversation:
     chosen job (its next step) unless the caller clearly changes intent; a question (CLARIFY)
     is settled by the caller's next turn. `say` adds one turn and answers it."""
 
-    def __init__(self, goal: Target, numbers: dict[str, str] | None = None):
+    def __init__(self, goal: Target, numbers: dict[str, str] | None = None, speak: bool = True):
         self.goal = goal
+        self.speak = speak  # False: no LLM reply is asked for (scenario runs check decisions)
         # workspace_numbers(), passed in when one caller replays many calls (scenarios)
         self.numbers = workspace_numbers(goal.call_flow) if numbers is None else numbers
         self.region = goal.call_flow.phone_number.workspace.country
@@ -260,7 +261,7 @@ class Conversation:
         notices = [decision.notice] if decision.notice else []
         if self._offered:  # Sona asks which of the two jobs the caller means
             reply = decision.question
-        elif reply is None or not writes_replies():
+        elif self.speak and (reply is None or not writes_replies()):
             reply, notice = sona_reply(
                 job.name if job else "",
                 job.instructions if job else "",
@@ -310,11 +311,13 @@ def mock_turns(
     *,
     replies: list[str] | None = None,
     numbers: dict[str, str] | None = None,
+    speak: bool = True,
 ) -> list[Turn]:
     """Every turn of a mock call, routed one after another (see Conversation).
     `replies`: Sona's replies already written by the LLM for earlier turns (kept);
-    `numbers`: workspace_numbers(), when the caller replays many calls (scenarios)."""
-    call = Conversation(goal, numbers)
+    `numbers`: workspace_numbers(), when the caller replays many calls (scenarios);
+    `speak`: False to ask no LLM for Sona's replies (the built-in words are used)."""
+    call = Conversation(goal, numbers, speak)
     replies = list(replies or [])
     for index, text in enumerate(said):
         call.say(text, reply=replies[index] if index < len(replies) and replies[index] else None)

@@ -133,6 +133,13 @@ class Job(JobFields):
     def get_absolute_url(self):
         return reverse("jobs:detail", args=[self.pk])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        job = super().from_db(db, field_names, values)
+        # The name as read, so a receiver can tell a rename (calls: scenarios name their job).
+        job.loaded_name = job.__dict__.get("name")
+        return job
+
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None

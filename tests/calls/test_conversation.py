@@ -312,7 +312,7 @@ def test_a_simulated_call_page_can_be_ended_and_stored(owner_client, line, llm):
     said = [s for speaker, s in bubbles(page) if speaker == "caller"]
     assert said == ["I want to book a table for two"] * 8
     html = page.content.decode()
-    assert html.count('name="turn"') == 8 and ">End call</button>" in html
+    assert html.count('name="reply"') == 8 and ">End call</button>" in html
     assert "Simulate a caller" not in html  # a call is under way
     assert not Call.objects.exists()
     replies_sent = re.findall(r'name="reply" value="([^"]*)"', html)

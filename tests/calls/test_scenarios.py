@@ -166,6 +166,26 @@ def test_a_one_turn_scenario_naming_a_job_is_an_example_of_it(line):
     assert examples["Book a table"] == ()
 
 
+def test_a_renamed_job_is_renamed_in_the_scenarios_that_expect_it(line):
+    from jobs.services import job_update
+
+    kept = _create(
+        line, name="Cold steak", turns=["my steak was cold"], expect={"job": "complaint"}
+    )
+    other = _create(line, name="Hours", turns=[SAYS["hours"]], expect={"job": "Opening hours"})
+    job_update(job=line.manager, user=line.owner, data={"name": "Unhappy caller"})
+    kept.refresh_from_db()
+    other.refresh_from_db()
+    assert kept.expect == {"job": "Unhappy caller"}
+    assert other.expect == {"job": "Opening hours"}
+    goal = selectors.target(call_flow=line.flow)
+    assert {c.name: c.examples for c in goal.candidates}["Unhappy caller"] == ("my steak was cold",)
+    # Saving the job unchanged touches no scenario.
+    job_update(job=line.manager, user=line.owner, data={"description": "Angry callers."})
+    kept.refresh_from_db()
+    assert kept.expect == {"job": "Unhappy caller"}
+
+
 # Running ----------------------------------------------------------------------------------
 
 
