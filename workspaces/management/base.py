@@ -17,6 +17,18 @@ from workspaces.text import check_text
 
 
 class ServiceCommand(BaseCommand):
+    def write_output(self, text: str, output: str, done: str) -> None:
+        """`text` to standard output, or to the file `output` (then `done` on stderr)."""
+        if not output:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
+        self.stderr.write(done)
+
     def execute(self, *args, **options):
         _check_arguments(args, options)
         try:
@@ -71,12 +83,4 @@ class ExportCommand(ServiceCommand):
     def handle(self, *args, workspace, output, **options):
         records = self.export(get_workspace(workspace))
         text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
-        if not output:
-            self.stdout.write(text, ending="")
-            return
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
-        self.stderr.write(f"Exported {len(records)} {self.what} to {output}.")
+        self.write_output(text, output, f"Exported {len(records)} {self.what} to {output}.")

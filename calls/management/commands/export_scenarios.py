@@ -31,12 +31,5 @@ class Command(ServiceCommand):
             step_key = steps[0]["key"]
         found = scenarios.step_scenarios(call_flow=phone.call_flow, step_key=step_key)
         text = scenarios.dump_file(step_key, found)
-        if not output:
-            self.stdout.write(text, ending="")
-            return
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from exc
-        self.stderr.write(f"Exported {len(found)} scenario(s) of step {step_key} to {output}.")
+        done = f"Exported {len(found)} scenario(s) of step {step_key} to {output}."
+        self.write_output(text, output, done)
