@@ -386,3 +386,21 @@ def test_open_is_not_a_booking_word():
     booking jobs."""
     [book, _] = RESTAURANT
     assert route((book,), "when are you open").decision == NONE
+
+
+def test_a_current_job_is_kept_unless_another_beats_it_clearly():
+    """CHANGE_OF_INTENT: a caller on a job stays on it when another job is only a little
+    better (0 here would bounce callers between close jobs on every turn)."""
+    jobs = (Candidate(1, "Book a table"), Candidate(2, "Opening hours"))
+
+    def found(best, kept):
+        return [
+            builtin.Scored(jobs[1], best, best, 0.0, "", ()),
+            builtin.Scored(jobs[0], kept, kept, 0.0, "", ()),
+        ]
+
+    close = engine.decide(found(0.50, 0.50 - engine.CHANGE_OF_INTENT / 2), jobs, current=1)
+    assert close.decision == JOB and close.job.id == 1 and close.continued
+    clear = engine.decide(found(0.50, 0.50 - engine.CHANGE_OF_INTENT * 2), jobs, current=1)
+    assert clear.job.id == 2 and not clear.continued
+    assert engine.CHANGE_OF_INTENT >= 0.05
