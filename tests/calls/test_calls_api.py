@@ -386,6 +386,15 @@ def test_a_too_long_idempotency_key_is_refused(client, line):
     assert "Idempotency-Key" in response.json()["fields"]
 
 
+@pytest.mark.parametrize("key", ["retry\x00one", "retry-\ud800"])
+def test_an_idempotency_key_no_database_stores_is_refused(client, line, key):
+    """A NUL or a lone surrogate would fail the INSERT (or be stored mangled): refused, 400."""
+    response = report(client, line.token.raw, body(line), HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["fields"]
+    assert not Call.objects.exists()
+
+
 # Tokens and scoping -------------------------------------------------------------------------
 
 
