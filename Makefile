@@ -3,7 +3,7 @@ PY := .venv/bin/python
 STAMP := .venv/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint install browser serve
+.PHONY: run test lint install browser serve worker
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -21,6 +21,12 @@ run: $(STAMP)
 	$(PY) manage.py embed_jobs
 	$(PY) manage.py demo --host $(HOST)
 	$(PY) manage.py runserver $(HOST)
+
+# Redis mode: a Celery worker with beat (the schedule) beside the web process. The web process
+# needs the same CELERY_BROKER_URL to hand work to it.
+worker: $(STAMP)
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
+	  $(PY) -m celery -A config worker --beat --loglevel=INFO
 
 # Debian's chromium for the browser tests (never a downloaded browser build).
 browser:

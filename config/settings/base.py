@@ -188,3 +188,16 @@ API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=30)
 KNOWLEDGE_FETCH_ALLOW_PRIVATE = env.bool("KNOWLEDGE_FETCH_ALLOW_PRIVATE", default=False)
 KNOWLEDGE_FETCH_TIMEOUT = env.float("KNOWLEDGE_FETCH_TIMEOUT", default=10.0)
 KNOWLEDGE_FETCH_MAX_BYTES = env.int("KNOWLEDGE_FETCH_MAX_BYTES", default=5 * 1024 * 1024)
+
+# Background work on Celery (config/celery.py). With a broker (redis://…), `make worker` runs a
+# worker with beat; without one, tasks run in-process, eagerly, after the request's commit.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True  # tasks write their own results (ImportRun rows)
+CELERY_TASK_ACKS_LATE = True  # a task lost with its worker runs again: tasks are idempotent
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE: dict = {}  # filled by the tasks that are scheduled (see below)
