@@ -1,5 +1,6 @@
 """Every write to jobs and templates. Views, admin, commands and the API call these."""
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -10,9 +11,16 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from workspaces import audit
-from workspaces.models import User, Workspace
+from workspaces.imports import (
+    Deadline,
+    RunResult,
+    import_run_create,
+    import_run_enqueue,
+    import_run_execute,
+)
+from workspaces.models import ImportRun, User, Workspace
 from workspaces.permissions import EDIT, require_role
-from workspaces.text import check_text
+from workspaces.text import check_data, check_text
 
 from . import actions, optimizer, selectors
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
@@ -426,6 +434,10 @@ class JobImportError(ValidationError):
     """A record of an import file is invalid; the message names the record and the field."""
 
 
+class JobsFileUnreadable(JobImportError):
+    """The import file is not JSON (or not UTF-8); the message names the file."""
+
+
 def job_export(*, workspace: Workspace) -> list[dict[str, str]]:
     jobs = Job.objects.filter(workspace=workspace, deleted_at__isnull=True).order_by("name")
     return [{**job.text_fields(), "revision": job.revision} for job in jobs]
@@ -641,3 +653,53 @@ def _audit_import(user: User, workspace: Workspace, result: ImportResult) -> Non
             **{f"{key}_names": names[:_IMPORT_NAMES_KEPT] for key, names in lists.items()},
         },
     )
+
+
+# Large files in the background (jobs/tasks.py) ---------------------------------------------
+
+
+def job_records(data: bytes, label: str = "The file") -> list:
+    """The records of a jobs file (JSON), or a ValidationError saying what is wrong with it:
+    JobsFileUnreadable naming `label` when it is not JSON."""
+    try:
+        # utf-8-sig: files saved by Windows editors start with a byte order mark.
+        records = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:  # bad JSON or UTF-8, a number too long
+        raise JobsFileUnreadable(f"{label} is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:
+        raise JobsFileUnreadable(f"{label} is not valid JSON: it is nested too deeply.") from exc
+    check_data(records, "The file")
+    return records
+
+
+@audit.write_service
+def job_import_start(*, workspace: Workspace, user: User, name: str, data: bytes) -> ImportRun:
+    """Queue a jobs file (its bytes, kept in the database for the worker) as a run a worker
+    imports with job_import; the run records the counts or the error."""
+    require_role(user, workspace, EDIT, "import jobs")
+    run = import_run_create(
+        workspace=workspace, user=user, kind=ImportRun.Kind.JOBS, files=[(name, data)]
+    )
+    from . import tasks  # tasks call services
+
+    import_run_enqueue(run, tasks.import_jobs)
+    return run
+
+
+def job_import_run(*, run_id: int) -> ImportRun | None:
+    """Do a queued jobs import as the person who started it (jobs/tasks.py)."""
+
+    def prepare(run: ImportRun, deadline: Deadline) -> list:
+        file = run.files.get()
+        return job_records(bytes(file.data), file.name)
+
+    def commit(run: ImportRun, records: list) -> RunResult:
+        result = job_import(workspace=run.workspace, user=run.created_by, records=records)
+        return RunResult(
+            created=len(result.created),
+            updated=len(result.updated),
+            summary=f"created {len(result.created)}, updated {len(result.updated)}, "
+            f"left {len(result.unchanged)} unchanged.",
+        )
+
+    return import_run_execute(run_id, prepare=prepare, commit=commit)

@@ -2,7 +2,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from workspaces.models import Workspace
+from workspaces.models import ImportRun, Workspace
 
 from .models import TEXT_FIELDS, KnowledgePage
 
@@ -49,3 +49,24 @@ def changed_fields(older, newer) -> list[str]:
     if (older.deleted_at is None) != (newer.deleted_at is None):
         changed.append("deleted" if newer.deleted_at else "restored")
     return changed
+
+
+PAGES_SHOWN = 50  # of a finished import; the library has them all
+
+
+def import_run_get(*, workspace: Workspace, pk: int) -> ImportRun:
+    """One knowledge import of the workspace (a website or uploaded files), or 404."""
+    runs = ImportRun.objects.filter(
+        workspace=workspace, kind__in=[ImportRun.Kind.WEBSITE, ImportRun.Kind.FILES]
+    )
+    return get_object_or_404(runs, pk=pk)
+
+
+def import_run_pages(*, run: ImportRun) -> QuerySet[KnowledgePage]:
+    """The first pages a run created that still exist, in the order created."""
+    ids = run.result_ids[:PAGES_SHOWN] if isinstance(run.result_ids, list) else []
+    return (
+        KnowledgePage.objects.filter(workspace=run.workspace_id, pk__in=ids, deleted_at=None)
+        .defer("body")
+        .order_by("pk")
+    )

@@ -8,13 +8,22 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from workspaces import audit
-from workspaces.models import User, Workspace
+from workspaces.imports import (
+    Deadline,
+    RunResult,
+    import_run_create,
+    import_run_enqueue,
+    import_run_execute,
+    import_run_progress,
+)
+from workspaces.models import ImportRun, User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.text import check_text
 
+from .fetch import extract_url
 from .models import TEXT_FIELDS, KnowledgePage, SourceKind
 from .signals import page_changed, page_deleting
-from .sources import Source, split_source
+from .sources import Source, extract_file, split_source
 
 REASON_CREATED = "created"
 REASON_EDITED = "edited"
@@ -254,6 +263,61 @@ def knowledge_import(
         },
     )
     return pages
+
+
+# Background imports (knowledge/tasks.py) ------------------------------------------------------
+
+
+@audit.write_service
+def knowledge_import_start(
+    *,
+    workspace: Workspace,
+    user: User,
+    url: str = "",
+    files: Sequence[tuple[str, bytes]] = (),
+) -> ImportRun:
+    """Queue the import of a web page, or of uploaded files (name, bytes), as a run a worker
+    does; its page shows the progress and then the pages created, or the error."""
+    require_role(user, workspace, EDIT, "import knowledge")
+    if bool(url) == bool(files):
+        raise ValidationError("Choose at least one file or web page to import.")
+    from . import tasks  # tasks call services
+
+    if url:
+        run = import_run_create(
+            workspace=workspace, user=user, kind=ImportRun.Kind.WEBSITE, url=url
+        )
+        import_run_enqueue(run, tasks.import_website)
+    else:
+        run = import_run_create(
+            workspace=workspace, user=user, kind=ImportRun.Kind.FILES, files=files, total=len(files)
+        )
+        import_run_enqueue(run, tasks.import_files)
+    return run
+
+
+def _run_sources(run: ImportRun, deadline: Deadline) -> list[Source]:
+    """Fetch the page, or read each file, outside any transaction; progress after each."""
+    if run.kind == ImportRun.Kind.WEBSITE:
+        return [extract_url(run.url)]
+    sources = []
+    files = list(run.files.order_by("position").values_list("pk", "name"))
+    for done, (pk, name) in enumerate(files, start=1):
+        data = run.files.filter(pk=pk).values_list("data", flat=True).get()
+        sources.append(extract_file(name, bytes(data)))
+        deadline.check()
+        import_run_progress(run, done, len(files))
+    return sources
+
+
+def knowledge_import_run(*, run_id: int) -> ImportRun | None:
+    """Do a queued knowledge import as the person who started it (knowledge/tasks.py)."""
+
+    def commit(run: ImportRun, sources: list[Source]) -> RunResult:
+        pages = knowledge_import(workspace=run.workspace, user=run.created_by, sources=sources)
+        return RunResult(created_ids=[page.pk for page in pages])
+
+    return import_run_execute(run_id, prepare=_run_sources, commit=commit)
 
 
 def knowledge_export(*, workspace: Workspace) -> list[dict]:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,7 +11,6 @@ from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
-from .fetch import extract_url
 from .forms import PageForm, UploadForm, UrlForm
 from .models import TEXT_FIELDS
 from .sources import extract_file
@@ -219,10 +219,23 @@ def _imported(request, pages):
     return redirect(pages[0] if count == 1 else "knowledge:list")
 
 
+def _started(request, run):
+    return redirect("knowledge:import_run", pk=run.pk)
+
+
 @workspace_view(EDIT)
 def page_upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        files = form.cleaned_data["files"]
+        if sum(f.size for f in files) > settings.KNOWLEDGE_UPLOAD_BACKGROUND_BYTES:
+            # Large uploads are read on a worker; the run's page shows how it goes.
+            run = services.knowledge_import_start(
+                workspace=request.workspace,
+                user=request.user,
+                files=[(f.name, f.read()) for f in files],
+            )
+            return _started(request, run)
         try:
             sources = [extract_file(f.name, f.read()) for f in form.cleaned_data["files"]]
             pages = services.knowledge_import(
@@ -237,15 +250,25 @@ def page_upload(request):
 
 @workspace_view(EDIT)
 def page_import_url(request):
+    """The page is fetched on a worker (however slow the site): this answers at once with the
+    run's page, which shows the progress and then the pages created, or the error."""
     form = UrlForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            source = extract_url(form.cleaned_data["url"])
-            pages = services.knowledge_import(
-                workspace=request.workspace, user=request.user, sources=[source]
-            )
-        except ValidationError as exc:
-            form.add_error("url", f"Nothing was imported. {' '.join(error_messages(exc))}")
-        else:
-            return _imported(request, pages)
+        run = services.knowledge_import_start(
+            workspace=request.workspace, user=request.user, url=form.cleaned_data["url"]
+        )
+        return _started(request, run)
     return render(request, "knowledge/page_import_url.html", {"form": form})
+
+
+@workspace_view()
+def import_run_detail(request, pk):
+    run = selectors.import_run_get(workspace=request.workspace, pk=pk)
+    context = {
+        "run": run,
+        "pages": selectors.import_run_pages(run=run) if run.status == run.Status.DONE else [],
+        "more": max(run.created_count - selectors.PAGES_SHOWN, 0),
+    }
+    if request.headers.get("HX-Request"):  # the poll: only the status part
+        return render(request, "knowledge/_import_run_status.html", context)
+    return render(request, "knowledge/import_run.html", context)

@@ -14,7 +14,7 @@ from callflows.models import Step, StepJob, StepKind
 from calls.models import Scenario
 from tests import factories
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, WorkspaceFactory
-from workspaces.models import Role
+from workspaces.models import ImportRun, Role
 from workspaces.services import api_token_create, invitation_send
 
 
@@ -253,6 +253,13 @@ def _deleted_page(ws):
     return {"pk": page.pk}
 
 
+def _import_run(ws):
+    run = ImportRun.objects.create(
+        workspace=ws, created_by=factories.owner_of(ws), kind="website", url="https://x.test/"
+    )
+    return {"pk": run.pk}
+
+
 def _page_version(ws):
     page = factories.KnowledgePageFactory(workspace=ws)
     page.save()  # a history row
@@ -281,6 +288,7 @@ URL_OBJECTS = {
     "knowledge:history": _page,
     "knowledge:compare": _page,
     "knowledge:version_restore": _page_version,
+    "knowledge:import_run": _import_run,
     "callflows:step_knowledge": _number_step,
     "callflows:knowledge_attach": _number_step,
     "callflows:knowledge_detach": _number_step,

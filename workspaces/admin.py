@@ -7,7 +7,16 @@ from django.http import HttpResponseRedirect
 from . import services
 from .admin_forms import ServiceValidatedAdminForm
 from .errors import error_messages
-from .models import ApiToken, AuditEvent, Invitation, Membership, User, Workspace
+from .models import (
+    ApiToken,
+    AuditEvent,
+    ImportFile,
+    ImportRun,
+    Invitation,
+    Membership,
+    User,
+    Workspace,
+)
 from .paginators import EstimatedCountPaginator
 from .permissions import RoleRequired, staff_support
 
@@ -301,3 +310,50 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     @admin.display(description="object")
     def target(self, event):
         return f"{event.object_type}: {event.object_label}" if event.object_type else ""
+
+
+class ImportFileInline(admin.TabularInline):
+    """The names and sizes of the files a run has yet to read (the bytes are not shown; they
+    are deleted when the run ends)."""
+
+    model = ImportFile
+    fields = readonly_fields = ("position", "name", "size")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+    """Support staff follow background imports (website, uploads, jobs files): status,
+    progress, counts and the error the owner saw. The tasks write these rows; nobody edits
+    them here."""
+
+    list_display = (
+        "pk",
+        "created_at",
+        "workspace",
+        "kind",
+        "status",
+        "progress",
+        "created_count",
+        "updated_count",
+        "created_by",
+    )
+    list_filter = ("status", "kind", "workspace")
+    search_fields = ("url", "created_by__email", "error", "workspace__slug")
+    list_select_related = ("workspace", "created_by")
+    readonly_fields = [f.name for f in ImportRun._meta.fields]
+    inlines = [ImportFileInline]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    actions = None
+
+    @admin.display(description="progress")
+    def progress(self, run):
+        return f"{run.done} / {run.total}"

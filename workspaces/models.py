@@ -322,3 +322,104 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are never deleted.")
+
+
+class ImportRun(models.Model):
+    """One piece of background work an owner or a command started: a website import, large
+    uploads, a large jobs file. The task writes its own progress and result here (status,
+    counts, the ids of what it created, or the error in words a person understands)."""
+
+    class Kind(models.TextChoices):
+        WEBSITE = "website", "Website"
+        FILES = "files", "Uploaded files"
+        JOBS = "jobs", "Jobs file"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.DONE, Status.FAILED)
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="import_runs")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    url = models.CharField(max_length=2000, blank=True, help_text="The web page (websites).")
+    # Progress: steps done of the steps there are (files read, pages fetched).
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0, help_text="Pages or jobs created.")
+    updated_count = models.PositiveIntegerField(default=0, help_text="Jobs updated.")
+    result_ids = models.JSONField(
+        default=list, blank=True, help_text="Ids of the pages or jobs created."
+    )
+    summary = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker started it (a task lost with its worker runs again)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="importrun_ws_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["website", "files", "jobs"]),
+                name="importrun_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
+                name="importrun_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done__lte=models.F("total")), name="importrun_done_le_total"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="website") | ~models.Q(url=""),
+                name="importrun_website_has_url",
+            ),
+            # Finished exactly when done or failed; a failure always says why.
+            models.CheckConstraint(
+                condition=models.Q(status__in=["done", "failed"], finished_at__isnull=False)
+                | models.Q(status__in=["queued", "running"], finished_at__isnull=True),
+                name="importrun_finished_iff_ended",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="failed") | ~models.Q(error=""),
+                name="importrun_failure_has_error",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} import #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ImportFile(models.Model):
+    """An uploaded file waiting for its import, in the database so that a worker on another
+    machine can read it. Deleted when the run finishes."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=255)
+    data = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="importfile_position_unique")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -201,3 +202,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by the tasks that are scheduled (see below)
+# Each task's total deadline (seconds): Celery's soft time limit on a worker, and checked
+# between steps in eager mode too. The hard limit (the worker's child is killed) is 30 s later.
+IMPORT_TIME_LIMITS = {"website": 60, "files": 300, "jobs": 300}
+# Uploads larger than this in all, and jobs files of more jobs, are imported in the background
+# (the page shows progress); smaller ones at once, in the request.
+KNOWLEDGE_UPLOAD_BACKGROUND_BYTES = env.int(
+    "KNOWLEDGE_UPLOAD_BACKGROUND_BYTES", default=1024 * 1024
+)
+JOBS_IMPORT_BACKGROUND_OVER = 1000
+# Calls past each workspace's retention are pruned daily (calls/tasks.py, the prune_calls
+# command's service).
+CELERY_BEAT_SCHEDULE["calls.prune"] = {
+    "task": "calls.tasks.prune_calls",
+    "schedule": crontab(hour=3, minute=30),
+}

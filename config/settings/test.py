@@ -10,3 +10,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tasks run in-process, after the commit, whatever the environment says; the one test that
+# goes through a real broker and worker (tests/test_worker.py) sets the Celery app's conf.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -8,6 +8,7 @@ from knowledge.models import KnowledgePage
 from tests.conftest import messages_of
 from tests.factories import KnowledgePageFactory
 from tests.knowledge.pdfs import encrypted_pdf
+from workspaces.models import ImportRun
 
 pytestmark = pytest.mark.django_db
 
@@ -172,8 +173,22 @@ def test_upload_of_a_bad_file_creates_nothing(owner_client):
     assert not KnowledgePage.objects.exists()
 
 
-def test_import_url_refuses_a_private_address(owner_client, settings):
+def test_import_url_refuses_a_private_address(
+    owner_client, settings, django_capture_on_commit_callbacks
+):
     settings.KNOWLEDGE_FETCH_ALLOW_PRIVATE = False
-    response = owner_client.post(reverse("knowledge:import_url"), {"url": "http://127.0.0.1:9/"})
-    assert "private, loopback or link-local" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            reverse("knowledge:import_url"), {"url": "http://127.0.0.1:9/"}
+        )
+    # The fetch runs in the background: the import's page shows the refusal.
+    assert response.status_code == 302
+    body = owner_client.get(response.url).content.decode()
+    assert "private, loopback or link-local" in body
     assert not KnowledgePage.objects.exists()
+
+
+def test_import_url_refuses_a_bad_address_at_once(owner_client):
+    response = owner_client.post(reverse("knowledge:import_url"), {"url": "http://exa mple/"})
+    assert response.status_code == 200 and "Enter a valid URL." in response.content.decode()
+    assert not ImportRun.objects.exists()

@@ -1,0 +1,24 @@
+"""Scheduled upkeep of calls (CELERY_BEAT_SCHEDULE in config/settings/base.py)."""
+
+import logging
+
+from celery import shared_task
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+PRUNE_LIMIT = 30 * 60  # seconds; each batch commits on its own, so a stopped run lost nothing
+
+
+@shared_task(soft_time_limit=PRUNE_LIMIT, time_limit=PRUNE_LIMIT + 60)
+def prune_calls() -> dict[str, int]:
+    """Daily: calls past each workspace's retention deleted, old transcripts cleared. Safe to
+    run twice or to retry: what is already pruned is not found again."""
+    results = services.calls_prune(workspace=None)
+    totals = {
+        "calls_deleted": sum(r.calls_deleted for r in results),
+        "transcripts_cleared": sum(r.transcripts_cleared for r in results),
+    }
+    logger.info("Pruned calls: %s", totals)
+    return totals
