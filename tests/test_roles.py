@@ -136,6 +136,9 @@ SERVICES = {
     "template_create_from_job": lambda w, u: js.template_create_from_job(job=w.job, user=u),
     "template_delete": lambda w, u: js.template_delete(template=w.template, user=u),
     "job_import": lambda w, u: js.job_import(workspace=w.workspace, records=[TEXTS], user=u),
+    "job_import_start": lambda w, u: js.job_import_start(
+        workspace=w.workspace, name="jobs.json", data=b"[]", user=u
+    ),
     "knowledge_page_create": lambda w, u: ks.knowledge_page_create(
         workspace=w.workspace, title="New", body="Facts.", user=u
     ),
@@ -149,6 +152,9 @@ SERVICES = {
     ),
     "knowledge_import": lambda w, u: ks.knowledge_import(
         workspace=w.workspace, sources=[Source("file", "faq.md", "FAQ", "Q and A.")], user=u
+    ),
+    "knowledge_import_start": lambda w, u: ks.knowledge_import_start(
+        workspace=w.workspace, url="https://example.com/", user=u
     ),
     "phone_number_create": lambda w, u: cf.phone_number_create(
         workspace=w.workspace, number="+15555550999", display_name="Second", user=u
