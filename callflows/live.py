@@ -56,14 +56,15 @@ class Lookup:
 
 
 # Table names come from the models, values are parameters. Always one row: the address's
-# failures this minute, then the token (if good) and the number (if it exists).
+# failures this minute, then the token (if good) and the number (if it exists and is not in
+# "Recently deleted": a deleted number's line answers nothing, like an unknown one).
 _LOOKUP_SQL = (
     "SELECT f.failures, t.workspace_id, p.id, p.workspace_id, p.live_generation, "  # noqa: S608
     "c.live_version_id "
     "FROM (SELECT 1 AS one) AS one "
     f"LEFT JOIN {BadTokenWindow._meta.db_table} f ON f.address = %s AND f.minute = %s "
     f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
-    f"LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %s "
+    f"LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %s AND p.deleted_at IS NULL "
     f"LEFT JOIN {CallFlow._meta.db_table} c ON c.phone_number_id = p.id"
 )
 

@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from workspaces import audit
+from workspaces import audit, purge
 from workspaces.models import User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.text import check_text
@@ -166,6 +167,29 @@ def knowledge_page_delete(*, page: KnowledgePage, user: User) -> PageDeleted:
     current = _save(current, user=user, reason=REASON_DELETED)
     _audit(user, "knowledge.deleted", current, after=_version_id(current))
     return PageDeleted(current, notices)
+
+
+def knowledge_page_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
+    """Delete for good the pages deleted more than DELETED_KEEP_DAYS ago; how many went.
+
+    A system job like jobs.services.job_purge_deleted, with the same rules: no acting user, a
+    page a published version still quotes stays, one `knowledge.purged` event per page, its
+    history rows kept. Idempotent.
+    """
+    purgeable = KnowledgePage.objects.filter(deleted_at__lt=purge.cutoff(now)).exclude(
+        published_in__isnull=False
+    )
+    purged = 0
+    for ids in purge.id_batches(purgeable, batch_size):
+        with transaction.atomic():
+            pages = purgeable.filter(pk__in=ids).select_for_update(of=("self",))
+            pages = pages.select_related("workspace")
+            for page in pages:
+                _audit(None, "knowledge.purged", page, deleted_at=page.deleted_at.isoformat())
+                page._change_reason = purge.PURGED
+                page.delete()
+                purged += 1
+    return purged
 
 
 @audit.write_service

@@ -49,6 +49,10 @@ def world(workspace, owner, admin_user, member):
         workspace=workspace, number="+15555550111", display_name="Main", user=owner
     )
     w.flow = w.phone.call_flow
+    w.gone_phone = cf.phone_number_create(
+        workspace=workspace, number="+15555550222", display_name="Old line", user=owner
+    )
+    cf.phone_number_delete(phone_number=w.gone_phone, user=owner)
     w.sona = w.flow.steps.get(kind=StepKind.SONA)
     w.job = js.job_create(
         workspace=workspace, user=owner, data={"name": "Booking", "instructions": PROSE}
@@ -157,6 +161,7 @@ SERVICES = {
         phone_number=w.phone, display_name="Renamed", user=u
     ),
     "phone_number_delete": lambda w, u: cf.phone_number_delete(phone_number=w.phone, user=u),
+    "phone_number_restore": lambda w, u: cf.phone_number_restore(phone_number=w.gone_phone, user=u),
     "phone_number_set_sms_registered": lambda w, u: cf.phone_number_set_sms_registered(
         phone_number=w.phone, registered=True, user=u
     ),

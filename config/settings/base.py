@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -201,3 +202,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by the tasks that are scheduled (see below)
+
+# "Recently deleted" numbers, jobs and knowledge pages are restorable for this many days; then
+# the daily purge_deleted task (callflows/tasks.py) deletes them for good.
+DELETED_KEEP_DAYS = env.int("DELETED_KEEP_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["purge-deleted"] = {
+    "task": "callflows.tasks.purge_deleted",
+    "schedule": crontab(hour=3, minute=30),  # daily, 03:30 UTC
+}
