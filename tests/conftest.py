@@ -222,6 +222,12 @@ def _number(ws):
     return {"pk": _phone_number(ws).pk}
 
 
+def _deleted_number(ws):
+    phone = _phone_number(ws)
+    callflow_services.phone_number_delete(phone_number=phone, user=factories.owner_of(ws))
+    return {"pk": phone.pk}
+
+
 def _number_step(ws):
     phone = _phone_number(ws)
     return {"pk": phone.pk, "step_id": phone.call_flow.steps.get().pk}
@@ -290,6 +296,7 @@ URL_OBJECTS = {
     "callflows:editor": _number,
     "callflows:rename": _number,
     "callflows:delete": _number,
+    "callflows:restore": _deleted_number,
     "callflows:sms": _number,
     "callflows:step_add": _number,
     "callflows:publish": _number,
