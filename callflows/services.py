@@ -156,7 +156,7 @@ def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> PhoneNumber
     versions, scenarios and settings are kept as they are, so phone_number_restore brings it
     all back; purge_deleted removes it for good after DELETED_KEEP_DAYS."""
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
-    phone = _lock_flow(phone_number.call_flow).phone_number
+    phone = _lock_flow(phone_number.call_flow, deleted_ok=True).phone_number
     if phone.is_deleted:
         return phone
     # Simplest correct rule: a number a job's transfer names cannot go (the jobs would transfer
@@ -181,7 +181,7 @@ def phone_number_restore(*, phone_number: PhoneNumber, user: User) -> PhoneNumbe
     version (if any) answers calls again from the commit on. Refused while another number uses
     the same number."""
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
-    flow = _lock_flow(phone_number.call_flow)
+    flow = _lock_flow(phone_number.call_flow, deleted_ok=True)
     phone = flow.phone_number
     if not phone.is_deleted:
         return phone
@@ -250,8 +250,16 @@ def phone_number_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> in
 # Draft steps -------------------------------------------------------------------------------
 
 
-def _lock_flow(call_flow: CallFlow) -> CallFlow:
-    return CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
+DELETED_NUMBER = "{number} is in Recently deleted. Restore it before changing its call flow."
+
+
+def _lock_flow(call_flow: CallFlow, *, deleted_ok: bool = False) -> CallFlow:
+    """The call flow, locked, with its number; a number in Recently deleted is not changed
+    (restore brings it back as it was), except by its delete and restore."""
+    flow = CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
+    if flow.phone_number.is_deleted and not deleted_ok:
+        raise ValidationError(DELETED_NUMBER.format(number=flow.phone_number.number))
+    return flow
 
 
 def _touch(flow: CallFlow, user: User) -> None:

@@ -4,6 +4,7 @@ with a restore; then purge_deleted deletes them (and deleted jobs and pages) for
 calls and whatever a published version still names."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from callflows import live as live_module
 from callflows import selectors, services
-from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, Step
+from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepKind
 from callflows.tasks import purge_deleted
 from calls.models import Call, Scenario
 from jobs import services as js
@@ -218,6 +219,25 @@ def test_a_call_on_the_line_when_its_number_was_deleted_is_still_reported(
     )
     assert response.status_code == 201, response.json()
     assert Call.objects.get().phone_number == line
+
+
+def test_a_deleted_numbers_call_flow_is_not_changed_until_restored(staff_client, owner, line):
+    services.phone_number_delete(phone_number=line, user=owner)
+    before = _kept(line)
+    refused = re.escape("+15555550123 is in Recently deleted. Restore it before changing")
+    with pytest.raises(ValidationError, match=refused):
+        services.step_add(call_flow=line.call_flow, kind=StepKind.VOICEMAIL, name="VM", user=owner)
+    version = line.call_flow.versions.get()
+    with pytest.raises(ValidationError, match=refused):
+        services.callflow_rollback(call_flow=line.call_flow, version=version, user=owner)
+    # Support staff's "Publish the selected version again" says so too.
+    response = staff_client.post(
+        reverse("admin:callflows_callflowversion_changelist"),
+        {"action": "publish_again", "_selected_action": [version.pk]},
+        follow=True,
+    )
+    assert "is in Recently deleted" in response.text
+    assert _kept(line) == before
 
 
 # Pages ----------------------------------------------------------------------------------------
