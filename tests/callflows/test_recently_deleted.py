@@ -490,3 +490,14 @@ def test_the_task_is_scheduled_daily():
     assert entry["task"] == "callflows.tasks.purge_deleted" == purge_deleted.name
     assert entry["schedule"].hour == {3} and entry["schedule"].minute == {30}
     assert settings.DELETED_KEEP_DAYS == 30
+
+
+def test_staff_add_a_number_again_in_the_admin_while_the_old_one_waits(staff_client, owner, line):
+    services.phone_number_delete(phone_number=line, user=owner)
+    response = staff_client.post(
+        reverse("admin:callflows_phonenumber_add"),
+        {"workspace": line.workspace.pk, "number": NUMBER, "display_name": "Again"},
+    )
+    assert response.status_code == 302
+    assert PhoneNumber.objects.live().get().display_name == "Again"
+    assert PhoneNumber.objects.deleted().get() == line
