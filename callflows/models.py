@@ -285,27 +285,3 @@ class PublishedKnowledge(models.Model):
 
     def __str__(self):
         return f"Page {self.page_id} in version {self.version_id} (step {self.step_key})"
-
-
-class BadTokenWindow(models.Model):
-    """How many requests with a bad API token one client address sent in one minute.
-
-    Read by the runtime API's one lookup query (callflows/live.py) and counted up by one upsert
-    per failure (callflows/throttle.py); being in the database, the count holds across
-    processes and hosts whatever the cache. Old minutes are deleted now and then.
-    """
-
-    address = models.CharField(max_length=45)  # IPv4 or IPv6 text, as the request gave it
-    minute = models.BigIntegerField(help_text="Unix time // 60.")
-    failures = models.PositiveIntegerField(default=1)
-
-    class Meta:
-        constraints = [
-            # The upsert's conflict target: one row per address and minute.
-            models.UniqueConstraint(fields=["address", "minute"], name="badtoken_address_minute"),
-            models.CheckConstraint(condition=models.Q(failures__gte=1), name="badtoken_failures"),
-        ]
-        indexes = [models.Index(fields=["minute"], name="badtoken_minute")]
-
-    def __str__(self):
-        return f"{self.address} at minute {self.minute}: {self.failures}"

@@ -19,6 +19,15 @@ from workspaces.services import api_token_create, invitation_send
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The API's bad-token counts live in the cache (callflows/throttle.py), which the test
+    database's rollback does not reset: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_remembered_vectors():
     """The router's vectors this process read are kept (calls/vectors.py); each test starts
     without them, so query counts are those of a cold process whatever ran before."""

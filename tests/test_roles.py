@@ -236,6 +236,7 @@ NOT_ROLE_BASED = {
     "invitation_sign_up": "a person with no account: tests/workspaces/test_invitations.py",
     "user_update_profile": "their own name: tests/workspaces/test_invitations.py",
     "user_remember_workspace": "any member: tests/workspaces/test_invitations.py",
+    "signin_source_unlock": "support staff only: tests/workspaces/test_signin_sources.py",
 }
 
 

@@ -70,6 +70,7 @@ ACTIONS = {
     "scenario.changed": "changed a scenario",
     "scenario.deleted": "deleted a scenario",
     "scenario.imported": "imported scenarios",
+    "signin.source_unlocked": "lifted a sign-in lockout",
     "write.refused": "was refused",
 }
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -163,25 +164,39 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Client addresses (workspaces/clients.py): REMOTE_ADDR, unless it is one of these reverse
-# proxies (addresses or networks, e.g. "10.0.0.0/8"); then the right-most X-Forwarded-For hop
-# that is not one of them. Empty (the default): X-Forwarded-For is ignored, it can be forged.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Client addresses (workspaces/sources.py, read by django-ipware as django-axes does): how many
+# reverse proxies stand in front of the app. 0 (the default): REMOTE_ADDR, X-Forwarded-For is
+# ignored (anyone can write it). N: the N-th X-Forwarded-For entry from the right, the address
+# the outermost proxy saw; then the app must be reachable only through those proxies. Counts are
+# kept per source: an IPv4 address, or an IPv6 address's whole /64.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if env("TRUSTED_PROXIES", default=""):
+    # The old setting (a list of proxy networks): refuse to start rather than count every
+    # client as the proxy's address (one shared lockout and rate limit for everyone).
+    raise ImproperlyConfigured("TRUSTED_PROXIES is gone: set TRUSTED_PROXY_COUNT instead.")
 
 # Login brute-force protection (django-axes, database handler: holds across processes).
-# 5 failures for one account from one address lock that pair for 15 minutes; a success resets.
+# 5 failures for one account from one source lock that pair for 15 minutes; a success resets.
+# Besides, SIGNIN_SOURCE_FAILURE_LIMIT failures from one source across accounts (password
+# spraying) lock the source for every account, for the same 15 minutes after its last failure;
+# staff see and lift these in the admin (workspaces/signin.py).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # ip_address: the source
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # what AuthenticationForm (and the admin's) posts
 AXES_USERNAME_CALLABLE = "workspaces.signin.axes_username"
 AXES_CLIENT_IP_CALLABLE = "workspaces.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "workspaces.signin.lockout_response"
+AXES_HANDLER = "workspaces.signin.SigninHandler"
 AXES_VERBOSE = False
+SIGNIN_SOURCE_FAILURE_LIMIT = env.int("SIGNIN_SOURCE_FAILURE_LIMIT", default=20)
 
-# Runtime API: bad tokens per client address and minute before 429 (callflows/throttle.py).
+# Runtime API: bad tokens per source and minute before 429 (callflows/throttle.py), counted in
+# the cache by django-ratelimit. A valid token is never refused by it. Shared by every process
+# with CACHE_URL=redis://… (production); with the default local-memory cache, per process.
 API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=30)
+RATELIMIT_FAIL_OPEN = True  # the cache unreachable: a bad token gets its 401, not a 429
 
 # Knowledge import from a web page (knowledge/fetch.py). Private, loopback and link-local
 # addresses are refused so the import cannot reach internal services; tests turn this on to
