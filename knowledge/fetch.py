@@ -195,6 +195,7 @@ def _fetch(url: str, deadline: _Deadline) -> tuple[str, str, str]:
                 conn.request("GET", path, headers={"User-Agent": "Playbook knowledge import"})
                 sock.settimeout(deadline.timeout())
                 response = conn.getresponse()
+                deadline.remaining()  # headers the watchdog cut short can look complete
                 if response.status in (301, 302, 303, 307, 308):
                     location = response.getheader("Location", "")
                     url = urljoin(url, location)

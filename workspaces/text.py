@@ -53,15 +53,18 @@ def storable_text(value: str) -> str:
     return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
 
 
-def parse_json(text: str | bytes, what: str = "The input"):
-    """json.loads, with every failure a ValidationError naming `what`: bad syntax, bad UTF-8,
-    a number too long to convert, and nesting deeper than the parser's recursion limit
-    (RecursionError, e.g. 100,000 "[")."""
+def parse_json(data: str | bytes, what: str = "The input"):
+    """json.loads, with every failure a ValidationError "<what> is not valid JSON: <why>.":
+    bad syntax, bytes that are not UTF-8 (a byte order mark is allowed), a number too long to
+    convert, and nesting deeper than the parser's recursion limit (RecursionError, e.g.
+    100,000 "[", which would otherwise be a server error)."""
     try:
+        # utf-8-sig: files saved by Windows editors start with a byte order mark.
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         return json.loads(text)
     except RecursionError:
         raise ValidationError(
             f"{what} is not valid JSON: it is nested too deeply.", code="json_too_deep"
         ) from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int-conversion limit
-        raise ValidationError(f"{what} is not valid JSON ({exc}).", code="json_invalid") from None
+        raise ValidationError(f"{what} is not valid JSON: {exc}.", code="json_invalid") from None
