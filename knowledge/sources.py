@@ -4,6 +4,7 @@ Pure functions, no database: the services and the commands call them, the tests 
 """
 
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from django.core.exceptions import ValidationError
 from workspaces.text import parse_json, storable_text
 
 from .models import BODY_MAX, TITLE_MAX, SourceKind
+
+logger = logging.getLogger(__name__)
 
 FILE_MAX_BYTES = 10 * 1024 * 1024
 FILE_TYPES = (".txt", ".md", ".csv", ".json", ".pdf")
@@ -81,7 +84,8 @@ def _pdf_text(name: str, data: bytes) -> str:
     limits = (max_pages, PDF_STREAM_MAX_BYTES, PDF_MEMORY_MAX_BYTES)
     try:
         done = subprocess.run(  # noqa: S603 (our script, numbers as arguments, no shell)
-            [sys.executable, "-I", str(_PDFTEXT), *map(str, limits)],
+            # -P: the script's folder (this app) is not put on the import path.
+            [sys.executable, "-P", str(_PDFTEXT), *map(str, limits)],
             input=data,
             capture_output=True,
             timeout=seconds,
@@ -94,8 +98,13 @@ def _pdf_text(name: str, data: bytes) -> str:
         ) from None
     try:
         result = json.loads(done.stdout)
-    except ValueError:  # killed by the memory limit, or crashed
-        result = {"error": "memory"}
+    except ValueError:  # no answer: killed at the memory limit, or it could not start
+        stderr = done.stderr.decode(errors="replace").strip()
+        if "MemoryError" in stderr or done.returncode < 0:
+            result = {"error": "memory"}
+        else:
+            logger.error("knowledge/pdftext.py failed (%s): %s", done.returncode, stderr[-2000:])
+            result = {"error": "failed"}
     error, detail = result.get("error"), result.get("detail")
     if error == "encrypted":
         raise ValidationError(
@@ -114,6 +123,8 @@ def _pdf_text(name: str, data: bytes) -> str:
         )
     if error == "memory":
         raise ValidationError(f"{name}: the PDF needs too much memory to read.")
+    if error == "failed":
+        raise ValidationError(f"{name}: the PDF could not be read here; try again later.")
     if error:
         raise ValidationError(f"{name}: the PDF cannot be read ({detail}).")
     return "\n\n".join(p.strip() for p in result["pages"])
