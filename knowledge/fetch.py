@@ -109,7 +109,7 @@ def _checked_address(url: str, host: str, port: int, deadline: _Deadline) -> str
         infos = lookup.result(timeout=deadline.remaining())
     except FutureTimeout:
         raise _TooSlow from None
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         raise _refuse(url, "the host name does not resolve.") from None
     addresses = [info[4][0] for info in infos]
     if not addresses:
@@ -186,7 +186,7 @@ def _decode(url: str, data: bytes, charset: str | None) -> str:
 def _fetch(url: str, deadline: _Deadline) -> tuple[str, str, str]:
     limit = settings.KNOWLEDGE_FETCH_MAX_BYTES
     for _ in range(MAX_REDIRECTS + 1):
-        conn = None
+        conn = response = None
         try:
             with _Watchdog(deadline) as watchdog:
                 conn, path = _connection(url, deadline, watchdog)
@@ -210,6 +210,8 @@ def _fetch(url: str, deadline: _Deadline) -> tuple[str, str, str]:
             deadline.remaining()  # the watchdog's cut, or a timeout, at the deadline
             raise _refuse(url, f"the page could not be fetched ({exc}).") from None
         finally:
+            if response is not None:
+                response.close()  # a body left unread (a redirect's, one too big) holds the socket
             if conn is not None:
                 conn.close()
         if len(data) > limit:

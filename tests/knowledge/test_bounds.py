@@ -1,6 +1,7 @@
 """Extremes refused at the door: a slow or odd web page, PDF and JSON bombs, too many files,
 bytes or pages in one request, and IPv6 forms of private addresses."""
 
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,6 +107,20 @@ def test_a_slow_page_is_cut_off_at_the_deadline(site, path):
     started = time.monotonic()
     with pytest.raises(ValidationError, match=r"the page took longer than 1\.5 s"):
         extract_url(f"{site}{path}")
+    assert time.monotonic() - started < DEADLINE + MARGIN
+
+
+def test_a_slow_dns_lookup_counts_too(site, monkeypatch):
+    resolve = socket.getaddrinfo
+
+    def slow(*args, **kwargs):
+        time.sleep(DEADLINE + 1)
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with pytest.raises(ValidationError, match=r"the page took longer than 1\.5 s"):
+        extract_url(f"{site}/charset/empty")
     assert time.monotonic() - started < DEADLINE + MARGIN
 
 
