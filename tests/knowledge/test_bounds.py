@@ -319,3 +319,22 @@ def test_the_command_is_bounded_unless_it_asks_for_more(workspace, owner, settin
     assert not KnowledgePage.objects.exists()
     call_command("import_knowledge", *argv, "--max-pages", "3")
     assert KnowledgePage.objects.count() == 3
+
+
+def test_a_pdf_needing_more_memory_than_allowed_is_refused(monkeypatch):
+    from knowledge import sources
+
+    monkeypatch.setattr(sources, "PDF_MEMORY_MAX_BYTES", 15 * 1024 * 1024)  # pypdf needs more
+    with pytest.raises(ValidationError) as exc:
+        extract_file("menu.pdf", text_pdf("Fee 149"))
+    assert exc.value.messages == ["menu.pdf: the PDF needs too much memory to read."]
+
+
+def test_a_pdf_reader_that_cannot_start_is_logged_not_a_server_error(monkeypatch, caplog):
+    from knowledge import sources
+
+    monkeypatch.setattr(sources, "_PDFTEXT", sources._PDFTEXT.with_name("missing.py"))
+    with pytest.raises(ValidationError) as exc:
+        extract_file("menu.pdf", text_pdf("Fee 149"))
+    assert exc.value.messages == ["menu.pdf: the PDF could not be read here; try again later."]
+    assert "knowledge/pdftext.py failed" in caplog.text
