@@ -339,3 +339,14 @@ def test_a_pdf_reader_that_cannot_start_is_logged_not_a_server_error(monkeypatch
         extract_file("menu.pdf", text_pdf("Fee 149"))
     assert exc.value.messages == ["menu.pdf: the PDF could not be read here; try again later."]
     assert "knowledge/pdftext.py failed" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_form_over_djangos_text_limit_gets_a_page_naming_it(owner_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    response = owner_client.post(
+        reverse("knowledge:create"), {"title": "Big", "body": "x" * (1024 * 1024 + 1)}
+    )
+    assert response.status_code == 400
+    assert "The form sent is too large: at most 1.0 MB of text" in response.content.decode()
+    assert not KnowledgePage.objects.exists()
