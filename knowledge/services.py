@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -229,17 +230,33 @@ def knowledge_page_restore_version(
 
 @audit.write_service
 def knowledge_import(
-    *, workspace: Workspace, user: User, sources: Sequence[Source], dry_run: bool = False
+    *,
+    workspace: Workspace,
+    user: User,
+    sources: Sequence[Source],
+    dry_run: bool = False,
+    max_pages: int | None = None,
 ) -> list[KnowledgePage]:
     """Create pages from extracted sources (files, web pages), all or nothing. A source over
-    the body limit becomes several pages, "… (part 2 of 3)". Returns the pages (unsaved on a
-    dry run)."""
+    the body limit becomes several pages, "… (part 2 of 3)". At most `max_pages` pages
+    (settings.KNOWLEDGE_IMPORT_MAX_PAGES unless a command asks for more). Returns the pages
+    (unsaved on a dry run)."""
     require_role(user, workspace, EDIT, "import knowledge")
     if not sources:
         raise ValidationError("Choose at least one file or web page to import.")
+    if max_pages is None:
+        max_pages = settings.KNOWLEDGE_IMPORT_MAX_PAGES
+    parts = [(source, split_source(source)) for source in sources]
+    count = sum(len(split) for _, split in parts)
+    if count > max_pages:
+        raise ValidationError(
+            f"This import would create {count:,} pages; at most {max_pages:,} pages per "
+            "import. Import fewer or shorter files at a time.",
+            code="too_many_pages",
+        )
     pages = []
-    for source in sources:
-        for title, body in split_source(source):
+    for source, split in parts:
+        for title, body in split:
             page = KnowledgePage(
                 workspace=workspace,
                 created_by=user,

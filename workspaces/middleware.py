@@ -1,6 +1,12 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -69,7 +75,20 @@ class RefuseUnstorableTextMiddleware:
                 _check_request(request)
             except ValidationError as exc:
                 return _refusal(request, exc)
+            except (TooManyFilesSent, TooManyFieldsSent, RequestDataTooBig) as exc:
+                # Django's own limits on a form, met while reading it here: say which.
+                return _refusal(request, ValidationError(_too_big(exc)))
         return self.get_response(request)
+
+
+def _too_big(exc) -> str:
+    if isinstance(exc, TooManyFilesSent):
+        limit = f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files at a time"
+        return f"Too many files were sent: {limit}. Choose fewer files and try again."
+    if isinstance(exc, TooManyFieldsSent):
+        return f"The form sent too many fields (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+    return f"The form sent is too large: at most {size:.1f} MB of text besides files."
 
 
 def _check_request(request) -> None:

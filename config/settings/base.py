@@ -201,9 +201,26 @@ RATELIMIT_FAIL_OPEN = True  # the cache unreachable: a bad token gets its 401, n
 # Knowledge import from a web page (knowledge/fetch.py). Private, loopback and link-local
 # addresses are refused so the import cannot reach internal services; tests turn this on to
 # serve pages from 127.0.0.1.
+# The address rule is workspaces/netsafety.py's, for IPv6 forms that hide an IPv4 address too.
 KNOWLEDGE_FETCH_ALLOW_PRIVATE = env.bool("KNOWLEDGE_FETCH_ALLOW_PRIVATE", default=False)
+# Seconds for the whole fetch: DNS, connections, TLS, redirects, headers and body.
+KNOWLEDGE_FETCH_DEADLINE = env.float("KNOWLEDGE_FETCH_DEADLINE", default=15.0)
+# Seconds one socket operation may wait (a server gone silent), never past the deadline.
 KNOWLEDGE_FETCH_TIMEOUT = env.float("KNOWLEDGE_FETCH_TIMEOUT", default=10.0)
 KNOWLEDGE_FETCH_MAX_BYTES = env.int("KNOWLEDGE_FETCH_MAX_BYTES", default=5 * 1024 * 1024)
+
+# Knowledge uploads, per request (knowledge/forms.py): files and their total size. Pages
+# created per import, whatever the way in (knowledge.services.knowledge_import; the
+# import_knowledge command may pass a larger --max-pages). Each PDF: pages and seconds to
+# read its text (knowledge/sources.py).
+KNOWLEDGE_UPLOAD_MAX_FILES = env.int("KNOWLEDGE_UPLOAD_MAX_FILES", default=20)
+KNOWLEDGE_UPLOAD_MAX_BYTES = env.int("KNOWLEDGE_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+KNOWLEDGE_IMPORT_MAX_PAGES = env.int("KNOWLEDGE_IMPORT_MAX_PAGES", default=200)
+KNOWLEDGE_PDF_MAX_PAGES = env.int("KNOWLEDGE_PDF_MAX_PAGES", default=500)
+KNOWLEDGE_PDF_DEADLINE = env.float("KNOWLEDGE_PDF_DEADLINE", default=20.0)
+# Django's own count, a backstop above the form's (whose error names the limit); beyond it
+# workspaces/middleware.py answers 400 with a page saying so.
+DATA_UPLOAD_MAX_NUMBER_FILES = KNOWLEDGE_UPLOAD_MAX_FILES + 10
 
 # Background work on Celery (config/celery.py). With a broker (redis://…), `make worker` runs a
 # worker with beat; without one, tasks run in-process, eagerly, after the request's commit.

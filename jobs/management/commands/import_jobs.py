@@ -1,12 +1,10 @@
-import json
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from jobs.services import job_import
 from workspaces.errors import error_messages
 from workspaces.management.base import ServiceCommand, get_user, get_workspace
-from workspaces.text import check_data
+from workspaces.text import check_data, parse_json
 
 
 class Command(ServiceCommand):
@@ -29,15 +27,14 @@ class Command(ServiceCommand):
     def handle(self, *args, file, workspace, user, dry_run, **options):
         workspace, user = get_workspace(workspace), get_user(user)
         try:
-            # utf-8-sig: files saved by Windows editors start with a byte order mark.
-            with open(file, encoding="utf-8-sig") as fh:
-                records = json.load(fh)
+            with open(file, "rb") as fh:
+                data = fh.read()
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
-        except ValueError as exc:  # bad JSON, bad UTF-8, a number too long to convert
-            raise CommandError(f"{file} is not valid JSON: {exc}.") from exc
-        except RecursionError as exc:
-            raise CommandError(f"{file} is not valid JSON: it is nested too deeply.") from exc
+        try:
+            records = parse_json(data, file)
+        except ValidationError as exc:
+            raise CommandError(exc.messages[0]) from exc
         try:
             check_data(records, "The file")
         except ValidationError as exc:
