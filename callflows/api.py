@@ -8,8 +8,8 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 
+from workspaces import jsonapi
 from workspaces.clients import client_address
 from workspaces.services import TOKEN_PREFIX, hash_token
 
@@ -83,7 +83,7 @@ def authorize_token(request) -> tuple[live.TokenLookup | None, JsonResponse | No
     return found, None
 
 
-@require_GET
+@jsonapi.require_methods("GET")
 def live_config(request, number):
     found, refused = authorize(request, number)
     if refused is not None:
