@@ -173,8 +173,11 @@ def lean():
 
 
 def test_the_lean_handler_answers_json_for_every_error(lean, published, token, monkeypatch):
-    status, headers, content = lean("GET", "/api/v1/nothing")
+    status, headers, content = lean("GET", "/api/v1/nothing", x_request_id="rt-42")
     assert (status, headers["Content-Type"]) == (404, "application/json")
+    assert headers["X-Request-ID"] == "rt-42"
+    status, headers, content = lean("GET", "/healthz")  # the probe is served here too
+    assert status == 200 and json.loads(content)["status"] == "ok"
     route = f"/api/v1/numbers/{published.phone.number}/route"
     auth = {"authorization": f"Bearer {token}"}
     status, headers, content = lean("GET", route, **auth)
