@@ -123,3 +123,30 @@ def test_stored_extreme_times_read_through_the_api(client, line):
 @pytest.mark.postgres
 def test_stored_extreme_times_never_500_on_postgresql(owner_client, stored_extremes):
     _pages_answer(owner_client, stored_extremes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_repair_migration_gives_far_calls_their_report_time(phone):
+    """Calls stored before the rule get created_at as their times; others are untouched.
+    On PostgreSQL the year-1 time with an offset ahead of UTC is one it cannot read back."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    far_early = CallFactory(phone_number=phone, started_at=YEAR_ONE, ended_at=YEAR_ONE)
+    far_late = CallFactory(phone_number=phone, started_at=YEAR_9999, ended_at=YEAR_9999)
+    fine = CallFactory(phone_number=phone)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE calls_call SET started_at = '0001-01-01 00:00:00+05' WHERE id = %s",
+                [far_early.pk],
+            )
+    executor = MigrationExecutor(connection)
+    executor.migrate([("calls", "0008_delete_steptestcase")])
+    executor.loader.build_graph()
+    executor.migrate([("calls", "0009_repair_extreme_call_times")])
+    for call in (far_early, far_late):
+        stored = Call.objects.get(pk=call.pk)
+        assert stored.started_at == stored.ended_at == stored.created_at
+    stored = Call.objects.get(pk=fine.pk)
+    assert (stored.started_at, stored.ended_at) == (fine.started_at, fine.ended_at)
