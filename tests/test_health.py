@@ -128,6 +128,12 @@ def test_the_probe_needs_no_login_and_refuses_writes():
     assert Client().head(reverse("healthz")).status_code == 200
 
 
+def test_the_probe_is_not_redirected_to_https(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert get().status_code == 200
+    assert Client().get("/accounts/login/").status_code == 301
+
+
 def test_production_serves_the_probe_with_the_lean_handler():
     seen = []
     app = application_with_api(

@@ -52,6 +52,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The load balancer probes /healthz over plain HTTP, straight to the app: never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
