@@ -7,8 +7,8 @@ runtime calls on every ring. See live.py for why every answer is fresh in every 
 import re
 
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 
+from workspaces import jsonapi
 from workspaces.services import TOKEN_PREFIX, hash_token
 
 from . import live, throttle
@@ -74,7 +74,7 @@ def authorize_token(request) -> tuple[live.TokenLookup | None, JsonResponse | No
     return found, None
 
 
-@require_GET
+@jsonapi.require_methods("GET")
 def live_config(request, number):
     found, refused = authorize(request, number)
     if refused is not None:

@@ -751,7 +751,12 @@ class Activity:
 def _activity(calls: QuerySet, edits: list[Edit], last_edit, tz, days: int, today) -> Activity:
     calls = calls.real()  # no figure ever counts a mock call
     first = today - timedelta(days=days - 1)
-    window = calls.filter(started_at__gte=_day_start(first, tz))
+    # Bounded on both sides: a call stored with a far time (before the report API refused one)
+    # would overflow the date in this zone.
+    window = calls.filter(
+        started_at__gte=_day_start(first, tz),
+        started_at__lt=_day_start(today + timedelta(days=1), tz),
+    )
     counts: dict[date, dict[str, int]] = {}
     grouped = (
         window.annotate(day=TruncDate("started_at", tzinfo=tz))

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .models import Membership
-from .text import check_text
+from .text import MESSAGE, check_text
 
 SESSION_KEY = "workspace_id"
 
@@ -79,6 +79,18 @@ class RefuseUnstorableTextMiddleware:
                 # Django's own limits on a form, met while reading it here: say which.
                 return _refusal(request, ValidationError(_too_big(exc)))
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """The last line: text the checks above did not see (a header a view copies, a charset
+        that decodes to a lone surrogate on a path not listed here) and that a database driver
+        then cannot encode is still a 400 page, not a 500."""
+        if (
+            isinstance(exception, UnicodeEncodeError)
+            and "surrogates not allowed" in str(exception)
+            and not request.path_info.startswith(self.SKIP_PREFIXES)
+        ):
+            return _refusal(request, ValidationError(MESSAGE.format(what="The text sent")))
+        return None
 
 
 def _too_big(exc) -> str:
