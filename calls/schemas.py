@@ -90,12 +90,12 @@ class CallReport(BaseModel):
     )
     started_at: AwareDatetime = Field(
         strict=False,
-        description="ISO 8601 with a timezone; from 2000-01-01 on, not in the future.",
+        description="ISO 8601 with a timezone; from 2000-01-01 on, at most a day ahead.",
     )
     ended_at: AwareDatetime = Field(
         strict=False,
         description="ISO 8601 with a timezone; not before started_at, at most 24 hours "
-        "after it, not in the future.",
+        "after it, at most a day ahead.",
     )
     step: str | None = Field(
         None, max_length=12, description="The key of the Sona step that handled the call."

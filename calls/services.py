@@ -561,7 +561,9 @@ def _prune_workspace(ws: Workspace, now, dry_run, batch_size, on_batch) -> Prune
 
 # Call reports (POST /api/v1/calls) ----------------------------------------------------------
 
-CLOCK_SKEW = timedelta(minutes=5)  # how far in the future a runtime's clock may run
+# How far ahead a runtime's clock may run (a clock set in the wrong zone is hours off); a time
+# further ahead is a broken clock, refused.
+CLOCK_SKEW = timedelta(days=1)
 EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)  # no telephony runtime reports older calls
 LONGEST_CALL = timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX = 255
@@ -618,7 +620,7 @@ def _validate(data) -> schemas.CallReport:
 
 def call_times_check(started_at: datetime, ended_at: datetime | None, *, now=None) -> dict:
     """The one rule for the times of a recorded call: {field: why} for each refused time, empty
-    when they hold. From 2000-01-01 on, not in the future (beyond CLOCK_SKEW), ended_at not
+    when they hold. From 2000-01-01 on, not more than CLOCK_SKEW (a day) ahead, ended_at not
     before started_at and at most LONGEST_CALL after it. Also keeps every stored time far from
     the ends of what a datetime holds, so no page, export or time zone ever overflows."""
     now = now or timezone.now()
@@ -630,7 +632,7 @@ def call_times_check(started_at: datetime, ended_at: datetime | None, *, now=Non
         if value < EARLIEST_CALL:
             errors[name] = f"Is before {EARLIEST_CALL:%Y-%m-%d}: check the runtime's clock."
         elif value > now + CLOCK_SKEW:
-            errors[name] = "Is in the future: check the runtime's clock."
+            errors[name] = "Is more than a day in the future: check the runtime's clock."
     if errors or ended_at is None:
         return errors
     if ended_at < started_at:
