@@ -6,3 +6,7 @@ route as fast as the rest. Workers, bind and timeouts: gunicorn's own flags or G
 """
 
 preload_app = True
+
+# The access log, with each request's id (config/requestid.py sets the X-Request-ID header).
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s "%(a)s"'

@@ -1,11 +1,13 @@
 """What 30 wrong passwords in a row cost the server, with the production password hasher.
 
-Run by hand:  .venv/bin/python bench/login_guessing.py [--attempts 30] [--no-lockout]
+Run by hand:  .venv/bin/python bench/login_guessing.py [--attempts 30] [--accounts 1]
+              [--no-lockout]
 
-Posts wrong passwords for one account from one address to /accounts/login/ through the test
-Client (in-memory SQLite, Django's default PBKDF2 hasher as in production) and prints the total
-time, the time per attempt, the hashes computed and the status codes. --no-lockout switches
-django-axes off, which is how the login behaved before it.
+Posts wrong passwords from one address to /accounts/login/ through the test Client (in-memory
+SQLite, Django's default PBKDF2 hasher as in production), over --accounts accounts in turn
+(password spraying: --attempts 120 --accounts 30), and prints the total time, the time per
+attempt, the hashes computed and the status codes. --no-lockout switches django-axes off, which
+is how the login behaved before it.
 """
 
 import argparse
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=30)
+    parser.add_argument("--accounts", type=int, default=1, help="accounts tried in turn")
     parser.add_argument("--no-lockout", action="store_true", help="django-axes off")
     args = parser.parse_args()
 
@@ -49,7 +52,9 @@ def main():
     warnings.filterwarnings("ignore", "No directory at")
     setup_test_environment()
     call_command("migrate", verbosity=0)
-    User.objects.create_user("victim@bench.test", "the real passphrase 42")
+    victims = [f"victim{n}@bench.test" for n in range(args.accounts)]
+    for email in victims:
+        User.objects.create_user(email, "the real passphrase 42")
     hasher = get_hasher()
     assert isinstance(hasher, PBKDF2PasswordHasher), hasher
 
@@ -67,12 +72,12 @@ def main():
     started = time.perf_counter()
     for i in range(args.attempts):
         response = client.post(
-            "/accounts/login/", {"username": "victim@bench.test", "password": f"guess {i}"}
+            "/accounts/login/", {"username": victims[i % len(victims)], "password": f"guess {i}"}
         )
         statuses[response.status_code] += 1
     elapsed = time.perf_counter() - started
     print(
-        f"{args.attempts} wrong passwords ({hasher.algorithm}, {hasher.iterations:,} iterations;"
+        f"{args.attempts} wrong passwords over {args.accounts} account(s) ({hasher.algorithm}, {hasher.iterations:,} iterations;"
         f" lockout {'off' if args.no_lockout else 'on'}): {elapsed:.2f} s,"
         f" {elapsed / args.attempts * 1000:.0f} ms per attempt, {hashes} hashes,"
         f" statuses {dict(statuses)}"

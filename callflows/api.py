@@ -6,11 +6,9 @@ runtime calls on every ring. See live.py for why every answer is fresh in every 
 
 import re
 
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
 
-from workspaces.clients import client_address
+from workspaces import jsonapi
 from workspaces.services import TOKEN_PREFIX, hash_token
 
 from . import live, throttle
@@ -32,34 +30,31 @@ def _token(request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-def _too_many(retry_after: int) -> JsonResponse:
-    response = _error(TOO_MANY.format(retry_after), 429)
-    response["Retry-After"] = str(retry_after)
-    return response
+def _well_formed(raw: str) -> bool:
+    return raw.startswith(TOKEN_PREFIX) and raw.isascii()
 
 
-def _bad_token(address: str, minute: int, retry_after: int) -> JsonResponse:
-    """Count the failure; the one that goes over the limit already gets 429."""
-    failures = throttle.bad_token_record(address=address, minute=minute)
-    if failures > settings.API_BAD_TOKEN_LIMIT:
-        return _too_many(retry_after)
+def _bad_token(request) -> JsonResponse:
+    """Count the failure against the source; the one that goes over the limit gets 429."""
+    failure = throttle.bad_token(request)
+    if failure.limited:
+        response = _error(TOO_MANY.format(failure.retry_after), 429)
+        response["Retry-After"] = str(failure.retry_after)
+        return response
     return _error(BAD_TOKEN, 401)
 
 
 def authorize(request, number) -> tuple[live.Lookup | None, JsonResponse | None]:
     """The one query of a runtime request and its refusals (401, 404, 429), shared by every
-    endpoint that serves a number's live version: (lookup, None) or (None, the error)."""
-    address = client_address(request.META)
-    minute, retry_after = throttle.now()
+    endpoint that serves a number's live version: (lookup, None) or (None, the error).
+    A valid token is never refused by the bad-token limit (throttle.py)."""
     raw = _token(request)
-    if not raw.startswith(TOKEN_PREFIX) or not raw.isascii():
-        return None, _bad_token(address, minute, retry_after)
+    if not _well_formed(raw):
+        return None, _bad_token(request)  # no query
     number = number if _E164.fullmatch(number) else ""
-    found = live.lookup(hash_token(raw), number, address, minute)
-    if throttle.over_limit(found.failures):
-        return None, _too_many(retry_after)  # before the token: a guesser learns nothing
+    found = live.lookup(hash_token(raw), number)
     if found.token_workspace_id is None:
-        return None, _bad_token(address, minute, retry_after)
+        return None, _bad_token(request)
     if found.phone_id is None or found.phone_workspace_id != found.token_workspace_id:
         return None, _error(UNKNOWN, 404)  # another workspace's number looks like an unknown one
     if not found.published:
@@ -68,22 +63,18 @@ def authorize(request, number) -> tuple[live.Lookup | None, JsonResponse | None]
 
 
 def authorize_token(request) -> tuple[live.TokenLookup | None, JsonResponse | None]:
-    """authorize() for endpoints that name no number in their URL: the same token, throttle
-    and 401/429 rules, one query; the caller scopes what it reads to `workspace_id`."""
-    address = client_address(request.META)
-    minute, retry_after = throttle.now()
+    """authorize() for endpoints that name no number in their URL: the same token and
+    401/429 rules, one query; the caller scopes what it reads to `workspace_id`."""
     raw = _token(request)
-    if not raw.startswith(TOKEN_PREFIX) or not raw.isascii():
-        return None, _bad_token(address, minute, retry_after)
-    found = live.token_lookup(hash_token(raw), address, minute)
-    if throttle.over_limit(found.failures):
-        return None, _too_many(retry_after)
+    if not _well_formed(raw):
+        return None, _bad_token(request)
+    found = live.token_lookup(hash_token(raw))
     if found.workspace_id is None:
-        return None, _bad_token(address, minute, retry_after)
+        return None, _bad_token(request)
     return found, None
 
 
-@require_GET
+@jsonapi.require_methods("GET")
 def live_config(request, number):
     found, refused = authorize(request, number)
     if refused is not None:

@@ -30,7 +30,7 @@ from jobs.models import Job
 from knowledge.models import KnowledgePage
 from workspaces.models import ApiToken, Workspace
 
-from .models import BadTokenWindow, CallFlow, PhoneNumber
+from .models import CallFlow, PhoneNumber
 
 BODY_PREFIX = "live-body:v4:"  # v4: jobs carry "actions"
 BODY_SECONDS = 24 * 3600
@@ -47,7 +47,6 @@ class Body:
 
 @dataclass(frozen=True)
 class Lookup:
-    failures: int | None  # bad tokens from the client's address this minute (throttle.py)
     token_workspace_id: int | None  # None: unknown or revoked token
     phone_id: int | None
     phone_workspace_id: int | None
@@ -55,46 +54,44 @@ class Lookup:
     published: bool
 
 
-# Table names come from the models, values are parameters. Always one row: the address's
-# failures this minute, then the token (if good) and the number (if it exists).
+# Table names come from the models, values are parameters. Always one row: the token (if
+# good) and the number (if it exists and is not in "Recently deleted": a deleted number's line
+# answers nothing, like an unknown one).
 _LOOKUP_SQL = (
-    "SELECT f.failures, t.workspace_id, p.id, p.workspace_id, p.live_generation, "  # noqa: S608
+    "SELECT t.workspace_id, p.id, p.workspace_id, p.live_generation, "  # noqa: S608
     "c.live_version_id "
     "FROM (SELECT 1 AS one) AS one "
-    f"LEFT JOIN {BadTokenWindow._meta.db_table} f ON f.address = %s AND f.minute = %s "
     f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
-    f"LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %s "
+    f"LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %s AND p.deleted_at IS NULL "
     f"LEFT JOIN {CallFlow._meta.db_table} c ON c.phone_number_id = p.id"
 )
 
 
-def lookup(key_hash: str, number: str, address: str, minute: int) -> Lookup:
-    """The one query of a request: the address's failures, the token, the number."""
-    row = _fetch_one(_LOOKUP_SQL, [address, minute, key_hash, number])
-    return Lookup(row[0], row[1], row[2], row[3], row[4], row[5] is not None)
+def lookup(key_hash: str, number: str) -> Lookup:
+    """The one query of a request: the token and the number."""
+    row = _fetch_one(_LOOKUP_SQL, [key_hash, number])
+    return Lookup(row[0], row[1], row[2], row[3], row[4] is not None)
 
 
 @dataclass(frozen=True)
 class TokenLookup:
-    failures: int | None  # as in Lookup
     workspace_id: int | None  # None: unknown or revoked token
     country: str | None  # the token's workspace's country (national numbers are read in it)
 
 
 _TOKEN_SQL = (
-    "SELECT f.failures, t.workspace_id, w.country "  # noqa: S608
+    "SELECT t.workspace_id, w.country "  # noqa: S608
     "FROM (SELECT 1 AS one) AS one "
-    f"LEFT JOIN {BadTokenWindow._meta.db_table} f ON f.address = %s AND f.minute = %s "
     f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
     f"LEFT JOIN {Workspace._meta.db_table} w ON w.id = t.workspace_id"
 )
 
 
-def token_lookup(key_hash: str, address: str, minute: int) -> TokenLookup:
+def token_lookup(key_hash: str) -> TokenLookup:
     """lookup() for endpoints that name no number in their URL (POST /api/v1/calls, GET
-    /api/v1/calls/{id}): the address's failures and the token's workspace, one query."""
-    row = _fetch_one(_TOKEN_SQL, [address, minute, key_hash])
-    return TokenLookup(row[0], row[1], row[2])
+    /api/v1/calls/{id}): the token's workspace, one query."""
+    row = _fetch_one(_TOKEN_SQL, [key_hash])
+    return TokenLookup(row[0], row[1])
 
 
 def fetch_one(sql: str, params: list):

@@ -15,13 +15,22 @@ MAX_KNOWLEDGE_PER_STEP = 20
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
+class PhoneNumberQuerySet(models.QuerySet):
+    def live(self):
+        """Numbers in use: not in "Recently deleted"."""
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
 class PhoneNumber(models.Model):
-    """A number the workspace owns (an inbox). Unique across the whole system."""
+    """A number the workspace owns (an inbox). Unique across the whole system among numbers in
+    use; a deleted one waits in "Recently deleted" (restorable with its call flow, versions and
+    scenarios) until purge_deleted removes it, and its number may meanwhile be added again."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="phone_numbers")
-    number = models.CharField(
-        "phone number", max_length=16, unique=True, help_text="E.164, e.g. +15551234567"
-    )
+    number = models.CharField("phone number", max_length=16, help_text="E.164, e.g. +15551234567")
     display_name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped in the same transaction as every change to what the number serves live (publish,
@@ -35,10 +44,29 @@ class PhoneNumber(models.Model):
         default=False,
         help_text="Registered for SMS (A2P 10DLC or toll-free verification).",
     )
+    # Set by phone_number_delete: the line stops answering (every lookup reads live numbers).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = PhoneNumberQuerySet.as_manager()
 
     class Meta:
         ordering = ["display_name", "number"]
         constraints = [
+            # Also the index of the runtime's lookup (`number = %s AND deleted_at IS NULL`).
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="phonenumber_number_unique",
+                violation_error_message="This number is already in use.",
+            ),
             models.CheckConstraint(
                 condition=models.Q(number__startswith="+") & GreaterThan(Length("number"), 7),
                 name="phonenumber_e164_shape",
@@ -47,12 +75,18 @@ class PhoneNumber(models.Model):
                 condition=GreaterThan(Length("display_name"), 0), name="phonenumber_name_required"
             ),
         ]
+        # Purge finds what was deleted long ago; "Recently deleted" lists a workspace's.
+        indexes = [models.Index(fields=["deleted_at"], name="phonenumber_deleted_at")]
 
     def __str__(self):
         return f"{self.display_name} ({self.number})"
 
     def get_absolute_url(self):
         return reverse("callflows:editor", args=[self.pk])
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class CallFlow(models.Model):
@@ -251,27 +285,3 @@ class PublishedKnowledge(models.Model):
 
     def __str__(self):
         return f"Page {self.page_id} in version {self.version_id} (step {self.step_key})"
-
-
-class BadTokenWindow(models.Model):
-    """How many requests with a bad API token one client address sent in one minute.
-
-    Read by the runtime API's one lookup query (callflows/live.py) and counted up by one upsert
-    per failure (callflows/throttle.py); being in the database, the count holds across
-    processes and hosts whatever the cache. Old minutes are deleted now and then.
-    """
-
-    address = models.CharField(max_length=45)  # IPv4 or IPv6 text, as the request gave it
-    minute = models.BigIntegerField(help_text="Unix time // 60.")
-    failures = models.PositiveIntegerField(default=1)
-
-    class Meta:
-        constraints = [
-            # The upsert's conflict target: one row per address and minute.
-            models.UniqueConstraint(fields=["address", "minute"], name="badtoken_address_minute"),
-            models.CheckConstraint(condition=models.Q(failures__gte=1), name="badtoken_failures"),
-        ]
-        indexes = [models.Index(fields=["minute"], name="badtoken_minute")]
-
-    def __str__(self):
-        return f"{self.address} at minute {self.minute}: {self.failures}"

@@ -93,10 +93,12 @@ def workspace_name_is_live(sender, instance, created, **kwargs):
 @receiver(workspace_numbers)
 def numbers_of_workspace(sender, workspace, **kwargs):
     """The numbers a `[[Transfer call: number …]]` marker may name (jobs/actions.py)."""
-    return PhoneNumber.objects.filter(workspace=workspace).values_list("number", flat=True)
+    return PhoneNumber.objects.live().filter(workspace=workspace).values_list("number", flat=True)
 
 
 @receiver(workspace_number_names)
 def number_names_of_workspace(sender, workspace, **kwargs):
     """The numbers the job editor's "Transfer the call" offers, by their display names."""
-    return PhoneNumber.objects.filter(workspace=workspace).values_list("number", "display_name")
+    return (
+        PhoneNumber.objects.live().filter(workspace=workspace).values_list("number", "display_name")
+    )

@@ -33,7 +33,8 @@ from .snapshots import build_snapshot, draft_matches_live, snapshot_changes
 def phone_number_list(*, workspace: Workspace) -> QuerySet[PhoneNumber]:
     """The workspace's numbers with their live version number (snapshots are not loaded)."""
     return (
-        PhoneNumber.objects.filter(workspace=workspace)
+        PhoneNumber.objects.live()
+        .filter(workspace=workspace)
         .select_related("call_flow__live_version")
         .defer("call_flow__live_version__snapshot")
         .order_by("display_name", "number", "pk")
@@ -41,11 +42,49 @@ def phone_number_list(*, workspace: Workspace) -> QuerySet[PhoneNumber]:
 
 
 def phone_number_get(*, workspace: Workspace, pk: int) -> PhoneNumber:
-    """One number of the workspace with its call flow and live version, or 404."""
-    numbers = PhoneNumber.objects.filter(workspace=workspace).select_related(
-        "call_flow__live_version"
+    """One number of the workspace with its call flow and live version, or 404 (a number in
+    Recently deleted too: its pages, steps and versions are out of reach until restored)."""
+    numbers = (
+        PhoneNumber.objects.live()
+        .filter(workspace=workspace)
+        .select_related("call_flow__live_version")
     )
     return get_object_or_404(numbers, pk=pk)
+
+
+def phone_number_deleted_list(*, workspace: Workspace) -> QuerySet[PhoneNumber]:
+    """The workspace's numbers in Recently deleted, last deleted first."""
+    return (
+        PhoneNumber.objects.deleted()
+        .filter(workspace=workspace)
+        .select_related("deleted_by")
+        .order_by("-deleted_at", "-pk")
+    )
+
+
+def phone_number_get_deleted(*, workspace: Workspace, pk: int) -> PhoneNumber:
+    """One number of the workspace in Recently deleted, or 404."""
+    numbers = PhoneNumber.objects.deleted().filter(workspace=workspace).select_related("call_flow")
+    return get_object_or_404(numbers, pk=pk)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a deleted number keeps in Recently deleted (and a restore brings back)."""
+
+    versions: int
+    scenarios: int
+    live_version: int | None
+
+
+def phone_number_kept(*, phone: PhoneNumber) -> Kept:
+    """Its published versions and scenarios, counted in one query."""
+    flow = phone.call_flow
+    counts = CallFlow.objects.filter(pk=flow.pk).aggregate(
+        versions=Count("versions", distinct=True), scenarios=Count("scenarios", distinct=True)
+    )
+    live = flow.live_version.number if flow.live_version_id else None
+    return Kept(counts["versions"], counts["scenarios"], live)
 
 
 def phone_number_find(*, raw: str) -> list[PhoneNumber]:
@@ -69,7 +108,10 @@ def phone_number_find(*, raw: str) -> list[PhoneNumber]:
     for number, in_regions in by_number.items():
         query |= Q(number=number, workspace__country__in=in_regions)
     return list(
-        PhoneNumber.objects.select_related("call_flow", "workspace").filter(query).order_by("pk")
+        PhoneNumber.objects.live()
+        .select_related("call_flow", "workspace")
+        .filter(query)
+        .order_by("pk")
     )
 
 
@@ -374,10 +416,15 @@ class Usage:
 
 def _usage(*, workspace: Workspace, draft_links, live_links) -> Usage:
     """Two queries whatever the counts: the draft attachments with their steps and numbers, and
-    the live versions' rows with their snapshots (for the live step names) and draft step ids."""
+    the live versions' rows with their snapshots (for the live step names) and draft step ids.
+    Numbers in Recently deleted use nothing (restoring one refuses while its live version uses
+    a deleted job or page)."""
     draft = [
         Use(phone=link.step.call_flow.phone_number, step_name=link.step.name, step_id=link.step_id)
-        for link in draft_links.filter(step__call_flow__phone_number__workspace=workspace)
+        for link in draft_links.filter(
+            step__call_flow__phone_number__workspace=workspace,
+            step__call_flow__phone_number__deleted_at__isnull=True,
+        )
         .select_related("step__call_flow__phone_number")
         .order_by(
             "step__call_flow__phone_number__display_name",
@@ -393,6 +440,7 @@ def _usage(*, workspace: Workspace, draft_links, live_links) -> Usage:
     rows = (
         live_links.filter(
             version__call_flow__phone_number__workspace=workspace,
+            version__call_flow__phone_number__deleted_at__isnull=True,
             version__call_flow__live_version=F("version"),
         )
         .select_related("version__call_flow__phone_number")

@@ -12,7 +12,7 @@ from jobs.models import Job
 from jobs.selectors import jobs_naming
 from jobs.services import job_create
 from knowledge.models import KnowledgePage
-from workspaces import audit
+from workspaces import audit, purge
 from workspaces.models import Membership, User, Workspace
 from workspaces.permissions import EDIT, require_role
 from workspaces.phones import DEFAULT_REGION, format_phone, normalize_phone
@@ -65,7 +65,7 @@ def phone_number_validate(*, workspace: Workspace, number: str, display_name: st
     """The clean fields of a new number (E.164 read in the workspace's country), or the errors."""
     number = normalize_number(number, region=workspace.country)
     display_name = _display_name(display_name)
-    if PhoneNumber.objects.filter(number=number).exists():
+    if PhoneNumber.objects.live().filter(number=number).exists():
         raise ValidationError({"number": f"{number} is already in use."})
     return {"number": number, "display_name": display_name}
 
@@ -150,31 +150,116 @@ def phone_number_set_sms_registered(
 
 
 @audit.write_service
-def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> None:
+def phone_number_delete(*, phone_number: PhoneNumber, user: User) -> PhoneNumber:
+    """Move a number to "Recently deleted": from the commit on its line answers no call (every
+    lookup reads live numbers only) and the number may be added again. Its call flow, published
+    versions, scenarios and settings are kept as they are, so phone_number_restore brings it
+    all back; purge_deleted removes it for good after DELETED_KEEP_DAYS."""
     require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
-    flow = CallFlow.objects.select_for_update().get(phone_number=phone_number)
+    phone = _lock_flow(phone_number.call_flow, deleted_ok=True).phone_number
+    if phone.is_deleted:
+        return phone
     # Simplest correct rule: a number a job's transfer names cannot go (the jobs would transfer
     # callers nowhere); the error names the jobs to edit first. Deleted jobs do not count.
-    naming = jobs_naming(workspace=phone_number.workspace, number=phone_number.number)
+    naming = jobs_naming(workspace=phone.workspace, number=phone.number)
     if naming:
         names = ", ".join(f"“{job.name}”" for job in naming)
         raise ValidationError(
-            f"{phone_number.number} cannot be deleted: {names} transfer calls to it. "
+            f"{phone.number} cannot be deleted: {names} transfer calls to it. "
             "Edit those jobs first."
         )
-    # Versions PROTECT nothing but their jobs; drop the live pointer first, then everything.
-    CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
-    PublishedJob.objects.filter(version__call_flow=flow).delete()
-    PublishedKnowledge.objects.filter(version__call_flow=flow).delete()
-    _audit_number(user, phone_number, "number.deleted")  # before the delete clears the pk
-    phone_number.delete()  # the runtime's lookup finds no row from the commit on
+    phone.deleted_at, phone.deleted_by = timezone.now(), user
+    phone.save(update_fields=["deleted_at", "deleted_by"])
+    _audit_number(user, phone, "number.deleted")
+    live.number_changed(phone.pk)
+    return phone
+
+
+@audit.write_service
+def phone_number_restore(*, phone_number: PhoneNumber, user: User) -> PhoneNumber:
+    """Bring a number back from "Recently deleted" with its call flow as it was: its live
+    version (if any) answers calls again from the commit on. Refused while another number uses
+    the same number."""
+    require_role(user, phone_number.workspace, EDIT, CHANGE_NUMBERS)
+    flow = _lock_flow(phone_number.call_flow, deleted_ok=True)
+    phone = flow.phone_number
+    if not phone.is_deleted:
+        return phone
+    if flow.live_version_id:  # it serves that version again: what it uses must be live
+        snapshot = flow.live_version.snapshot
+        _lock_jobs_live(snapshot, phone.workspace_id, RESTORE_REFUSAL)
+        _lock_pages_live(snapshot, phone.workspace_id, RESTORE_REFUSAL)
+    taken = PhoneNumber.objects.live().filter(number=phone.number).select_related("workspace")
+    in_use = taken.first()
+    if in_use is not None:
+        where = (
+            f"“{in_use.display_name}”"
+            if in_use.workspace_id == phone.workspace_id
+            else "another workspace"
+        )
+        raise ValidationError(
+            f"{phone.number} cannot be restored: it is in use again by {where}. "
+            "Delete that number first."
+        )
+    phone.deleted_at = phone.deleted_by = None
+    try:
+        with transaction.atomic():  # a savepoint: losing a race to re-add it is the same error
+            phone.save(update_fields=["deleted_at", "deleted_by"])
+    except IntegrityError as exc:
+        raise ValidationError(
+            f"{phone.number} cannot be restored: it is in use again. Delete that number first."
+        ) from exc
+    _audit_number(user, phone, "number.restored")
+    live.number_changed(phone.pk)
+    return phone
+
+
+def phone_number_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
+    """Delete for good the numbers deleted more than DELETED_KEEP_DAYS ago, with their call
+    flows, draft steps, published versions and scenarios; how many went.
+
+    A system job (tasks.purge_deleted), not a write on anyone's behalf: no acting user and no
+    role check. Each purged number gets a `number.purged` event without an actor, saying what
+    went with it. Calls keep their data (number and names are copied on them; their link to the
+    number is cleared, never the call). Jobs and pages only its versions named become purgeable
+    (if deleted) on the same run, as it purges numbers first. Idempotent.
+    """
+    purgeable = PhoneNumber.objects.deleted().filter(deleted_at__lt=purge.cutoff(now))
+    purged = 0
+    for ids in purge.id_batches(purgeable, batch_size):
+        with transaction.atomic():
+            # Re-read under lock: a number restored since the batch was listed stays.
+            phones = purgeable.filter(pk__in=ids).select_for_update(of=("self",))
+            for phone in phones.select_related("workspace", "call_flow"):
+                flow = phone.call_flow
+                _audit_number(
+                    None,
+                    phone,
+                    "number.purged",
+                    deleted_at=phone.deleted_at.isoformat(),
+                    versions=flow.versions.count(),
+                    scenarios=flow.scenarios.count(),
+                )
+                # The live pointer PROTECTs its version; drop it, then everything goes.
+                CallFlow.objects.filter(pk=flow.pk).update(live_version=None)
+                phone.delete()
+                purged += 1
+    return purged
 
 
 # Draft steps -------------------------------------------------------------------------------
 
 
-def _lock_flow(call_flow: CallFlow) -> CallFlow:
-    return CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
+DELETED_NUMBER = "{number} is in Recently deleted. Restore it before changing its call flow."
+
+
+def _lock_flow(call_flow: CallFlow, *, deleted_ok: bool = False) -> CallFlow:
+    """The call flow, locked, with its number; a number in Recently deleted is not changed
+    (restore brings it back as it was), except by its delete and restore."""
+    flow = CallFlow.objects.select_for_update().select_related("phone_number").get(pk=call_flow.pk)
+    if flow.phone_number.is_deleted and not deleted_ok:
+        raise ValidationError(DELETED_NUMBER.format(number=flow.phone_number.number))
+    return flow
 
 
 def _touch(flow: CallFlow, user: User) -> None:
@@ -551,7 +636,8 @@ def numbers_using_page_live(page: KnowledgePage) -> list[str]:
     """The numbers whose live version uses the page, as people name them: "Main line
     (+1 555-555-0100)"."""
     rows = (
-        PhoneNumber.objects.filter(call_flow__live_version__published_knowledge__page=page)
+        PhoneNumber.objects.live()
+        .filter(call_flow__live_version__published_knowledge__page=page)
         .values_list("display_name", "number")
         .distinct()
     )
@@ -612,15 +698,27 @@ def _create_version(
     return version
 
 
-def _lock_jobs_live(snapshot: dict, workspace_id: int) -> None:
+PUBLISH_REFUSAL = (
+    "Cannot publish: {names} was deleted since. Restore it from Recently deleted, "
+    "or detach it, and try again."
+)
+RESTORE_REFUSAL = (
+    "Cannot restore this number: its live version uses {names}, deleted since. "
+    "Restore it from Recently deleted first."
+)
+
+
+def _lock_jobs_live(snapshot: dict, workspace_id: int, refusal: str = PUBLISH_REFUSAL) -> None:
     """Lock the jobs a version will name (in pk order, the order every path locks jobs in) and
     refuse if one was deleted. A concurrent delete either committed first (we see it here, after
     waiting for its lock) or waits for us and then finds the job live and refuses."""
     ids = {j for s in snapshot["steps"] for j in s.get("jobs", [])}
-    _lock_live(Job, ids, workspace_id, "name", "some of its jobs")
+    _lock_live(Job, ids, workspace_id, "name", "some of its jobs", refusal)
 
 
-def _lock_live(model, ids: set[int], workspace_id: int, label: str, unnamed: str) -> None:
+def _lock_live(
+    model, ids: set[int], workspace_id: int, label: str, unnamed: str, refusal: str
+) -> None:
     """Lock `ids` rows of `model` in pk order; refuse if one is gone, deleted or foreign."""
     if not ids:
         return
@@ -635,10 +733,7 @@ def _lock_live(model, ids: set[int], workspace_id: int, label: str, unnamed: str
     unusable = [r for r in rows if r.workspace_id != workspace_id or r.deleted_at is not None]
     if unusable or len(rows) != len(ids):
         names = ", ".join(f"“{getattr(r, label)}”" for r in unusable) or unnamed
-        raise ValidationError(
-            f"Cannot publish: {names} was deleted since. Restore it from Recently deleted, "
-            "or detach it, and try again."
-        )
+        raise ValidationError(refusal.format(names=names))
 
 
 def _refusal(heading: str, problems, code: str) -> ValidationError:
@@ -671,11 +766,11 @@ def _override(flow: CallFlow, snapshot: dict, reason: str) -> str:
     return reason
 
 
-def _lock_pages_live(snapshot: dict, workspace_id: int) -> None:
+def _lock_pages_live(snapshot: dict, workspace_id: int, refusal: str = PUBLISH_REFUSAL) -> None:
     """Like _lock_jobs_live, for knowledge pages: lock them in pk order and refuse if one was
     deleted meanwhile (a concurrent delete then waits and finds the page live)."""
     ids = {p for s in snapshot["steps"] for p in s.get("knowledge", [])}
-    _lock_live(KnowledgePage, ids, workspace_id, "title", "some of its knowledge pages")
+    _lock_live(KnowledgePage, ids, workspace_id, "title", "some of its knowledge pages", refusal)
 
 
 @audit.write_service
@@ -794,7 +889,8 @@ def numbers_using_job_live(job: Job) -> list[str]:
     """The numbers whose live version uses the job, as people name them: "Main line
     (+1 555-555-0100)"."""
     rows = (
-        PhoneNumber.objects.filter(call_flow__live_version__published_jobs__job=job)
+        PhoneNumber.objects.live()
+        .filter(call_flow__live_version__published_jobs__job=job)
         .values_list("display_name", "number")
         .distinct()
     )

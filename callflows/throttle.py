@@ -1,59 +1,47 @@
-"""Rate limit of bad API tokens, per client address and minute, held by the database.
+"""Rate limit of bad API tokens, per source and minute, counted in the cache (django-ratelimit).
 
-A guesser gets API_BAD_TOKEN_LIMIT tries a minute from one address; then every request from
-that address (good token or not) is answered 429 until the minute ends, before its token is
-even looked at, so an address over the limit learns nothing. The count lives in one small
-table (BadTokenWindow), so it holds across processes and hosts in both cache modes, and it
-costs a good request nothing extra: the runtime's one lookup query (live.py) LEFT JOINs the
-address's row for this minute.
+Only a failure is counted and only a failure is refused: a request whose token is valid is
+served whatever its source sent before, so a guesser behind the same proxy or NAT as the
+telephony runtime cannot take a phone line down. A source (workspaces/sources.py: an IPv4
+address, or an IPv6 /64) gets API_BAD_TOKEN_LIMIT bad tokens a minute; past that its bad tokens
+are answered 429 with Retry-After. Cheap: a malformed token costs one cache increment and no
+query; a well-formed one costs the lookup every request makes (tokens are 256 random bits:
+the limit is against load and noise, guessing one is hopeless anyway).
+
+The count lives in the default cache: Redis (CACHE_URL) shares it between processes and hosts;
+the local-memory cache of the zero-setup mode counts per process.
 """
 
-import time
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django_ratelimit.core import get_usage
 
-from .models import BadTokenWindow
+from workspaces.sources import client_source
 
-KEEP_MINUTES = 10
-
-_clock = time.time  # tests move it
-
-_TABLE = BadTokenWindow._meta.db_table
-# One statement on PostgreSQL and SQLite alike (3.35+ for RETURNING): atomic under concurrency.
-_UPSERT_SQL = (
-    f"INSERT INTO {_TABLE} (address, minute, failures) VALUES (%s, %s, 1) "  # noqa: S608
-    f"ON CONFLICT (address, minute) DO UPDATE SET failures = {_TABLE}.failures + 1 "
-    "RETURNING failures"
-)
-_PRUNE_SQL = f"DELETE FROM {_TABLE} WHERE minute < %s"  # noqa: S608
+GROUP = "api-bad-token"
 
 
-def now() -> tuple[int, int]:
-    """(the current minute, the seconds until it ends: what Retry-After says)."""
-    seconds = _clock()
-    minute = int(seconds // 60)
-    return minute, max(1, int((minute + 1) * 60 - seconds + 0.999))
+@dataclass(frozen=True)
+class Failure:
+    limited: bool  # over the limit: answer 429
+    retry_after: int  # seconds until the source's minute ends
 
 
-def over_limit(failures: int | None) -> bool:
-    return failures is not None and failures >= settings.API_BAD_TOKEN_LIMIT
+def _source(group, request) -> str:
+    return client_source(request)
 
 
-def bad_token_record(*, address: str, minute: int) -> int:
-    """Count one failure of the address in that minute; returns the count including it."""
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT_SQL, [address, minute])
-        (failures,) = cursor.fetchone()
-        # Upkeep, deterministic and cheap: the first failure of an address in a minute drops
-        # the minutes that no longer count (an index range scan that mostly finds nothing).
-        if failures == 1:
-            bad_token_prune(minute=minute)
-    return failures
-
-
-def bad_token_prune(*, minute: int) -> int:
-    """Delete the windows older than KEEP_MINUTES before `minute`; returns how many."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PRUNE_SQL, [minute - KEEP_MINUTES])
-        return cursor.rowcount
+def bad_token(request) -> Failure:
+    """Count one bad token from the request's source."""
+    usage = get_usage(
+        request,
+        group=GROUP,
+        key=_source,
+        rate=f"{settings.API_BAD_TOKEN_LIMIT}/m",
+        increment=True,
+    )
+    if usage is None:  # RATELIMIT_ENABLE off, or the cache gave no count (RATELIMIT_FAIL_OPEN)
+        return Failure(False, 0)
+    # The window's last second still belongs to it: the count starts afresh one second later.
+    return Failure(usage["should_limit"], max(1, usage["time_left"] + 1))

@@ -5,9 +5,11 @@ from . import knowledge_views, views
 app_name = "callflows"
 urlpatterns = [
     path("", views.number_list, name="list"),
+    path("deleted/", views.number_deleted_list, name="deleted"),
     path("<int:pk>/", views.editor, name="editor"),
     path("<int:pk>/rename/", views.number_rename, name="rename"),
     path("<int:pk>/delete/", views.number_delete, name="delete"),
+    path("<int:pk>/restore/", views.number_restore, name="restore"),
     path("<int:pk>/sms/", views.number_sms, name="sms"),
     path("<int:pk>/steps/add/", views.step_add, name="step_add"),
     path("<int:pk>/steps/<int:step_id>/", views.step_edit, name="step_edit"),

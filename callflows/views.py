@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -180,13 +181,43 @@ def number_delete(request, pk):
             _error(request, exc)
             return redirect(phone)
         messages.success(
-            request, f"Deleted “{phone.display_name}” ({phone.number}) and its call flow."
+            request,
+            f"“{phone.display_name}” ({phone.number}) moved to Recently deleted: Sona no longer "
+            "answers its calls. Restore it there to bring back its call flow.",
         )
         return redirect("callflows:list")
-    versions = phone.call_flow.versions.count()
-    return render(
-        request, "callflows/number_confirm_delete.html", {"phone": phone, "version_count": versions}
+    context = {
+        "phone": phone,
+        "kept": selectors.phone_number_kept(phone=phone),
+        "keep_days": settings.DELETED_KEEP_DAYS,
+    }
+    return render(request, "callflows/number_confirm_delete.html", context)
+
+
+@workspace_view()
+def number_deleted_list(request):
+    numbers = selectors.phone_number_deleted_list(workspace=request.workspace)
+    context = {"page": _page(request, numbers), "keep_days": settings.DELETED_KEEP_DAYS}
+    return render(request, "callflows/number_deleted_list.html", context)
+
+
+@require_POST
+@workspace_view(EDIT)
+def number_restore(request, pk):
+    phone = selectors.phone_number_get_deleted(workspace=request.workspace, pk=pk)
+    try:
+        phone = services.phone_number_restore(phone_number=phone, user=request.user)
+    except ValidationError as exc:  # the number is in use again
+        _error(request, exc)
+        return redirect("callflows:deleted")
+    live = phone.call_flow.live_version
+    answers = (
+        f"Sona answers its calls again with version {live.number}."
+        if live
+        else "Its call flow is not published yet."
     )
+    messages.success(request, f"Restored “{phone.display_name}” ({phone.number}). {answers}")
+    return redirect(phone)
 
 
 # Steps --------------------------------------------------------------------------------------

@@ -5,14 +5,12 @@
 - GET /api/v1/calls/<id>: read one back.
 Bodies are described once in calls/schemas.py (the OpenAPI document is built from them)."""
 
-import json
-
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from callflows.api import authorize, authorize_token
+from workspaces import jsonapi
 from workspaces.models import Workspace
 
 from . import routing, runtime, schemas, services
@@ -25,8 +23,7 @@ OPTIONS_WORDS = (
 NOT_ATTACHED = "Both must be ids of jobs attached to this step (the last answer's options)."
 
 
-def _bad_request(errors: dict) -> JsonResponse:
-    return JsonResponse({"error": "Invalid request.", "fields": errors}, status=400)
+_bad_request = jsonapi.field_errors
 
 
 def _text(value, field: str, errors: dict) -> str:
@@ -37,14 +34,8 @@ def _text(value, field: str, errors: dict) -> str:
     return value if field not in errors else ""
 
 
-def _parse(request) -> tuple[dict, dict]:
+def _parse(data: dict) -> tuple[dict, dict]:
     errors: dict = {}
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return {}, {"body": "Send a JSON object."}
-    if not isinstance(data, dict):
-        return {}, {"body": "Send a JSON object."}
     said = _text(data.get("said"), "said", errors)
     step = data.get("step")
     step = "" if step is None else step  # null or left out: the first Sona step; 0 is no key
@@ -77,12 +68,15 @@ def _match(match: routing.Match | None) -> dict | None:
 
 
 @csrf_exempt  # a bearer-token API; the runtime has no cookies to forge
-@require_POST
+@jsonapi.require_methods("POST")
 def route(request, number):
     found, refused = authorize(request, number)
     if refused is not None:
         return refused
-    asked, errors = _parse(request)
+    data, refused = jsonapi.json_body(request)
+    if refused is not None:
+        return refused
+    asked, errors = _parse(data)
     if errors:
         return _bad_request(errors)
     index = runtime.index(found.phone_id, found.generation)
@@ -126,8 +120,7 @@ def route(request, number):
 
 # Call reports --------------------------------------------------------------------------------
 
-REPORT_MAX_BYTES = 256 * 1024  # a 100,000-character transcript with room to spare
-TOO_LARGE = f"The report is larger than {REPORT_MAX_BYTES // 1024} KB."
+REPORT_MAX_BYTES = jsonapi.BODY_MAX_BYTES
 UNKNOWN_CALL = "Unknown call."
 
 
@@ -157,36 +150,13 @@ def call_json(call: Call) -> dict:
     ).model_dump(mode="json")
 
 
-def _no_constant(name):
-    raise ValueError(name)
-
-
-def _report_body(request) -> tuple[dict | None, JsonResponse | None]:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > REPORT_MAX_BYTES:
-        return None, JsonResponse({"error": TOO_LARGE}, status=413)
-    body = request.body
-    if len(body) > REPORT_MAX_BYTES:
-        return None, JsonResponse({"error": TOO_LARGE}, status=413)
-    try:  # NaN and Infinity are no JSON numbers
-        data = json.loads(body or b"null", parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        data = None
-    if not isinstance(data, dict):
-        return None, _bad_request({"body": "Send a JSON object."})
-    return data, None
-
-
 @csrf_exempt  # a bearer-token API; the runtime has no cookies to forge
-@require_POST
+@jsonapi.require_methods("POST")
 def report(request):
     found, refused = authorize_token(request)
     if refused is not None:
         return refused
-    data, refused = _report_body(request)
+    data, refused = jsonapi.json_body(request, max_bytes=REPORT_MAX_BYTES)
     if refused is not None:
         return refused
     workspace = Workspace(pk=found.workspace_id, country=found.country)
@@ -218,7 +188,5 @@ def call_detail(request, pk):
     if call is None:
         return JsonResponse({"error": UNKNOWN_CALL}, status=404)
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse({"error": "Method not allowed: read a call with GET."}, status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
+        return jsonapi.method_not_allowed(["GET", "HEAD"])
     return JsonResponse(call_json(call))

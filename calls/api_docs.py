@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from workspaces import jsonapi
 from workspaces.permissions import READ, workspace_view
 
 from . import openapi
@@ -14,7 +15,7 @@ from . import openapi
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-@require_GET
+@jsonapi.require_methods("GET")
 def openapi_json(request):
     response = HttpResponse(openapi.document_json(), content_type="application/json")
     response["Cache-Control"] = "no-cache"

@@ -1,6 +1,8 @@
 """Forms of the calls pages: the Calls filters and a scenario. The Calls filters only parse: ids are looked up within the
 request's workspace, so another workspace's number or job is "not one of the choices"."""
 
+from datetime import date
+
 from django import forms
 from django.db.models import F
 
@@ -28,6 +30,11 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+# Calls are from 2000 on (calls.services.EARLIEST_CALL); far dates would overflow a time zone.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+DAY_RANGE = f"Pick a day between {FIRST_DAY:%Y-%m-%d} and {LAST_DAY:%Y-%m-%d}."
+
+
 class CallFilterForm(forms.Form):
     number = forms.ModelChoiceField(
         label="Number", queryset=PhoneNumber.objects.none(), required=False, empty_label="Any"
@@ -46,8 +53,16 @@ class CallFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": BAD_SOURCE},
     )
-    date_from = forms.DateField(label="From", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To", required=False, widget=DateInput)
+    date_from = forms.DateField(
+        label="From",
+        required=False,
+        widget=DateInput(attrs={"min": f"{FIRST_DAY:%Y-%m-%d}", "max": f"{LAST_DAY:%Y-%m-%d}"}),
+    )
+    date_to = forms.DateField(
+        label="To",
+        required=False,
+        widget=DateInput(attrs={"min": f"{FIRST_DAY:%Y-%m-%d}", "max": f"{LAST_DAY:%Y-%m-%d}"}),
+    )
     q = forms.CharField(label="Summary contains", required=False, max_length=SEARCH_MAX)
 
     def __init__(self, data=None, *, workspace, **kwargs):
@@ -60,6 +75,18 @@ class CallFilterForm(forms.Form):
             .only("pk", "name", "deleted_at")
             .order_by(F("deleted_at").asc(nulls_first=True), "name")  # live jobs first
         )
+
+    def _clean_day(self, name):
+        day = self.cleaned_data.get(name)
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(DAY_RANGE)
+        return day
+
+    def clean_date_from(self):
+        return self._clean_day("date_from")
+
+    def clean_date_to(self):
+        return self._clean_day("date_to")
 
     def clean(self):
         data = super().clean()

@@ -1,6 +1,8 @@
 """Calls (mock and live, one model with the report API), scenarios (tests) and the router's
 stored vectors."""
 
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length, Lower
@@ -13,6 +15,9 @@ from workspaces.models import Workspace
 SUMMARY_MAX = 5_000
 TRANSCRIPT_MAX = 100_000
 SAID_MAX = 500  # one caller turn: mock calls, scenarios and POST …/route
+# The times a page can show in every time zone (UTC-14 to UTC+14): a day inside datetime's range.
+SHOWABLE_FROM = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+SHOWABLE_TO = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 class Source(models.TextChoices):
@@ -148,6 +153,18 @@ class Call(models.Model):
         return (
             f"{self.get_source_display()} call to {self.number} at {self.started_at:%Y-%m-%d %H:%M}"
         )
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """A call as read, its times kept a day inside what a datetime holds: a call stored
+        before the report API refused extreme times (year 1, year 9999) still shows in any
+        time zone (it would overflow there: a 500 on every page that shows it)."""
+        call = super().from_db(db, field_names, values)
+        for name in ("started_at", "ended_at"):
+            value = call.__dict__.get(name)
+            if value is not None:
+                call.__dict__[name] = min(max(value, SHOWABLE_FROM), SHOWABLE_TO)
+        return call
 
 
 SCENARIO_NAME_MAX = 100

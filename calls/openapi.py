@@ -8,6 +8,8 @@ from functools import cache
 
 from pydantic.json_schema import models_json_schema
 
+from workspaces.jsonapi import MAX_DEPTH
+
 from . import schemas
 from .api import REPORT_MAX_BYTES
 
@@ -36,7 +38,11 @@ def _json(model, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     words = {
-        400: ("Invalid request: each refused field with why.", schemas.FieldErrors),
+        400: (
+            "Invalid request: each refused field with why (a body that is not a JSON object, "
+            f"is nested more than {MAX_DEPTH} levels deep or holds a lone surrogate included).",
+            schemas.FieldErrors,
+        ),
         401: ("Missing, unknown or revoked API token.", schemas.Error),
         404: ("Unknown, or another workspace's (they look the same).", schemas.Error),
         405: ("Method not allowed.", schemas.Error),
@@ -108,7 +114,7 @@ def _paths() -> dict:
                         schemas.RouteAnswer,
                         "The decision (job, clarify or none), the runner-up and why.",
                     ),
-                    **_errors(400, 401, 404, 429),
+                    **_errors(400, 401, 404, 413, 429),
                 },
             }
         },

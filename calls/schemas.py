@@ -7,6 +7,7 @@ handlers (their query budgets and fast paths are pinned by tests); their bodies 
 here and tests/calls/test_openapi.py checks real answers against these schemas.
 """
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -57,9 +58,13 @@ class CallAction(BaseModel):
     detail: str = Field("", max_length=ACTION_DETAIL_MAX, description="What was sent, or why not.")
 
 
+_NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")  # pydantic would read Unix time
+
+
 def _iso(value):
-    """ISO 8601 text only (the fields are lax just so that JSON text parses as a datetime)."""
-    if not isinstance(value, str):
+    """ISO 8601 text only (the fields are lax just so that JSON text parses as a datetime; a
+    number, or a number in quotes, is no time)."""
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
         raise ValueError(
             "Send an ISO 8601 date and time with a timezone, e.g. 2026-01-31T14:05:00Z."
         )
@@ -83,9 +88,14 @@ class CallReport(BaseModel):
     caller: str = Field(
         "anonymous", max_length=32, description='The caller\'s number (E.164) or "anonymous".'
     )
-    started_at: AwareDatetime = Field(strict=False, description="ISO 8601 with a timezone.")
+    started_at: AwareDatetime = Field(
+        strict=False,
+        description="ISO 8601 with a timezone; from 2000-01-01 on, at most a day ahead.",
+    )
     ended_at: AwareDatetime = Field(
-        strict=False, description="ISO 8601 with a timezone; not before started_at."
+        strict=False,
+        description="ISO 8601 with a timezone; not before started_at, at most 24 hours "
+        "after it, at most a day ahead.",
     )
     step: str | None = Field(
         None, max_length=12, description="The key of the Sona step that handled the call."

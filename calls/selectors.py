@@ -211,9 +211,9 @@ class Turn:
 def workspace_numbers(call_flow: CallFlow) -> dict[str, str]:
     """E.164 → display name of the workspace's numbers, to name transfer targets."""
     return dict(
-        PhoneNumber.objects.filter(workspace_id=call_flow.phone_number.workspace_id).values_list(
-            "number", "display_name"
-        )
+        PhoneNumber.objects.live()
+        .filter(workspace_id=call_flow.phone_number.workspace_id)
+        .values_list("number", "display_name")
     )
 
 
@@ -751,7 +751,12 @@ class Activity:
 def _activity(calls: QuerySet, edits: list[Edit], last_edit, tz, days: int, today) -> Activity:
     calls = calls.real()  # no figure ever counts a mock call
     first = today - timedelta(days=days - 1)
-    window = calls.filter(started_at__gte=_day_start(first, tz))
+    # Bounded on both sides: a call stored with a far time (before the report API refused one)
+    # would overflow the date in this zone.
+    window = calls.filter(
+        started_at__gte=_day_start(first, tz),
+        started_at__lt=_day_start(today + timedelta(days=1), tz),
+    )
     counts: dict[date, dict[str, int]] = {}
     grouped = (
         window.annotate(day=TruncDate("started_at", tzinfo=tz))
@@ -884,7 +889,10 @@ def _context_sql() -> str:
         f"(SELECT h.history_id {history}), (SELECT h.name {history}) "
         f"FROM {_table(PhoneNumber)} p "
         f"LEFT JOIN {_table(CallFlow)} c ON c.phone_number_id = p.id "
-        "WHERE p.workspace_id = %s AND p.number = %s"
+        "WHERE p.workspace_id = %s AND p.number = %s "
+        # The number in use; else the last deleted one (a call that was on the line when its
+        # number was deleted is still reported and kept).
+        "ORDER BY CASE WHEN p.deleted_at IS NULL THEN 0 ELSE 1 END, p.deleted_at DESC LIMIT 1"
     )
 
 

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -561,7 +561,11 @@ def _prune_workspace(ws: Workspace, now, dry_run, batch_size, on_batch) -> Prune
 
 # Call reports (POST /api/v1/calls) ----------------------------------------------------------
 
-CLOCK_SKEW = timedelta(minutes=5)  # how far in the future a runtime's clock may run
+# How far ahead a runtime's clock may run (a clock set in the wrong zone is hours off); a time
+# further ahead is a broken clock, refused.
+CLOCK_SKEW = timedelta(days=1)
+EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)  # no telephony runtime reports older calls
+LONGEST_CALL = timedelta(hours=24)
 IDEMPOTENCY_KEY_MAX = 255
 UNKNOWN_NUMBER = "Unknown phone number."
 KEY_REUSED = (
@@ -612,6 +616,30 @@ def _validate(data) -> schemas.CallReport:
             message = error["msg"].removeprefix("Value error, ")
             errors.setdefault(_field(error["loc"]), message)
         raise ValidationError(errors) from None
+
+
+def call_times_check(started_at: datetime, ended_at: datetime | None, *, now=None) -> dict:
+    """The one rule for the times of a recorded call: {field: why} for each refused time, empty
+    when they hold. From 2000-01-01 on, not more than CLOCK_SKEW (a day) ahead, ended_at not
+    before started_at and at most LONGEST_CALL after it. Also keeps every stored time far from
+    the ends of what a datetime holds, so no page, export or time zone ever overflows."""
+    now = now or timezone.now()
+    errors = {}
+    times = {"started_at": started_at, "ended_at": ended_at}
+    for name, value in times.items():
+        if value is None:
+            continue
+        if value < EARLIEST_CALL:
+            errors[name] = f"Is before {EARLIEST_CALL:%Y-%m-%d}: check the runtime's clock."
+        elif value > now + CLOCK_SKEW:
+            errors[name] = "Is more than a day in the future: check the runtime's clock."
+    if errors or ended_at is None:
+        return errors
+    if ended_at < started_at:
+        errors["ended_at"] = "Is before started_at."
+    elif ended_at - started_at > LONGEST_CALL:
+        errors["ended_at"] = f"The call lasts more than {LONGEST_CALL.days * 24} hours."
+    return errors
 
 
 def _phone(raw: str, region: str, field: str, errors: dict) -> str:
@@ -680,12 +708,7 @@ def call_report(
         if report.caller == "anonymous"
         else _phone(report.caller, region, "caller", errors)
     )
-    now = now or timezone.now()
-    for name in ("started_at", "ended_at"):
-        if getattr(report, name) > now + CLOCK_SKEW:
-            errors[name] = "Is in the future: check the runtime's clock."
-    if report.ended_at < report.started_at:
-        errors.setdefault("ended_at", "Is before started_at.")
+    errors.update(call_times_check(report.started_at, report.ended_at, now=now))
     if report.job_version is not None and report.job is None:
         errors["job_version"] = "Name the job too: a job version belongs to a job."
     if errors:

@@ -319,7 +319,11 @@ def job_test(request, job_id):
     """Test Sona from a job's page: the draft Sona steps the job is attached to."""
     job = get_object_or_404(Job, workspace=request.workspace, pk=job_id, deleted_at__isnull=True)
     links = list(
-        StepJob.objects.filter(job=job, step__call_flow__phone_number__workspace=request.workspace)
+        StepJob.objects.filter(
+            job=job,
+            step__call_flow__phone_number__workspace=request.workspace,
+            step__call_flow__phone_number__deleted_at__isnull=True,
+        )
         .select_related("step__call_flow__phone_number")
         .order_by("step__call_flow__phone_number__display_name", "step__position")[:PAGE_SIZE]
     )
@@ -385,7 +389,9 @@ def call_detail(request, pk):
     if request.membership.can_edit and call.phone_number_id:
         # "Save as scenario": the draft's Sona step that took the call, else its first one
         steps = Step.objects.filter(
-            call_flow__phone_number_id=call.phone_number_id, kind=StepKind.SONA
+            call_flow__phone_number_id=call.phone_number_id,
+            call_flow__phone_number__deleted_at__isnull=True,  # its pages are out of reach
+            kind=StepKind.SONA,
         )
         context["scenario_step"] = (
             steps.filter(key=call.step_key).first() if call.step_key else None

@@ -6,11 +6,21 @@ with transaction.on_commit, so the work sees what the request committed in both 
 """
 
 import os
+import time
 
 from celery import Celery
+from celery.signals import before_task_publish
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("playbook")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def stamp_published_at(headers=None, **kwargs):
+    """Celery messages carry no publish time: stamp one, so /healthz (config/health.py) can
+    tell how long the oldest queued task has waited."""
+    if headers is not None:
+        headers.setdefault("published_at", time.time())

@@ -3,6 +3,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config import health
 from workspaces import views as workspace_views
 from workspaces.signin import ResetConfirmView
 
@@ -19,10 +20,15 @@ class FaviconView(RedirectView):
 admin.site.site_header = "Playbook support"
 admin.site.site_title = "Playbook support"
 handler403 = "workspaces.views.permission_denied"
+# JSON under /api/ (workspaces/jsonapi.py), Django's pages elsewhere.
+handler400 = "workspaces.jsonapi.bad_request"
+handler404 = "workspaces.jsonapi.page_not_found"
+handler500 = "workspaces.jsonapi.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
+    path("healthz", health.healthz, name="healthz"),
     # Before Django's auth URLs: the reset page that also lifts a login lockout.
     path(
         "accounts/reset/<uidb64>/<token>/",

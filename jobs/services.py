@@ -1,6 +1,5 @@
 """Every write to jobs and templates. Views, admin, commands and the API call these."""
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -10,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from workspaces import audit
+from workspaces import audit, purge
 from workspaces.imports import (
     Deadline,
     RunResult,
@@ -20,7 +19,7 @@ from workspaces.imports import (
 )
 from workspaces.models import ImportRun, User, Workspace
 from workspaces.permissions import EDIT, require_role
-from workspaces.text import check_data, check_text
+from workspaces.text import check_data, check_text, parse_json
 
 from . import actions, optimizer, selectors
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
@@ -228,6 +227,33 @@ def job_restore_deleted(*, job: Job, user: User) -> Job:
         raise
     _audit_job(user, "job.restored", current, deleted=True, after=_version_id(current))
     return current
+
+
+def job_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
+    """Delete for good the jobs deleted more than DELETED_KEEP_DAYS ago; how many went.
+
+    A system job (callflows.tasks.purge_deleted), not a write on anyone's behalf: no acting user
+    and no role check. A job that a published version still names is frozen history and stays
+    (the database PROTECTs it) until that version goes with its number's purge. Each purged
+    job gets a `job.purged` event without an actor; its history rows are kept (a call still
+    names the version it used), ending with the purge. Calls keep their data: their job link is
+    cleared, the job's name stays on them. Idempotent: a second run finds nothing.
+    """
+    purgeable = Job.objects.filter(deleted_at__lt=purge.cutoff(now)).exclude(
+        published_in__isnull=False
+    )
+    purged = 0
+    for ids in purge.id_batches(purgeable, batch_size):
+        with transaction.atomic():
+            # Re-read under lock: a job restored or published since the batch was listed stays.
+            jobs = purgeable.filter(pk__in=ids).select_for_update(of=("self",))
+            jobs = jobs.select_related("workspace")
+            for job in jobs:
+                _audit_job(None, "job.purged", job, deleted_at=job.deleted_at.isoformat())
+                job._change_reason = purge.PURGED
+                job.delete()
+                purged += 1
+    return purged
 
 
 @audit.write_service
@@ -662,12 +688,9 @@ def job_records(data: bytes, label: str = "The file") -> list:
     """The records of a jobs file (JSON), or a ValidationError saying what is wrong with it:
     JobsFileUnreadable naming `label` when it is not JSON."""
     try:
-        # utf-8-sig: files saved by Windows editors start with a byte order mark.
-        records = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:  # bad JSON or UTF-8, a number too long
-        raise JobsFileUnreadable(f"{label} is not valid JSON: {exc}.") from exc
-    except RecursionError as exc:
-        raise JobsFileUnreadable(f"{label} is not valid JSON: it is nested too deeply.") from exc
+        records = parse_json(data, label)
+    except ValidationError as exc:
+        raise JobsFileUnreadable(exc.messages[0]) from None
     check_data(records, "The file")
     return records
 

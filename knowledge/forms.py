@@ -1,9 +1,10 @@
 from django import forms
+from django.conf import settings
 
 from jobs.forms import LineBreakCharField
 
 from .models import BODY_MAX, TITLE_MAX
-from .sources import FILE_TYPES
+from .sources import FILE_MAX_BYTES, FILE_TYPES
 
 
 def _counted(widget: forms.Widget, limit: int) -> forms.Widget:
@@ -41,12 +42,50 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0") + " MB"
+
+
 class UploadForm(forms.Form):
-    files = MultipleFileField(
-        label="Files",
-        help_text="Text, Markdown, CSV, JSON or PDF; at most 10 MB each. "
-        "Longer texts become several pages.",
-    )
+    files = MultipleFileField(label="Files")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = (
+            f"Text, Markdown, CSV, JSON or PDF: at most {settings.KNOWLEDGE_UPLOAD_MAX_FILES} "
+            f"files and {_mb(settings.KNOWLEDGE_UPLOAD_MAX_BYTES)} at a time, "
+            f"{_mb(FILE_MAX_BYTES)} each. Longer texts become several pages."
+        )
+
+    def clean_files(self):
+        """The per-request limits, checked on the sizes Django measured while receiving the
+        files, before any is read into memory."""
+        files = self.cleaned_data["files"]
+        max_files, max_bytes = (
+            settings.KNOWLEDGE_UPLOAD_MAX_FILES,
+            settings.KNOWLEDGE_UPLOAD_MAX_BYTES,
+        )
+        if len(files) > max_files:
+            raise forms.ValidationError(
+                f"You chose {len(files)} files; at most {max_files} files per upload. "
+                "Upload them in smaller batches.",
+                code="too_many_files",
+            )
+        for upload in files:
+            if upload.size > FILE_MAX_BYTES:
+                raise forms.ValidationError(
+                    f"{upload.name}: the file is {_mb(upload.size)}; at most "
+                    f"{_mb(FILE_MAX_BYTES)} per file.",
+                    code="file_too_large",
+                )
+        total = sum(upload.size for upload in files)
+        if total > max_bytes:
+            raise forms.ValidationError(
+                f"The files come to {_mb(total)}; at most {_mb(max_bytes)} per upload. "
+                "Upload them in smaller batches.",
+                code="upload_too_large",
+            )
+        return files
 
 
 class UrlForm(forms.Form):

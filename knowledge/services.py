@@ -3,11 +3,13 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from workspaces import audit
+from workspaces import audit, purge
 from workspaces.imports import (
     Deadline,
     RunResult,
@@ -177,6 +179,29 @@ def knowledge_page_delete(*, page: KnowledgePage, user: User) -> PageDeleted:
     return PageDeleted(current, notices)
 
 
+def knowledge_page_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
+    """Delete for good the pages deleted more than DELETED_KEEP_DAYS ago; how many went.
+
+    A system job like jobs.services.job_purge_deleted, with the same rules: no acting user, a
+    page a published version still quotes stays, one `knowledge.purged` event per page, its
+    history rows kept. Idempotent.
+    """
+    purgeable = KnowledgePage.objects.filter(deleted_at__lt=purge.cutoff(now)).exclude(
+        published_in__isnull=False
+    )
+    purged = 0
+    for ids in purge.id_batches(purgeable, batch_size):
+        with transaction.atomic():
+            pages = purgeable.filter(pk__in=ids).select_for_update(of=("self",))
+            pages = pages.select_related("workspace")
+            for page in pages:
+                _audit(None, "knowledge.purged", page, deleted_at=page.deleted_at.isoformat())
+                page._change_reason = purge.PURGED
+                page.delete()
+                purged += 1
+    return purged
+
+
 @audit.write_service
 def knowledge_page_restore(*, page: KnowledgePage, user: User) -> KnowledgePage:
     """Bring a deleted page back from "Recently deleted"."""
@@ -214,17 +239,33 @@ def knowledge_page_restore_version(
 
 @audit.write_service
 def knowledge_import(
-    *, workspace: Workspace, user: User, sources: Sequence[Source], dry_run: bool = False
+    *,
+    workspace: Workspace,
+    user: User,
+    sources: Sequence[Source],
+    dry_run: bool = False,
+    max_pages: int | None = None,
 ) -> list[KnowledgePage]:
     """Create pages from extracted sources (files, web pages), all or nothing. A source over
-    the body limit becomes several pages, "… (part 2 of 3)". Returns the pages (unsaved on a
-    dry run)."""
+    the body limit becomes several pages, "… (part 2 of 3)". At most `max_pages` pages
+    (settings.KNOWLEDGE_IMPORT_MAX_PAGES unless a command asks for more). Returns the pages
+    (unsaved on a dry run)."""
     require_role(user, workspace, EDIT, "import knowledge")
     if not sources:
         raise ValidationError("Choose at least one file or web page to import.")
+    if max_pages is None:
+        max_pages = settings.KNOWLEDGE_IMPORT_MAX_PAGES
+    parts = [(source, split_source(source)) for source in sources]
+    count = sum(len(split) for _, split in parts)
+    if count > max_pages:
+        raise ValidationError(
+            f"This import would create {count:,} pages; at most {max_pages:,} pages per "
+            "import. Import fewer or shorter files at a time.",
+            code="too_many_pages",
+        )
     pages = []
-    for source in sources:
-        for title, body in split_source(source):
+    for source, split in parts:
+        for title, body in split:
             page = KnowledgePage(
                 workspace=workspace,
                 created_by=user,

@@ -3,20 +3,31 @@
 Pure functions, no database: the services and the commands call them, the tests too.
 """
 
-import io
 import json
+import logging
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from workspaces.text import bad_text
+from workspaces.text import parse_json, storable_text
 
 from .models import BODY_MAX, TITLE_MAX, SourceKind
 
+logger = logging.getLogger(__name__)
+
 FILE_MAX_BYTES = 10 * 1024 * 1024
 FILE_TYPES = (".txt", ".md", ".csv", ".json", ".pdf")
+# What one stream of a PDF may inflate to when read (pypdf's default is 75 MB): a text page's
+# content stream is kilobytes, a compression bomb (300 MB from 300 KB) stops here.
+PDF_STREAM_MAX_BYTES = 20 * 1024 * 1024
+# The address space of the process reading a PDF (knowledge/pdftext.py).
+PDF_MEMORY_MAX_BYTES = 1024 * 1024 * 1024
+_PDFTEXT = Path(__file__).with_name("pdftext.py")
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,8 @@ def extract_file(name: str, data: bytes) -> Source:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise ValidationError(f"{name}: the file has no text.")
-    if bad_text(text):
-        text = text.replace("\x00", "")  # PDFs sometimes carry NULs; never stored
+    # PDFs sometimes carry NULs or broken characters in their font maps; never stored.
+    text = storable_text(text)
     return Source(SourceKind.FILE, name, _title_from_name(name), text)
 
 
@@ -61,29 +72,62 @@ def _plain_text(name: str, data: bytes, suffix: str) -> str:
     except UnicodeDecodeError:
         raise ValidationError(f"{name}: the file is not UTF-8 text.") from None
     if suffix == ".json" and text.strip():
-        try:
-            json.loads(text)
-        except ValueError as exc:
-            raise ValidationError(f"{name}: the file is not valid JSON ({exc}).") from None
+        parse_json(text, f"{name}: the file")
     return text
 
 
 def _pdf_text(name: str, data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+    """The text of each page, read by knowledge/pdftext.py in a process of its own, stopped
+    after settings.KNOWLEDGE_PDF_DEADLINE seconds; at most settings.KNOWLEDGE_PDF_MAX_PAGES
+    pages and PDF_STREAM_MAX_BYTES per inflated stream."""
+    max_pages, seconds = settings.KNOWLEDGE_PDF_MAX_PAGES, settings.KNOWLEDGE_PDF_DEADLINE
+    limits = (max_pages, PDF_STREAM_MAX_BYTES, PDF_MEMORY_MAX_BYTES)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ValidationError(
-                f"{name}: the PDF is encrypted. Remove the password and upload it again."
-            )
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ValidationError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ValidationError(f"{name}: the PDF cannot be read ({exc}).") from None
-    return "\n\n".join(p.strip() for p in pages)
+        done = subprocess.run(  # noqa: S603 (our script, numbers as arguments, no shell)
+            # -P: the script's folder (this app) is not put on the import path.
+            [sys.executable, "-P", str(_PDFTEXT), *map(str, limits)],
+            input=data,
+            capture_output=True,
+            timeout=seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # run() has killed the process
+        raise ValidationError(
+            f"{name}: reading the PDF's text took longer than {seconds:g} s; at most "
+            f"{seconds:g} s per PDF. Split it, or save it as text and upload that."
+        ) from None
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:  # no answer: killed at the memory limit, or it could not start
+        stderr = done.stderr.decode(errors="replace").strip()
+        if "MemoryError" in stderr or done.returncode < 0:
+            result = {"error": "memory"}
+        else:
+            logger.error("knowledge/pdftext.py failed (%s): %s", done.returncode, stderr[-2000:])
+            result = {"error": "failed"}
+    error, detail = result.get("error"), result.get("detail")
+    if error == "encrypted":
+        raise ValidationError(
+            f"{name}: the PDF is encrypted. Remove the password and upload it again."
+        )
+    if error == "too_many_pages":
+        raise ValidationError(
+            f"{name}: the PDF has {detail:,} pages; at most {max_pages:,} pages per PDF. "
+            "Split it and upload the parts."
+        )
+    if error == "too_large":
+        raise ValidationError(
+            f"{name}: part of the PDF expands to more than "
+            f"{PDF_STREAM_MAX_BYTES // 1024 // 1024} MB when read; such a file cannot be "
+            "imported."
+        )
+    if error == "memory":
+        raise ValidationError(f"{name}: the PDF needs too much memory to read.")
+    if error == "failed":
+        raise ValidationError(f"{name}: the PDF could not be read here; try again later.")
+    if error:
+        raise ValidationError(f"{name}: the PDF cannot be read ({detail}).")
+    return "\n\n".join(p.strip() for p in result["pages"])
 
 
 # Splitting ---------------------------------------------------------------------------------

@@ -19,6 +19,15 @@ from workspaces.services import api_token_create, invitation_send
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The API's bad-token counts live in the cache (callflows/throttle.py), which the test
+    database's rollback does not reset: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _no_remembered_vectors():
     """The router's vectors this process read are kept (calls/vectors.py); each test starts
     without them, so query counts are those of a cold process whatever ran before."""
@@ -222,6 +231,12 @@ def _number(ws):
     return {"pk": _phone_number(ws).pk}
 
 
+def _deleted_number(ws):
+    phone = _phone_number(ws)
+    callflow_services.phone_number_delete(phone_number=phone, user=factories.owner_of(ws))
+    return {"pk": phone.pk}
+
+
 def _number_step(ws):
     phone = _phone_number(ws)
     return {"pk": phone.pk, "step_id": phone.call_flow.steps.get().pk}
@@ -298,6 +313,7 @@ URL_OBJECTS = {
     "callflows:editor": _number,
     "callflows:rename": _number,
     "callflows:delete": _number,
+    "callflows:restore": _deleted_number,
     "callflows:sms": _number,
     "callflows:step_add": _number,
     "callflows:publish": _number,

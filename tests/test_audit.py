@@ -109,6 +109,7 @@ EXPECTED = {
     "phone_number_create": [("number.added", "phonenumber", "Second (+15555550999)")],
     "phone_number_rename": [("number.renamed", "phonenumber", "Renamed (+15555550111)")],
     "phone_number_delete": [("number.deleted", "phonenumber", "Main (+15555550111)")],
+    "phone_number_restore": [("number.restored", "phonenumber", "Old line (+15555550222)")],
     "phone_number_set_sms_registered": [
         ("number.sms_registration_changed", "phonenumber", "Main (+15555550111)")
     ],

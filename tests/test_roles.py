@@ -49,6 +49,10 @@ def world(workspace, owner, admin_user, member):
         workspace=workspace, number="+15555550111", display_name="Main", user=owner
     )
     w.flow = w.phone.call_flow
+    w.gone_phone = cf.phone_number_create(
+        workspace=workspace, number="+15555550222", display_name="Old line", user=owner
+    )
+    cf.phone_number_delete(phone_number=w.gone_phone, user=owner)
     w.sona = w.flow.steps.get(kind=StepKind.SONA)
     w.job = js.job_create(
         workspace=workspace, user=owner, data={"name": "Booking", "instructions": PROSE}
@@ -163,6 +167,7 @@ SERVICES = {
         phone_number=w.phone, display_name="Renamed", user=u
     ),
     "phone_number_delete": lambda w, u: cf.phone_number_delete(phone_number=w.phone, user=u),
+    "phone_number_restore": lambda w, u: cf.phone_number_restore(phone_number=w.gone_phone, user=u),
     "phone_number_set_sms_registered": lambda w, u: cf.phone_number_set_sms_registered(
         phone_number=w.phone, registered=True, user=u
     ),
@@ -237,6 +242,7 @@ NOT_ROLE_BASED = {
     "invitation_sign_up": "a person with no account: tests/workspaces/test_invitations.py",
     "user_update_profile": "their own name: tests/workspaces/test_invitations.py",
     "user_remember_workspace": "any member: tests/workspaces/test_invitations.py",
+    "signin_source_unlock": "support staff only: tests/workspaces/test_signin_sources.py",
 }
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from . import services
 from .admin_forms import ServiceValidatedAdminForm
@@ -14,11 +15,13 @@ from .models import (
     ImportRun,
     Invitation,
     Membership,
+    SourceLockout,
     User,
     Workspace,
 )
 from .paginators import EstimatedCountPaginator
 from .permissions import RoleRequired, staff_support
+from .sources import describe
 
 
 class ReadOnlyAdmin:
@@ -310,6 +313,63 @@ class AuditEventAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     @admin.display(description="object")
     def target(self, event):
         return f"{event.object_type}: {event.object_label}" if event.object_type else ""
+
+
+class LockoutStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "In force"), ("lifted", "Lifted"), ("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.active(now)
+        if self.value() == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(lifted_at__isnull=True, expires_at__lte=now)
+        return queryset
+
+
+@admin.register(SourceLockout)
+class SourceLockoutAdmin(ReadOnlyAdmin, StaffSupportAdmin, admin.ModelAdmin):
+    """Sources locked out of signing in across accounts (workspaces/signin.py). Support staff
+    see them and lift them; the per-account lockouts are axes' "Access attempts"."""
+
+    list_display = ("network", "state", "failures", "accounts", "locked_at", "expires_at")
+    list_filter = (LockoutStateFilter,)
+    search_fields = ("source",)
+    list_select_related = ("lifted_by",)
+    fields = readonly_fields = (
+        "network",
+        "failures",
+        "accounts",
+        "locked_at",
+        "expires_at",
+        "lifted_at",
+        "lifted_by",
+    )
+    actions = ["lift"]
+
+    @admin.display(description="Source", ordering="source")
+    def network(self, obj):
+        return describe(obj.source)
+
+    @admin.display(description="State")
+    def state(self, obj):
+        if obj.lifted_at:
+            return f"Lifted by {obj.lifted_by or 'a deleted user'}"
+        return "In force" if obj.expires_at > timezone.now() else "Expired"
+
+    @admin.action(description="Lift the selected lockouts")
+    def lift(self, request, queryset):
+        lifted = 0
+        for lockout in queryset.filter(lifted_at__isnull=True):
+            services.signin_source_unlock(lockout=lockout, user=request.user)
+            lifted += 1
+        self.message_user(request, f"Lifted {lifted} lockout(s).")
 
 
 class ImportFileInline(admin.TabularInline):

@@ -4,7 +4,8 @@
                  label="Version 3 of Main line", details={"before": 2, "after": 3, "note": note})
 
 Actions are "<object>.<verb>" strings (see ACTIONS). Only services call `record`; a test checks
-that nothing else writes AuditEvent rows.
+that nothing else writes AuditEvent rows. System jobs (prune_calls, purge_deleted) act as no user:
+they record `user=None`, and the Activity page names the job instead of a person.
 """
 
 from contextvars import ContextVar
@@ -30,6 +31,7 @@ ACTIONS = {
     "job.edited": "edited a job",
     "job.deleted": "deleted a job",
     "job.restored": "restored a job",
+    "job.purged": "purged a deleted job",
     "job.optimized": "optimized a job",
     "job.undo_optimize": "undid an optimize",
     "job.imported": "imported jobs",
@@ -37,6 +39,7 @@ ACTIONS = {
     "knowledge.edited": "edited a knowledge page",
     "knowledge.deleted": "deleted a knowledge page",
     "knowledge.restored": "restored a knowledge page",
+    "knowledge.purged": "purged a deleted knowledge page",
     "knowledge.imported": "imported knowledge",
     "step.knowledge_attached": "attached knowledge",
     "step.knowledge_detached": "detached knowledge",
@@ -46,6 +49,8 @@ ACTIONS = {
     "number.added": "added a phone number",
     "number.renamed": "renamed a phone number",
     "number.deleted": "deleted a phone number",
+    "number.restored": "restored a phone number",
+    "number.purged": "purged a deleted phone number",
     "number.sms_registration_changed": "changed SMS registration",
     "token.created": "created an API token",
     "token.revoked": "revoked an API token",
@@ -65,6 +70,7 @@ ACTIONS = {
     "scenario.changed": "changed a scenario",
     "scenario.deleted": "deleted a scenario",
     "scenario.imported": "imported scenarios",
+    "signin.source_unlocked": "lifted a sign-in lockout",
     "write.refused": "was refused",
 }
 

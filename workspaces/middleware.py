@@ -1,11 +1,17 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.shortcuts import render
 from django.utils import timezone
 
 from .models import Membership
-from .text import check_text
+from .text import MESSAGE, check_text
 
 SESSION_KEY = "workspace_id"
 
@@ -69,7 +75,32 @@ class RefuseUnstorableTextMiddleware:
                 _check_request(request)
             except ValidationError as exc:
                 return _refusal(request, exc)
+            except (TooManyFilesSent, TooManyFieldsSent, RequestDataTooBig) as exc:
+                # Django's own limits on a form, met while reading it here: say which.
+                return _refusal(request, ValidationError(_too_big(exc)))
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """The last line: text the checks above did not see (a header a view copies, a charset
+        that decodes to a lone surrogate on a path not listed here) and that a database driver
+        then cannot encode is still a 400 page, not a 500."""
+        if (
+            isinstance(exception, UnicodeEncodeError)
+            and "surrogates not allowed" in str(exception)
+            and not request.path_info.startswith(self.SKIP_PREFIXES)
+        ):
+            return _refusal(request, ValidationError(MESSAGE.format(what="The text sent")))
+        return None
+
+
+def _too_big(exc) -> str:
+    if isinstance(exc, TooManyFilesSent):
+        limit = f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files at a time"
+        return f"Too many files were sent: {limit}. Choose fewer files and try again."
+    if isinstance(exc, TooManyFieldsSent):
+        return f"The form sent too many fields (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+    return f"The form sent is too large: at most {size:.1f} MB of text besides files."
 
 
 def _check_request(request) -> None:

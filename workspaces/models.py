@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .phones import DEFAULT_REGION, region_choices
+from .sources import describe
 from .timezones import main_zone
 
 
@@ -322,6 +323,38 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are never deleted.")
+
+
+class SourceLockoutQuerySet(models.QuerySet):
+    def active(self, now=None):
+        return self.filter(lifted_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class SourceLockout(models.Model):
+    """A source (workspaces/sources.py: an IPv4 address or an IPv6 /64) that may not sign in to
+    any account for a while: it failed SIGNIN_SOURCE_FAILURE_LIMIT times across accounts
+    (password spraying). Written by the sign-in handler (workspaces/signin.py); each further
+    failure pushes `expires_at` on. Support staff see these in the admin and lift them
+    (services.signin_source_unlock)."""
+
+    source = models.GenericIPAddressField(help_text="An IPv6 address stands for its /64.")
+    failures = models.PositiveIntegerField(help_text="Failed sign-ins counted from the source.")
+    accounts = models.PositiveIntegerField(help_text="How many accounts they tried.")
+    locked_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = SourceLockoutQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-locked_at", "-pk"]
+        indexes = [models.Index(fields=["source", "expires_at"], name="sourcelockout_source")]
+
+    def __str__(self):
+        return f"Sign-in lockout of {describe(self.source)}"
 
 
 class ImportRun(models.Model):

@@ -73,6 +73,9 @@ def _existing(model_label: str, ids: set[str], workspace: Workspace) -> dict[str
         "callflows.PhoneNumber": "workspace",
     }.get(model_label, "workspace")
     rows = rows.filter(**{scope: workspace})
+    if model_label.startswith("callflows."):  # a number in Recently deleted has no pages
+        number = "deleted_at" if scope == "workspace" else "call_flow__phone_number__deleted_at"
+        rows = rows.filter(**{f"{number}__isnull": True})
     if scope != "workspace":  # versions and steps link through their phone number
         rows = rows.select_related("call_flow")
     return {str(row.pk): row for row in rows}

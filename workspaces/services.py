@@ -3,6 +3,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
@@ -16,11 +17,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from . import audit
-from .models import ApiToken, Invitation, Membership, Role, User, Workspace
+from .models import ApiToken, Invitation, Membership, Role, SourceLockout, User, Workspace
 from .permissions import OWN, READ, RoleRequired, is_support, require_role
 from .phones import DEFAULT_REGION, normalize_region
 from .selectors import INVITATION_SALT, invitation_from_token, nonce_hash
 from .signals import member_removing
+from .sources import describe
 from .timezones import is_known
 
 
@@ -567,3 +569,35 @@ def user_remember_workspace(*, workspace: Workspace, user: User) -> None:
     if user.last_workspace_id != workspace.pk:
         user.last_workspace = workspace
         user.save(update_fields=["last_workspace"])
+
+
+@transaction.atomic
+def signin_source_unlock(*, lockout: SourceLockout, user: User) -> SourceLockout:
+    """Support staff lift a source's sign-in lockout (the admin only). The source starts
+    afresh: its counted failures are forgotten, those per account included."""
+    if not is_support(user):
+        raise RoleRequired("Only support staff can lift a sign-in lockout.", user=user)
+    lockout = SourceLockout.objects.select_for_update().get(pk=lockout.pk)
+    if lockout.lifted_at is not None:
+        return lockout
+    lockout.lifted_at, lockout.lifted_by = timezone.now(), user
+    lockout.save(update_fields=["lifted_at", "lifted_by"])
+    # A second row for the same source (two failures racing to lock it) goes with it.
+    SourceLockout.objects.active().filter(source=lockout.source).update(
+        lifted_at=lockout.lifted_at, lifted_by=user
+    )
+    forgotten = axes_reset(ip=lockout.source)
+    audit.record(
+        user=user,
+        workspace=None,
+        action="signin.source_unlocked",
+        obj=lockout,
+        label=describe(lockout.source),
+        details={
+            "failures": lockout.failures,
+            "accounts": lockout.accounts,
+            "expires_at": lockout.expires_at.isoformat(),
+            "attempts_forgotten": forgotten,
+        },
+    )
+    return lockout

@@ -6,6 +6,7 @@ edge, with a message, before it can reach a query. Pages, the API, commands and 
 ask this module.
 """
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -41,3 +42,29 @@ def check_data(data, what: str = "The input") -> None:
                 stack.append((item, f"{where} › {key}"))
         elif isinstance(value, list | tuple):
             stack.extend((item, f"{where} › {i + 1}") for i, item in enumerate(value))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable_text(value: str) -> str:
+    """`value` without NUL and with each lone surrogate replaced by U+FFFD, for text extracted
+    from files and web pages (a PDF's font map or a page in UTF-7 can yield either)."""
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def parse_json(data: str | bytes, what: str = "The input"):
+    """json.loads, with every failure a ValidationError "<what> is not valid JSON: <why>.":
+    bad syntax, bytes that are not UTF-8 (a byte order mark is allowed), a number too long to
+    convert, and nesting deeper than the parser's recursion limit (RecursionError, e.g.
+    100,000 "[", which would otherwise be a server error)."""
+    try:
+        # utf-8-sig: files saved by Windows editors start with a byte order mark.
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        return json.loads(text)
+    except RecursionError:
+        raise ValidationError(
+            f"{what} is not valid JSON: it is nested too deeply.", code="json_too_deep"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int-conversion limit
+        raise ValidationError(f"{what} is not valid JSON: {exc}.", code="json_invalid") from None

@@ -470,6 +470,11 @@ def _summary(event) -> str:
         )
     if event.action == "call.pruned":
         return f"by prune_calls: {event.object_label}"
+    if event.action.endswith(".purged"):
+        went = ""
+        if event.action == "number.purged":
+            went = f" with {d.get('versions', 0)} version(s), {d.get('scenarios', 0)} scenario(s)"
+        return f"by purge_deleted{went}: deleted on {str(d.get('deleted_at', ''))[:10]}"
     if event.action == "write.refused":
         return f"tried to {d.get('attempted', '')}"
     return ""

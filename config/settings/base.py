@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.requestid.RequestIdMiddleware",  # first: every later log line carries the id
     "django.middleware.security.SecurityMiddleware",
     "workspaces.csp.PlaybookCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -51,6 +53,9 @@ MIDDLEWARE = [
     # Last, as axes asks: turns a refused (locked) login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The load balancer probes /healthz over plain HTTP, straight to the app: never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -77,6 +82,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://playbook")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A dead or unreachable Redis fails a request (and /healthz) within a second; no hang.
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 1, "socket_timeout": 1}
+    )
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -119,7 +129,18 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Each line of a request names its id (config/requestid.py; "-" outside a request).
+    "filters": {"request_id": {"()": "config.requestid.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
@@ -163,32 +184,63 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Client addresses (workspaces/clients.py): REMOTE_ADDR, unless it is one of these reverse
-# proxies (addresses or networks, e.g. "10.0.0.0/8"); then the right-most X-Forwarded-For hop
-# that is not one of them. Empty (the default): X-Forwarded-For is ignored, it can be forged.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Client addresses (workspaces/sources.py, read by django-ipware as django-axes does): how many
+# reverse proxies stand in front of the app. 0 (the default): REMOTE_ADDR, X-Forwarded-For is
+# ignored (anyone can write it). N: the N-th X-Forwarded-For entry from the right, the address
+# the outermost proxy saw; then the app must be reachable only through those proxies. Counts are
+# kept per source: an IPv4 address, or an IPv6 address's whole /64.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if env("TRUSTED_PROXIES", default=""):
+    # The old setting (a list of proxy networks): refuse to start rather than count every
+    # client as the proxy's address (one shared lockout and rate limit for everyone).
+    raise ImproperlyConfigured("TRUSTED_PROXIES is gone: set TRUSTED_PROXY_COUNT instead.")
 
 # Login brute-force protection (django-axes, database handler: holds across processes).
-# 5 failures for one account from one address lock that pair for 15 minutes; a success resets.
+# 5 failures for one account from one source lock that pair for 15 minutes; a success resets.
+# Besides, SIGNIN_SOURCE_FAILURE_LIMIT failures from one source across accounts (password
+# spraying) lock the source for every account, for the same 15 minutes after its last failure;
+# staff see and lift these in the admin (workspaces/signin.py).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # ip_address: the source
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"  # what AuthenticationForm (and the admin's) posts
 AXES_USERNAME_CALLABLE = "workspaces.signin.axes_username"
 AXES_CLIENT_IP_CALLABLE = "workspaces.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "workspaces.signin.lockout_response"
+AXES_HANDLER = "workspaces.signin.SigninHandler"
 AXES_VERBOSE = False
+SIGNIN_SOURCE_FAILURE_LIMIT = env.int("SIGNIN_SOURCE_FAILURE_LIMIT", default=20)
 
-# Runtime API: bad tokens per client address and minute before 429 (callflows/throttle.py).
+# Runtime API: bad tokens per source and minute before 429 (callflows/throttle.py), counted in
+# the cache by django-ratelimit. A valid token is never refused by it. Shared by every process
+# with CACHE_URL=redis://… (production); with the default local-memory cache, per process.
 API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=30)
+RATELIMIT_FAIL_OPEN = True  # the cache unreachable: a bad token gets its 401, not a 429
 
 # Knowledge import from a web page (knowledge/fetch.py). Private, loopback and link-local
 # addresses are refused so the import cannot reach internal services; tests turn this on to
 # serve pages from 127.0.0.1.
+# The address rule is workspaces/netsafety.py's, for IPv6 forms that hide an IPv4 address too.
 KNOWLEDGE_FETCH_ALLOW_PRIVATE = env.bool("KNOWLEDGE_FETCH_ALLOW_PRIVATE", default=False)
+# Seconds for the whole fetch: DNS, connections, TLS, redirects, headers and body.
+KNOWLEDGE_FETCH_DEADLINE = env.float("KNOWLEDGE_FETCH_DEADLINE", default=15.0)
+# Seconds one socket operation may wait (a server gone silent), never past the deadline.
 KNOWLEDGE_FETCH_TIMEOUT = env.float("KNOWLEDGE_FETCH_TIMEOUT", default=10.0)
 KNOWLEDGE_FETCH_MAX_BYTES = env.int("KNOWLEDGE_FETCH_MAX_BYTES", default=5 * 1024 * 1024)
+
+# Knowledge uploads, per request (knowledge/forms.py): files and their total size. Pages
+# created per import, whatever the way in (knowledge.services.knowledge_import; the
+# import_knowledge command may pass a larger --max-pages). Each PDF: pages and seconds to
+# read its text (knowledge/sources.py).
+KNOWLEDGE_UPLOAD_MAX_FILES = env.int("KNOWLEDGE_UPLOAD_MAX_FILES", default=20)
+KNOWLEDGE_UPLOAD_MAX_BYTES = env.int("KNOWLEDGE_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+KNOWLEDGE_IMPORT_MAX_PAGES = env.int("KNOWLEDGE_IMPORT_MAX_PAGES", default=200)
+KNOWLEDGE_PDF_MAX_PAGES = env.int("KNOWLEDGE_PDF_MAX_PAGES", default=500)
+KNOWLEDGE_PDF_DEADLINE = env.float("KNOWLEDGE_PDF_DEADLINE", default=20.0)
+# Django's own count, a backstop above the form's (whose error names the limit); beyond it
+# workspaces/middleware.py answers 400 with a page saying so.
+DATA_UPLOAD_MAX_NUMBER_FILES = KNOWLEDGE_UPLOAD_MAX_FILES + 10
 
 # Background work on Celery (config/celery.py). With a broker (redis://…), `make worker` runs a
 # worker with beat; without one, tasks run in-process, eagerly, after the request's commit.
@@ -202,6 +254,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # filled by the tasks that are scheduled (see below)
+
+# "Recently deleted" numbers, jobs and knowledge pages are restorable for this many days; then
+# the daily purge_deleted task (callflows/tasks.py) deletes them for good.
+DELETED_KEEP_DAYS = env.int("DELETED_KEEP_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["purge-deleted"] = {
+    "task": "callflows.tasks.purge_deleted",
+    "schedule": crontab(hour=3, minute=30),  # daily, 03:30 UTC
+}
+
 # Each task's total deadline (seconds): Celery's soft time limit on a worker, and checked
 # between steps in eager mode too. The hard limit (the worker's child is killed) is 30 s later.
 IMPORT_TIME_LIMITS = {"website": 60, "files": 300, "jobs": 300}

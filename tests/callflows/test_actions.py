@@ -185,7 +185,7 @@ def test_a_deleted_job_does_not_block_deleting_the_number(workspace, phone, owne
     )
     js.job_delete(job=job, user=owner)
     services.phone_number_delete(phone_number=phone, user=owner)
-    assert not PhoneNumber.objects.filter(pk=phone.pk).exists()
+    assert not PhoneNumber.objects.live().filter(pk=phone.pk).exists()
 
 
 # The runtime API ---------------------------------------------------------------------------

@@ -152,13 +152,21 @@ def test_rollback_brings_back_the_knowledge_of_the_version(workspace, owner, pho
     assert build_snapshot(phone.call_flow)["steps"][0]["knowledge"] == [page.pk]
 
 
-def test_deleting_a_number_releases_its_published_knowledge(workspace, owner, phone, sona):
+def test_a_deleted_numbers_page_may_go_but_the_number_is_restored_only_with_it(
+    workspace, owner, phone, sona
+):
     page = KnowledgePageFactory(workspace=workspace)
     services.step_attach_knowledge(step=sona, page=page, user=owner)
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     services.phone_number_delete(phone_number=phone, user=owner)
-    assert not PublishedKnowledge.objects.exists()
+    # Its versions wait in Recently deleted with the number; the page is no longer live.
+    assert PublishedKnowledge.objects.filter(page=page).exists()
     ks.knowledge_page_delete(page=page, user=owner)
+    # Restoring the number would serve the deleted page: refused until the page is back.
+    with pytest.raises(ValidationError, match="its live version uses “.*”, deleted since"):
+        services.phone_number_restore(phone_number=phone, user=owner)
+    ks.knowledge_page_restore(page=page, user=owner)
+    services.phone_number_restore(phone_number=phone, user=owner)
 
 
 # The runtime API --------------------------------------------------------------------------

@@ -68,7 +68,9 @@ def test_rename_and_delete(phone, owner):
     assert phone.display_name == "Support"
     services.callflow_publish(call_flow=phone.call_flow, user=owner)
     services.phone_number_delete(phone_number=phone, user=owner)
-    assert not PhoneNumber.objects.exists() and not CallFlowVersion.objects.exists()
+    # Soft: in Recently deleted with its versions, out of every live list.
+    assert not PhoneNumber.objects.live().exists() and PhoneNumber.objects.deleted().get() == phone
+    assert CallFlowVersion.objects.filter(call_flow__phone_number=phone).count() == 1
 
 
 # Steps ---------------------------------------------------------------------------------

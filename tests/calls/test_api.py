@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from callflows import services as cf
-from callflows import throttle
 from callflows.models import StepJob, StepKind
 from calls import services
 from calls.models import Scenario
@@ -251,17 +250,18 @@ def test_unknown_foreign_and_unpublished_numbers_are_404(client, line, token):
     assert (response.status_code, response.json()) == (404, unknown)
 
 
-def test_bad_tokens_are_throttled_like_live(client, published, settings, monkeypatch, token):
+def test_bad_tokens_are_throttled_like_live(client, published, settings, token):
     settings.API_BAD_TOKEN_LIMIT = 3
-    monkeypatch.setattr(throttle, "_clock", lambda: 29_000_000 * 60 + 15.5)
     codes = [
         ask(client, published.phone.number, f"pb_guess{i}", {"said": "hi"}).status_code
         for i in range(4)
     ]
     assert codes == [401, 401, 401, 429]
-    response = ask(client, published.phone.number, token, {"said": "hi"})  # even a good token
-    assert response.status_code == 429 and response["Retry-After"] == "45"
+    response = ask(client, published.phone.number, "pb_guess", {"said": "hi"})
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
     assert response.json()["error"].startswith("Too many requests with a bad API token")
+    # A good token from the same source is served all the same.
+    assert ask(client, published.phone.number, token, {"said": "hi"}).status_code == 200
 
 
 def test_it_routes_against_the_live_version_not_the_draft(client, published, token):

@@ -1,19 +1,46 @@
 """Small PDFs for the tests, built in memory."""
 
 import io
+import zlib
 
 from pypdf import PdfWriter
 
 
 def text_pdf(text: str) -> bytes:
     """A one-page PDF showing `text` (ASCII) in Helvetica."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    return _one_page_pdf(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+
+
+def bomb_pdf(inflated_mb: int = 80) -> bytes:
+    """A one-page PDF of about 80 KB whose FlateDecode content stream inflates to
+    `inflated_mb` MB (spaces: a valid, empty content stream)."""
+    compressor = zlib.compressobj(9)
+    chunk = b" " * (1024 * 1024)
+    stream = b"".join(compressor.compress(chunk) for _ in range(inflated_mb)) + compressor.flush()
+    return _one_page_pdf(stream, b" /Filter /FlateDecode")
+
+
+def many_pages_pdf(count: int) -> bytes:
+    writer = PdfWriter()
+    for _ in range(count):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _one_page_pdf(stream: bytes, stream_keys: bytes = b"") -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
         b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Length "
+        + str(len(stream)).encode()
+        + stream_keys
+        + b" >>\nstream\n"
+        + stream
+        + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = io.BytesIO()

@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from workspaces.clients import client_address
+from workspaces.sources import client_ip, source_of
 
 pytestmark = pytest.mark.django_db
 
@@ -219,27 +220,43 @@ def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(client, owner, pas
     refused = login(client, owner.email, password, HTTP_X_FORWARDED_FOR="203.0.113.9")
     assert refused.status_code == 429  # a forged header does not buy a fresh address
 
-    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.TRUSTED_PROXY_COUNT = 1
     fail(client, owner.email, HTTP_X_FORWARDED_FOR="203.0.113.5")
     ok = login(client, owner.email, password, HTTP_X_FORWARDED_FOR="203.0.113.9")
     assert ok.status_code == 302  # behind the trusted proxy, another client is another address
 
 
 @pytest.mark.parametrize(
-    "remote, forwarded, trusted, expected",
+    "remote, forwarded, proxies, expected",
     [
-        ("198.51.100.1", "203.0.113.5", [], "198.51.100.1"),
-        ("198.51.100.1", "203.0.113.5", ["10.0.0.0/8"], "198.51.100.1"),  # not via the proxy
-        ("10.0.0.2", "203.0.113.5", ["10.0.0.0/8"], "203.0.113.5"),
-        # A client's own X-Forwarded-For is kept on the left: the right-most untrusted hop wins.
-        ("10.0.0.2", "1.2.3.4, 203.0.113.5", ["10.0.0.0/8"], "203.0.113.5"),
-        ("10.0.0.2", "1.2.3.4, 203.0.113.5, 10.0.0.9", ["10.0.0.0/8"], "203.0.113.5"),
-        ("10.0.0.2", "junk, 10.0.0.9", ["10.0.0.0/8"], "10.0.0.9"),
-        ("10.0.0.2", "", ["10.0.0.0/8"], "10.0.0.2"),
-        ("::1", "2001:db8::7", ["::1"], "2001:db8::7"),
+        ("198.51.100.1", "203.0.113.5", 0, "198.51.100.1"),  # no proxy: the header is ignored
+        ("10.0.0.2", "203.0.113.5", 1, "203.0.113.5"),
+        # A client's own X-Forwarded-For is kept on the left: counted from the right.
+        ("10.0.0.2", "1.2.3.4, 203.0.113.5", 1, "203.0.113.5"),
+        ("10.0.0.2", "1.2.3.4, 203.0.113.5, 10.0.0.9", 2, "203.0.113.5"),
+        ("10.0.0.2", "junk, 10.0.0.9", 1, "10.0.0.9"),
+        ("10.0.0.2", "", 1, "10.0.0.2"),  # no header (not via the proxy): REMOTE_ADDR
+        ("10.0.0.2", "203.0.113.5", 2, "10.0.0.2"),  # fewer hops than proxies: REMOTE_ADDR
+        ("::1", "2001:db8::7", 1, "2001:db8::7"),
+        ("10.0.0.2", "::ffff:203.0.113.5", 1, "203.0.113.5"),
     ],
 )
-def test_client_address(settings, remote, forwarded, trusted, expected):
-    settings.TRUSTED_PROXIES = trusted
-    meta = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": forwarded}
-    assert client_address(meta) == expected
+def test_client_ip(settings, remote, forwarded, proxies, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    "address, source",
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::"),  # its /64
+        ("2001:DB8:1:2::1", "2001:db8:1:2::"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::"),
+        ("::ffff:203.0.113.5", "203.0.113.5"),
+        ("not an address", "0.0.0.0"),
+    ],
+)
+def test_source_groups_ipv6_by_64(address, source):
+    assert source_of(address) == source

@@ -110,7 +110,7 @@ class Command(ServiceCommand):
                     workspace=workspace, user=owner, data=template.text_fields(), template=template
                 )
         self.extend(workspace=workspace, owner=owner)
-        phone = PhoneNumber.objects.get(number=DEMO_NUMBER)
+        phone = PhoneNumber.objects.live().get(number=DEMO_NUMBER)
         added = _demo_calls.add_calls(workspace=workspace, phone=phone)
         if added:
             self.stdout.write(f"Added {added} demo calls over the last {_demo_calls.DAYS} days.")
@@ -122,7 +122,7 @@ class Command(ServiceCommand):
     def extend(self, *, workspace, owner):
         """The demo number's call flow: greeting, business hours, Sona with five jobs (two with
         actions), a knowledge page and scenarios; version 1."""
-        if PhoneNumber.objects.filter(number=DEMO_NUMBER).exists():
+        if PhoneNumber.objects.live().filter(number=DEMO_NUMBER).exists():
             return
         phone = callflow_services.phone_number_create(
             workspace=workspace, number=DEMO_NUMBER, display_name="Main line", user=owner

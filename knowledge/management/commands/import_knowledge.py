@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
@@ -24,13 +25,27 @@ class Command(ServiceCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and report, change nothing."
         )
+        parser.add_argument(
+            "--max-pages",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Create at most N pages (default: the KNOWLEDGE_IMPORT_MAX_PAGES setting, "
+            f"{settings.KNOWLEDGE_IMPORT_MAX_PAGES}). Larger imports must ask for it.",
+        )
 
-    def handle(self, *args, sources, workspace, user, dry_run, **options):
+    def handle(self, *args, sources, workspace, user, dry_run, max_pages, **options):
         workspace, user = get_workspace(workspace), get_user(user)
+        if max_pages is not None and max_pages < 1:
+            raise CommandError("--max-pages must be at least 1.")
         try:
             extracted = [self._extract(source) for source in sources]
             pages = knowledge_import(
-                workspace=workspace, user=user, sources=extracted, dry_run=dry_run
+                workspace=workspace,
+                user=user,
+                sources=extracted,
+                dry_run=dry_run,
+                max_pages=max_pages,
             )
         except ValidationError as exc:
             raise CommandError(f"Nothing imported. {' '.join(error_messages(exc))}") from exc

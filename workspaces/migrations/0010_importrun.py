@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workspaces', '0008_workspace_time_zone'),
+        ('workspaces', '0009_sourcelockout'),
     ]
 
     operations = [
