@@ -106,52 +106,57 @@ class Browser:
         assert status == 302, f"sign-in answered {status}"
 
 
-def start(args, env, log_dir: Path):
+def start(args, env, log_dir: Path, started: list):
+    """gunicorn (and the worker), each appended to `started` at once so that the caller stops
+    it whatever happens next; returns gunicorn's port once it answers."""
     port = free_port()
-    gunicorn = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers=2",
-            "--worker-class=sync",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=open(log_dir / "gunicorn.log", "wb"),  # noqa: SIM115 (closed with the process)
-        stderr=subprocess.STDOUT,
-    )
-    worker = None
-    if not args.eager:
-        worker = subprocess.Popen(
+    started.append(
+        subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=WARNING",
+                "gunicorn",
+                "config.wsgi",
+                "--workers=2",
+                "--worker-class=sync",
+                f"--bind=127.0.0.1:{port}",
+                "--log-level=warning",
             ],
             cwd=ROOT,
             env=env,
-            stdout=open(log_dir / "worker.log", "wb"),  # noqa: SIM115 (closed with the process)
+            stdout=open(log_dir / "gunicorn.log", "wb"),  # noqa: SIM115 (closed with the process)
             stderr=subprocess.STDOUT,
+        )
+    )
+    if not args.eager:
+        started.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--concurrency=2",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=INFO",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=open(log_dir / "worker.log", "wb"),  # noqa: SIM115 (closed with the process)
+                stderr=subprocess.STDOUT,
+            )
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if Browser(port).request("GET", "/accounts/login/", timeout=5)[0] == 200:
-                return port, gunicorn, worker
+                return port
         except OSError:
             time.sleep(0.3)
-    raise SystemExit("gunicorn did not answer within 60 s")
+    raise SystemExit(f"gunicorn did not answer within 60 s (see {log_dir})")
 
 
 def manage(env, *args):
@@ -188,7 +193,7 @@ def main():
 
     _pg.recreate_database(DB_NAME)
     drip = drip_server(args.drip_seconds)
-    gunicorn = worker = None
+    started: list[subprocess.Popen] = []
     log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"slow_import_{os.getpid()}"
     log_dir.mkdir(exist_ok=True)
     try:
@@ -203,7 +208,7 @@ def main():
             f"u = User.objects.create_user('{EMAIL}', '{PASSWORD}');"
             "workspace_create(name='Bench imports', owner=u)",
         )
-        port, gunicorn, worker = start(args, env, log_dir)
+        port = start(args, env, log_dir, started)
         page = f"http://127.0.0.1:{drip.server_port}/hours"
         browsers = [Browser(port), Browser(port)]
         for browser in browsers:
@@ -211,19 +216,19 @@ def main():
             browser.request("GET", "/knowledge/import/")  # the form's CSRF cookie
 
         def post(browser):
-            started = time.perf_counter()
+            t0 = time.perf_counter()
             status, location, _ = browser.request("POST", "/knowledge/import/", {"url": page})
-            return time.perf_counter() - started, status, location
+            return time.perf_counter() - t0, status, location
 
         def login_latencies():
             times = []
             for _ in range(LOGIN_SAMPLES):
-                started = time.perf_counter()
+                t0 = time.perf_counter()
                 try:
                     status = Browser(port).request("GET", "/accounts/login/", timeout=60)[0]
                 except OSError:
                     status = "no answer"
-                times.append((time.perf_counter() - started, status))
+                times.append((time.perf_counter() - t0, status))
                 time.sleep(LOGIN_EVERY)
             return times
 
@@ -265,13 +270,12 @@ def main():
             said = " ".join(re.sub(r"<[^>]+>", " ", part.group(1) if part else "?").split())
             print(f"import {n}, {time.perf_counter() - begun:.0f} s after the POSTs: {said[:200]}")
     finally:
-        for process in (worker, gunicorn):
-            if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        for process in reversed(started):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
         drip.shutdown()
         drip.server_close()
         _pg.drop_database(DB_NAME)

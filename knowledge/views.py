@@ -268,6 +268,8 @@ def import_run_detail(request, pk):
         "run": run,
         "pages": selectors.import_run_pages(run=run) if run.status == run.Status.DONE else [],
         "more": max(run.created_count - selectors.PAGES_SHOWN, 0),
+        # Most errors do not say it themselves (the fetch's deadline does): say it once.
+        "say_nothing_imported": "nothing was imported" not in run.error.lower(),
     }
     if request.headers.get("HX-Request"):  # the poll: only the status part
         return render(request, "knowledge/_import_run_status.html", context)
