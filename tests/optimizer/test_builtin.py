@@ -1,6 +1,5 @@
 """The built-in rewriter's rules, one behaviour per test, through `optimize`."""
 
-import time
 
 import pytest
 
@@ -160,18 +159,16 @@ def test_a_result_over_the_limit_is_refused():
         optimize(source)
 
 
-def test_ten_thousand_characters_take_under_50_ms():
+def test_ten_thousand_characters_are_optimized_the_same_each_time():
+    # Its speed (goal: under 50 ms) is measured by bench/optimizer.py, not by a timed test.
     sentence = (
         "You should probably ask them their name and phone number, then tell them the "
         "visit is ${n}.99 and we open at 9am. "
     )
     source = "".join(sentence.replace("{n}", str(n)) for n in range(200))[:MAX_CHARS]
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        optimize(source)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.050
+    first, second = optimize(source), optimize(source)
+    assert first == second
+    assert "$87.99" in first.text and "9am" in first.text
 
 
 def test_the_result_is_frozen():
