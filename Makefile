@@ -37,6 +37,7 @@ browser:
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	.venv/bin/lint-imports  # the layers between apps: [tool.importlinter] in pyproject.toml
 	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-enough-secret-key-value \
 	  DJANGO_ALLOWED_HOSTS=playbook.example.com DATABASE_URL=sqlite:///:memory: \

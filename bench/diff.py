@@ -93,7 +93,7 @@ def run():
     from django.test import Client
 
     from jobs import services
-    from jobs.diff import word_diff
+    from workspaces.diff import word_diff
     from workspaces.models import User, Workspace
     from workspaces.permissions import staff_support
 

@@ -8,6 +8,7 @@ class CallsConfig(AppConfig):
         from callflows import checks
 
         from . import gates, receivers  # noqa: F401  (receivers: the router's stored vectors)
+        from .routing import engine  # noqa: F401  (ROUTER_BACKEND, checked at startup)
 
         checks.register_test_gate(gates.failing_scenarios)
         checks.register_warnings(gates.confusable_jobs)

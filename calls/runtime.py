@@ -11,8 +11,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from callflows import live
 
 from . import routing
@@ -77,7 +75,10 @@ def decide(phone_id: int, index: Index, step: StepIndex, said, history, current,
             _decisions.move_to_end(key)
             return found
     found = routing.route(step.candidates, said, history, current, options)
-    if found.backend == "builtin" and settings.ROUTER_BACKEND == "builtin":
+    from .routing.engine import ROUTER  # loaded by the route above
+
+    # "builtin" by any spelling or path; not the LLM router's fallback (it may answer next time).
+    if found.backend == "builtin" and ROUTER.uses("builtin"):
         with _lock:
             _decisions[key] = found
             while len(_decisions) > LOCAL_DECISIONS:

@@ -9,12 +9,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from workspaces.admin import StaffSupportAdmin
 from workspaces.admin_forms import ServiceValidatedAdminForm
+from workspaces.diff import annotate_history
 from workspaces.errors import error_messages
 from workspaces.paginators import EstimatedCountPaginator
 from workspaces.permissions import staff_support
 
 from . import selectors, services
-from .diff import annotate_history
 from .forms import TEXT_FIELD_CLASSES, JobForm
 from .models import TEXT_FIELDS, Job, JobTemplate
 
@@ -122,7 +122,7 @@ class JobAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
     object_history_list_template = "admin/history_list_with_diff.html"
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """Each row's changes as a short word diff (jobs/diff.py)."""
+        """Each row's changes as a short word diff (workspaces/diff.py)."""
         annotate_history(historical_records, HISTORY_FIELDS)
 
     def restore(self, record):

@@ -22,4 +22,5 @@ class JobsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(sync_builtin_templates, sender=self)
-        from . import receivers  # noqa: F401  (connects the member removal check)
+        from . import optimizer, receivers  # noqa: F401  (receivers: the member removal check;
+        # optimizer: OPTIMIZER_BACKEND, checked at startup)

@@ -1,5 +1,7 @@
 from django import forms
 
+from workspaces.forms import LineBreakCharField
+
 from .models import LIMITS, Job
 
 
@@ -7,14 +9,6 @@ def _counted(widget: forms.Widget, limit: int) -> forms.Widget:
     # static/js/app.js shows a live "n / limit" counter under every field carrying data-limit.
     widget.attrs.update({"data-limit": str(limit), "maxlength": str(limit)})
     return widget
-
-
-class LineBreakCharField(forms.CharField):
-    """Browsers send textarea line breaks as CRLF: make them one character before the limits."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
 
 
 TEXT_FIELD_CLASSES = dict.fromkeys(LIMITS, LineBreakCharField)

@@ -4,11 +4,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from workspaces import diff
 from workspaces.errors import error_messages
 from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import diff, selectors, services
+from . import selectors, services
 from .forms import REVISION_MISSING, JobForm, TemplateFromJobForm
 from .models import TEXT_FIELDS
 

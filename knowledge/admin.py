@@ -3,10 +3,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from jobs.diff import annotate_history
-from jobs.forms import LineBreakCharField
 from workspaces.admin import StaffSupportAdmin
+from workspaces.diff import annotate_history
 from workspaces.errors import error_messages
+from workspaces.forms import LineBreakCharField
 from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
@@ -120,5 +120,5 @@ class KnowledgePageAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
         self.message_user(request, f"Restored {restored} page(s).")
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """Each row's changes as a short word diff (jobs/diff.py)."""
+        """Each row's changes as a short word diff (workspaces/diff.py)."""
         annotate_history(historical_records, {field: field.title() for field in TEXT_FIELDS})

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from jobs.diff import word_diff
+from workspaces.diff import word_diff
 from workspaces.errors import error_messages
 from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view

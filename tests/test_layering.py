@@ -27,3 +27,19 @@ def test_selectors_do_not_import_services(path):
 
 def test_the_check_sees_the_selectors():
     assert {p.parent.name for p in SELECTORS} >= {"callflows", "jobs"}
+
+
+def test_every_app_has_its_place_in_the_layers():
+    """import-linter (`make lint`) holds the layers of pyproject.toml; an app missing from them
+    would be free to import anything, so a new app fails here until it is placed."""
+    import tomllib
+
+    from django.apps import apps
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    linter = config["tool"]["importlinter"]
+    [layers] = [c for c in linter["contracts"] if c["type"] == "layers"]
+    layered = {name.strip() for layer in layers["layers"] for name in layer.split("|")}
+    ours = {app.name for app in apps.get_app_configs() if Path(app.path).parent == ROOT}
+    assert ours == layered
+    assert set(linter["root_packages"]) == layered | {"config"}

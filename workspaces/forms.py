@@ -4,6 +4,14 @@ from django.core.exceptions import ValidationError
 from .models import Role
 
 
+class LineBreakCharField(forms.CharField):
+    """Browsers send textarea line breaks as CRLF: make them one character before the limits."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email")
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)

@@ -9,7 +9,8 @@ It answers one of three decisions: JOB (with the job and how sure, in words), CL
 are close: the two options and the question Sona asks; the caller's next turn, routed with
 `options`, settles it) or NONE (no attached job fits).
 
-Settings: ROUTER_BACKEND ("builtin" | "llm", or a dotted path). The built-in router's thresholds
+Settings: ROUTER_BACKEND ("builtin" | "llm", or the dotted path of a class with a
+route() method: engine.ROUTER). The built-in router's thresholds
 are constants in calls/routing/builtin.py, calibrated by bench/routing.py.
 """
 

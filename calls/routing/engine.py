@@ -1,25 +1,27 @@
 """Dispatch to the configured backend, and the three decisions every backend shares.
 
 ROUTER_BACKEND: "builtin" (default), "llm" (falls back to builtin, visibly, on any failure), or
-the dotted path of a function with route()'s signature.
+the dotted path of a class with a route() method of the signature below (workspaces/backends.py
+reads it).
 """
 
 import math
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
+from workspaces.backends import BackendSetting
 
 from . import CLARIFY, JOB, LIKELY, NONE, SURE, UNSURE, Decision, Match, Overlap, Passage, builtin
 from .text import sentences, terms
 
-BACKENDS = {
-    "builtin": "calls.routing.engine.route_builtin",
-    "llm": "calls.routing.llm.route_llm",
-}
+ROUTER = BackendSetting(
+    "ROUTER_BACKEND",
+    method="route",
+    short_names={
+        "builtin": "calls.routing.engine.BuiltinRouter",
+        "llm": "calls.routing.llm.LLMRouter",
+    },
+)
 
 # Calibrated with `bench/routing.py --calibrate` on labelled sentences that include callers no
 # job fits (/work/shared/routing, its dev/ set and bench/data/routing_{dev,heldout}.json: 319
@@ -42,27 +44,8 @@ CHANGE_OF_INTENT = 0.08
 VAGUE_BELOW = NONE_BELOW
 
 
-def setting(name: str, default):
-    value = getattr(settings, name, None) if settings.configured else None
-    return default if value in (None, "") else value
-
-
-@lru_cache(maxsize=8)
-def _backend(name: str):
-    if name not in BACKENDS and "." not in name:
-        raise ImproperlyConfigured(
-            f'ROUTER_BACKEND must be "builtin", "llm" or a dotted path, not {name!r}.'
-        )
-    return import_string(BACKENDS.get(name, name))
-
-
-def backend_name() -> str:
-    name = str(setting("ROUTER_BACKEND", "builtin") or "builtin").strip()
-    return name.lower() if name.lower() in BACKENDS else name
-
-
 def route(candidates, said, history=(), current=None, options=()) -> Decision:
-    return _backend(backend_name())(candidates, said, history, current, options)
+    return ROUTER.load().route(candidates, said, history, current, options)
 
 
 def calibrated(value: float) -> float:
@@ -245,6 +228,13 @@ def route_builtin(candidates, said, history=(), current=None, options=()) -> Dec
             # instructions say about eight; with history, scored() read it with the last turn.
             return Decision(NONE, None, ranking[0], ranking)
     return decide(found, candidates, current)
+
+
+class BuiltinRouter:
+    """ROUTER_BACKEND "builtin": offline and deterministic (the runtime keeps its answers)."""
+
+    def route(self, candidates, said, history=(), current=None, options=()) -> Decision:
+        return route_builtin(candidates, said, history, current, options)
 
 
 # Passages: the knowledge Sona would quote.

@@ -171,6 +171,14 @@ def _parse(content: str, candidates) -> _Answer:
     return _Answer(decision, job_id, options, question, confidence, scores, reason)
 
 
+class LLMRouter:
+    """ROUTER_BACKEND "llm": the model decides; the built-in router answers, with a notice, when
+    it fails."""
+
+    def route(self, candidates, said, history=(), current=None, options=()) -> Decision:
+        return route_llm(candidates, said, history, current, options)
+
+
 def route_llm(candidates, said, history=(), current=None, options=()) -> Decision:
     candidates = tuple(candidates)
     options = tuple(options)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from workspaces.llm import LLMUnavailable, chat
 
 from . import Passage
-from .engine import setting
+from .engine import ROUTER
 
 SYSTEM_PROMPT = """\
 You are Sona, the AI phone agent of a small business, on a phone call. Follow the job's \
@@ -22,7 +22,7 @@ Never claim an action (a text message, a transfer) happened; say you will do it.
 
 def writes_replies() -> bool:
     """Whether the LLM writes Sona's replies (ROUTER_BACKEND "llm")."""
-    return (setting("ROUTER_BACKEND", "builtin") or "builtin").strip().lower() == "llm"
+    return ROUTER.uses("llm")
 
 
 def sona_reply(

@@ -164,7 +164,8 @@ OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=None)
 # The router (calls/routing): job, clarify or none for what a caller says. "builtin" works
 # offline and is deterministic (its thresholds are calibrated constants in calls/routing/engine.py,
 # measured by bench/routing.py); "llm" asks the LLM endpoint and falls back to builtin, with a
-# notice, on failure; a dotted path names another backend.
+# notice, on failure; a dotted path names another backend class. Both *_BACKEND settings are
+# read by workspaces/backends.py (short names in any case; `manage.py check` reports a bad one).
 ROUTER_BACKEND = env("ROUTER_BACKEND", default="builtin")
 
 # Content-Security-Policy (django-csp, workspaces/csp.py): only the app's own files. htmx is

@@ -5,18 +5,27 @@
     result = optimize(job.instructions, trigger=job.trigger)
     result.text, result.changes, result.already_optimized, result.backend, result.notice
 
-The backend is the Django setting OPTIMIZER_BACKEND: "builtin" (default, offline) or "openai"
-(any OpenAI-compatible chat-completions endpoint, falling back to builtin with a notice).
+The backend is the Django setting OPTIMIZER_BACKEND: "builtin" (default, offline), "openai"
+(any OpenAI-compatible chat-completions endpoint, falling back to builtin with a notice), or the
+dotted path of a class with an optimize(text, trigger) method returning a Result
+(workspaces/backends.py reads it).
 """
 
-from django.core.exceptions import ImproperlyConfigured
+from workspaces.backends import BackendSetting
 
-from .base import MAX_CHARS, OptimizeRefused, Result, setting
-from .builtin import optimize_builtin
+from .base import MAX_CHARS, OptimizeRefused, Result
 from .facts import facts
-from .llm import optimize_llm
 
-__all__ = ["MAX_CHARS", "OptimizeRefused", "Result", "facts", "optimize"]
+__all__ = ["MAX_CHARS", "OPTIMIZER", "OptimizeRefused", "Result", "facts", "optimize"]
+
+OPTIMIZER = BackendSetting(
+    "OPTIMIZER_BACKEND",
+    method="optimize",
+    short_names={
+        "builtin": "jobs.optimizer.builtin.BuiltinOptimizer",
+        "openai": "jobs.optimizer.llm.OpenAIOptimizer",
+    },
+)
 
 
 def optimize(text: str, *, trigger: str = "") -> Result:
@@ -27,9 +36,4 @@ def optimize(text: str, *, trigger: str = "") -> Result:
     """
     if not text or not text.strip():
         raise ValueError("There are no instructions to optimize.")
-    backend = (setting("OPTIMIZER_BACKEND", "") or "builtin").strip().lower()
-    if backend == "builtin":
-        return optimize_builtin(text, trigger)
-    if backend == "openai":
-        return optimize_llm(text, trigger)
-    raise ImproperlyConfigured(f'OPTIMIZER_BACKEND must be "builtin" or "openai", not {backend!r}.')
+    return OPTIMIZER.load().optimize(text, trigger)

@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 # Mirrors jobs.models.INSTRUCTIONS_MAX; not imported so the optimizer works without the app
 # registry (benchmarks, plain scripts).
 MAX_CHARS = 10_000
@@ -22,14 +20,6 @@ class Result:
     already_optimized: bool = False
     backend: str = "builtin"
     notice: str = ""
-
-
-def setting(name: str, default):
-    # getattr so nobody has to add OPTIMIZER_* to the settings files; `configured` so the
-    # optimizer also runs outside Django (defaults then).
-    if not settings.configured:
-        return default
-    return getattr(settings, name, default)
 
 
 def normalize(text: str) -> str:

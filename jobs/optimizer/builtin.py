@@ -628,6 +628,13 @@ def _rewrite_checked(text: str, trigger: str) -> tuple[str, list[str]]:
     return text, ["Kept the instructions unchanged: no rewrite kept every fact."]
 
 
+class BuiltinOptimizer:
+    """OPTIMIZER_BACKEND "builtin": the rules below, offline and deterministic."""
+
+    def optimize(self, text: str, trigger: str = "") -> Result:
+        return optimize_builtin(text, trigger)
+
+
 def optimize_builtin(text: str, trigger: str = "") -> Result:
     source = normalize(text)
     if not source:

@@ -44,6 +44,13 @@ class _Unavailable(Exception):
     """The endpoint gave no usable answer; the message says why, for the notice."""
 
 
+class OpenAIOptimizer:
+    """OPTIMIZER_BACKEND "openai": the endpoint rewrites, the built-in rules check its answer."""
+
+    def optimize(self, text: str, trigger: str = "") -> Result:
+        return optimize_llm(text, trigger)
+
+
 def optimize_llm(text: str, trigger: str = "") -> Result:
     source = normalize(text)
     try:

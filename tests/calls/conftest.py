@@ -202,7 +202,7 @@ def fake_router(settings):
     """Every router call answered by tests/calls/fake_router.py (all three decisions on cue)."""
     from . import fake_router as module
 
-    settings.ROUTER_BACKEND = "tests.calls.fake_router.route"
+    settings.ROUTER_BACKEND = "tests.calls.fake_router.FakeRouter"
     module.CALLS.clear()
     return module
 

@@ -1,4 +1,4 @@
-"""A router backend for tests (settings.ROUTER_BACKEND = "tests.calls.fake_router.route"): it
+"""A router backend for tests (settings.ROUTER_BACKEND = "tests.calls.fake_router.FakeRouter"): it
 answers each of the three decisions on cue, whatever the built-in router's scores are, so every
 surface (API, mock calls, the command, test cases) is tested for JOB, CLARIFY and NONE.
 
@@ -49,3 +49,8 @@ def route(candidates, said, history=(), current=None, options=()) -> Decision:
     ranking = _ranking(candidates, first=named.id)
     runner = ranking[1] if len(ranking) > 1 else None
     return Decision(JOB, ranking[0], runner, ranking, confidence=SURE, backend="fake")
+
+
+class FakeRouter:
+    def route(self, candidates, said, history=(), current=None, options=()) -> Decision:
+        return route(candidates, said, history, current, options)

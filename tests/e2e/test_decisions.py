@@ -29,7 +29,7 @@ def _clinic(owner_membership):
 
 def test_a_question_is_settled_by_the_next_turn(page, live_server, owner_membership, settings):
     phone, sona, jobs = _clinic(owner_membership)
-    settings.ROUTER_BACKEND = "tests.calls.fake_router.route"
+    settings.ROUTER_BACKEND = "tests.calls.fake_router.FakeRouter"
     login(page, live_server, owner_membership.user.email)
     page.goto(f"{live_server.url}/numbers/{phone.pk}/steps/{sona.pk}/test/")
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from jobs import services
-from jobs.diff import excerpt, word_diff
+from workspaces.diff import excerpt, word_diff
 
 pytestmark = pytest.mark.django_db
 R, A = '<span class="sr-only">removed: </span>', '<span class="sr-only">added: </span>'

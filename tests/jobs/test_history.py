@@ -3,10 +3,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from jobs import services
-from jobs.diff import word_diff
 from jobs.models import Job
 from tests.conftest import history_reasons
 from tests.factories import JobFactory
+from workspaces.diff import word_diff
 
 pytestmark = pytest.mark.django_db
 

@@ -180,7 +180,10 @@ def test_an_unknown_backend_is_a_configuration_error(settings):
     from django.core.exceptions import ImproperlyConfigured
 
     settings.OPTIMIZER_BACKEND = "magic"
-    with pytest.raises(ImproperlyConfigured, match='must be "builtin" or "openai"'):
+    with pytest.raises(
+        ImproperlyConfigured,
+        match='must be "builtin", "openai" or a dotted path to a backend class',
+    ):
         optimize(SOURCE)
 
 

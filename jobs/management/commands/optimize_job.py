@@ -1,8 +1,8 @@
 from django.core.management.base import CommandError
 
 from jobs import optimizer, services
-from jobs.diff import unified_diff
 from jobs.models import Job
+from workspaces.diff import unified_diff
 from workspaces.management.base import ServiceCommand, get_user, get_workspace
 
 

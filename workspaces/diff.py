@@ -1,4 +1,5 @@
-"""Word-level diffs of job texts, as segments a template renders (escaped) in <ins>/<del>."""
+"""Word-level diffs of document texts (jobs, knowledge pages), as segments a template renders
+(escaped) in <ins>/<del>."""
 
 import difflib
 import re
