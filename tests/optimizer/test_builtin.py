@@ -1,6 +1,5 @@
 """The built-in rewriter's rules, one behaviour per test, through `optimize`."""
 
-
 import pytest
 
 from jobs.optimizer import MAX_CHARS, OptimizeRefused, Result, facts, optimize
