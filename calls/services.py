@@ -24,8 +24,9 @@ from workspaces.permissions import EDIT, READ, require_role
 from workspaces.phones import DEFAULT_REGION, normalize_phone
 from workspaces.text import bad_text, check_data, check_text
 
-from . import scenarios, schemas, selectors
+from . import scenarios, schemas
 from .models import SAID_MAX, TRANSCRIPT_MAX, Call, Outcome, Scenario, Source
+from .selectors import mock, reports
 
 MAX_TURNS = 30
 
@@ -57,7 +58,7 @@ def clean_turns(turns) -> list[str]:
 # Mock calls ---------------------------------------------------------------------------------
 
 
-def _handled_by(turns: list[selectors.Turn]) -> selectors.Turn | None:
+def _handled_by(turns: list[mock.Turn]) -> mock.Turn | None:
     """The turn whose job the call ended on: the last turn with a job, unless the call ended
     on Sona's question (a clarify nobody answered): then no job handled it."""
     if turns and turns[-1].clarify:
@@ -65,7 +66,7 @@ def _handled_by(turns: list[selectors.Turn]) -> selectors.Turn | None:
     return next((t for t in reversed(turns) if t.job is not None), None)
 
 
-def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
+def _outcome(turns: list[mock.Turn]) -> tuple[str, list[dict]]:
     """What the call would have ended as, and the actions that would have run (never sent).
     Ended on a question: the caller hung up before answering it."""
     last = _handled_by(turns)
@@ -90,7 +91,7 @@ def _outcome(turns: list[selectors.Turn]) -> tuple[str, list[dict]]:
     return Outcome.RESOLVED, done
 
 
-def _summary(goal: selectors.Target, turns: list[selectors.Turn], done: list[dict]) -> str:
+def _summary(goal: mock.Target, turns: list[mock.Turn], done: list[dict]) -> str:
     """What happened, turn by turn where the decision changed: each new job is named on the
     turn that chose it (turns that continue a job are not repeated)."""
     lines = [f"Mock call against the {goal.label}, {goal.step_name}."]
@@ -109,7 +110,7 @@ def _summary(goal: selectors.Target, turns: list[selectors.Turn], done: list[dic
     return " ".join(lines)[:5_000]
 
 
-def _transcript(turns: list[selectors.Turn]) -> str:
+def _transcript(turns: list[mock.Turn]) -> str:
     """What the caller said and what Sona said back, with the decision in brackets."""
     lines = []
     for turn in turns:
@@ -136,7 +137,7 @@ def mock_call_end(
     call_flow: CallFlow,
     user: User,
     turns: list[str],
-    version: str = selectors.DRAFT,
+    version: str = mock.DRAFT,
     step_key: str = "",
     replies: list[str] | None = None,
 ) -> Call:
@@ -145,8 +146,8 @@ def mock_call_end(
     workspace = call_flow.phone_number.workspace
     require_role(user, workspace, READ, "run mock calls")
     said = clean_turns(turns)
-    goal = selectors.target(call_flow=call_flow, version=version, step_key=step_key)
-    routed = selectors.mock_turns(goal, said, replies=list(replies or []))
+    goal = mock.target(call_flow=call_flow, version=version, step_key=step_key)
+    routed = mock.mock_turns(goal, said, replies=list(replies or []))
     outcome, done = _outcome(routed)
     handled = _handled_by(routed)
     job = handled.job if handled else None
@@ -204,7 +205,7 @@ def _sona_keys(flow: CallFlow) -> set[str]:
     """The Sona step keys of the draft and the live version (a scenario of either is fine)."""
     keys = {s.key for s in flow.steps.filter(kind="sona")}
     if flow.live_version_id:
-        keys |= {s["key"] for s in selectors.sona_steps(flow.live_version.snapshot)}
+        keys |= {s["key"] for s in mock.sona_steps(flow.live_version.snapshot)}
     return keys
 
 
@@ -658,7 +659,7 @@ def _step_name(snapshot: dict | None, key: str) -> str | None:
 
 
 def _existing(workspace: Workspace, key: str, external_id: str) -> tuple[int, str] | None:
-    return selectors.report_existing(workspace_id=workspace.pk, key=key, external_id=external_id)
+    return reports.report_existing(workspace_id=workspace.pk, key=key, external_id=external_id)
 
 
 def _replay(found: tuple[int, str], digest: str) -> Call:
@@ -715,7 +716,7 @@ def call_report(
         raise ValidationError(errors)
 
     step = report.step or ""
-    context = selectors.report_context(
+    context = reports.report_context(
         workspace_id=workspace.pk,
         number=number,
         started_at=report.started_at,
@@ -731,7 +732,7 @@ def call_report(
         if step_name is None:
             step_name = context.draft_step_name
         if step_name is None and context.call_flow_id is not None:
-            step_name = selectors.step_name_in_any_version(
+            step_name = reports.step_name_in_any_version(
                 call_flow_id=context.call_flow_id, step=step
             )
         if step_name is None:
