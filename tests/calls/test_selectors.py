@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from callflows import services as cf
 from callflows.models import StepKind
+from callflows.snapshots import build_snapshot
 from calls import scenarios
 from calls.selectors import mock
 
@@ -196,7 +197,7 @@ def test_failing_scenarios_over_every_step(line):
         said=SAYS["hours"],
         job=line.hours,
     )
-    failures = scenarios.failing_scenarios(line.flow, cf.build_snapshot(line.flow))
+    failures = scenarios.failing_scenarios(line.flow, build_snapshot(line.flow))
     assert [(step, f.scenario.name, f.problem) for step, f in failures] == [
         ("Later", "When are you open", "Expects “Opening hours”, which is not attached to Later.")
     ]
