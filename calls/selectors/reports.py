@@ -1,4 +1,4 @@
-"""Reads for call reports (POST /api/v1/calls, calls/services.call_report): what a report is
+"""Reads for call reports (POST /api/v1/calls, calls/services/reports.py): what a report is
 checked against, and the call already stored under its key, in one query each."""
 
 import json
@@ -16,7 +16,7 @@ from ..models import Call
 
 @dataclass(frozen=True)
 class ReportContext:
-    """What a call report is checked against, read in one query (calls/services.call_report)."""
+    """What a call report is checked against, read in one query (calls/services/reports.py: call_report)."""
 
     phone_id: int
     call_flow_id: int | None
