@@ -35,15 +35,15 @@ def _figures(client, url):
     assert response.status_code == 200
     html = response.content.decode()
     panel = re.search(r'<section class="call-activity".*?</section>', html, re.S).group(0)
-    activity = response.context["activity"]
+    shown = response.context["activity"]
     return {
         "panel": panel,
-        "since": activity.since,
-        "since_total": activity.since_total,
-        "counts": activity.counts,
-        "total": activity.total,
-        "chart": charts.activity_chart(activity),
-        "rows": charts.table_rows(activity),
+        "since": shown.since,
+        "since_total": shown.since_total,
+        "counts": shown.counts,
+        "total": shown.total,
+        "chart": charts.activity_chart(shown),
+        "rows": charts.table_rows(shown),
     }
 
 
