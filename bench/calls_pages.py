@@ -201,8 +201,8 @@ def main():
     from django.test import Client
     from django.utils import timezone
 
-    from calls import selectors
     from calls.models import Call
+    from calls.selectors import log
 
     try:
         call_command("migrate", verbosity=0)
@@ -211,17 +211,15 @@ def main():
         client = Client()
         client.force_login(owner)
 
-        everything = selectors.calls_filtered(workspace=workspace, filters=selectors.CallFilters())
-        page_size = selectors.LIST_PAGE_SIZE
+        everything = log.calls_filtered(workspace=workspace, filters=log.CallFilters())
+        page_size = log.LIST_PAGE_SIZE
         # the last row of page 5,000 (or as deep as a smaller run goes)
         deep_row = min(5_000 * page_size, args.calls - 2 * page_size) - 1
         deep = everything.only("pk", "started_at")[deep_row]
-        deep_cursor = selectors.cursor_encode(deep)
+        deep_cursor = log.cursor_encode(deep)
         # a cursor followed from page 1, a few pages deep, to check the links chain
-        first = selectors.call_page(everything)
-        third = selectors.call_page(
-            everything, after=selectors.call_page(everything, after=first.older).older
-        )
+        first = log.call_page(everything)
+        third = log.call_page(everything, after=log.call_page(everything, after=first.older).older)
         today = timezone.localdate()
         week_ago = today - timedelta(days=7)
         cases = [
@@ -263,21 +261,21 @@ def main():
 
         print("\nindexes the planner picks (EXPLAIN):")
         for label, filters in [
-            ("no filter (real calls)", selectors.CallFilters()),
-            ("source=mock", selectors.CallFilters(source="mock")),
-            ("source=all", selectors.CallFilters(source=selectors.ALL_SOURCES)),
-            ("job", selectors.CallFilters(job_id=job.pk)),
-            ("job, source=mock", selectors.CallFilters(job_id=job.pk, source="mock")),
-            ("search 'refund'", selectors.CallFilters(search="refund")),
-            ("search 'knowledge'", selectors.CallFilters(search="knowledge")),
+            ("no filter (real calls)", log.CallFilters()),
+            ("source=mock", log.CallFilters(source="mock")),
+            ("source=all", log.CallFilters(source=log.ALL_SOURCES)),
+            ("job", log.CallFilters(job_id=job.pk)),
+            ("job, source=mock", log.CallFilters(job_id=job.pk, source="mock")),
+            ("search 'refund'", log.CallFilters(search="refund")),
+            ("search 'knowledge'", log.CallFilters(search="knowledge")),
             (
                 "outcome + search 'refund'",
-                selectors.CallFilters(outcome="resolved", search="refund"),
+                log.CallFilters(outcome="resolved", search="refund"),
             ),
         ]:
-            qs = selectors.calls_filtered(workspace=workspace, filters=filters)[:51]
+            qs = log.calls_filtered(workspace=workspace, filters=filters)[:51]
             print(f"  {label:<28} {explain(qs)}")
-        deep_qs = selectors._older_than(everything, *selectors.cursor_decode(deep_cursor))[:51]
+        deep_qs = log._older_than(everything, *log.cursor_decode(deep_cursor))[:51]
         print(f"  {'page 5,001 (cursor)':<28} {explain(deep_qs)}")
     finally:
         from django.db import connections

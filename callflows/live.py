@@ -96,7 +96,7 @@ def token_lookup(key_hash: str) -> TokenLookup:
 
 def fetch_one(sql: str, params: list):
     """One row of a hot runtime statement (prepared once per connection on PostgreSQL), counted
-    like any query; for the other runtime endpoints (calls/selectors.py: call reports)."""
+    like any query; for the other runtime endpoints (calls/selectors/reports.py)."""
     return _fetch_one(sql, params)
 
 

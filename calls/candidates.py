@@ -1,6 +1,6 @@
 """The one way a Sona step's jobs become the router's candidates.
 
-Mock calls and test runs (calls/selectors.py: the draft or a published version, resolved with
+Mock calls and test runs (calls/selectors/mock.py: the draft or a published version, resolved with
 today's job text), the publish checks (failing test cases, confusable jobs) and the live
 POST /route (calls/runtime.py: the live body's job dicts) all build them here: the job's texts,
 the owners' one-turn scenarios (test cases) as examples (one query for every step asked for) and the stored vectors

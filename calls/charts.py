@@ -1,10 +1,10 @@
-"""Server-rendered SVG chart of an Activity (calls/selectors.py): calls per day, stacked by
+"""Server-rendered SVG chart of an Activity (calls/selectors/activity.py): calls per day, stacked by
 outcome, with each edit marked. Pure geometry: the template draws it, CSS colours it (classes
 `o-<outcome>`; the CSP allows no inline styles), and a table beside it says the same in text."""
 
 from dataclasses import dataclass
 
-from .selectors import Activity
+from .selectors.activity import Activity
 
 WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 16, 24

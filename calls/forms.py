@@ -18,7 +18,7 @@ from .models import (
     Outcome,
     Source,
 )
-from .selectors import BAD_SOURCE, SEARCH_MAX, SOURCE_CHOICES, CallFilters
+from .selectors.log import BAD_SOURCE, SEARCH_MAX, SOURCE_CHOICES, CallFilters
 
 
 class JobChoiceField(forms.ModelChoiceField):

@@ -4,7 +4,8 @@ cases (one-turn scenarios) that pull callers toward another job (likely wrong la
 
 from callflows.checks import WARNING, Problem
 
-from . import routing, scenarios, selectors
+from . import routing, scenarios
+from .selectors import mock
 
 TEST = "test"
 
@@ -63,7 +64,7 @@ def confusable_jobs(call_flow, snapshot) -> list[Problem]:
     """Warnings: test cases that pull callers toward another job (likely wrong labels), then
     jobs callers could confuse."""
     problems = []
-    for found in selectors.step_routing(call_flow, snapshot):
+    for found in mock.step_routing(call_flow, snapshot):
         problems += [
             Problem(
                 WARNING,

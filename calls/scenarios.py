@@ -1,7 +1,7 @@
 """Scenarios (tests): what a scenario may say and expect, and how one runs.
 
 A scenario is a short script of what a caller says, turn by turn, and what must happen. It runs
-by replaying its turns through `selectors.mock_turns`, the mock call's own loop (a question is
+by replaying its turns through `selectors.mock.mock_turns`, the mock call's own loop (a question is
 settled by the next turn, a later turn continues the chosen job), against a step of the draft
 or a published version, then checking its expectations:
 
@@ -32,7 +32,6 @@ from jobs import actions as job_actions
 from workspaces.phones import normalize_phone
 from workspaces.text import check_text
 
-from . import selectors
 from .models import (
     SAID_MAX,
     SCENARIO_ACTIONS,
@@ -41,6 +40,7 @@ from .models import (
     SCENARIO_TURNS_MAX,
     Scenario,
 )
+from .selectors import mock
 
 ACTION_TYPES = tuple(value for value, _ in SCENARIO_ACTIONS)
 ACTION_LABELS = dict(SCENARIO_ACTIONS)
@@ -240,7 +240,7 @@ class ScenarioResult:
     passed: bool
     failed_turn: int | None  # the turn where it went wrong (1 = first); None: passed, or before
     problem: str  # "Turn 2: expected …; Sona …"; "" when it passed
-    turns: tuple[selectors.Turn, ...]  # the replay (of the failing run, if one failed)
+    turns: tuple[mock.Turn, ...]  # the replay (of the failing run, if one failed)
     runs: int = 1  # how many times it ran (more than once only with the LLM router)
     passes: int = 1  # how many runs passed
     scenario: Scenario | None = field(default=None, compare=False)
@@ -252,7 +252,7 @@ class ScenarioResult:
         return turn.job.name if turn else None
 
 
-def _handled(turns: Sequence[selectors.Turn]) -> selectors.Turn | None:
+def _handled(turns: Sequence[mock.Turn]) -> mock.Turn | None:
     """The turn whose job handled the call so far (as a stored mock call says, services.py):
     the last turn with a job, unless the call ends on Sona's question."""
     if turns and turns[-1].clarify:
@@ -260,20 +260,20 @@ def _handled(turns: Sequence[selectors.Turn]) -> selectors.Turn | None:
     return next((t for t in reversed(turns) if t.job is not None), None)
 
 
-def _standing(turns: Sequence[selectors.Turn]) -> str | None:
+def _standing(turns: Sequence[mock.Turn]) -> str | None:
     turn = _handled(turns)
     return turn.job.name if turn else None
 
 
-def _offers(turn: selectors.Turn, wanted: str | None) -> bool:
+def _offers(turn: mock.Turn, wanted: str | None) -> bool:
     return wanted in {o.name for o in turn.decision.options}
 
 
-def _wrong(standing: str | None, turn: selectors.Turn, wanted: str | None) -> bool:
+def _wrong(standing: str | None, turn: mock.Turn, wanted: str | None) -> bool:
     return standing != wanted or (wanted is None and turn.clarify)
 
 
-def _decided(turn: selectors.Turn | None, *, at_end: bool = False) -> str:
+def _decided(turn: mock.Turn | None, *, at_end: bool = False) -> str:
     """What Sona did, in words, for a failure's second half."""
     if turn is None:
         return "Sona picked no job"
@@ -284,7 +284,7 @@ def _decided(turn: selectors.Turn | None, *, at_end: bool = False) -> str:
     return f"Sona {'ended on' if at_end else 'picked'} “{turn.job.name}”"
 
 
-def _performed(turn: selectors.Turn, action: str) -> list[tuple[job_actions.Action, str]]:
+def _performed(turn: mock.Turn, action: str) -> list[tuple[job_actions.Action, str]]:
     """The actions of type `action` the turn's job contains, with how the walkthrough shows
     each ("Transfer call to Front desk (+15555550100)")."""
     if turn.job is None or turn.walkthrough is None:
@@ -315,7 +315,7 @@ def _goes_to(action: job_actions.Action, target: str, region: str) -> bool:
         return False
 
 
-def _problems(goal: selectors.Target, expect: dict, turns: list[selectors.Turn]):
+def _problems(goal: mock.Target, expect: dict, turns: list[mock.Turn]):
     """(turn, what went wrong) for each expectation the replay misses; turn None: before any."""
     last = len(turns)
     region = goal.call_flow.phone_number.workspace.country
@@ -372,10 +372,10 @@ def _problems(goal: selectors.Target, expect: dict, turns: list[selectors.Turn])
             yield turn, f"expected no {action}; {_would(label, act)}"
 
 
-def _run_once(goal: selectors.Target, scenario: Scenario, numbers: dict) -> ScenarioResult:
+def _run_once(goal: mock.Target, scenario: Scenario, numbers: dict) -> ScenarioResult:
     said = list(scenario.turns)
     # Replies are not generated: a scenario checks decisions and actions, not Sona's words.
-    turns = selectors.mock_turns(goal, said, numbers=numbers, speak=False)
+    turns = mock.mock_turns(goal, said, numbers=numbers, speak=False)
     problems = list(_problems(goal, scenario.expect or {}, turns))
     if not problems:
         return ScenarioResult(True, None, "", tuple(turns), scenario=scenario)
@@ -391,14 +391,14 @@ def _varies(result: ScenarioResult) -> bool:
 
 
 def run_scenario(
-    goal: selectors.Target, scenario: Scenario, *, numbers: dict | None = None
+    goal: mock.Target, scenario: Scenario, *, numbers: dict | None = None
 ) -> ScenarioResult:
     """Replay `scenario` against `goal` and check its expectations (see the module's doc).
     Runs once with the built-in router; `scenario.runs` times while an LLM decides, passing
     when at least `scenario.pass_rate` % of the runs pass. `numbers`: the workspace's numbers
-    (selectors.workspace_numbers), read once for many scenarios."""
+    (mock.workspace_numbers), read once for many scenarios."""
     if numbers is None:
-        numbers = selectors.workspace_numbers(goal.call_flow)
+        numbers = mock.workspace_numbers(goal.call_flow)
     first = _run_once(goal, scenario, numbers)
     results = [first]
     if scenario.runs > 1 and _varies(first):
@@ -422,12 +422,12 @@ def run_scenario(
     )
 
 
-def run_scenarios(goal: selectors.Target, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
+def run_scenarios(goal: mock.Target, scenarios: Iterable[Scenario]) -> list[ScenarioResult]:
     """The scenarios of the goal's step, run (the workspace's numbers read once)."""
     mine = [s for s in scenarios if s.step_key == goal.step_key]
     if not mine:
         return []
-    numbers = selectors.workspace_numbers(goal.call_flow)
+    numbers = mock.workspace_numbers(goal.call_flow)
     return [run_scenario(goal, s, numbers=numbers) for s in mine]
 
 
@@ -457,18 +457,16 @@ def _outcome(result: ScenarioResult) -> tuple:
 
 
 def run_side_by_side(
-    *, call_flow: CallFlow, step_key: str, draft_goal: selectors.Target | None = None
+    *, call_flow: CallFlow, step_key: str, draft_goal: mock.Target | None = None
 ) -> list[SideBySide]:
     """A step's scenarios against the draft (`draft_goal`, if the caller has it) and the live
     version, for the Tests tab."""
     scenarios = step_scenarios(call_flow=call_flow, step_key=step_key)
     if draft_goal is None:
-        draft_goal = selectors.target(
-            call_flow=call_flow, version=selectors.DRAFT, step_key=step_key
-        )
+        draft_goal = mock.target(call_flow=call_flow, version=mock.DRAFT, step_key=step_key)
     draft = run_scenarios(draft_goal, scenarios)
     try:
-        live_goal = selectors.target(call_flow=call_flow, version=selectors.LIVE, step_key=step_key)
+        live_goal = mock.target(call_flow=call_flow, version=mock.LIVE, step_key=step_key)
     except ValidationError:
         live = [None] * len(draft)
     else:
@@ -483,17 +481,17 @@ def snapshot_results(call_flow: CallFlow, snapshot: dict) -> list[tuple[str, Sce
     scenarios = list(Scenario.objects.filter(call_flow=call_flow).order_by("step_key", "pk"))
     if not scenarios:
         return []
-    steps = selectors.snapshot_steps(call_flow, snapshot)
-    greeting = selectors.greeting_of(snapshot)
-    numbers = selectors.workspace_numbers(call_flow)
+    steps = mock.snapshot_steps(call_flow, snapshot)
+    greeting = mock.greeting_of(snapshot)
+    numbers = mock.workspace_numbers(call_flow)
     found = []
     for scenario in scenarios:
         step = steps.get(scenario.step_key)
         if step is None:
             continue
-        goal = selectors.Target(
+        goal = mock.Target(
             call_flow,
-            selectors.DRAFT,
+            mock.DRAFT,
             None,
             step.key,
             step.name,

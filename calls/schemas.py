@@ -1,6 +1,6 @@
 """The runtime API's bodies, defined once as pydantic models.
 
-The same models validate the call report (calls/services.py: call_report), serialize the stored
+The same models validate the call report (calls/services/reports.py: call_report), serialize the stored
 call (POST and GET /api/v1/calls…), and are what calls/openapi.py turns into the OpenAPI
 document, so the document and the code cannot drift. /live and /route keep their own lean
 handlers (their query budgets and fast paths are pinned by tests); their bodies are described

@@ -23,9 +23,10 @@ from workspaces.errors import error_messages
 from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import scenarios, selectors, services
+from . import scenarios, services
 from .forms import NO_JOB, CallFilterForm, ScenarioForm
 from .models import Call, Scenario
+from .selectors import log, mock
 
 PAGE_SIZE = 25
 
@@ -37,7 +38,7 @@ def _step(request, pk, step_id):
 
 
 def _version(value) -> str:
-    return value if value in selectors.VERSIONS else selectors.DRAFT
+    return value if value in mock.VERSIONS else mock.DRAFT
 
 
 def _announce(turns) -> str:
@@ -73,7 +74,7 @@ def test_sona(request, pk, step_id):
     simulation = {"persona": data.get("persona", ""), "caller_goal": data.get("caller_goal", "")}
     error, turns, goal, notice, simulation_errors = "", [], None, "", {}
     try:
-        goal = selectors.target(call_flow=phone.call_flow, version=version, step_key=step.key)
+        goal = mock.target(call_flow=phone.call_flow, version=version, step_key=step.key)
         if request.method == "POST" and data.get("end"):
             call = services.mock_call_end(
                 call_flow=phone.call_flow,
@@ -88,7 +89,7 @@ def test_sona(request, pk, step_id):
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         if simulating:
             try:
-                simulated = selectors.simulated_call(goal, **simulation)
+                simulated = mock.simulated_call(goal, **simulation)
             except ValidationError as exc:
                 simulation_errors = _simulation_errors(exc)
             else:
@@ -97,13 +98,13 @@ def test_sona(request, pk, step_id):
                     notice = "The AI caller ended the call. " + notice
         elif request.method == "POST":
             said_now = services.clean_turns(earlier + [said])
-            turns = selectors.mock_turns(goal, said_now, replies=replies[: len(earlier)])
+            turns = mock.mock_turns(goal, said_now, replies=replies[: len(earlier)])
             said = ""
     except ValidationError as exc:
         error = " ".join(error_messages(exc))
         if goal is not None and earlier:
             try:  # keep the conversation so far on the page
-                turns = selectors.mock_turns(goal, services.clean_turns(earlier), replies=replies)
+                turns = mock.mock_turns(goal, services.clean_turns(earlier), replies=replies)
             except ValidationError:
                 turns = []
     ended = None
@@ -120,12 +121,12 @@ def test_sona(request, pk, step_id):
         "announce": error or " ".join(filter(None, [_announce(turns), notice.strip()])),
         "ended": ended,
         "can_edit": request.membership.can_edit,
-        "can_simulate": selectors.can_simulate(),
-        "needs_llm": selectors.NEEDS_LLM,
+        "can_simulate": mock.can_simulate(),
+        "needs_llm": mock.NEEDS_LLM,
         "simulation": simulation,
         "simulation_errors": simulation_errors,
         "simulation_notice": notice.strip(),
-        "limits": {"persona": selectors.PERSONA_MAX, "caller_goal": selectors.CALLER_GOAL_MAX},
+        "limits": {"persona": mock.PERSONA_MAX, "caller_goal": mock.CALLER_GOAL_MAX},
     }
     if request.htmx and request.method == "POST" and not simulating and goal is not None:
         # One more turn: the new bubbles go at the end of the transcript; the rest out of band.
@@ -194,8 +195,8 @@ def tests(request, pk, step_id):
     draft and the live version side by side (and keeps each one's last result)."""
     phone, step = _step(request, pk, step_id)
     run = request.GET.get("run") == "1"
-    draft = selectors.target(call_flow=phone.call_flow, version=selectors.DRAFT, step_key=step.key)
-    health = selectors.routing_health(draft)
+    draft = mock.target(call_flow=phone.call_flow, version=mock.DRAFT, step_key=step.key)
+    health = mock.routing_health(draft)
     if run:
         rows = scenarios.run_side_by_side(
             call_flow=phone.call_flow, step_key=step.key, draft_goal=draft
@@ -340,8 +341,8 @@ def _filter_form(request):
     form = CallFilterForm(request.GET or None, workspace=request.workspace)
     if form.is_bound and not form.is_valid():
         return form, None
-    filters = form.filters() if form.is_bound else selectors.CallFilters()
-    return form, selectors.calls_filtered(workspace=request.workspace, filters=filters)
+    filters = form.filters() if form.is_bound else log.CallFilters()
+    return form, log.calls_filtered(workspace=request.workspace, filters=filters)
 
 
 def _query_without_cursor(request) -> str:
@@ -358,12 +359,12 @@ def call_list(request):
     page, notice = None, ""
     if calls is not None:
         try:
-            page = selectors.call_page(
+            page = log.call_page(
                 calls, after=request.GET.get("after", ""), before=request.GET.get("before", "")
             )
-        except selectors.BadCursor as exc:  # a stale or edited link: the newest calls instead
+        except log.BadCursor as exc:  # a stale or edited link: the newest calls instead
             notice = f"{exc} Showing the newest calls."
-            page = selectors.call_page(calls)
+            page = log.call_page(calls)
     query = _query_without_cursor(request)
     context = {
         "form": form,
@@ -383,7 +384,7 @@ def call_list(request):
 
 @workspace_view()
 def call_detail(request, pk):
-    call = selectors.call_get(workspace=request.workspace, pk=pk)
+    call = log.call_get(workspace=request.workspace, pk=pk)
     recording = call.recording_url if call.recording_url.startswith(("https://", "http://")) else ""
     context = {"call": call, "recording": recording, "scenario_step": None}
     if request.membership.can_edit and call.phone_number_id:
@@ -424,14 +425,14 @@ def call_export(request):
             request, "400.html", {"message": f"Correct the filters: {problems}"}, status=400
         )
     writer = csv.writer(_Echo())
-    header = [label for _, label in selectors.EXPORT_COLUMNS]
+    header = [label for _, label in log.EXPORT_COLUMNS]
 
     def rows():
         yield writer.writerow(header)
-        for row in selectors.calls_export_rows(calls):
+        for row in log.calls_export_rows(calls):
             yield writer.writerow([csv_safe(cell) for cell in row])
 
-    stamp = timezone.now().astimezone(selectors.workspace_tz(request.workspace))
+    stamp = timezone.now().astimezone(log.workspace_tz(request.workspace))
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="calls-{stamp:%Y%m%d-%H%M}.csv"'
     return response

@@ -2,8 +2,10 @@
 (and a non-member, and staff outside the admin) and changes nothing. The one write a member may
 do is ending a mock call (MEMBER_MAY); a non-member is refused that too."""
 
+import importlib
 import inspect
 import json
+import pkgutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -246,17 +248,30 @@ NOT_ROLE_BASED = {
 }
 
 
+def service_modules(*apps_services):
+    """Each app's services module, or every module of a services package (callflows.services):
+    a service defined in any of them is found, whether the package re-exports it or not."""
+    for module in apps_services:
+        yield module
+        if hasattr(module, "__path__"):  # a package
+            for info in pkgutil.iter_modules(module.__path__, f"{module.__name__}."):
+                yield importlib.import_module(info.name)
+
+
 def test_every_write_service_is_covered():
     """A new service taking the acting `user` must be added to SERVICES (and so checked)."""
     found = {
         name: fn
-        for module in (ws, js, ks, cf, cs)
+        for module in service_modules(ws, js, ks, cf, cs)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__
         and not name.startswith("_")
         and "user" in inspect.signature(fn).parameters
     }
     assert set(found) == set(SERVICES) | set(NOT_ROLE_BASED)
+    for name, fn in found.items():  # callers reach a package's services through the package
+        package = importlib.import_module(fn.__module__.rpartition(".services")[0] + ".services")
+        assert getattr(package, name, None) is fn, f"{package.__name__} must export {name}"
     assert not set(SERVICES) & set(NOT_ROLE_BASED)
     for name, fn in found.items():
         param = inspect.signature(fn).parameters["user"]

@@ -1,6 +1,6 @@
 """The router: which of a Sona step's jobs fits what the caller says.
 
-One function, `route`, serves mock calls and the live line alike (calls/services.py and the
+One function, `route`, serves mock calls and the live line alike (calls/selectors/mock.py and the
 runtime's POST /api/v1/numbers/<e164>/route), so a mock call shows what a real call would do.
 Callers pass plain `Candidate`s (no models), so the router can be used and measured without a
 database: bench/routing.py and tests/calls/test_routing*.py do.

@@ -1,10 +1,11 @@
 """The calls panel that the job page and the number page show ("Since your last edit: N calls"
 and the chart). jobs and callflows never import calls: their templates `{% load calls_activity %}`
-and the calls app answers, with the reads in calls/selectors.py."""
+and the calls app answers, with the reads in calls/selectors/activity.py."""
 
 from django import template
 
-from calls import charts, selectors
+from calls import charts
+from calls.selectors.activity import job_activity, number_activity
 
 register = template.Library()
 
@@ -25,7 +26,7 @@ def _panel(activity, *, subject: str, filter_name: str, filter_value: int, edit_
 def job_calls(context, job):
     """Calls a job handled since its last edit, and per day by outcome across its versions."""
     return _panel(
-        selectors.job_activity(workspace=context["request"].workspace, job=job),
+        job_activity(workspace=context["request"].workspace, job=job),
         subject=f"“{job.name}”",
         filter_name="job",
         filter_value=job.pk,
@@ -37,9 +38,7 @@ def job_calls(context, job):
 def number_calls(context, phone_number):
     """Calls a number took since its last publish, and per day by outcome across versions."""
     return _panel(
-        selectors.number_activity(
-            workspace=context["request"].workspace, phone_number=phone_number
-        ),
+        number_activity(workspace=context["request"].workspace, phone_number=phone_number),
         subject=phone_number.number,
         filter_name="number",
         filter_value=phone_number.pk,

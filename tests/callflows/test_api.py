@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from callflows import live as live_module
 from callflows import services
-from callflows.models import StepJob, StepKind
+from callflows.models import CallFlow, StepJob, StepKind
 from jobs import services as job_services
 from jobs.models import Job
 from tests.factories import (
@@ -153,7 +153,7 @@ def _big_flow(workspace, owner, jobs_in_library):
         for i in range(jobs_in_library)
     )
     phone = PhoneNumberFactory(workspace=workspace)
-    flow = services.CallFlow.objects.create(phone_number=phone)
+    flow = CallFlow.objects.create(phone_number=phone)
     jobs = list(workspace.jobs.order_by("pk")[:10])
     for i in range(20):
         step = SonaStepFactory(call_flow=flow, position=i + 1)

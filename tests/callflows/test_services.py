@@ -5,7 +5,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from callflows import services, snapshots
-from callflows.models import CallFlowVersion, PhoneNumber, PublishedJob, Step, StepJob, StepKind
+from callflows.models import (
+    CallFlow,
+    CallFlowVersion,
+    PhoneNumber,
+    PublishedJob,
+    Step,
+    StepJob,
+    StepKind,
+)
+from callflows.services.publish import _create_version
 from jobs import services as job_services
 from jobs.models import Job
 from tests.conftest import attach, postgres_only
@@ -338,7 +347,7 @@ def test_publish_refuses_a_step_over_ten(workspace, owner, phone, sona):
     snapshot = snapshots.build_snapshot(phone.call_flow)
     snapshot["steps"][0]["jobs"].append(JobFactory(workspace=workspace).pk)
     with pytest.raises(ValidationError, match="at most 10 jobs"), transaction.atomic():
-        services._create_version(phone.call_flow, snapshot, user=owner, note="")
+        _create_version(phone.call_flow, snapshot, user=owner, note="")
     assert not CallFlowVersion.objects.exists()
 
 
@@ -389,7 +398,7 @@ def test_rollback_of_foreign_version_refused(phone, owner, workspace):
 def test_publish_queries_constant(workspace, owner, django_assert_max_num_queries):
     def flow_with(steps):
         phone = PhoneNumberFactory(workspace=workspace)
-        flow = services.CallFlow.objects.create(phone_number=phone)
+        flow = CallFlow.objects.create(phone_number=phone)
         for i in range(steps):
             step = SonaStepFactory(call_flow=flow, position=i + 1)
             StepJob.objects.bulk_create(

@@ -12,8 +12,9 @@ from django.core.cache import cache
 
 from callflows import live as live_module
 from callflows import services as cf
-from calls import routing, runtime, selectors
+from calls import routing, runtime
 from calls.routing import Candidate, corpus
+from calls.selectors import mock
 from jobs import services as js
 from knowledge import services as ks
 
@@ -58,7 +59,7 @@ def router_says(call_flow, said, *, version="draft", step_key="", history=(), cu
     """The router's own decision for `said` on a step of the draft or the live version (the
     candidates a mock call or POST /route would pass it, test cases included as examples)."""
     call_flow.refresh_from_db()
-    goal = selectors.target(call_flow=call_flow, version=version, step_key=step_key)
+    goal = mock.target(call_flow=call_flow, version=version, step_key=step_key)
     return routing.route(goal.candidates, said, history, current)
 
 

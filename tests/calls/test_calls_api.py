@@ -243,12 +243,12 @@ def test_two_identical_reports_at_once_make_one_call(line):
     """Both pass the key check before either inserts; the unique constraint decides."""
     from django.test import Client
 
-    from calls import services
+    from calls.services import reports
 
     data = body(line)
     answers = []
     barrier = threading.Barrier(2)
-    real_existing = services._existing
+    real_existing = reports._existing
 
     def existing_then_wait(*args, **kwargs):
         found = real_existing(*args, **kwargs)
@@ -265,7 +265,7 @@ def test_two_identical_reports_at_once_make_one_call(line):
         finally:
             connection.close()
 
-    services._existing = existing_then_wait
+    reports._existing = existing_then_wait
     try:
         threads = [threading.Thread(target=send) for _ in range(2)]
         for t in threads:
@@ -273,7 +273,7 @@ def test_two_identical_reports_at_once_make_one_call(line):
         for t in threads:
             t.join(timeout=30)
     finally:
-        services._existing = real_existing
+        reports._existing = real_existing
     assert sorted(r.status_code for r in answers) == [200, 201]
     assert answers[0].json() == answers[1].json()
     assert Call.objects.count() == 1

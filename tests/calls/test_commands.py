@@ -153,7 +153,7 @@ def test_mock_call_json_fields(line, capsys):
 
 
 def test_mock_call_json_knowledge_names_each_page_once(line, workspace, capsys):
-    from calls import selectors
+    from calls.selectors import mock
     from knowledge import services as ks
 
     menu = ks.knowledge_page_create(
@@ -161,7 +161,7 @@ def test_mock_call_json_knowledge_names_each_page_once(line, workspace, capsys):
     )
     cf.step_attach_knowledge(step=line.sona, page=menu, user=line.owner)
     said = "is there parking, or vegan dishes"
-    [turn] = selectors.mock_turns(selectors.target(call_flow=line.flow), [said])
+    [turn] = mock.mock_turns(mock.target(call_flow=line.flow), [said])
     assert [p.title for p in turn.passages].count("Parking") == 2  # two passages, one page
     [data] = lines_of(run("mock_call", "--number", line.phone.number, "--say", said, "--json",
                           "--user", line.owner.email, capsys=capsys))  # fmt: skip

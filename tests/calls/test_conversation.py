@@ -11,8 +11,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from callflows import services as cf
-from calls import selectors, services, sona
+from calls import services, sona
 from calls.models import Call
+from calls.selectors import mock
 from jobs import services as js
 from knowledge import services as ks
 from tests.fake_llm import serving
@@ -33,7 +34,7 @@ MESSAGE_JOB = {
 
 
 def replies(goal, *said) -> list[str]:
-    return [t.reply for t in selectors.mock_turns(goal, list(said))]
+    return [t.reply for t in mock.mock_turns(goal, list(said))]
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def hours_page(line):
 
 
 def test_a_job_says_its_question_steps_one_turn_after_another(line):
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     assert replies(goal, SAYS["booking"], "on Friday at eight") == [
         "Could you tell me the date and time you want?",  # "Ask for the date and time they want"
         "How many people are coming?",  # 'Ask: "How many people are coming?"'
@@ -58,7 +59,7 @@ def test_a_job_says_its_question_steps_one_turn_after_another(line):
 
 
 def test_a_statement_step_is_the_knowledge_sentence_that_answers_it(line, hours_page):
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     # "Tell the caller the opening hours." with a page on opening hours attached.
     assert replies(goal, "I would like to know your opening hours") == [
         "From “Opening hours”: “We are open Monday to Friday, 8 am to 6 pm.”"
@@ -66,20 +67,20 @@ def test_a_statement_step_is_the_knowledge_sentence_that_answers_it(line, hours_
 
 
 def test_a_statement_step_without_knowledge_is_the_step_itself(line):
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     assert replies(goal, "I would like to know your opening hours") == [
         "(Tell the caller the opening hours.)"  # what Sona does: nothing is invented
     ]
 
 
 def test_the_callers_question_is_answered_from_the_knowledge_once(line, hours_page):
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     [reply] = replies(goal, "When are you open?")
     assert reply == "From “Opening hours”: “We are open Monday to Friday, 8 am to 6 pm.”"
 
 
 def test_a_question_the_knowledge_does_not_answer_gets_the_job_only(line, hours_page):
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     [reply] = replies(goal, "Can I book a table for two?")
     assert reply == "Could you tell me the date and time you want?"
 
@@ -87,8 +88,8 @@ def test_a_question_the_knowledge_does_not_answer_gets_the_job_only(line, hours_
 def test_a_goal_line_is_not_said_and_tell_the_caller_that_is_said_to_them(line):
     job = js.job_create(workspace=line.workspace, user=line.owner, data=MESSAGE_JOB)
     cf.step_attach_job(step=line.sona, job=job, user=line.owner)
-    goal = selectors.target(call_flow=line.flow)
-    turns = selectors.mock_turns(goal, [CLINIC_SAYS["message"], "It is for Dr Smith"])
+    goal = mock.target(call_flow=line.flow)
+    turns = mock.mock_turns(goal, [CLINIC_SAYS["message"], "It is for Dr Smith"])
     assert [t.job.name for t in turns] == ["Take a message", "Take a message"]
     assert [t.at_step for t in turns] == [2, 3]  # step 1 is the job's "Goal:" line
     assert [t.reply for t in turns] == [
@@ -98,12 +99,12 @@ def test_a_goal_line_is_not_said_and_tell_the_caller_that_is_said_to_them(line):
 
 
 def test_a_clarify_says_the_routers_question(clinic, fake_router):
-    goal = selectors.target(call_flow=clinic.flow)
+    goal = mock.target(call_flow=clinic.flow)
     assert replies(goal, "I want an appointment") == [QUESTION]
 
 
 def test_no_job_names_the_jobs_and_offers_a_message(clinic):
-    goal = selectors.target(call_flow=clinic.flow)
+    goal = mock.target(call_flow=clinic.flow)
     assert replies(goal, CLINIC_SAYS["none"]) == [
         "I can help with: Book an appointment, Reschedule or cancel, Take a message. "
         "Would you like to leave a message?"
@@ -112,7 +113,7 @@ def test_no_job_names_the_jobs_and_offers_a_message(clinic):
 
 def test_no_job_without_a_message_job_offers_none(clinic):
     cf.step_detach_job(step=clinic.sona, job=clinic.message, user=clinic.owner)
-    goal = selectors.target(call_flow=clinic.flow)
+    goal = mock.target(call_flow=clinic.flow)
     assert replies(goal, CLINIC_SAYS["none"]) == [
         "I can help with: Book an appointment, Reschedule or cancel."
     ]
@@ -242,8 +243,8 @@ def caller_requests(server) -> list[dict]:
 
 
 def test_the_ai_caller_plays_up_to_eight_turns(line, llm):
-    goal = selectors.target(call_flow=line.flow)
-    result = selectors.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
+    goal = mock.target(call_flow=line.flow)
+    result = mock.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
     assert len(result.turns) == 8 and not result.ended_by_caller and result.notice == ""
     assert [t.said for t in result.turns] == ["I want to book a table for two"] * 8
     asked = caller_requests(llm)
@@ -267,8 +268,8 @@ def test_the_ai_caller_ends_early_with_the_end_token(line, llm):
         return "Of course. For how many people?"  # Sona's reply
 
     llm.respond = respond
-    goal = selectors.target(call_flow=line.flow)
-    result = selectors.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
+    goal = mock.target(call_flow=line.flow)
+    result = mock.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
     assert [t.said for t in result.turns] == [
         "I want to book a table for two",
         "It's Sam, for Friday at 8",
@@ -289,8 +290,8 @@ def test_a_failing_ai_caller_stops_the_call_with_a_notice(line, llm):
         return "Sure."
 
     llm.respond = respond
-    goal = selectors.target(call_flow=line.flow)
-    result = selectors.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
+    goal = mock.target(call_flow=line.flow)
+    result = mock.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
     assert len(result.turns) == 1
     assert result.notice == (
         "The AI caller was unavailable (the endpoint answered HTTP 500); the call stops here."
@@ -299,9 +300,9 @@ def test_a_failing_ai_caller_stops_the_call_with_a_notice(line, llm):
 
 def test_an_ai_caller_that_fails_at_once_is_an_error(line, llm):
     llm.status = 500
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     with pytest.raises(ValidationError, match="The AI caller was unavailable"):
-        selectors.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
+        mock.simulated_call(goal, persona=PERSONA, caller_goal=GOAL)
 
 
 def test_a_simulated_call_page_can_be_ended_and_stored(owner_client, line, llm):

@@ -13,10 +13,11 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from calls import gates, routing, scenarios, selectors, services
+from calls import gates, routing, scenarios, services
 from calls.api import NOT_ATTACHED, OPTIONS_WORDS
 from calls.models import Call, Outcome, Scenario, Source
 from calls.routing import Match, Overlap
+from calls.selectors import mock
 from workspaces.services import api_token_create
 
 from .conftest import CLINIC_SAYS, save_case
@@ -301,7 +302,7 @@ def test_command_with_the_builtin_router(clinic, capsys, tmp_path):
 
 
 def _results(clinic):
-    goal = selectors.target(call_flow=clinic.flow)
+    goal = mock.target(call_flow=clinic.flow)
     found = scenarios.step_scenarios(call_flow=clinic.flow, step_key=clinic.sona.key)
     return {r.scenario.turns[0]: r for r in scenarios.run_scenarios(goal, found)}
 
@@ -369,7 +370,7 @@ def test_a_mislabeled_example_is_flagged_next_to_it(owner_client, clinic):
     wrong = _case(clinic, MISLABELED, clinic.message)
     right = _case(clinic, CLINIC_SAYS["change"], clinic.change)
     none = _case(clinic, CLINIC_SAYS["none"], None)
-    goal = selectors.target(call_flow=clinic.flow)
+    goal = mock.target(call_flow=clinic.flow)
     # What the router says, whatever its scores: the wrong label pulls toward the right job
     # (and may make the right example look pulled toward the wrong one: both are flagged).
     pulls = {p.example: p.pulled.name for p in routing.pulls(goal.candidates)}
@@ -398,7 +399,7 @@ def test_routing_health_has_a_row_per_attached_job(owner_client, clinic):
     body = text(page)
     assert "Routing health" in body
     assert "Each test case is routed without itself, as a caller the router has never heard" in body
-    goal = selectors.target(call_flow=clinic.flow)
+    goal = mock.target(call_flow=clinic.flow)
     rows = routing.health(goal.candidates)
     assert [r.name for r in rows] == [
         "Book an appointment",

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from callflows import checks
 from callflows import services as cf
 from callflows.models import CallFlowVersion
+from callflows.snapshots import build_snapshot
 from calls import gates
 from jobs import services as js
 from workspaces.models import AuditEvent
@@ -148,7 +149,7 @@ def test_cases_of_a_removed_step_wait_for_it(published):
     line = published
     _case(line)
     cf.step_remove(step=line.sona, user=line.owner)
-    assert gates.failing_scenarios(line.flow, cf.build_snapshot(line.flow)) == []
+    assert gates.failing_scenarios(line.flow, build_snapshot(line.flow)) == []
 
 
 def test_the_rule_is_held_by_the_service(published, monkeypatch):

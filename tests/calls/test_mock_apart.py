@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from calls import charts, selectors, services
+from calls import charts, services
 from calls.models import Call, Outcome, Source
+from calls.selectors import activity, log
 from tests.calls.conftest import SAYS
 from tests.conftest import postgres_only
 from tests.factories import CallFactory
@@ -34,15 +35,15 @@ def _figures(client, url):
     assert response.status_code == 200
     html = response.content.decode()
     panel = re.search(r'<section class="call-activity".*?</section>', html, re.S).group(0)
-    activity = response.context["activity"]
+    shown = response.context["activity"]
     return {
         "panel": panel,
-        "since": activity.since,
-        "since_total": activity.since_total,
-        "counts": activity.counts,
-        "total": activity.total,
-        "chart": charts.activity_chart(activity),
-        "rows": charts.table_rows(activity),
+        "since": shown.since,
+        "since_total": shown.since_total,
+        "counts": shown.counts,
+        "total": shown.total,
+        "chart": charts.activity_chart(shown),
+        "rows": charts.table_rows(shown),
     }
 
 
@@ -90,12 +91,12 @@ def test_the_selectors_count_real_calls_only(published):
     line = published
     _real(line, line.hours, Outcome.RESOLVED)
     services.mock_call_end(call_flow=line.flow, user=line.owner, turns=[SAYS["hours"]])
-    for activity in (
-        selectors.number_activity(workspace=line.workspace, phone_number=line.phone),
-        selectors.job_activity(workspace=line.workspace, job=line.hours),
+    for found in (
+        activity.number_activity(workspace=line.workspace, phone_number=line.phone),
+        activity.job_activity(workspace=line.workspace, job=line.hours),
     ):
-        assert activity.total == 1 and activity.since_total == 1
-        assert activity.since == [("resolved", "Resolved", 1)]
+        assert found.total == 1 and found.since_total == 1
+        assert found.since == [("resolved", "Resolved", 1)]
 
 
 def test_the_panel_says_mock_calls_are_not_counted(owner_client, published):
@@ -167,7 +168,7 @@ def test_a_bad_source_is_a_clear_error_next_to_the_field(owner_client, both, val
 
 
 def test_the_source_is_kept_in_the_cursor_and_export_links(owner_client, phone, monkeypatch):
-    monkeypatch.setattr(selectors, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(log, "LIST_PAGE_SIZE", 2)
     start = timezone.now() - timedelta(hours=1)
     mocks = [
         CallFactory(phone_number=phone, source=Source.MOCK, started_at=start + timedelta(minutes=i))
@@ -252,7 +253,7 @@ def test_list_and_export_queries_do_not_grow_with_either_source(
     matching = {"": count - mocks, "live": count - mocks, "mock": mocks, "all": count}[source]
     with django_assert_max_num_queries(LIST_QUERIES):
         response = owner_client.get(LIST, {"source": source})
-    assert len(_ids(response)) == min(matching, selectors.LIST_PAGE_SIZE)
+    assert len(_ids(response)) == min(matching, log.LIST_PAGE_SIZE)
     if older := response.context["page"].older:
         with django_assert_max_num_queries(LIST_QUERIES):
             assert owner_client.get(LIST, {"source": source, "after": older}).status_code == 200
@@ -267,7 +268,7 @@ def test_the_filters_and_figures_read_the_existing_indexes(workspace, phone):
     existing index in (started_at, id) order: a Sort would mean no index serves it. (At scale
     bench/calls_pages.py prints the plans the planner picks at 1,000,000 calls.)"""
     CallFactory(phone_number=phone)
-    filters = selectors.CallFilters
+    filters = log.CallFilters
     ordered = ("call_recent", "call_source_recent", "call_number_recent", "call_outcome_recent")
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Call._meta.db_table}")  # the same statistics in any order
@@ -276,12 +277,12 @@ def test_the_filters_and_figures_read_the_existing_indexes(workspace, phone):
         for f in (
             filters(),
             filters(source=Source.MOCK),
-            filters(source=selectors.ALL_SOURCES),
+            filters(source=log.ALL_SOURCES),
             filters(phone_number_id=phone.pk),
             filters(phone_number_id=phone.pk, source=Source.MOCK),
-            filters(outcome=Outcome.FAILED, source=selectors.ALL_SOURCES),
+            filters(outcome=Outcome.FAILED, source=log.ALL_SOURCES),
         ):
-            plan = selectors.calls_filtered(workspace=workspace, filters=f)[:51].explain()
+            plan = log.calls_filtered(workspace=workspace, filters=f)[:51].explain()
             assert any(name in plan for name in ordered) and "Sort" not in plan, (f, plan)
         figures = Call.objects.real().filter(workspace=workspace, phone_number=phone)
         plan = figures.filter(started_at__gte=timezone.now() - timedelta(days=30)).explain()

@@ -374,8 +374,8 @@ def test_prune_is_not_blocked_by_a_report_being_inserted(workspace, phone):
 
 
 def test_a_slow_batch_halves_the_next(workspace, phone, monkeypatch):
-    monkeypatch.setattr(services, "PRUNE_BATCH_TARGET", 0.0)  # every batch counts as slow
-    monkeypatch.setattr(services, "PRUNE_MIN_BATCH", 2)
+    monkeypatch.setattr(services.retention, "PRUNE_BATCH_TARGET", 0.0)  # every batch counts as slow
+    monkeypatch.setattr(services.retention, "PRUNE_MIN_BATCH", 2)
     _calls(phone, *range(400, 420))
     sizes = []
     services.calls_prune(

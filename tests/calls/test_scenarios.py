@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 
 from callflows import services as cf
 from callflows.models import CallFlowVersion
-from calls import scenarios, selectors, services
+from calls import scenarios, services
 from calls.models import Call, Scenario
+from calls.selectors import mock
 from tests.factories import ScenarioFactory
 from tests.fake_llm import serving
 from workspaces.models import AuditEvent
@@ -43,7 +44,7 @@ def _run(line_or_clinic, turns, expect, **fields):
         expect=expect,
         **fields,
     )
-    goal = selectors.target(call_flow=line_or_clinic.flow)
+    goal = mock.target(call_flow=line_or_clinic.flow)
     return scenarios.run_scenario(goal, scenario)
 
 
@@ -160,7 +161,7 @@ def test_a_member_is_refused_and_nothing_changes(line, member):
 def test_a_one_turn_scenario_naming_a_job_is_an_example_of_it(line):
     _create(line, name="Cold steak", turns=["my steak was cold"], expect={"job": "Complaint"})
     _create(line, name="Two turns", turns=["hi", "pizza"], expect={"job": "Complaint"})
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     examples = {c.name: c.examples for c in goal.candidates}
     assert examples["Complaint"] == ("my steak was cold",)
     assert examples["Book a table"] == ()
@@ -178,7 +179,7 @@ def test_a_renamed_job_is_renamed_in_the_scenarios_that_expect_it(line):
     other.refresh_from_db()
     assert kept.expect == {"job": "Unhappy caller"}
     assert other.expect == {"job": "Opening hours"}
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     assert {c.name: c.examples for c in goal.candidates}["Unhappy caller"] == ("my steak was cold",)
     # Saving the job unchanged touches no scenario.
     job_update(job=line.manager, user=line.owner, data={"description": "Angry callers."})
@@ -197,7 +198,7 @@ def test_a_scenario_passes(line):
 
 def test_a_never_action_fails_at_the_turn_that_performs_it(line):
     turns = [SAYS["hours"], SAYS["manager"]]
-    routed = selectors.mock_turns(selectors.target(call_flow=line.flow), turns)
+    routed = mock.mock_turns(mock.target(call_flow=line.flow), turns)
     assert [t.job.name for t in routed] == ["Opening hours", "Complaint"]
     result = _run(line, turns, {"never": ["transfer_call"]})
     assert (result.passed, result.failed_turn) == (False, 2)
@@ -378,7 +379,7 @@ def test_a_call_becomes_a_scenario(owner_client, line):
     assert response.status_code == 302
     scenario = Scenario.objects.get()
     assert scenario.expect == {"job": "Opening hours", "actions": ["send_sms"]}
-    assert scenarios.run_scenario(selectors.target(call_flow=line.flow), scenario).passed
+    assert scenarios.run_scenario(mock.target(call_flow=line.flow), scenario).passed
 
 
 def test_caller_turns_of_a_reported_transcript():

@@ -1,4 +1,4 @@
-"""calls/services.py: a mock call ends as a stored call; test cases are saved and deleted."""
+"""calls/services/: a mock call ends as a stored call; test cases are saved and deleted."""
 
 import pytest
 from django.core.exceptions import ValidationError

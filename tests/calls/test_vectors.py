@@ -16,10 +16,11 @@ import pytest
 from django.core.management import call_command
 
 from callflows import services as cf
-from calls import routing, runtime, selectors, services, vectors
+from calls import routing, runtime, services, vectors
 from calls.candidates import step_candidates
 from calls.models import JobVector
 from calls.routing import minilm
+from calls.selectors import mock
 from jobs import services as js
 from tests.conftest import command_help
 
@@ -280,7 +281,7 @@ def test_a_mock_call_embeds_no_job_text(line, encoded):
     )
     assert count == 0
     assert not set(encoded) & all_job_texts(line)
-    goal = selectors.target(call_flow=line.flow)
+    goal = mock.target(call_flow=line.flow)
     assert all(c.vectors is not None for c in goal.candidates)
 
 

@@ -129,7 +129,7 @@ def test_send_refusals_change_nothing(workspace, owner, email, role, message):
 
 
 def test_send_refuses_more_than_the_pending_limit(workspace, owner, monkeypatch):
-    monkeypatch.setattr(services, "MAX_PENDING_INVITATIONS", 2)
+    monkeypatch.setattr(services.invitations, "MAX_PENDING_INVITATIONS", 2)
     invite(workspace, owner, "a@example.test")
     invite(workspace, owner, "b@example.test")
     before = state()

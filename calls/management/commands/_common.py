@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from callflows.management.commands._args import get_phone_number
 from callflows.models import PhoneNumber
-from calls import selectors
+from calls.selectors import mock
 from workspaces.management.base import ServiceCommand, get_user
 from workspaces.permissions import READ, require_role
 
@@ -25,8 +25,8 @@ def add_common_arguments(parser) -> None:
     parser.add_argument("--number", required=True, help="The phone number, E.164 (+15551234567).")
     parser.add_argument(
         "--version",
-        choices=selectors.VERSIONS,
-        default=selectors.DRAFT,
+        choices=mock.VERSIONS,
+        default=mock.DRAFT,
         help="Test the draft (default) or the live version.",
     )
     parser.add_argument(
@@ -40,15 +40,15 @@ def add_common_arguments(parser) -> None:
     )
 
 
-def target(phone: PhoneNumber, version: str, step_key: str = "") -> selectors.Target:
-    """selectors.target, with the step keys there are when the one asked for is not."""
+def target(phone: PhoneNumber, version: str, step_key: str = "") -> mock.Target:
+    """mock.target, with the step keys there are when the one asked for is not."""
     try:
-        return selectors.target(call_flow=phone.call_flow, version=version, step_key=step_key)
+        return mock.target(call_flow=phone.call_flow, version=version, step_key=step_key)
     except ValidationError as exc:
         if exc.code != "unknown_step":
             raise
-        snapshot, _ = selectors.snapshot_of(phone.call_flow, version)
-        keys = ", ".join(f"{s['key']} ({s['name']})" for s in selectors.sona_steps(snapshot))
+        snapshot, _ = mock.snapshot_of(phone.call_flow, version)
+        keys = ", ".join(f"{s['key']} ({s['name']})" for s in mock.sona_steps(snapshot))
         raise CommandError(f"{exc.message} Its Sona steps: {keys}.") from exc
 
 

@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
-from calls import scenarios, selectors
+from calls import scenarios
+from calls.selectors import mock
 from workspaces.management.base import ServiceCommand
 
 from ._common import number_for
@@ -24,10 +25,10 @@ class Command(ServiceCommand):
         phone = number_for(number, user, "export scenarios")
         step_key = step.strip()
         if not step_key:
-            draft, _ = selectors.snapshot_of(phone.call_flow, selectors.DRAFT)
-            steps = selectors.sona_steps(draft)
+            draft, _ = mock.snapshot_of(phone.call_flow, mock.DRAFT)
+            steps = mock.sona_steps(draft)
             if not steps:
-                raise CommandError(selectors.NO_SONA_STEP)
+                raise CommandError(mock.NO_SONA_STEP)
             step_key = steps[0]["key"]
         found = scenarios.step_scenarios(call_flow=phone.call_flow, step_key=step_key)
         text = scenarios.dump_file(step_key, found)

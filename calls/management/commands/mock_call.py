@@ -3,7 +3,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from calls import selectors
+from calls.selectors import mock
 from calls.services import clean_said, clean_turns
 from workspaces.errors import error_messages
 
@@ -49,7 +49,7 @@ class Command(CallsCommand):
                 "stored."
             )
         for index, turns in enumerate(calls, start=1):
-            routed = selectors.mock_turns(goal, turns)
+            routed = mock.mock_turns(goal, turns)
             for number_in_call, turn in enumerate(routed, start=1):
                 if as_json:
                     self.stdout.write(_dumps(_as_json(goal, index, number_in_call, turn)))
@@ -87,7 +87,7 @@ def _match(match) -> tuple[str | None, float | None]:
     return (match.name, match.score) if match else (None, None)
 
 
-def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selectors.Turn) -> dict:
+def _as_json(goal: mock.Target, call: int, turn_number: int, turn: mock.Turn) -> dict:
     decision = turn.decision
     chosen = decision.job if turn.job is not None else None
     job, score = _match(chosen)
@@ -123,7 +123,7 @@ def _as_json(goal: selectors.Target, call: int, turn_number: int, turn: selector
     }
 
 
-def _as_text(call: int, calls: int, turn_number: int, turn: selectors.Turn) -> str:
+def _as_text(call: int, calls: int, turn_number: int, turn: mock.Turn) -> str:
     decision = turn.decision
     head = f"Call {call} of {calls}, turn {turn_number}" if calls > 1 else f"Turn {turn_number}"
     lines = ["", f"{head}. Caller: “{turn.said}”", f"  Sona: “{turn.reply}”"]

@@ -5,8 +5,9 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.core.management.base import CommandError
 
 from callflows.models import CallFlowVersion
-from calls import scenarios, selectors
+from calls import scenarios
 from calls.models import Scenario
+from calls.selectors import mock
 from workspaces.errors import error_messages
 
 from ._common import CallsCommand, number_for
@@ -27,7 +28,7 @@ class Command(CallsCommand):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument("--version", default=selectors.DRAFT, help=self.versions_help)
+        parser.add_argument("--version", default=mock.DRAFT, help=self.versions_help)
         parser.add_argument("--junit", metavar="FILE", help="Also write a JUnit XML report.")
 
     def execute(self, *args, **options):
@@ -45,7 +46,7 @@ class Command(CallsCommand):
         except (ValidationError, PermissionDenied, ObjectDoesNotExist) as exc:
             raise CommandError(" ".join(error_messages(exc)), returncode=self.bad_input) from exc
         every = list(Scenario.objects.filter(call_flow=phone.call_flow).order_by("step_key", "pk"))
-        keys = {s["key"] for s in selectors.sona_steps(snapshot)}
+        keys = {s["key"] for s in mock.sona_steps(snapshot)}
         results = scenarios.snapshot_results(phone.call_flow, snapshot)
         skipped = [s for s in every if s.step_key not in keys]
         failed = [r for _, r in results if not r.passed]
@@ -91,9 +92,9 @@ class Command(CallsCommand):
 def _snapshot(call_flow, version: str) -> tuple[dict, str]:
     """The snapshot to test and its label: the draft, the live version or version N."""
     version = (version or "").strip()
-    if version in selectors.VERSIONS:
-        snapshot, number = selectors.snapshot_of(call_flow, version)
-        return snapshot, ("draft" if version == selectors.DRAFT else f"live version {number}")
+    if version in mock.VERSIONS:
+        snapshot, number = mock.snapshot_of(call_flow, version)
+        return snapshot, ("draft" if version == mock.DRAFT else f"live version {number}")
     if not version.isdecimal():
         raise ValidationError(
             f"--version: “{version}” is not draft, live or a published version's number."
