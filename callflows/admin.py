@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from workspaces.admin import ReadOnlyAdmin, StaffSupportAdmin
+from workspaces.admin_filters import DeletedFilter
 from workspaces.admin_forms import ServiceValidatedAdminForm
 from workspaces.errors import error_messages
 from workspaces.paginators import EstimatedCountPaginator
@@ -29,21 +30,6 @@ class PhoneNumberAdminForm(ServiceValidatedAdminForm):
         return services.phone_number_validate(
             workspace=data["workspace"], number=data["number"], display_name=data["display_name"]
         )
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return (("live", "Live"), ("deleted", "Recently deleted"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "live":
-            return queryset.live()
-        if self.value() == "deleted":
-            return queryset.deleted()
-        return queryset
 
 
 @admin.register(PhoneNumber)

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from workspaces.admin import StaffSupportAdmin
+from workspaces.admin_filters import DeletedFilter
 from workspaces.admin_forms import ServiceValidatedAdminForm
 from workspaces.diff import annotate_history
 from workspaces.errors import error_messages
@@ -46,21 +47,6 @@ class JobAdminForm(ServiceValidatedAdminForm):
         job = self.instance if self.instance.pk else None
         services.job_validate(workspace=workspace, data=texts, job=job)
         return None
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return (("live", "Live"), ("deleted", "Recently deleted"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "live":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "deleted":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
 
 
 @admin.register(Job)

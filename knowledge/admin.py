@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from workspaces.admin import StaffSupportAdmin
+from workspaces.admin_filters import DeletedFilter
 from workspaces.diff import annotate_history
 from workspaces.errors import error_messages
 from workspaces.forms import LineBreakCharField
@@ -35,21 +36,6 @@ class KnowledgePageAdminForm(forms.ModelForm):
                 "Reload the page to see the current version; your text was not saved."
             )
         return data
-
-
-class DeletedFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return (("live", "Live"), ("deleted", "Recently deleted"))
-
-    def queryset(self, request, queryset):
-        if self.value() == "live":
-            return queryset.filter(deleted_at__isnull=True)
-        if self.value() == "deleted":
-            return queryset.filter(deleted_at__isnull=False)
-        return queryset
 
 
 @admin.register(KnowledgePage)
