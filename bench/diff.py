@@ -92,8 +92,8 @@ def run():
     from django.core.management import call_command
     from django.test import Client
 
+    from core.diff import word_diff
     from jobs import services
-    from workspaces.diff import word_diff
     from workspaces.models import User, Workspace
     from workspaces.permissions import staff_support
 

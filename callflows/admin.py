@@ -2,11 +2,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from core.admin_filters import DeletedFilter
+from core.errors import error_messages
+from core.paginators import EstimatedCountPaginator
 from workspaces.admin import ReadOnlyAdmin, StaffSupportAdmin
-from workspaces.admin_filters import DeletedFilter
 from workspaces.admin_forms import ServiceValidatedAdminForm
-from workspaces.errors import error_messages
-from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
 from .models import CallFlow, CallFlowVersion, PhoneNumber, Step, StepJob

@@ -8,7 +8,7 @@ import re
 
 from django.http import HttpResponse, JsonResponse
 
-from workspaces import jsonapi
+from core import jsonapi
 from workspaces.services import TOKEN_PREFIX, hash_token
 
 from . import live, throttle

@@ -8,8 +8,8 @@ service's field-keyed ValidationError is put back next to the matching field her
 from django import forms
 from django.core.exceptions import ValidationError
 
-from workspaces.forms import add_service_errors, time_zone_field
-from workspaces.timezones import ordered_zones
+from core.forms import add_service_errors, time_zone_field
+from core.timezones import ordered_zones
 
 from .models import StepKind
 from .steps import DAY_NAMES, DAYS, display_settings

@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
+from core.forms import parse_id
+from core.phones import format_phone, normalize_phone
 from jobs import selectors as job_selectors
 from jobs.models import Job
 from knowledge.models import KnowledgePage
-from workspaces.forms import parse_id
 from workspaces.models import User, Workspace
-from workspaces.phones import format_phone, normalize_phone
 
 from .checks import PUBLISH_BLOCKED, draft_problems, errors_of
 from .models import (

@@ -3,7 +3,7 @@
 `validate_settings(kind, settings, context)` returns clean settings or raises ValidationError
 with field-keyed messages. `context` gives what some kinds need to check references:
 the workspace's member ids, the keys of the other steps of the same flow and the workspace's
-country (forward numbers are read as phone numbers are, by workspaces.phones).
+country (forward numbers are read as phone numbers are, by core.phones).
 """
 
 import datetime
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from workspaces.phones import DEFAULT_REGION, normalize_phone
-from workspaces.timezones import is_known
+from core.phones import DEFAULT_REGION, normalize_phone
+from core.timezones import is_known
 
 from .models import StepKind
 

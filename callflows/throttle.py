@@ -2,7 +2,7 @@
 
 Only a failure is counted and only a failure is refused: a request whose token is valid is
 served whatever its source sent before, so a guesser behind the same proxy or NAT as the
-telephony runtime cannot take a phone line down. A source (workspaces/sources.py: an IPv4
+telephony runtime cannot take a phone line down. A source (core/sources.py: an IPv4
 address, or an IPv6 /64) gets API_BAD_TOKEN_LIMIT bad tokens a minute; past that its bad tokens
 are answered 429 with Retry-After. Cheap: a malformed token costs one cache increment and no
 query; a well-formed one costs the lookup every request makes (tokens are 256 random bits:
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
-from workspaces.sources import client_source
+from core.sources import client_source
 
 GROUP = "api-bad-token"
 

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.errors import error_messages
+from core.forms import add_service_errors, parse_id
 from jobs import selectors as job_selectors
 from jobs.forms import JobForm
-from workspaces.errors import error_messages
-from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
 from . import checks, diagram, selectors, services

@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from core.errors import error_messages
+from core.paginators import EstimatedCountPaginator
 from workspaces.admin import ReadOnlyAdmin, StaffSupportAdmin
-from workspaces.errors import error_messages
-from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
 from .models import Call, Scenario

@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from callflows.api import authorize, authorize_token
-from workspaces import jsonapi
+from core import jsonapi
 from workspaces.models import Workspace
 
 from . import routing, runtime, schemas, services

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from workspaces import jsonapi
+from core import jsonapi
 from workspaces.permissions import READ, workspace_view
 
 from . import openapi

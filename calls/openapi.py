@@ -8,7 +8,7 @@ from functools import cache
 
 from pydantic.json_schema import models_json_schema
 
-from workspaces.jsonapi import MAX_DEPTH
+from core.jsonapi import MAX_DEPTH
 
 from . import schemas
 from .api import REPORT_MAX_BYTES

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from callflows.models import CallFlow
+from core.phones import normalize_phone
+from core.text import check_text
 from jobs import actions as job_actions
-from workspaces.phones import normalize_phone
-from workspaces.text import check_text
 
 from .models import (
     SAID_MAX,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from core.phones import format_phone, normalize_phone
 from jobs import actions
-from workspaces.phones import format_phone, normalize_phone
 
 from .routing import Passage
 from .routing.text import sentences, terms

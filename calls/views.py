@@ -18,9 +18,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from callflows import selectors as flow_selectors
 from callflows.models import Step, StepJob, StepKind
+from core.errors import error_messages
+from core.forms import add_service_errors, parse_id
 from jobs.models import Job
-from workspaces.errors import error_messages
-from workspaces.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
 from . import scenarios, services

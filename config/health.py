@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
-from workspaces import jsonapi
+from core import jsonapi
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 1.0  # seconds, for each network check

@@ -20,10 +20,10 @@ class FaviconView(RedirectView):
 admin.site.site_header = "Playbook support"
 admin.site.site_title = "Playbook support"
 handler403 = "workspaces.views.permission_denied"
-# JSON under /api/ (workspaces/jsonapi.py), Django's pages elsewhere.
-handler400 = "workspaces.jsonapi.bad_request"
-handler404 = "workspaces.jsonapi.page_not_found"
-handler500 = "workspaces.jsonapi.server_error"
+# JSON under /api/ (core/jsonapi.py), Django's pages elsewhere.
+handler400 = "core.jsonapi.bad_request"
+handler404 = "core.jsonapi.page_not_found"
+handler500 = "core.jsonapi.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
-from workspaces.phones import DEFAULT_REGION, normalize_phone
+from core.phones import DEFAULT_REGION, normalize_phone
 
 # A marker is `[[` to the nearest `]]` on the same line (`.` skips line breaks). The optimizer
 # keeps these verbatim (optimizer/facts.py imports this pattern).

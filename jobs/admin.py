@@ -7,12 +7,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_filters import DeletedFilter
+from core.diff import annotate_history
+from core.errors import error_messages
+from core.paginators import EstimatedCountPaginator
 from workspaces.admin import StaffSupportAdmin
-from workspaces.admin_filters import DeletedFilter
 from workspaces.admin_forms import ServiceValidatedAdminForm
-from workspaces.diff import annotate_history
-from workspaces.errors import error_messages
-from workspaces.paginators import EstimatedCountPaginator
 from workspaces.permissions import staff_support
 
 from . import selectors, services
@@ -108,7 +108,7 @@ class JobAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
     object_history_list_template = "admin/history_list_with_diff.html"
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """Each row's changes as a short word diff (workspaces/diff.py)."""
+        """Each row's changes as a short word diff (core/diff.py)."""
         annotate_history(historical_records, HISTORY_FIELDS)
 
     def restore(self, record):

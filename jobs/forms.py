@@ -1,6 +1,6 @@
 from django import forms
 
-from workspaces.forms import LineBreakCharField
+from core.forms import LineBreakCharField
 
 from .models import LIMITS, Job
 

@@ -9,7 +9,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from workspaces import audit, purge
+from core import purge
+from core.text import check_data, check_text, parse_json
+from workspaces import audit
 from workspaces.imports import (
     Deadline,
     RunResult,
@@ -19,7 +21,6 @@ from workspaces.imports import (
 )
 from workspaces.models import ImportRun, User, Workspace
 from workspaces.permissions import EDIT, require_role
-from workspaces.text import check_data, check_text, parse_json
 
 from . import actions, optimizer, selectors
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate

@@ -3,12 +3,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_filters import DeletedFilter
+from core.diff import annotate_history
+from core.errors import error_messages
+from core.forms import LineBreakCharField
+from core.paginators import EstimatedCountPaginator
 from workspaces.admin import StaffSupportAdmin
-from workspaces.admin_filters import DeletedFilter
-from workspaces.diff import annotate_history
-from workspaces.errors import error_messages
-from workspaces.forms import LineBreakCharField
-from workspaces.paginators import EstimatedCountPaginator
 
 from . import services
 from .models import TEXT_FIELDS, KnowledgePage
@@ -106,5 +106,5 @@ class KnowledgePageAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
         self.message_user(request, f"Restored {restored} page(s).")
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        """Each row's changes as a short word diff (workspaces/diff.py)."""
+        """Each row's changes as a short word diff (core/diff.py)."""
         annotate_history(historical_records, {field: field.title() for field in TEXT_FIELDS})

@@ -2,7 +2,7 @@
 a worker.
 
 The host is resolved once and every address it resolves to must be public
-(workspaces.netsafety.is_public_address: no private, loopback, link-local or multicast address,
+(core.netsafety.is_public_address: no private, loopback, link-local or multicast address,
 nor an IPv6 form hiding one) unless settings.KNOWLEDGE_FETCH_ALLOW_PRIVATE; the connection then
 goes to that checked address, so a second DNS answer cannot swap it (DNS rebinding). Redirects
 are followed by hand, each checked the same way.
@@ -27,8 +27,8 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from workspaces.netsafety import is_public_address
-from workspaces.text import storable_text
+from core.netsafety import is_public_address
+from core.text import storable_text
 
 from .models import TITLE_MAX, SourceKind
 from .sources import Source

@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from workspaces.forms import LineBreakCharField
+from core.forms import LineBreakCharField
 
 from .models import BODY_MAX, TITLE_MAX
 from .sources import FILE_MAX_BYTES, FILE_TYPES

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from workspaces import audit, purge
+from core import purge
+from core.text import check_text
+from workspaces import audit
 from workspaces.imports import (
     Deadline,
     RunResult,
@@ -20,7 +22,6 @@ from workspaces.imports import (
 )
 from workspaces.models import ImportRun, User, Workspace
 from workspaces.permissions import EDIT, require_role
-from workspaces.text import check_text
 
 from .fetch import extract_url
 from .models import TEXT_FIELDS, KnowledgePage, SourceKind

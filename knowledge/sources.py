@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from workspaces.text import parse_json, storable_text
+from core.text import parse_json, storable_text
 
 from .models import BODY_MAX, TITLE_MAX, SourceKind
 

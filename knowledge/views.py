@@ -5,9 +5,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from workspaces.diff import word_diff
-from workspaces.errors import error_messages
-from workspaces.forms import add_service_errors, parse_id
+from core.diff import word_diff
+from core.errors import error_messages
+from core.forms import add_service_errors, parse_id
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services

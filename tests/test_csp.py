@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import simple_history
 
+from core.csp import ADMIN_STYLE_ATTR_HASHES
 from tests.pages import POLICY, admin_urls, app_urls, inline_code, parse_csp
 from tests.test_roles import world  # noqa: F401  (one of everything, for the admin's pages)
-from workspaces.csp import ADMIN_STYLE_ATTR_HASHES
 
 pytestmark = pytest.mark.django_db
 

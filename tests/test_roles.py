@@ -16,12 +16,12 @@ from django.core.management import CommandError, call_command, get_commands, loa
 from callflows import services as cf
 from callflows.models import StepKind
 from calls import services as cs
+from core.management.base import ServiceCommand
 from jobs import services as js
 from knowledge import services as ks
 from knowledge.sources import Source
 from tests.factories import MembershipFactory, UserFactory
 from workspaces import services as ws
-from workspaces.management.base import ServiceCommand
 from workspaces.models import AuditEvent, Role
 from workspaces.permissions import RoleRequired, staff_support
 

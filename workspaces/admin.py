@@ -5,9 +5,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 
+from core.errors import error_messages
+from core.paginators import EstimatedCountPaginator
+from core.sources import describe
+
 from . import services
 from .admin_forms import ServiceValidatedAdminForm
-from .errors import error_messages
 from .models import (
     ApiToken,
     AuditEvent,
@@ -19,9 +22,7 @@ from .models import (
     User,
     Workspace,
 )
-from .paginators import EstimatedCountPaginator
 from .permissions import RoleRequired, staff_support
-from .sources import describe
 
 
 class ReadOnlyAdmin:

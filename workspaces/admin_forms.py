@@ -7,7 +7,7 @@ otherwise find out about a bad value only when the service raises inside save_mo
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .forms import add_service_errors
+from core.forms import add_service_errors
 
 
 class ServiceValidatedAdminForm(forms.ModelForm):

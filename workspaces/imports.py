@@ -26,7 +26,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .errors import error_messages
+from core.errors import error_messages
+
 from .models import ImportFile, ImportRun, User, Workspace
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from django.core.exceptions import (
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.text import MESSAGE, check_text
+
 from .models import Membership
-from .text import MESSAGE, check_text
 
 SESSION_KEY = "workspace_id"
 

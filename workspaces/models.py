@@ -4,9 +4,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .phones import DEFAULT_REGION, region_choices
-from .sources import describe
-from .timezones import main_zone
+from core.phones import DEFAULT_REGION, region_choices
+from core.sources import describe
+from core.timezones import main_zone
 
 
 class UserManager(BaseUserManager):
@@ -331,7 +331,7 @@ class SourceLockoutQuerySet(models.QuerySet):
 
 
 class SourceLockout(models.Model):
-    """A source (workspaces/sources.py: an IPv4 address or an IPv6 /64) that may not sign in to
+    """A source (core/sources.py: an IPv4 address or an IPv6 /64) that may not sign in to
     any account for a while: it failed SIGNIN_SOURCE_FAILURE_LIMIT times across accounts
     (password spraying). Written by the sign-in handler (workspaces/signin.py); each further
     failure pushes `expires_at` on. Support staff see these in the admin and lift them

@@ -4,7 +4,7 @@ Two rules (config/settings/base.py). Per account, axes' own: 5 failures for one 
 one source lock that pair for 15 minutes. Per source, across accounts (password spraying):
 SIGNIN_SOURCE_FAILURE_LIMIT failures from one source lock it out of every account, recorded
 as a SourceLockout that support staff see and lift in the admin. A source is an IPv4 address
-or an IPv6 /64 (workspaces/sources.py), so rotating addresses inside a /64 buys nothing.
+or an IPv6 /64 (core/sources.py), so rotating addresses inside a /64 buys nothing.
 Both rules refuse before any password is checked. Here: the callables axes is configured with,
 its handler with the source rule, and the reset page that also lifts an account's lockout.
 """
@@ -20,8 +20,9 @@ from django.db.models import Count, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.sources import client_source
+
 from .models import SourceLockout
-from .sources import client_source
 
 
 def axes_username(request, credentials) -> str:

@@ -10,9 +10,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.errors import error_messages
+from core.forms import add_service_errors, parse_id
+from core.timezones import ordered_zones
+
 from . import selectors, services
 from .audit import ACTIONS
-from .errors import error_messages
 from .forms import (
     ActivityFilterForm,
     InviteForm,
@@ -21,14 +24,11 @@ from .forms import (
     RoleForm,
     SignUpForm,
     TimeZoneForm,
-    add_service_errors,
-    parse_id,
 )
 from .middleware import SESSION_KEY
 from .models import ApiToken, Invitation, Membership, User
 from .permissions import EDIT, OWN, READ, role_allows, workspace_view
 from .selectors import invitation_from_token, pending_invitations
-from .timezones import ordered_zones
 
 
 def permission_denied(request, exception):

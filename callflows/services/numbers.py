@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import purge
+from core.phones import DEFAULT_REGION, normalize_phone
 from jobs.selectors import jobs_naming
-from workspaces import audit, purge
+from workspaces import audit
 from workspaces.models import User, Workspace
 from workspaces.permissions import EDIT, require_role
-from workspaces.phones import DEFAULT_REGION, normalize_phone
 
 from .. import checks, live
 from ..models import CallFlow, PhoneNumber, Step, StepKind
@@ -23,7 +24,7 @@ CHANGE_NUMBERS = "change phone numbers"
 
 
 def normalize_number(raw: str, *, region: str = DEFAULT_REGION) -> str:
-    """'+1 (555) 123-4567' -> '+15551234567': workspaces.phones.normalize_phone, keyed "number"."""
+    """'+1 (555) 123-4567' -> '+15551234567': core.phones.normalize_phone, keyed "number"."""
     return normalize_phone(raw, region=region, field="number")
 
 

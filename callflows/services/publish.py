@@ -6,12 +6,12 @@ from copy import deepcopy
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 
+from core.phones import format_phone
 from jobs.models import Job
 from knowledge.models import KnowledgePage
 from workspaces import audit
 from workspaces.models import User
 from workspaces.permissions import EDIT, require_role
-from workspaces.phones import format_phone
 
 from .. import live
 from ..checks import PUBLISH_BLOCKED, TESTS_FAILED, draft_problems, errors_of, test_failures

@@ -1,7 +1,7 @@
 """Dispatch to the configured backend, and the three decisions every backend shares.
 
 ROUTER_BACKEND: "builtin" (default), "llm" (falls back to builtin, visibly, on any failure), or
-the dotted path of a class with a route() method of the signature below (workspaces/backends.py
+the dotted path of a class with a route() method of the signature below (core/backends.py
 reads it).
 """
 
@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from workspaces.backends import BackendSetting
+from core.backends import BackendSetting
 
 from . import CLARIFY, JOB, LIKELY, NONE, SURE, UNSURE, Decision, Match, Overlap, Passage, builtin
 from .text import sentences, terms

@@ -1,4 +1,4 @@
-"""The "llm" router backend: the LLM endpoint (workspaces/llm.py) answers the three decisions.
+"""The "llm" router backend: the LLM endpoint (core/llm.py) answers the three decisions.
 
 The model gets the step's jobs (id, name, caller intent, description, test cases, the start of
 the instructions), the caller's earlier turns, the current job and the two options of the last
@@ -17,7 +17,7 @@ Decision.notice saying why in words an owner understands.
 import json
 from dataclasses import dataclass, replace
 
-from workspaces.llm import LLMUnavailable, chat
+from core.llm import LLMUnavailable, chat
 
 from . import CLARIFY, DECISIONS, JOB, LIKELY, NONE, SURE, UNSURE, Decision, Match
 from .engine import question as builtin_question

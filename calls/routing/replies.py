@@ -7,7 +7,7 @@ too and the notice says why.
 
 from collections.abc import Sequence
 
-from workspaces.llm import LLMUnavailable, chat
+from core.llm import LLMUnavailable, chat
 
 from . import Passage
 from .engine import ROUTER

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 
 from callflows.models import CallFlow, PhoneNumber, StepKind
 from callflows.snapshots import build_snapshot
+from core.text import check_text
 from jobs.models import Job
 from knowledge.models import KnowledgePage
-from workspaces.text import check_text
 
 from .. import routing, sona
 from ..candidates import step_candidates, steps_candidates
@@ -312,7 +312,7 @@ def mock_turns(
     return call.turns
 
 
-_STORABLE = re.compile("[\x00\ud800-\udfff]")  # what no database stores (workspaces/text.py)
+_STORABLE = re.compile("[\x00\ud800-\udfff]")  # what no database stores (core/text.py)
 SIMULATED_TURNS = 8  # the most turns an AI caller plays
 PERSONA_MAX, CALLER_GOAL_MAX = 300, 500
 NEEDS_LLM = "Set LLM_BASE_URL and ROUTER_BACKEND=llm to let an AI play the caller."
@@ -320,7 +320,7 @@ NEEDS_LLM = "Set LLM_BASE_URL and ROUTER_BACKEND=llm to let an AI play the calle
 
 def can_simulate() -> bool:
     """Whether an AI can play the caller: the LLM backend and its endpoint are both set."""
-    from workspaces import llm
+    from core import llm
 
     from ..routing.replies import writes_replies
 
@@ -353,7 +353,7 @@ def simulated_call(
     the caller's goal and the conversation so far, up to `turns` turns, ending early when the
     LLM says the caller is done. Nothing is stored. Raises ValidationError for bad input, when
     no LLM is set, or when the AI caller says nothing at all."""
-    from workspaces.llm import LLMUnavailable
+    from core.llm import LLMUnavailable
 
     from ..models import SAID_MAX
     from ..routing.replies import caller_line

@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from callflows.models import CallFlow
+from core.text import check_text
 from jobs.models import Job
 from workspaces import audit
 from workspaces.models import User
 from workspaces.permissions import READ, require_role
-from workspaces.text import check_text
 
 from ..models import SAID_MAX, TRANSCRIPT_MAX, Call, Outcome, Source
 from ..selectors import mock

@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
+from core.phones import DEFAULT_REGION, normalize_phone
+from core.text import bad_text, check_data, check_text
 from workspaces import audit
 from workspaces.models import Workspace
-from workspaces.phones import DEFAULT_REGION, normalize_phone
-from workspaces.text import bad_text, check_data, check_text
 
 from .. import schemas
 from ..models import Call, Source

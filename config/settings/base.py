@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "core",
     "workspaces",
     "jobs",
     "knowledge",
@@ -38,7 +39,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",  # first: every later log line carries the id
     "django.middleware.security.SecurityMiddleware",
-    "workspaces.csp.PlaybookCSPMiddleware",
+    "core.csp.PlaybookCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,7 +145,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
-# The LLM endpoint (workspaces/llm.py): any OpenAI-compatible chat-completions API, shared by the
+# The LLM endpoint (core/llm.py): any OpenAI-compatible chat-completions API, shared by the
 # optimizer, the router and Sona's mock-call replies. Unset LLM_BASE_URL: every feature stays on
 # its built-in backend (a feature set to its LLM backend says so in a notice).
 LLM_BASE_URL = env("LLM_BASE_URL", default="")
@@ -165,10 +166,10 @@ OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=None)
 # offline and is deterministic (its thresholds are calibrated constants in calls/routing/engine.py,
 # measured by bench/routing.py); "llm" asks the LLM endpoint and falls back to builtin, with a
 # notice, on failure; a dotted path names another backend class. Both *_BACKEND settings are
-# read by workspaces/backends.py (short names in any case; `manage.py check` reports a bad one).
+# read by core/backends.py (short names in any case; `manage.py check` reports a bad one).
 ROUTER_BACKEND = env("ROUTER_BACKEND", default="builtin")
 
-# Content-Security-Policy (django-csp, workspaces/csp.py): only the app's own files. htmx is
+# Content-Security-Policy (django-csp, core/csp.py): only the app's own files. htmx is
 # vendored in static/ and told not to inject its indicator <style> (base.html); no page has
 # inline scripts, event handler attributes or style attributes. The admin gets one hash.
 CONTENT_SECURITY_POLICY = {
@@ -185,7 +186,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Client addresses (workspaces/sources.py, read by django-ipware as django-axes does): how many
+# Client addresses (core/sources.py, read by django-ipware as django-axes does): how many
 # reverse proxies stand in front of the app. 0 (the default): REMOTE_ADDR, X-Forwarded-For is
 # ignored (anyone can write it). N: the N-th X-Forwarded-For entry from the right, the address
 # the outermost proxy saw; then the app must be reachable only through those proxies. Counts are
@@ -222,7 +223,7 @@ RATELIMIT_FAIL_OPEN = True  # the cache unreachable: a bad token gets its 401, n
 # Knowledge import from a web page (knowledge/fetch.py). Private, loopback and link-local
 # addresses are refused so the import cannot reach internal services; tests turn this on to
 # serve pages from 127.0.0.1.
-# The address rule is workspaces/netsafety.py's, for IPv6 forms that hide an IPv4 address too.
+# The address rule is core/netsafety.py's, for IPv6 forms that hide an IPv4 address too.
 KNOWLEDGE_FETCH_ALLOW_PRIVATE = env.bool("KNOWLEDGE_FETCH_ALLOW_PRIVATE", default=False)
 # Seconds for the whole fetch: DNS, connections, TLS, redirects, headers and body.
 KNOWLEDGE_FETCH_DEADLINE = env.float("KNOWLEDGE_FETCH_DEADLINE", default=15.0)

@@ -8,10 +8,10 @@
 The backend is the Django setting OPTIMIZER_BACKEND: "builtin" (default, offline), "openai"
 (any OpenAI-compatible chat-completions endpoint, falling back to builtin with a notice), or the
 dotted path of a class with an optimize(text, trigger) method returning a Result
-(workspaces/backends.py reads it).
+(core/backends.py reads it).
 """
 
-from workspaces.backends import BackendSetting
+from core.backends import BackendSetting
 
 from .base import MAX_CHARS, OptimizeRefused, Result
 from .facts import facts

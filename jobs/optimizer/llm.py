@@ -1,18 +1,18 @@
 """The "openai" backend: any OpenAI-compatible chat-completions endpoint.
 
-One request through workspaces/llm.py (the official openai client, shared with the router). The
+One request through core/llm.py (the official openai client, shared with the router). The
 answer is checked by the same rules
 as the built-in rewriter (not empty, at most MAX_CHARS, every fact kept); on any failure the
 built-in rewriter runs instead and `notice` says why, in words an owner understands.
 
 Settings: the shared LLM_BASE_URL, LLM_API_KEY, LLM_MODEL, LLM_TIMEOUT; OPTIMIZER_BASE_URL,
 OPTIMIZER_API_KEY, OPTIMIZER_MODEL and OPTIMIZER_TIMEOUT still work and override them for the
-optimizer (see workspaces/llm.py).
+optimizer (see core/llm.py).
 """
 
 import re
 
-from workspaces.llm import LLMUnavailable, chat, model_name
+from core.llm import LLMUnavailable, chat, model_name
 
 from .base import MAX_CHARS, NOTHING_TO_CHANGE, Result, normalize
 from .builtin import optimize_builtin

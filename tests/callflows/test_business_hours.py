@@ -9,10 +9,10 @@ from callflows import live as live_module
 from callflows import services
 from callflows.models import StepKind
 from callflows.steps import CLOSED_DATES_MAX, Context, display_settings, validate_settings
+from core.timezones import country_zones, ordered_zones
 from workspaces.models import Role
 from workspaces.permissions import RoleRequired
 from workspaces.services import api_token_create
-from workspaces.timezones import country_zones, ordered_zones
 
 pytestmark = pytest.mark.django_db
 

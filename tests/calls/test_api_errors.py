@@ -1,6 +1,6 @@
 """Bad input never makes the runtime API (or a page) answer 500, and every answer under /api/ is
 JSON (issue 20, point 4): a lone surrogate or a 100,000-deep body is a 400 naming the field in
-one parser (workspaces/jsonapi.py); unknown addresses, wrong methods, bodies over Django's limit
+one parser (core/jsonapi.py); unknown addresses, wrong methods, bodies over Django's limit
 and unhandled errors answer 404, 405, 413 and 500 in JSON, through the test client (the full
 middleware) and through the lean production handler alike."""
 
@@ -16,11 +16,11 @@ from django.urls import reverse
 
 from calls import runtime
 from config.handlers import RuntimeAPIHandler
+from core import jsonapi
 from jobs import services
 from jobs.models import Job
 from tests.calls import test_api as route_tests
 from tests.factories import JobFactory
-from workspaces import jsonapi
 
 pytestmark = pytest.mark.django_db
 token = route_tests.token  # a runtime API token of the workspace

@@ -1,4 +1,4 @@
-"""ROUTER_BACKEND through the one settings reader (workspaces/backends.py): short names in any
+"""ROUTER_BACKEND through the one settings reader (core/backends.py): short names in any
 spelling, a dotted path to a class, a clear error and a startup check for anything else, and
 the runtime keeping built-in answers whatever the spelling."""
 
@@ -110,7 +110,7 @@ def test_the_startup_check_passes_for_the_short_names(settings):
 
 
 def _backend_errors():
-    return [m for m in checks.run_checks() if m.id == "workspaces.E001"]
+    return [m for m in checks.run_checks() if m.id == "core.E001"]
 
 
 def test_manage_py_check_reports_a_bad_backend(settings):
@@ -118,7 +118,7 @@ def test_manage_py_check_reports_a_bad_backend(settings):
     from django.core.management.base import SystemCheckError
 
     settings.ROUTER_BACKEND = "magic"
-    with pytest.raises(SystemCheckError, match=r"\?: \(workspaces.E001\) ROUTER_BACKEND must be"):
+    with pytest.raises(SystemCheckError, match=r"\?: \(core.E001\) ROUTER_BACKEND must be"):
         call_command("check")
     settings.ROUTER_BACKEND = "builtin"
     call_command("check")

@@ -7,7 +7,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workspaces.diff import word_diff
+from core.diff import word_diff
 
 WORDS = (
     "the caller a to and of ask for name number if they say you can help is in on with "

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from core.diff import excerpt, word_diff
 from jobs import services
-from workspaces.diff import excerpt, word_diff
 
 pytestmark = pytest.mark.django_db
 R, A = '<span class="sr-only">removed: </span>', '<span class="sr-only">added: </span>'

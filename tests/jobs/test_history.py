@@ -2,11 +2,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.diff import word_diff
 from jobs import services
 from jobs.models import Job
 from tests.conftest import history_reasons
 from tests.factories import JobFactory
-from workspaces.diff import word_diff
 
 pytestmark = pytest.mark.django_db
 

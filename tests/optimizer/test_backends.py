@@ -1,4 +1,4 @@
-"""OPTIMIZER_BACKEND through the one settings reader (workspaces/backends.py), as the router's."""
+"""OPTIMIZER_BACKEND through the one settings reader (core/backends.py), as the router's."""
 
 import pytest
 from django.core import checks
@@ -80,4 +80,4 @@ def test_anything_else_is_a_clear_error_and_fails_the_startup_check(settings, va
 
 
 def _backend_errors():
-    return [m for m in checks.run_checks() if m.id == "workspaces.E001"]
+    return [m for m in checks.run_checks() if m.id == "core.E001"]

@@ -6,11 +6,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.paginators import EstimatedCountPaginator
 from jobs.models import Job
 from tests.conftest import messages_of
 from tests.factories import PASSWORD, JobFactory, MembershipFactory, UserFactory
 from workspaces.models import Membership, Role, User, Workspace
-from workspaces.paginators import EstimatedCountPaginator
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from workspaces.netsafety import is_public_address
+from core.netsafety import is_public_address
 
 REFUSED = [
     # NAT64 (RFC 6052 well-known prefix) of loopback, private and metadata addresses.

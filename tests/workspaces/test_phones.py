@@ -1,4 +1,4 @@
-"""The one phone-number rule (workspaces/phones.py) and the workspace country it reads numbers in."""
+"""The one phone-number rule (core/phones.py) and the workspace country it reads numbers in."""
 
 from io import StringIO
 
@@ -10,9 +10,9 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from core.phones import format_phone, normalize_phone
 from tests.factories import UserFactory, WorkspaceFactory
 from workspaces.models import Membership, Workspace
-from workspaces.phones import format_phone, normalize_phone
 from workspaces.services import workspace_create
 
 NOT_A_NUMBER = "“{raw}” is not a phone number. Enter it in international format (+15551234567) or as a {region} number."

@@ -10,8 +10,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from core.sources import client_ip, source_of
 from tests.factories import UserFactory
-from workspaces.sources import client_ip, source_of
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ from django.http import HttpResponse, QueryDict
 from django.test import RequestFactory
 from django.urls import reverse
 
+from core.text import MESSAGE
 from jobs.models import Job
 from tests.factories import JobFactory, MembershipFactory, WorkspaceFactory
 from workspaces.middleware import RefuseUnstorableTextMiddleware
 from workspaces.models import ApiToken
-from workspaces.text import MESSAGE
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,11 @@ from axes.utils import reset as axes_reset
 from django.db import transaction
 from django.utils import timezone
 
+from core.sources import describe
+
 from .. import audit
 from ..models import SourceLockout, User, Workspace
 from ..permissions import READ, RoleRequired, is_support, require_role
-from ..sources import describe
 from .invitations import _full_name
 
 

@@ -4,11 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from core.phones import DEFAULT_REGION, normalize_region
+from core.timezones import is_known
+
 from .. import audit
 from ..models import Membership, Role, User, Workspace
 from ..permissions import OWN, require_role
-from ..phones import DEFAULT_REGION, normalize_region
-from ..timezones import is_known
 
 
 def _unique_slug(name: str) -> str:

@@ -3,8 +3,9 @@ from django.core.management.base import CommandError
 
 from callflows.checks import TESTS_FAILED, draft_problems, more_warnings
 from callflows.services import callflow_publish
-from workspaces.errors import error_messages
-from workspaces.management.base import ServiceCommand, get_user
+from core.errors import error_messages
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user
 
 from ._args import get_phone_number
 

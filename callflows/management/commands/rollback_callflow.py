@@ -1,7 +1,8 @@
 from django.core.management.base import CommandError
 
 from callflows.services import callflow_rollback
-from workspaces.management.base import ServiceCommand, get_user
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user
 
 from ._args import get_phone_number
 

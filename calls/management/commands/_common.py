@@ -6,7 +6,8 @@ from django.core.management.base import CommandError
 from callflows.management.commands._args import get_phone_number
 from callflows.models import PhoneNumber
 from calls.selectors import mock
-from workspaces.management.base import ServiceCommand, get_user
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user
 from workspaces.permissions import READ, require_role
 
 

@@ -3,10 +3,10 @@ from django.db import transaction
 from callflows import services as callflow_services
 from callflows.models import PhoneNumber, StepKind
 from calls import services as call_services
+from core.management.base import ServiceCommand
 from jobs.models import Job, JobTemplate
 from jobs.services import job_create
 from knowledge.services import knowledge_page_create
-from workspaces.management.base import ServiceCommand
 from workspaces.models import Membership, Role, User, Workspace
 
 from . import _demo_calls

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
 from calls import routing, vectors
-from workspaces.management.base import ServiceCommand
+from core.management.base import ServiceCommand
 
 
 class Command(ServiceCommand):

@@ -2,7 +2,7 @@ from django.core.management.base import CommandError
 
 from calls import scenarios
 from calls.selectors import mock
-from workspaces.management.base import ServiceCommand
+from core.management.base import ServiceCommand
 
 from ._common import number_for
 

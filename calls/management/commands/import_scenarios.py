@@ -3,8 +3,9 @@ from django.core.management.base import CommandError
 
 from callflows.management.commands._args import get_phone_number
 from calls import services
-from workspaces.errors import error_messages
-from workspaces.management.base import ServiceCommand, get_user
+from core.errors import error_messages
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user
 
 BAD_INPUT = 2
 

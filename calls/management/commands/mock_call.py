@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from calls.selectors import mock
 from calls.services import clean_said, clean_turns
-from workspaces.errors import error_messages
+from core.errors import error_messages
 
 from ._common import CallsCommand, number_for, target
 

@@ -1,5 +1,6 @@
 from calls import services
-from workspaces.management.base import ServiceCommand, get_workspace
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_workspace
 
 
 def _days(days: int | None) -> str:

@@ -8,7 +8,7 @@ from callflows.models import CallFlowVersion
 from calls import scenarios
 from calls.models import Scenario
 from calls.selectors import mock
-from workspaces.errors import error_messages
+from core.errors import error_messages
 
 from ._common import CallsCommand, number_for
 

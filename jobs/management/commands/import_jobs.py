@@ -4,10 +4,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from core.errors import error_messages
+from core.management.base import ServiceCommand
 from jobs.services import JobsFileUnreadable, job_import, job_import_start, job_records
-from workspaces.errors import error_messages
 from workspaces.imports import time_limit
-from workspaces.management.base import ServiceCommand, get_user, get_workspace
+from workspaces.management.base import get_user, get_workspace
 from workspaces.models import ImportRun
 
 WAIT_POLL = 0.5  # seconds between looks at a background run

@@ -2,8 +2,8 @@ import sys
 
 from django.core.management.base import CommandError
 
+from core.management.base import ServiceCommand
 from jobs import optimizer
-from workspaces.management.base import ServiceCommand
 
 
 class Command(ServiceCommand):

@@ -1,9 +1,10 @@
 from django.core.management.base import CommandError
 
+from core.diff import unified_diff
+from core.management.base import ServiceCommand
 from jobs import optimizer, services
 from jobs.models import Job
-from workspaces.diff import unified_diff
-from workspaces.management.base import ServiceCommand, get_user, get_workspace
+from workspaces.management.base import get_user, get_workspace
 
 
 class Command(ServiceCommand):

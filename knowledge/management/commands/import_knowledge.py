@@ -4,11 +4,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from core.errors import error_messages
+from core.management.base import ServiceCommand
 from knowledge.fetch import extract_url
 from knowledge.services import knowledge_import
 from knowledge.sources import FILE_MAX_BYTES, extract_file
-from workspaces.errors import error_messages
-from workspaces.management.base import ServiceCommand, get_user, get_workspace
+from workspaces.management.base import get_user, get_workspace
 
 
 class Command(ServiceCommand):

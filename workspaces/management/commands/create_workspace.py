@@ -1,4 +1,5 @@
-from workspaces.management.base import ServiceCommand, get_user
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user
 from workspaces.services import workspace_create
 
 

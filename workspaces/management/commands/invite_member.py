@@ -1,4 +1,5 @@
-from workspaces.management.base import ServiceCommand, get_user, get_workspace
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user, get_workspace
 from workspaces.services import invitation_send
 
 

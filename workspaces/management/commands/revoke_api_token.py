@@ -1,6 +1,7 @@
 from django.core.management.base import CommandError
 
-from workspaces.management.base import ServiceCommand, get_user, get_workspace
+from core.management.base import ServiceCommand
+from workspaces.management.base import get_user, get_workspace
 from workspaces.models import ApiToken
 from workspaces.services import api_token_revoke
 

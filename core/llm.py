@@ -1,6 +1,6 @@
 """One client for every OpenAI-compatible chat-completions endpoint (optimizer, router, replies).
 
-    from workspaces.llm import chat, LLMUnavailable, model_name
+    from core.llm import chat, LLMUnavailable, model_name
 
     text = chat([{"role": "user", "content": "..."}], json=True)   # raises LLMUnavailable(reason)
 

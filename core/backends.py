@@ -68,7 +68,7 @@ class BackendSetting:
         try:
             self.load()
         except ImproperlyConfigured as error:
-            return [checks.Error(str(error), id="workspaces.E001")]
+            return [checks.Error(str(error), id="core.E001")]
         return []
 
 
