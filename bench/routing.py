@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/routing.py [--runs 300] [--misses SET] [--calibrate]
 
-Sets: "shared" (/work/shared/routing/*.json, or $ROUTING_SHARED), "dev" (its dev/ folder, 60
+Sets: "shared" (../shared/routing/*.json beside the project root, or $PLAYBOOK_SHARED_DIR/routing;
+bench/data/routing_shared when neither is there), "dev" (its dev/ folder, 60
 no-job sentences), "tuned" (bench/data/routing_dev.json + routing_heldout.json, written by an
 earlier session and used here for tuning) and "fresh" (bench/data/routing_fresh.json: written
 blind before this router was tuned and never looked at while tuning; the honest figure) and
@@ -45,13 +46,7 @@ django.setup()
 
 from calls.routing import builtin, corpus, engine, minilm  # noqa: E402
 
-SHARED = pathlib.Path(
-    os.environ.get("ROUTING_SHARED")
-    or next(
-        (str(p) for p in (ROOT.parent / "shared" / "routing",) if p.is_dir()),
-        "/work/shared/routing",
-    )
-)
+SHARED = corpus.routing_dir()  # ../shared/routing ($PLAYBOOK_SHARED_DIR), else bench/data's copy
 DATA = ROOT / "bench" / "data"
 SETS = {
     "shared": sorted(SHARED.glob("*.json")),

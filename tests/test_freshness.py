@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "+15555550100"  # the demo's "Main line", published with three jobs
 OWNER = "owner@demo.test"
 REDIS_URL = "redis://127.0.0.1:6379/15"
+# The tests that flush REDIS_URL's database run one after another in one xdist worker.
+ON_REDIS_15 = pytest.mark.xdist_group("redis-db-15")
 
 
 def _redis_up() -> bool:
@@ -185,6 +187,7 @@ def _all(answers, check):
 
 
 @pytest.mark.slow
+@ON_REDIS_15
 def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, tmp_path):
     # Every worker has the demo's version 1 in memory.
     _all(site.read_through_both_workers(), lambda b: b["version"]["number"] == 1)

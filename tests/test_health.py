@@ -4,6 +4,7 @@ response returns (X-Request-ID) and every log line of the request carries."""
 
 import json
 import logging
+import os
 import time
 import uuid
 
@@ -21,6 +22,9 @@ pytestmark = pytest.mark.django_db
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 TEST_REDIS = "redis://127.0.0.1:6379/4"
+# The queue the broker check reads (CELERY_TASK_DEFAULT_QUEUE): this process's own, so that
+# parallel test workers and parallel runs never see each other's messages.
+QUEUE = f"playbook-healthz-{os.getpid()}"
 
 
 def get(client=None, **headers):
@@ -28,15 +32,17 @@ def get(client=None, **headers):
 
 
 @pytest.fixture
-def test_redis():
+def test_redis(settings):
     client = redis.Redis.from_url(TEST_REDIS, socket_connect_timeout=1)
     try:
         client.ping()
     except redis.ConnectionError:
         pytest.skip("needs Redis at 127.0.0.1:6379 (db 4 is this test's)")
-    client.delete("celery")
+    settings.CELERY_TASK_DEFAULT_QUEUE = QUEUE
+    keys = (QUEUE, f"_kombu.binding.{QUEUE}", f"_kombu.binding_permanent.{QUEUE}")
+    client.delete(*keys)
     yield client
-    client.delete("celery")
+    client.delete(*keys)
 
 
 def test_all_up_without_a_broker_is_200_in_one_query(django_assert_num_queries):
@@ -105,7 +111,7 @@ def test_the_oldest_queued_tasks_age_is_read_from_redis(settings, test_redis):
     # kombu pushes on the left: the oldest message is the rightmost one.
     for age in (90, 30):
         message = {"body": "", "headers": {"published_at": time.time() - age}, "properties": {}}
-        test_redis.lpush("celery", json.dumps(message))
+        test_redis.lpush(QUEUE, json.dumps(message))
     response = get()
     assert response.status_code == 200
     broker = response.json()["checks"]["broker"]
@@ -117,10 +123,10 @@ def test_the_oldest_queued_tasks_age_is_read_from_redis(settings, test_redis):
 def test_a_published_task_carries_its_publish_time(test_redis):
     before = time.time()
     with celery_app.connection_for_write(TEST_REDIS) as connection:
-        celery_app.send_task("playbook.healthz_probe", connection=connection)
-    message = json.loads(test_redis.lindex("celery", -1))
+        celery_app.send_task("playbook.healthz_probe", connection=connection, queue=QUEUE)
+    message = json.loads(test_redis.lindex(QUEUE, -1))
     assert before <= message["headers"]["published_at"] <= time.time()
-    assert health.queue_age(test_redis.lindex("celery", -1), time.time() + 5) >= 5
+    assert health.queue_age(test_redis.lindex(QUEUE, -1), time.time() + 5) >= 5
 
 
 def test_the_probe_needs_no_login_and_refuses_writes():

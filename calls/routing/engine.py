@@ -24,7 +24,7 @@ ROUTER = BackendSetting(
 )
 
 # Calibrated with `bench/routing.py --calibrate` on labelled sentences that include callers no
-# job fits (/work/shared/routing, its dev/ set and bench/data/routing_{dev,heldout}.json: 319
+# job fits (../shared/routing, its dev/ set and bench/data/routing_{dev,heldout}.json: 319
 # in scope, 85 no-job), never on the frozen held-out set (bench/data/routing_fresh.json).
 # Scores are builtin.score values. The grid and its trade-offs are in the bench's output:
 # - NONE_BELOW and OFF_TOPIC_MARGIN: the pair answering "none" to the most no-job sentences for

@@ -14,6 +14,7 @@ from django.urls import reverse
 from callflows import live as live_module
 from callflows import services
 from tests.test_freshness import (
+    ON_REDIS_15,
     REDIS_URL,
     Site,
     _redis_up,
@@ -190,6 +191,7 @@ def _requests(site, tokens) -> list[int]:
 
 
 @pytest.mark.slow
+@ON_REDIS_15
 def test_the_count_is_shared_by_every_process(site):
     half = LIMIT // 2
     # Every request in one window of the source (django-ratelimit staggers them per key).

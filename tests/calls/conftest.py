@@ -4,7 +4,6 @@ The phrases below are chosen so that any sensible router picks the same job (the
 job's own words). Tests do not pin the router's scores or `why`: they compare with what
 `router_says` (the router itself, on the same step) answers."""
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -113,25 +112,18 @@ def published(line):
     return line
 
 
-ROOT = Path(__file__).resolve().parents[2]
-ROUTING_DATA = ROOT / "bench" / "data"
-# shared/ lies beside the checkout (CI copies it there); /work/shared on a developer's machine.
-SHARED_ROUTING = next(
-    (p for p in (ROOT.parent / "shared" / "routing", Path("/work/shared/routing")) if p.is_dir()),
-    Path("/work/shared/routing"),
-)
-SHARED = SHARED_ROUTING
+ROUTING_DATA = corpus.ROOT / "bench" / "data"
+# The shared routing corpus as copied into bench/data/routing_shared: the suite needs nothing
+# outside the checkout.
+SHARED_ROUTING = corpus.routing_dir(bundled=True)
 
 
 def shared_corpus():
-    paths = sorted(SHARED.glob("*.json"))
-    if not paths:
-        pytest.skip("the shared routing corpus is not on this machine")
-    return corpus.load(*paths)
+    return corpus.load(*sorted(SHARED_ROUTING.glob("*.json")))
 
 
 def heldout_corpus():
-    return corpus.load(ROOT / "bench" / "data" / "routing_heldout.json")
+    return corpus.load(ROUTING_DATA / "routing_heldout.json")
 
 
 GYM = (

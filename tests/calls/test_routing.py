@@ -57,8 +57,7 @@ def test_accuracy_floors(name):
         "fresh": [ROUTING_DATA / "routing_fresh.json"],
         "fresh2": [ROUTING_DATA / "routing_fresh2.json"],
     }[name]
-    if not paths:
-        pytest.skip(f"no {name} routing corpus here")
+    assert paths, f"no {name} routing corpus in bench/data"
     top1, none = figures(load(*paths))
     floor_top1, floor_none = FLOORS[name]
     assert top1 >= floor_top1
