@@ -1,10 +1,13 @@
 """The runtime API's bodies, defined once as pydantic models.
 
-The same models validate the call report (calls/services/reports.py: call_report), serialize the stored
-call (POST and GET /api/v1/calls…), and are what calls/openapi.py turns into the OpenAPI
-document, so the document and the code cannot drift. /live and /route keep their own lean
-handlers (their query budgets and fast paths are pinned by tests); their bodies are described
-here and tests/calls/test_openapi.py checks real answers against these schemas.
+The schema is the validator: django-ninja (calls/api.py) validates each request body with its
+model here before the view runs, and builds the OpenAPI document from the same models and the
+operations' signatures, so the document and the code cannot drift. A model refuses exactly
+what its view would (strict types: no bool or text read as a number; text that must say
+something refuses blanks), so a body the document accepts is one the view takes. Refusals in
+the API's words are raised here (PydanticCustomError), field by field; the call report is
+validated again by calls/services/reports.py's call_report, with the same model, for its other
+callers. tests/calls/test_openapi.py fuzzes every operation against the document (schemathesis).
 """
 
 import re
@@ -17,8 +20,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    WrapValidator,
     field_validator,
 )
+from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
 
 from .models import SAID_MAX, SUMMARY_MAX, TRANSCRIPT_MAX, Outcome
 
@@ -61,6 +68,9 @@ class CallAction(BaseModel):
 _NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")  # pydantic would read Unix time
 
 
+NAME_THE_JOB = "Name the job too: a job version belongs to a job."
+
+
 def _iso(value):
     """ISO 8601 text only (the fields are lax just so that JSON text parses as a datetime; a
     number, or a number in quotes, is no time)."""
@@ -74,7 +84,18 @@ def _iso(value):
 class CallReport(BaseModel):
     """A finished call, as the telephony runtime reports it. Unknown fields are ignored."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", title="CallReport")
+    model_config = ConfigDict(
+        strict=True,
+        extra="ignore",
+        title="CallReport",
+        # job_version names a version of `job`: without a job it is refused.
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"job_version": {"type": "null"}}},
+                {"required": ["job"], "properties": {"job": {"type": "integer"}}},
+            ]
+        },
+    )
 
     number: str = Field(
         max_length=32,
@@ -127,6 +148,14 @@ class CallReport(BaseModel):
 
     _require_text = field_validator("started_at", "ended_at", mode="before")(_iso)
 
+    @field_validator("job_version")
+    @classmethod
+    def _with_its_job(cls, value, info: ValidationInfo):
+        # A job that failed its own check is missing from info.data: refused once, there.
+        if value is not None and "job" in info.data and info.data["job"] is None:
+            raise ValueError(NAME_THE_JOB)
+        return value
+
 
 class CallStep(BaseModel):
     key: str
@@ -163,27 +192,78 @@ class CallOut(BaseModel):
 # POST /api/v1/numbers/{number}/route ------------------------------------------------------
 
 
-class RouteAsk(BaseModel):
-    model_config = ConfigDict(title="RouteRequest")
+SAID_WORDS = "Required: what the caller said, as text."
+STEP_WORDS = "A Sona step's key (text, at most 12 characters), or leave it out."
+MAX_HISTORY = 50
+HISTORY_WORDS = f"A list of at most {MAX_HISTORY} earlier caller turns."
+CURRENT_JOB_WORDS = "The id of the job chosen on an earlier turn, or null."
+OPTIONS_WORDS = (
+    "The two different job ids the last answer's question offered (its options), or leave it out."
+)
+SAYS_SOMETHING = r"\S"  # not blank (re.search, as JSON Schema reads `pattern`)
 
-    said: str = Field(min_length=1, max_length=SAID_MAX, description="What the caller said.")
-    step: str | None = Field(
+
+def _in_words(words: str):
+    """A field's refusal in the API's words, whatever the check that failed (type, length,
+    pattern); text over its length also says how long it is. Errors inside the value that are
+    already in words (a history turn) are kept as they are."""
+
+    def validate(value, handler, info: ValidationInfo):
+        try:
+            return handler(value)
+        except PydanticError as exc:
+            if all(e["type"] == "words" and e["loc"] for e in exc.errors()):
+                raise
+            if words == SAID_WORDS and isinstance(value, str) and len(value) > SAID_MAX:
+                message = f"At most {SAID_MAX} characters (it has {len(value):,})."
+                raise PydanticCustomError("words", message) from None
+            raise PydanticCustomError("words", words) from None
+
+    return WrapValidator(validate)
+
+
+Said = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=SAID_MAX, pattern=SAYS_SOMETHING),
+    _in_words(SAID_WORDS),
+]
+
+
+class RouteAsk(BaseModel):
+    """What the caller said, on which step, after what. Unknown fields are ignored."""
+
+    model_config = ConfigDict(
+        title="RouteRequest", strict=True, extra="ignore", regex_engine="python-re"
+    )
+
+    said: Said = Field(description="What the caller said (not blank).")
+    step: Annotated[str | None, _in_words(STEP_WORDS)] = Field(
         None, max_length=12, description="A Sona step's key; left out: the first Sona step."
     )
-    history: list[Annotated[str, StringConstraints(min_length=1, max_length=SAID_MAX)]] | None = (
-        Field(None, max_length=50, description="Earlier caller turns, oldest first.")
+    history: Annotated[list[Said] | None, _in_words(HISTORY_WORDS)] = Field(
+        None, max_length=MAX_HISTORY, description="Earlier caller turns, oldest first."
     )
-    current_job: int | None = Field(None, description="The job chosen on an earlier turn.")
-    options: (
+    current_job: Annotated[int | None, _in_words(CURRENT_JOB_WORDS)] = Field(
+        None, description="The job chosen on an earlier turn."
+    )
+    options: Annotated[
         Annotated[list[Annotated[int, Field(ge=1, le=ID_MAX)]], Field(min_length=2, max_length=2)]
-        | None
-    ) = Field(
+        | None,
+        _in_words(OPTIONS_WORDS),
+    ] = Field(
         None,
         description="When the last answer was a question (decision `clarify`): the ids of its "
         "two `options`, so that this turn (the caller's reply) settles it. Two different ids "
         "of jobs attached to the step; left out or null: no question is being answered.",
         json_schema_extra={"uniqueItems": True},
     )
+
+    @field_validator("options")
+    @classmethod
+    def _two_different(cls, value):
+        if value is not None and value[0] == value[1]:
+            raise PydanticCustomError("words", OPTIONS_WORDS)
+        return value
 
 
 class RouteMatch(BaseModel):
