@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,6 +27,8 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticError
 from pydantic_core import PydanticCustomError
+
+from workspaces import text
 
 from .models import SAID_MAX, SUMMARY_MAX, TRANSCRIPT_MAX, Outcome
 
@@ -57,12 +60,50 @@ class FieldErrors(Error):
 # POST /api/v1/calls ------------------------------------------------------------------------
 
 
+def _whole(value):
+    """5.0 is the integer 5 in JSON (and in JSON Schema); 5.5, true and "5" are no integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def whole(**limits):
+    """An integer, strictly: no bool or text read as one; a whole number written as 5.0 is one.
+    `limits`: ge, le (inside, so that the document shows them as minimum and maximum)."""
+    return Annotated[int, Field(**limits), BeforeValidator(_whole)]
+
+
+Whole = whole()
+Id = whole(ge=1, le=ID_MAX)  # ids are positive 64-bit integers
+
+STORABLE = r"^[^\x00]*$"  # no NUL (a lone surrogate never parses: workspaces/jsonapi.py)
+
+
+def _storable(value, handler, info: ValidationInfo):
+    """A NUL is refused in the words of workspaces/text.py (no database stores one)."""
+    try:
+        return handler(value)
+    except PydanticError:
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("words", text.MESSAGE.format(what=info.field_name)) from None
+        raise
+
+
+def stored(**limits):
+    """Text that is stored (a call report's): what the schema allows is what the database
+    takes. `limits`: min_length, max_length."""
+    return Annotated[
+        str, StringConstraints(pattern=STORABLE, **limits), WrapValidator(_storable)
+    ]
+
+
+Stored = stored()
+
+
 class CallAction(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     type: ActionType
     status: Literal["ok", "failed"]
-    detail: str = Field("", max_length=ACTION_DETAIL_MAX, description="What was sent, or why not.")
+    detail: Stored = Field("", max_length=ACTION_DETAIL_MAX, description="What was sent, or why not.")
 
 
 _NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")  # pydantic would read Unix time
@@ -97,16 +138,16 @@ class CallReport(BaseModel):
         },
     )
 
-    number: str = Field(
+    number: Stored = Field(
         max_length=32,
         description="The workspace's number that took the call (E.164, or national format "
         "in the workspace's country).",
         examples=["+15555550123"],
     )
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=EXTERNAL_ID_MAX)] = (
+    external_id: stored(min_length=1, max_length=EXTERNAL_ID_MAX) = (
         Field(description="The runtime's id of the call, unique in the workspace.")
     )
-    caller: str = Field(
+    caller: Stored = Field(
         "anonymous", max_length=32, description='The caller\'s number (E.164) or "anonymous".'
     )
     started_at: AwareDatetime = Field(
@@ -118,31 +159,27 @@ class CallReport(BaseModel):
         description="ISO 8601 with a timezone; not before started_at, at most 24 hours "
         "after it, at most a day ahead.",
     )
-    step: str | None = Field(
+    step: Stored | None = Field(
         None, max_length=12, description="The key of the Sona step that handled the call."
     )
-    job: int | None = Field(
-        None, ge=1, le=ID_MAX, description="The id of the job that handled it, or null."
-    )
-    job_version: int | None = Field(
+    job: Id | None = Field(None, description="The id of the job that handled it, or null.")
+    job_version: Id | None = Field(
         None,
-        ge=1,
-        le=ID_MAX,
         description="The job's history version (history id); left out: the version live at "
         "started_at.",
     )
     score: float | None = Field(None, ge=0, le=1, description="The router's score, 0 to 1.")
     outcome: OutcomeValue  # type: ignore[valid-type]
     actions: list[CallAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
-    summary: str = Field("", max_length=SUMMARY_MAX)
-    next_steps: list[Annotated[str, StringConstraints(max_length=NEXT_STEP_MAX)]] = Field(
+    summary: Stored = Field("", max_length=SUMMARY_MAX)
+    next_steps: list[stored(max_length=NEXT_STEP_MAX)] = Field(
         default_factory=list, max_length=MAX_NEXT_STEPS
     )
-    transcript: str = Field("", max_length=TRANSCRIPT_MAX)
+    transcript: Stored = Field("", max_length=TRANSCRIPT_MAX)
     recording_url: str | None = Field(
         None,
         max_length=RECORDING_URL_MAX,
-        pattern=r"^https?://[^\s/?#]+[^\s]*$",
+        pattern=r"^https?://[^\s/?#\x00]+[^\s\x00]*$",
         description="An http or https URL of the recording.",
     )
 
@@ -243,11 +280,11 @@ class RouteAsk(BaseModel):
     history: Annotated[list[Said] | None, _in_words(HISTORY_WORDS)] = Field(
         None, max_length=MAX_HISTORY, description="Earlier caller turns, oldest first."
     )
-    current_job: Annotated[int | None, _in_words(CURRENT_JOB_WORDS)] = Field(
+    current_job: Annotated[Whole | None, _in_words(CURRENT_JOB_WORDS)] = Field(
         None, description="The job chosen on an earlier turn."
     )
     options: Annotated[
-        Annotated[list[Annotated[int, Field(ge=1, le=ID_MAX)]], Field(min_length=2, max_length=2)]
+        Annotated[list[Id], Field(min_length=2, max_length=2)]
         | None,
         _in_words(OPTIONS_WORDS),
     ] = Field(
