@@ -102,8 +102,9 @@ def _invalid(request, exc):
         source, loc = error["loc"][0], error["loc"][1:]
         if source == "body":
             loc = loc[1:]  # the view's parameter name
-            if not loc:  # no body at all
-                fields.setdefault("body", jsonapi.NOT_JSON)
+            if not loc:  # the body as a whole: none at all, or refused by its model
+                words = error["msg"] if error["type"] == "words" else jsonapi.NOT_JSON
+                fields.setdefault("body", words)
                 continue
         field = _field(loc)
         if error["type"] == "missing" and field in MISSING:

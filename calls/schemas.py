@@ -24,9 +24,11 @@ from pydantic import (
     ValidationInfo,
     WrapValidator,
     field_validator,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticError
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from workspaces import text
 
@@ -95,15 +97,54 @@ def stored(**limits):
     ]
 
 
-Stored = stored()
 
 
-class CallAction(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore")
+# Any JSON value whose text (keys included) a database stores: what a report's unknown fields
+# may hold (they are ignored, but refused with a NUL like every field: workspaces/text.py).
+StorableJSON = TypeAliasType(
+    "StorableJSON",
+    "Annotated[str, StringConstraints(pattern=STORABLE)] | int | float | bool | None "
+    "| list[StorableJSON] | dict[Annotated[str, StringConstraints(pattern=STORABLE)], StorableJSON]",
+)
+
+
+def _unknown_field(value, handler):
+    try:
+        return handler(value)
+    except PydanticError:
+        raise PydanticCustomError("words", text.MESSAGE.format(what="This field")) from None
+
+
+def _field_names(data):
+    """Every field name storable too, known or not (JSON Schema's propertyNames)."""
+    if isinstance(data, dict) and any(text.bad_text(str(key)) for key in data):
+        raise PydanticCustomError("words", text.MESSAGE.format(what="A field name"))
+    return data
+
+
+class StoredBody(BaseModel):
+    """A body whose text is stored: strict types, and unknown fields ignored but, like every
+    field, storable (no NUL in a name or a value, at any depth), as the document says."""
+
+    model_config = ConfigDict(
+        strict=True, extra="allow", json_schema_extra={"propertyNames": {"pattern": STORABLE}}
+    )
+
+    __pydantic_extra__: dict[str, Annotated[StorableJSON, WrapValidator(_unknown_field)]]
+
+    _names = model_validator(mode="before")(_field_names)
+
+    @model_validator(mode="after")
+    def _ignore_unknown_fields(self):
+        self.__pydantic_extra__.clear()  # checked, then ignored: never dumped, never stored
+        return self
+
+
+class CallAction(StoredBody):
 
     type: ActionType
     status: Literal["ok", "failed"]
-    detail: Stored = Field("", max_length=ACTION_DETAIL_MAX, description="What was sent, or why not.")
+    detail: stored(max_length=ACTION_DETAIL_MAX) = Field("", description="What was sent, or why not.")
 
 
 _NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")  # pydantic would read Unix time
@@ -122,15 +163,14 @@ def _iso(value):
     return value
 
 
-class CallReport(BaseModel):
+class CallReport(StoredBody):
     """A finished call, as the telephony runtime reports it. Unknown fields are ignored."""
 
     model_config = ConfigDict(
-        strict=True,
-        extra="ignore",
         title="CallReport",
         # job_version names a version of `job`: without a job it is refused.
         json_schema_extra={
+            "propertyNames": {"pattern": STORABLE},
             "anyOf": [
                 {"properties": {"job_version": {"type": "null"}}},
                 {"required": ["job"], "properties": {"job": {"type": "integer"}}},
@@ -138,8 +178,7 @@ class CallReport(BaseModel):
         },
     )
 
-    number: Stored = Field(
-        max_length=32,
+    number: stored(max_length=32) = Field(
         description="The workspace's number that took the call (E.164, or national format "
         "in the workspace's country).",
         examples=["+15555550123"],
@@ -147,8 +186,8 @@ class CallReport(BaseModel):
     external_id: stored(min_length=1, max_length=EXTERNAL_ID_MAX) = (
         Field(description="The runtime's id of the call, unique in the workspace.")
     )
-    caller: Stored = Field(
-        "anonymous", max_length=32, description='The caller\'s number (E.164) or "anonymous".'
+    caller: stored(max_length=32) = Field(
+        "anonymous", description='The caller\'s number (E.164) or "anonymous".'
     )
     started_at: AwareDatetime = Field(
         strict=False,
@@ -159,8 +198,8 @@ class CallReport(BaseModel):
         description="ISO 8601 with a timezone; not before started_at, at most 24 hours "
         "after it, at most a day ahead.",
     )
-    step: Stored | None = Field(
-        None, max_length=12, description="The key of the Sona step that handled the call."
+    step: stored(max_length=12) | None = Field(
+        None, description="The key of the Sona step that handled the call."
     )
     job: Id | None = Field(None, description="The id of the job that handled it, or null.")
     job_version: Id | None = Field(
@@ -171,11 +210,11 @@ class CallReport(BaseModel):
     score: float | None = Field(None, ge=0, le=1, description="The router's score, 0 to 1.")
     outcome: OutcomeValue  # type: ignore[valid-type]
     actions: list[CallAction] = Field(default_factory=list, max_length=MAX_ACTIONS)
-    summary: Stored = Field("", max_length=SUMMARY_MAX)
+    summary: stored(max_length=SUMMARY_MAX) = ""
     next_steps: list[stored(max_length=NEXT_STEP_MAX)] = Field(
         default_factory=list, max_length=MAX_NEXT_STEPS
     )
-    transcript: Stored = Field("", max_length=TRANSCRIPT_MAX)
+    transcript: stored(max_length=TRANSCRIPT_MAX) = ""
     recording_url: str | None = Field(
         None,
         max_length=RECORDING_URL_MAX,
@@ -237,7 +276,11 @@ CURRENT_JOB_WORDS = "The id of the job chosen on an earlier turn, or null."
 OPTIONS_WORDS = (
     "The two different job ids the last answer's question offered (its options), or leave it out."
 )
-SAYS_SOMETHING = r"\S"  # not blank (re.search, as JSON Schema reads `pattern`)
+# Not blank: a character that str.strip() keeps. Spelled out, because `\s` means other
+# characters in Python, Rust (pydantic, jsonschema_rs) and JavaScript regular expressions; a
+# pattern is searched for anywhere in the text, as JSON Schema reads it.
+_BLANKS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+SAYS_SOMETHING = f"[^{_BLANKS}]"  # none of them is special in a character class
 
 
 def _in_words(words: str):
@@ -270,7 +313,7 @@ class RouteAsk(BaseModel):
     """What the caller said, on which step, after what. Unknown fields are ignored."""
 
     model_config = ConfigDict(
-        title="RouteRequest", strict=True, extra="ignore", regex_engine="python-re"
+        title="RouteRequest", strict=True, extra="ignore"
     )
 
     said: Said = Field(description="What the caller said (not blank).")

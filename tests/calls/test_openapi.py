@@ -6,6 +6,7 @@ refuses is refused (400), and a body it accepts is refused only for what no sche
 
 import json
 
+import jsonschema_rs
 import pytest
 import schemathesis
 from django.core import signals
@@ -49,12 +50,24 @@ NEEDS_THE_DATA = {
 }
 
 
+def _fits_the_document(case) -> bool:
+    doc = openapi.document()
+    operation = doc["paths"][case.operation.path][case.method.lower()]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if body is None or case.body is None:
+        return True
+    schema = {**body["schema"], "components": doc["components"]}
+    return jsonschema_rs.Draft202012Validator(schema).is_valid(case.body)
+
+
 @schemathesis.check
 def schema_valid_bodies_are_refused_only_for_the_data(ctx, response, case):
     """positive_data_acceptance, except for the refusals that depend on stored data or the
     clock: a 400 to a body the document accepts names only such fields."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or response.status_code != 400:
+        return None
+    if not _fits_the_document(case):  # Hypothesis' regular expressions are not Rust's
         return None
     fields = response.json().get("fields", {})
     shape = {
