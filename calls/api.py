@@ -88,7 +88,7 @@ api = RuntimeAPI(
 
 
 def _field(loc) -> str:
-    """"actions[0].type" for ("actions", 0, "type"): the names call_report uses."""
+    """ "actions[0].type" for ("actions", 0, "type"): the names call_report uses."""
     name = str(loc[0]) if loc else "body"
     for part in loc[1:]:
         name += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -192,9 +192,9 @@ def live(
 
 
 # The same answer for HEAD, left out of the document like every HEAD.
-api.api_operation(["HEAD"], "/numbers/{number}/live", auth=RuntimeToken(number=True), include_in_schema=False)(
-    live
-)
+api.api_operation(
+    ["HEAD"], "/numbers/{number}/live", auth=RuntimeToken(number=True), include_in_schema=False
+)(live)
 
 
 # POST /api/v1/numbers/{number}/route -----------------------------------------------------------
@@ -332,6 +332,7 @@ def report_call(
 # Like /live's number: anything else than an id is an unknown call (a JSON 404), so the path
 # takes text and the document says what is served.
 CallId = Annotated[str, WithJsonSchema({"type": "integer", "minimum": 1})]
+CallIdPath = Path(description="The call's id.")
 
 
 def _own_call(request, pk: str) -> Call | None:
@@ -349,16 +350,14 @@ def _own_call(request, pk: str) -> Call | None:
     auth=RuntimeToken(),
     response={200: schemas.CallOut, **_errors(401, 404, 405, 429)},
 )
-def read_call(request, id: CallId = Path(description="The call's id.")):  # noqa: A002  (the document's name)
+def read_call(request, id: CallId = CallIdPath):  # noqa: A002  (the document's name)
     call = _own_call(request, id)
     if call is None:
         return jsonapi.error(UNKNOWN_CALL, 404)
     return JsonResponse(call_json(call))
 
 
-api.api_operation(["HEAD"], "/calls/{id}", auth=RuntimeToken(), include_in_schema=False)(
-    read_call
-)
+api.api_operation(["HEAD"], "/calls/{id}", auth=RuntimeToken(), include_in_schema=False)(read_call)
 
 
 # Another method on a call: unknown (404) unless it is the token's call, then 405.

@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -92,11 +92,7 @@ def _storable(value, handler, info: ValidationInfo):
 def stored(**limits):
     """Text that is stored (a call report's): what the schema allows is what the database
     takes. `limits`: min_length, max_length."""
-    return Annotated[
-        str, StringConstraints(pattern=STORABLE, **limits), WrapValidator(_storable)
-    ]
-
-
+    return Annotated[str, StringConstraints(pattern=STORABLE, **limits), WrapValidator(_storable)]
 
 
 # Any JSON value whose text (keys included) a database stores: what a report's unknown fields
@@ -141,10 +137,11 @@ class StoredBody(BaseModel):
 
 
 class CallAction(StoredBody):
-
     type: ActionType
     status: Literal["ok", "failed"]
-    detail: stored(max_length=ACTION_DETAIL_MAX) = Field("", description="What was sent, or why not.")
+    detail: stored(max_length=ACTION_DETAIL_MAX) = Field(
+        "", description="What was sent, or why not."
+    )
 
 
 _NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")  # pydantic would read Unix time
@@ -174,7 +171,7 @@ class CallReport(StoredBody):
             "anyOf": [
                 {"properties": {"job_version": {"type": "null"}}},
                 {"required": ["job"], "properties": {"job": {"type": "integer"}}},
-            ]
+            ],
         },
     )
 
@@ -183,8 +180,8 @@ class CallReport(StoredBody):
         "in the workspace's country).",
         examples=["+15555550123"],
     )
-    external_id: stored(min_length=1, max_length=EXTERNAL_ID_MAX) = (
-        Field(description="The runtime's id of the call, unique in the workspace.")
+    external_id: stored(min_length=1, max_length=EXTERNAL_ID_MAX) = Field(
+        description="The runtime's id of the call, unique in the workspace."
     )
     caller: stored(max_length=32) = Field(
         "anonymous", description='The caller\'s number (E.164) or "anonymous".'
@@ -312,9 +309,7 @@ Said = Annotated[
 class RouteAsk(BaseModel):
     """What the caller said, on which step, after what. Unknown fields are ignored."""
 
-    model_config = ConfigDict(
-        title="RouteRequest", strict=True, extra="ignore"
-    )
+    model_config = ConfigDict(title="RouteRequest", strict=True, extra="ignore")
 
     said: Said = Field(description="What the caller said (not blank).")
     step: Annotated[str | None, _in_words(STEP_WORDS)] = Field(
@@ -327,8 +322,7 @@ class RouteAsk(BaseModel):
         None, description="The job chosen on an earlier turn."
     )
     options: Annotated[
-        Annotated[list[Id], Field(min_length=2, max_length=2)]
-        | None,
+        Annotated[list[Id], Field(min_length=2, max_length=2)] | None,
         _in_words(OPTIONS_WORDS),
     ] = Field(
         None,
