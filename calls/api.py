@@ -20,8 +20,8 @@ refusal has the one JSON shape ({"error": …}, with "fields" for a 400): calls/
 
 from typing import Annotated
 
-from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
 from ninja import Header, NinjaAPI, Path
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -133,8 +133,14 @@ def _unauthenticated(request, exc):
 
 
 @api.exception_handler(AuthorizationError)
+@api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
-    return jsonapi.error("Forbidden.", 403)
+    return jsonapi.error(str(exc) or "Forbidden.", 403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return jsonapi.error("Not found.", 404)
 
 
 @api.exception_handler(Exception)
