@@ -15,7 +15,7 @@ where another workspace's call is unknown whatever the method), the token (401, 
 sent too many bad ones; calls/auth.py), the number (404), the body's size (413, from
 Content-Length, before it is read), the body as JSON (400: not a JSON object, nested too deep, a
 lone surrogate: workspaces/jsonapi.py), the schema (400 naming each field), then the view. Every
-refusal has the one JSON shape ({"error": …}, with "fields" for a 400): calls/errors below.
+refusal has the one JSON shape ({"error": …}, with "fields" for a 400): the handlers below.
 """
 
 from typing import Annotated
