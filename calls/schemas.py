@@ -97,10 +97,21 @@ def stored(**limits):
 
 # Any JSON value whose text (keys included) a database stores: what a report's unknown fields
 # may hold (they are ignored, but refused with a NUL like every field: workspaces/text.py).
+class _StorableNames:
+    """An object's field names are checked with propertyNames in the document (pydantic writes
+    patternProperties, which lets a name that does not match through unchecked)."""
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        ((pattern, values),) = schema.pop("patternProperties").items()
+        return {**schema, "propertyNames": {"pattern": pattern}, "additionalProperties": values}
+
+
+StorableName = Annotated[str, StringConstraints(pattern=STORABLE)]
 StorableJSON = TypeAliasType(
     "StorableJSON",
-    "Annotated[str, StringConstraints(pattern=STORABLE)] | int | float | bool | None "
-    "| list[StorableJSON] | dict[Annotated[str, StringConstraints(pattern=STORABLE)], StorableJSON]",
+    "StorableName | int | float | bool | None | list[StorableJSON] "
+    "| Annotated[dict[StorableName, StorableJSON], _StorableNames()]",
 )
 
 

@@ -23,6 +23,7 @@ def test_a_job_version_without_its_job_is_refused_by_the_document_too(client, li
     [
         ({"note": "a\x00b"}, "note"),
         ({"note": {"deep": ["x", "y\x00"]}}, "note"),
+        ({"note": {"deep": {"na\x00me": 1}}}, "note"),
         ({"no\x00te": 1}, "body"),
     ],
 )
