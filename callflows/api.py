@@ -1,4 +1,6 @@
-"""JSON API for the telephony runtime, authenticated with a workspace API token.
+"""JSON API for the telephony runtime, authenticated with a workspace API token: the token,
+number and throttle rules every runtime operation shares, and /live's answer. The operations
+themselves are declared in calls/api.py (django-ninja: one API, one document).
 
 Served by config.wsgi's lean handler (no sessions, messages, CSRF or auth middleware): the
 runtime calls on every ring. See live.py for why every answer is fresh in every process.
@@ -8,7 +10,6 @@ import re
 
 from django.http import HttpResponse, JsonResponse
 
-from core import jsonapi
 from workspaces.services import TOKEN_PREFIX, hash_token
 
 from . import live, throttle
@@ -74,11 +75,9 @@ def authorize_token(request) -> tuple[live.TokenLookup | None, JsonResponse | No
     return found, None
 
 
-@jsonapi.require_methods("GET")
-def live_config(request, number):
-    found, refused = authorize(request, number)
-    if refused is not None:
-        return refused
+def live_answer(request, found: live.Lookup) -> HttpResponse:
+    """GET /api/v1/numbers/<e164>/live for an authorized number: the live body, 304 while the
+    ETag sent in If-None-Match is current, gzip when asked for."""
     body = live.body(found.phone_id, found.generation)
     use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
     # Each representation has its own ETag; either one in If-None-Match means "unchanged".

@@ -3,6 +3,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from calls import api_urls as runtime_api_urls
 from config import health
 from workspaces import views as workspace_views
 from workspaces.signin import ResetConfirmView
@@ -43,7 +44,7 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("numbers/", include("callflows.urls")),
     path("", include("calls.urls")),
-    path("api/v1/", include("callflows.api_urls")),
+    path("api/v1/", include((runtime_api_urls.live_urlpatterns, "api"))),
     path("api/v1/", include("calls.api_urls")),
     path("admin/", admin.site.urls),
 ]
