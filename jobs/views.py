@@ -199,10 +199,12 @@ def job_delete(request, pk):
     job = selectors.job_get(workspace=request.workspace, pk=pk)
     if request.method == "POST":
         try:
-            services.job_delete(job=job, user=request.user)
+            result = services.job_delete(job=job, user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(error_messages(exc)))
             return redirect(job)
+        for notice in result.notices:
+            messages.info(request, notice)
         messages.success(request, f"Job “{job.name}” moved to Recently deleted.")
         return redirect("jobs:list")
     # The page asks callflows where the job is used ({% usage_of %}): jobs never imports it.

@@ -1,0 +1,64 @@
+"""The versioned-document core (Wagtail's RevisionMixin is the precedent).
+
+Jobs and knowledge pages are both "versioned documents": texts in a workspace, written by
+members, with a revision that catches stale editors, a full history (simple-history), and a
+"Recently deleted" bin. One abstract model (`models.VersionedDocument`), one set of services
+(`services`: save with a conflict check, delete, restore, restore a version, purge), one set of
+selectors (`selectors`: library, versions) and the shared pages (`views`, `admin`) serve both.
+What differs between the kinds is a small declaration, `DocumentKind`, that each app writes
+once (jobs/services.py, knowledge/services.py).
+
+This lives in workspaces, not core: the services need the role check and the audit log.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.dispatch import Signal
+
+REASON_CREATED = "created"
+REASON_EDITED = "edited"
+REASON_DELETED = "deleted"
+REASON_RESTORED = "restored"
+REASON_IMPORTED = "imported"
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """What differs between two kinds of versioned document; everything else is shared."""
+
+    model: type[models.Model]
+    noun: str  # in sentences: "This job was deleted.", "Another page is already called …"
+    audit_prefix: str  # audit event names: "<prefix>.created", ".edited", ".deleted", …
+    role_action: str  # what require_role names when it refuses: "change jobs"
+    deleting: Signal  # sent before a delete, with `<param>=document, user=`; may refuse or
+    # return notices (sentences about what it changed elsewhere)
+    changed: Callable[[list], None]  # told inside the transaction that documents' texts changed
+    validate: Callable[[models.Model], None]  # the kind's rules beyond the field validators
+    param: str  # the deleting signal's keyword for the document: "job", "page"
+    # The audit event of an update by its reason; None: the calling service records the event.
+    edit_actions: dict[str, str | None] = field(default_factory=dict)
+    unique_message: dict[str, str] | None = None  # the error when a unique constraint fails
+
+    def edit_action(self, reason: str) -> str | None:
+        actions = {REASON_RESTORED: f"{self.audit_prefix}.restored", **self.edit_actions}
+        return actions.get(reason, f"{self.audit_prefix}.edited")
+
+
+@dataclass
+class Deleted:
+    """What a delete returns on every kind: the document, and what the receivers of the
+    deleting signal changed elsewhere (e.g. the drafts it was detached from), to show."""
+
+    document: models.Model
+    notices: list[str] = field(default_factory=list)
+
+
+class DocumentConflict(Exception):
+    """The document changed since the editor opened it; nothing was saved."""
+
+    def __init__(self, document, attempted):
+        super().__init__(f"“{document}” was changed by someone else since you opened it.")
+        self.current = document
+        self.attempted = dict(attempted)
