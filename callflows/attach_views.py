@@ -28,6 +28,8 @@ class Panel:
     """What differs between a Sona step's jobs panel and its knowledge panel."""
 
     attachment: Attachment  # the service's declaration (through-model, limit, noun)
+    services: dict  # "attach", "detach", "move" -> the write service, called with
+    # step=, <attachment.field>=item, user= (and offset= to move)
     key: str  # the panel's ids and url names: "jobs" / "knowledge"
     field: str  # the POST field naming the item (as the forms have always posted it)
     get: Callable  # (workspace, pk) -> the workspace's item, or None
@@ -56,6 +58,11 @@ def _query(raw: str) -> str:
 
 JOBS_PANEL = Panel(
     attachment=JOBS,
+    services={
+        "attach": services.step_attach_job,
+        "detach": services.step_detach_job,
+        "move": services.step_move_job,
+    },
     key="jobs",
     field="job",
     get=selectors.job_get,
@@ -79,6 +86,11 @@ JOBS_PANEL = Panel(
 )
 KNOWLEDGE_PANEL = Panel(
     attachment=KNOWLEDGE,
+    services={
+        "attach": services.step_attach_knowledge,
+        "detach": services.step_detach_knowledge,
+        "move": services.step_move_knowledge,
+    },
     key="knowledge",
     field="page_id",
     get=selectors.knowledge_page_get,
@@ -165,13 +177,18 @@ def focus_after(kind: str, noun: str, pk: int | None, *, before=(), offset=None)
     return [f"detach-{noun}-{n}" for n in neighbours] + [f"attach-{noun}-{pk}"]
 
 
+def _write(request, panel: Panel, action: str, step, item, **more) -> None:
+    item_arg = {panel.attachment.field: item}
+    panel.services[action](step=step, **item_arg, user=request.user, **more)
+
+
 def _attach(request, panel: Panel, step, item) -> str:
-    services.attach.attach(panel.attachment, step=step, item=item, user=request.user)
+    _write(request, panel, "attach", step, item)
     return f"Attached “{item}”."
 
 
 def _detach(request, panel: Panel, step, item) -> str:
-    services.attach.detach(panel.attachment, step=step, item=item, user=request.user)
+    _write(request, panel, "detach", step, item)
     return f"Detached “{item}”. It stays in the {panel.words['library'].lower()}."
 
 
@@ -179,7 +196,7 @@ def _move(request, panel: Panel, step, item) -> str:
     offset = _offset(request)
     if offset is None:
         raise ValidationError(f"Choose to move the {panel.noun} up or down.")
-    services.attach.move(panel.attachment, step=step, item=item, offset=offset, user=request.user)
+    _write(request, panel, "move", step, item, offset=offset)
     return f"Moved “{item}” {'up' if offset < 0 else 'down'}."
 
 

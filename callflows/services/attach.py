@@ -88,7 +88,7 @@ class AttachCheck:
 
 
 def can_attach(kind: Attachment, step: Step, *, attached_count: int | None = None) -> AttachCheck:
-    """Whether the page should offer "Attach" on this step. A hint only: the write (attach)
+    """Whether the page should offer "Attach" on this step. A hint only: the write (_attach)
     asks the same rule again under the row lock. Pass `attached_count` when the caller already
     loaded the attachments (saves a query)."""
     if step.kind != StepKind.SONA:
@@ -134,7 +134,7 @@ def renumber(kind: Attachment, step: Step, ids: list[int]) -> None:
     )
 
 
-def attach(kind: Attachment, *, step: Step, item, user: User):
+def _attach(kind: Attachment, *, step: Step, item, user: User):
     """Attach an item at the end of a Sona step's list: at most `limit`, each at most once."""
     step = _lock_sona_step(kind, step, user)
     if item.workspace_id != step.call_flow.phone_number.workspace_id:
@@ -164,7 +164,7 @@ def _attached_ids(kind: Attachment, step: Step, item) -> list[int]:
     return ids
 
 
-def detach(kind: Attachment, *, step: Step, item, user: User) -> None:
+def _detach(kind: Attachment, *, step: Step, item, user: User) -> None:
     step = _lock_sona_step(kind, step, user)
     ids = _attached_ids(kind, step, item)
     ids.remove(item.pk)
@@ -173,7 +173,7 @@ def detach(kind: Attachment, *, step: Step, item, user: User) -> None:
     _audit(kind, user, step, item, "detached")
 
 
-def move(kind: Attachment, *, step: Step, item, offset: int, user: User) -> None:
+def _move(kind: Attachment, *, step: Step, item, offset: int, user: User) -> None:
     """Move an attached item up (-1) or down (+1) in the step's order; at an end, nothing
     changes (no write, no event)."""
     step = _lock_sona_step(kind, step, user)
@@ -208,17 +208,17 @@ def detach_deleted(kind: Attachment, item) -> list[str]:
 
 @audit.write_service
 def step_attach_job(*, step: Step, job: Job, user: User) -> StepJob:
-    return attach(JOBS, step=step, item=job, user=user)
+    return _attach(JOBS, step=step, item=job, user=user)
 
 
 @audit.write_service
 def step_detach_job(*, step: Step, job: Job, user: User) -> None:
-    detach(JOBS, step=step, item=job, user=user)
+    _detach(JOBS, step=step, item=job, user=user)
 
 
 @audit.write_service
 def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
-    move(JOBS, step=step, item=job, offset=offset, user=user)
+    _move(JOBS, step=step, item=job, offset=offset, user=user)
 
 
 def detach_deleted_job(*, job: Job) -> list[str]:
@@ -227,17 +227,17 @@ def detach_deleted_job(*, job: Job) -> list[str]:
 
 @audit.write_service
 def step_attach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> StepKnowledge:
-    return attach(KNOWLEDGE, step=step, item=page, user=user)
+    return _attach(KNOWLEDGE, step=step, item=page, user=user)
 
 
 @audit.write_service
 def step_detach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> None:
-    detach(KNOWLEDGE, step=step, item=page, user=user)
+    _detach(KNOWLEDGE, step=step, item=page, user=user)
 
 
 @audit.write_service
 def step_move_knowledge(*, step: Step, page: KnowledgePage, offset: int, user: User) -> None:
-    move(KNOWLEDGE, step=step, item=page, offset=offset, user=user)
+    _move(KNOWLEDGE, step=step, item=page, offset=offset, user=user)
 
 
 def detach_deleted_page(*, page: KnowledgePage) -> list[str]:

@@ -23,6 +23,12 @@ REASON_DELETED = "deleted"
 REASON_RESTORED = "restored"
 REASON_IMPORTED = "imported"
 
+# What an edit form posted without its revision is told ({noun}: the kind's noun).
+REVISION_MISSING = (
+    "This form did not say which version of the {noun} it was opened at, so saving it could "
+    "overwrite a newer version. Nothing was saved: reload the {noun} and try again."
+)
+
 
 @dataclass(frozen=True)
 class DocumentKind:

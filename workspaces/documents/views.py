@@ -1,0 +1,185 @@
+"""The pages every versioned document shares: Recently deleted, delete, restore, history,
+compare and restore a version. Each kind declares its `DocumentPages` and adds
+`document_urls(pages)` to its urls; the templates are templates/documents/*.html."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from workspaces.diff import word_diff
+from workspaces.errors import error_messages
+from workspaces.forms import parse_id
+from workspaces.permissions import EDIT, workspace_view
+
+from . import REVISION_MISSING, DocumentConflict, selectors
+
+PAGE_SIZE = 25
+HISTORY_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class DocumentPages:
+    """What differs between the shared pages of two kinds of document."""
+
+    model: type
+    namespace: str  # the url namespace: "jobs", "knowledge"
+    noun: str  # "job", "page"
+    library: str  # where "Back to …" leads: "the job library", "knowledge"
+    labels: dict[str, str]  # the texts, in order, with the words the pages use for them
+    long_fields: tuple[str, ...]  # the texts shown preformatted
+    deleted: Callable  # (workspace) -> the Recently deleted list
+    delete: Callable  # (document, user) -> documents.Deleted
+    restore: Callable  # (document, user) -> the restored document
+    restore_version: Callable  # (document, version, user, expected_revision) -> document
+    conflict: Callable  # (request, document, DocumentConflict) -> the response to a stale copy
+
+    @property
+    def label_heading(self) -> str:
+        """The column naming the documents in lists: "Name", "Title"."""
+        return next(iter(self.labels.values()))
+
+    def url(self, name: str) -> str:
+        return f"{self.namespace}:{name}"
+
+    def get(self, request, pk, deleted: bool | None = False):
+        return selectors.document_get(
+            self.model, workspace=request.workspace, pk=pk, deleted=deleted
+        )
+
+
+def _render(request, pages: DocumentPages, name: str, context: dict, **kwargs):
+    return render(request, f"documents/{name}.html", {"kind": pages, **context}, **kwargs)
+
+
+def deleted_list(request, pages: DocumentPages):
+    documents = pages.deleted(workspace=request.workspace)
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(request, pages, "deleted_list", {"page": page})
+
+
+def delete(request, pages: DocumentPages, pk):
+    """Confirm (GET), then move to Recently deleted (POST), showing what else changed."""
+    document = pages.get(request, pk)
+    if request.method != "POST":
+        # The page asks callflows where it is used ({% usage_of %}): no kind imports callflows.
+        return _render(request, pages, "confirm_delete", {"document": document})
+    try:
+        result = pages.delete(document, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(error_messages(exc)))
+        return redirect(document)
+    for notice in result.notices:
+        messages.info(request, notice)
+    noun = pages.noun.capitalize()
+    messages.success(request, f"{noun} “{document}” moved to Recently deleted.")
+    return redirect(pages.url("list"))
+
+
+def restore(request, pages: DocumentPages, pk):
+    document = pages.get(request, pk, deleted=True)
+    try:
+        document = pages.restore(document, request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(error_messages(exc)))
+        return redirect(pages.url("deleted"))
+    messages.success(request, f"{pages.noun.capitalize()} “{document}” restored.")
+    return redirect(document)
+
+
+def history(request, pages: DocumentPages, pk):
+    document = pages.get(request, pk, deleted=None)
+    paged = Paginator(selectors.versions(document), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    versions = list(paged.object_list)
+    selectors.annotate_changes(document, versions)
+    context = {
+        "document": document,
+        "page": paged,
+        "versions": versions,
+        "latest_id": selectors.latest_version_id(document)
+        if paged.number > 1 or not versions
+        else versions[0].history_id,
+        "can_restore": request.membership.can_edit and not document.is_deleted,
+    }
+    return _render(request, pages, "history", context)
+
+
+def _version_param(request, document, name):
+    version_id = parse_id(request.GET.get(name))
+    if version_id is None:
+        return None
+    return selectors.version_get(document, version_id)
+
+
+def compare(request, pages: DocumentPages, pk):
+    document = pages.get(request, pk, deleted=None)
+    old, new = _version_param(request, document, "a"), _version_param(request, document, "b")
+    if old is None or new is None:
+        messages.error(request, "Pick two versions to compare.")
+        return redirect(pages.url("history"), pk=document.pk)
+    if old.history_id > new.history_id:
+        old, new = new, old
+    fields = [
+        (label, word_diff(getattr(old, field), getattr(new, field)))
+        for field, label in pages.labels.items()
+    ]
+    context = {"document": document, "old": old, "new": new, "fields": fields}
+    return _render(request, pages, "compare", context)
+
+
+def version_restore(request, pages: DocumentPages, pk, version_id):
+    document = pages.get(request, pk)
+    version = selectors.version_get(document, version_id)
+    if request.method != "POST":
+        fields = [
+            (label, getattr(version, field), field in pages.long_fields)
+            for field, label in pages.labels.items()
+        ]
+        context = {"document": document, "version": version, "fields": fields}
+        return _render(request, pages, "version_restore", context)
+    revision = parse_id(request.POST.get("revision"))
+    try:
+        if revision is None:
+            raise ValidationError(REVISION_MISSING.format(noun=pages.noun))
+        pages.restore_version(document, version, request.user, revision)
+    except DocumentConflict as conflict:
+        return pages.conflict(request, document, conflict)
+    except ValidationError as exc:
+        messages.error(request, " ".join(error_messages(exc)))
+    else:
+        messages.success(request, f"Version {version.number} restored as the newest version.")
+    return redirect(pages.url("history"), pk=document.pk)
+
+
+def document_urls(pages: DocumentPages) -> list:
+    """The shared pages' urls, named alike in every kind's namespace."""
+
+    def view(fn, *decorators):
+        def bound(request, **kwargs):
+            return fn(request, pages, **kwargs)
+
+        bound.__name__ = bound.__qualname__ = f"{pages.noun}_{fn.__name__}"
+        for decorate in reversed(decorators):
+            bound = decorate(bound)
+        return bound
+
+    read, edit = workspace_view(), workspace_view(EDIT)
+    return [
+        path("deleted/", view(deleted_list, read), name="deleted"),
+        path("<int:pk>/delete/", view(delete, edit), name="delete"),
+        path("<int:pk>/restore/", view(restore, require_POST, edit), name="restore"),
+        path("<int:pk>/history/", view(history, read), name="history"),
+        path("<int:pk>/history/compare/", view(compare, read), name="compare"),
+        path(
+            "<int:pk>/history/<int:version_id>/restore/",
+            view(version_restore, edit),
+            name="version_restore",
+        ),
+    ]
