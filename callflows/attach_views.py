@@ -41,7 +41,6 @@ class Panel:
     urls: dict  # the url names of attach, detach and move
     words: dict  # what the template says (headings, labels, empty states)
     search_id: str  # focused when no row control is left
-    page_template: str
 
     @property
     def noun(self) -> str:
@@ -73,6 +72,9 @@ JOBS_PANEL = Panel(
     url_name="callflows:step_jobs",
     urls={"attach": "callflows:attach", "detach": "callflows:detach", "move": "callflows:job_move"},
     words={
+        "tab": "Jobs",
+        "lead": "Sona uses these jobs, in this order, once the call flow is published. "
+        "Changes go to the draft.",
         "missing": "Choose a job.",
         "attached": "Attached jobs",
         "none": "No jobs attached yet. Sona only answers general questions until you attach some.",
@@ -82,7 +84,6 @@ JOBS_PANEL = Panel(
         "columns": ("Name", "Caller intent"),
     },
     search_id="library-search",
-    page_template="callflows/step_jobs.html",
 )
 KNOWLEDGE_PANEL = Panel(
     attachment=KNOWLEDGE,
@@ -105,6 +106,9 @@ KNOWLEDGE_PANEL = Panel(
         "move": "callflows:knowledge_move",
     },
     words={
+        "tab": "Knowledge",
+        "lead": "Sona may quote these pages once the call flow is published. Attaching changes "
+        "the draft; edits to a page's text are live at once.",
         "missing": "Choose a knowledge page.",
         "attached": "Attached knowledge",
         "none": "No knowledge attached yet.",
@@ -114,7 +118,6 @@ KNOWLEDGE_PANEL = Panel(
         "columns": ("Title", "Source"),
     },
     search_id="knowledge-library-search",
-    page_template="callflows/step_knowledge.html",
 )
 
 
@@ -151,7 +154,7 @@ def _panel_page(panel: Panel):
         query = panel.query(request.GET.get("q", ""))
         page_number = request.GET.get("page")
         context = _context(request, panel, phone, step, query=query, page_number=page_number)
-        return render(request, panel.page_template, context)
+        return render(request, "callflows/step_attachments.html", context)
 
     return view
 

@@ -10,14 +10,6 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from workspaces import audit, purge
-from workspaces.documents import (
-    REASON_CREATED,
-    REASON_EDITED,
-    REASON_IMPORTED,
-    Deleted,
-    DocumentConflict,
-    DocumentKind,
-)
 from workspaces.documents import services as documents
 from workspaces.imports import (
     Deadline,
@@ -45,7 +37,7 @@ CHANGE_JOBS = "change jobs"
 CHANGE_TEMPLATES = "change job templates"
 
 # The core's conflict: the view renders it as the conflict page.
-JobConflict = DocumentConflict
+JobConflict = documents.DocumentConflict
 
 
 @dataclass(frozen=True)
@@ -89,19 +81,13 @@ def _validate(job: Job) -> None:
         actions.check(job.instructions, context=context)
 
 
-def _changed(jobs: list[Job]) -> None:
-    job_changed.send(sender=Job, job_ids=[job.pk for job in jobs], jobs=jobs)
-
-
 # What jobs declare to the versioned-document core (workspaces/documents).
-KIND = DocumentKind(
+KIND = documents.DocumentKind(
     model=Job,
     noun="job",
     audit_prefix="job",
     role_action=CHANGE_JOBS,
-    deleting=job_deleting,
-    param="job",
-    changed=_changed,
+    signals=(job_deleting, job_changed),
     validate=_validate,
     # None: the calling service records the one event (resolving a conflict with "keep"
     # saves two versions; the kept one is the event).
@@ -141,7 +127,7 @@ def job_create(
         if template.workspace_id not in (None, workspace.pk):
             raise ValidationError("That template belongs to another workspace.")
         job.template, job.template_name = template, template.name
-    default_reason = REASON_FROM_TEMPLATE if template else REASON_CREATED
+    default_reason = REASON_FROM_TEMPLATE if template else documents.REASON_CREATED
     return documents.create(
         KIND, job, user=user, reason=reason or default_reason, template=job.template_name
     )
@@ -154,32 +140,39 @@ def job_update(
     user: User,
     data: Mapping[str, str],
     expected_revision: int | None = None,
-    reason: str = REASON_EDITED,
+    reason: str = documents.REASON_EDITED,
 ) -> Job:
     """Change a job's texts. With `expected_revision`, refuse (JobConflict) a stale copy."""
-    documents.require_editor(KIND, user, job.workspace)
+    changes, revision = _normalized(data), expected_revision
     return documents.update(
-        KIND,
-        job,
-        user=user,
-        changes=_normalized(data),
-        expected_revision=expected_revision,
-        reason=reason,
+        KIND, job, changes, user=user, expected_revision=revision, reason=reason
     )
 
 
+@documents.service(KIND, "delete")
 @audit.write_service
-def job_delete(*, job: Job, user: User) -> Deleted:
+def job_delete(*, job: Job, user: User) -> documents.Deleted:
     """Move a job to "Recently deleted". Receivers of job_deleting may refuse, or detach it
     from drafts and say so (the notices)."""
-    documents.require_editor(KIND, user, job.workspace)
     return documents.delete(KIND, job, user=user)
 
 
+@documents.service(KIND, "restore")
 @audit.write_service
 def job_restore_deleted(*, job: Job, user: User) -> Job:
-    documents.require_editor(KIND, user, job.workspace)
     return documents.restore_deleted(KIND, job, user=user)
+
+
+@documents.service(KIND, "restore_version")
+@audit.write_service
+def job_restore_version(
+    *, job: Job, version, user: User, expected_revision: int | None = None
+) -> Job:
+    """Make an earlier version's texts current again, as a new version (history only grows)."""
+    revision = expected_revision
+    return documents.restore_version(
+        KIND, job, version=version, user=user, expected_revision=revision
+    )
 
 
 def job_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
@@ -187,17 +180,6 @@ def job_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
     documents.purge_deleted). Calls keep their data: their job link is cleared, the job's name
     stays on them."""
     return documents.purge_deleted(KIND, now=now, batch_size=batch_size)
-
-
-@audit.write_service
-def job_restore_version(
-    *, job: Job, version, user: User, expected_revision: int | None = None
-) -> Job:
-    """Make an earlier version's texts current again, as a new version (history only grows)."""
-    documents.require_editor(KIND, user, job.workspace)
-    return documents.restore_version(
-        KIND, job, version=version, user=user, expected_revision=expected_revision
-    )
 
 
 def _lock(job: Job) -> Job:
@@ -238,7 +220,9 @@ def job_resolve_conflict(
     if choice == "copy":
         data = {**job.text_fields(), **_normalized(attempted)}
         data["name"] = _free_name(job.workspace, data["name"] or job.name)
-        return job_create(workspace=job.workspace, user=user, data=data, reason=REASON_CREATED)
+        return job_create(
+            workspace=job.workspace, user=user, data=data, reason=documents.REASON_CREATED
+        )
     raise ValidationError("Choose to keep the current version, save yours over it, or copy yours.")
 
 
@@ -578,7 +562,11 @@ def job_import(
     to_create = [
         Job(workspace=workspace, created_by=user, updated_by=user, **texts) for texts in new_texts
     ]
-    history = {"default_user": user, "default_change_reason": REASON_IMPORTED, "default_date": now}
+    history = {
+        "default_user": user,
+        "default_change_reason": documents.REASON_IMPORTED,
+        "default_date": now,
+    }
     try:
         with transaction.atomic():
             _bulk_update_texts(to_update, user=user, now=now)

@@ -12,7 +12,7 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
 from .forms import REVISION_MISSING, JobForm, TemplateFromJobForm
-from .models import TEXT_FIELDS, Job
+from .models import TEXT_FIELDS
 
 PAGE_SIZE = 25
 
@@ -38,7 +38,13 @@ def job_list(request):
     return render(
         request,
         "jobs/job_list.html",
-        {"page": _page(request, jobs), "query": query, "sort": sort, "sorts": selectors.SORTS},
+        {
+            "kind": PAGES,
+            "page": _page(request, jobs),
+            "query": query,
+            "sort": sort,
+            "sorts": selectors.SORTS,
+        },
     )
 
 
@@ -274,18 +280,4 @@ def job_conflict_resolve(request, pk):
     return redirect(result)
 
 
-PAGES = DocumentPages(
-    model=Job,
-    namespace="jobs",
-    noun="job",
-    library="the job library",
-    labels={field: JobForm.Meta.labels[field] for field in TEXT_FIELDS},
-    long_fields=("instructions",),
-    deleted=lambda workspace: selectors.job_list(workspace=workspace, deleted=True),
-    delete=lambda job, user: services.job_delete(job=job, user=user),
-    restore=lambda job, user: services.job_restore_deleted(job=job, user=user),
-    restore_version=lambda job, version, user, revision: services.job_restore_version(
-        job=job, version=version, user=user, expected_revision=revision
-    ),
-    conflict=_conflict,
-)
+PAGES = DocumentPages(services.KIND, library="the job library", conflict=_conflict)

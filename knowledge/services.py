@@ -7,14 +7,6 @@ from django.core.exceptions import ValidationError
 from simple_history.utils import bulk_create_with_history
 
 from workspaces import audit, purge
-from workspaces.documents import (
-    REASON_CREATED,
-    REASON_EDITED,
-    REASON_IMPORTED,
-    Deleted,
-    DocumentConflict,
-    DocumentKind,
-)
 from workspaces.documents import services as documents
 from workspaces.imports import (
     Deadline,
@@ -38,7 +30,7 @@ _IMPORT_TITLES_KEPT = 50  # an event of a long import stays small
 _IMPORT_BATCH = 200  # rows per INSERT: under SQLite's parameter limit
 
 # The core's conflict: the editor shows the typed text beside the current one.
-KnowledgeConflict = DocumentConflict
+KnowledgeConflict = documents.DocumentConflict
 
 
 def _clean(value, label: str) -> str:
@@ -55,20 +47,13 @@ def _texts(title, body) -> dict[str, str]:
     return {"title": _clean(title, "The title"), "body": _clean(body, "The body")}
 
 
-def _changed(pages: list[KnowledgePage]) -> None:
-    page_changed.send(sender=KnowledgePage, page_ids=[page.pk for page in pages])
-
-
 # What knowledge declares to the versioned-document core (workspaces/documents).
-KIND = DocumentKind(
+KIND = documents.DocumentKind(
     model=KnowledgePage,
     noun="page",
     audit_prefix="knowledge",
     role_action=CHANGE_KNOWLEDGE,
-    deleting=page_deleting,
-    param="page",
-    changed=_changed,
-    validate=lambda page: None,  # the field validators are all a page's rules
+    signals=(page_deleting, page_changed),
 )
 
 
@@ -89,7 +74,9 @@ def knowledge_page_create(
         source_name=_clean(source_name, "The source"),
         **_texts(title, body),
     )
-    return documents.create(KIND, page, user=user, reason=REASON_CREATED, source=source_kind)
+    return documents.create(
+        KIND, page, user=user, reason=documents.REASON_CREATED, source=source_kind
+    )
 
 
 @audit.write_service
@@ -100,26 +87,13 @@ def knowledge_page_update(
     title: str,
     body: str,
     expected_revision: int | None = None,
-    reason: str = REASON_EDITED,
+    reason: str = documents.REASON_EDITED,
 ) -> KnowledgePage:
     """Change a page's title and body. With `expected_revision`, refuse a stale copy."""
-    documents.require_editor(KIND, user, page.workspace)
+    texts = _texts(title, body)
     return documents.update(
-        KIND,
-        page,
-        user=user,
-        changes=_texts(title, body),
-        expected_revision=expected_revision,
-        reason=reason,
+        KIND, page, texts, user=user, expected_revision=expected_revision, reason=reason
     )
-
-
-@audit.write_service
-def knowledge_page_delete(*, page: KnowledgePage, user: User) -> Deleted:
-    """Move a page to "Recently deleted". Receivers of page_deleting may refuse (a live version
-    uses it) or detach it from drafts and say so."""
-    documents.require_editor(KIND, user, page.workspace)
-    return documents.delete(KIND, page, user=user)
 
 
 def knowledge_page_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
@@ -128,22 +102,30 @@ def knowledge_page_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> 
     return documents.purge_deleted(KIND, now=now, batch_size=batch_size)
 
 
+@documents.service(KIND, "delete")
 @audit.write_service
-def knowledge_page_restore(*, page: KnowledgePage, user: User) -> KnowledgePage:
-    """Bring a deleted page back from "Recently deleted"."""
-    documents.require_editor(KIND, user, page.workspace)
-    return documents.restore_deleted(KIND, page, user=user)
+def knowledge_page_delete(*, page: KnowledgePage, user: User) -> documents.Deleted:
+    """Move a page to "Recently deleted". Receivers of page_deleting may refuse (a live version
+    uses it) or detach it from drafts and say so."""
+    return documents.delete(KIND, page, user=user)
 
 
+@documents.service(KIND, "restore_version")
 @audit.write_service
 def knowledge_page_restore_version(
     *, page: KnowledgePage, version, user: User, expected_revision: int | None = None
 ) -> KnowledgePage:
     """Make an earlier version's texts current again, as a new version (history only grows)."""
-    documents.require_editor(KIND, user, page.workspace)
     return documents.restore_version(
         KIND, page, version=version, user=user, expected_revision=expected_revision
     )
+
+
+@documents.service(KIND, "restore")
+@audit.write_service
+def knowledge_page_restore(*, page: KnowledgePage, user: User) -> KnowledgePage:
+    """Bring a deleted page back from "Recently deleted"."""
+    return documents.restore_deleted(KIND, page, user=user)
 
 
 # Import ------------------------------------------------------------------------------------
@@ -203,7 +185,7 @@ def knowledge_import(
         KnowledgePage,
         batch_size=_IMPORT_BATCH,
         default_user=user,
-        default_change_reason=REASON_IMPORTED,
+        default_change_reason=documents.REASON_IMPORTED,
     )
     titles = [page.title for page in pages]
     audit.record(

@@ -13,7 +13,7 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
 from .forms import PageForm, UploadForm, UrlForm
-from .models import TEXT_FIELDS, KnowledgePage
+from .models import TEXT_FIELDS
 from .sources import extract_file
 
 PAGE_SIZE = 25
@@ -29,9 +29,8 @@ def _page(request, queryset, size=PAGE_SIZE):
 def page_list(request):
     query = request.GET.get("q", "").strip()[: selectors.SEARCH_MAX]
     pages = selectors.page_list(workspace=request.workspace, query=query)
-    return render(
-        request, "knowledge/page_list.html", {"page": _page(request, pages), "query": query}
-    )
+    context = {"kind": PAGES, "page": _page(request, pages), "query": query}
+    return render(request, "knowledge/page_list.html", context)
 
 
 @workspace_view(EDIT)
@@ -168,26 +167,5 @@ def import_run_detail(request, pk):
     return render(request, "knowledge/import_run.html", context)
 
 
-def _restore_conflict(request, page, conflict):
-    messages.error(
-        request, "The page changed since you opened this. Nothing was restored: try again."
-    )
-    return redirect("knowledge:history", pk=page.pk)
-
-
 # The shared pages: history, compare, restore, Recently deleted (workspaces/documents/views.py).
-PAGES = DocumentPages(
-    model=KnowledgePage,
-    namespace="knowledge",
-    noun="page",
-    library="knowledge",
-    labels={field: field.title() for field in TEXT_FIELDS},
-    long_fields=("body",),
-    deleted=lambda workspace: selectors.page_list(workspace=workspace, deleted=True),
-    delete=lambda page, user: services.knowledge_page_delete(page=page, user=user),
-    restore=lambda page, user: services.knowledge_page_restore(page=page, user=user),
-    restore_version=lambda page, version, user, revision: services.knowledge_page_restore_version(
-        page=page, version=version, user=user, expected_revision=revision
-    ),
-    conflict=_restore_conflict,
-)
+PAGES = DocumentPages(services.KIND, library="knowledge")

@@ -35,21 +35,30 @@ class DocumentKind:
     """What differs between two kinds of versioned document; everything else is shared."""
 
     model: type[models.Model]
-    noun: str  # in sentences: "This job was deleted.", "Another page is already called …"
+    noun: str  # in sentences ("This job was deleted.") and the signals' keywords (job=, job_ids=)
     audit_prefix: str  # audit event names: "<prefix>.created", ".edited", ".deleted", …
     role_action: str  # what require_role names when it refuses: "change jobs"
-    deleting: Signal  # sent before a delete, with `<param>=document, user=`; may refuse or
-    # return notices (sentences about what it changed elsewhere)
-    changed: Callable[[list], None]  # told inside the transaction that documents' texts changed
-    validate: Callable[[models.Model], None]  # the kind's rules beyond the field validators
-    param: str  # the deleting signal's keyword for the document: "job", "page"
+    # (deleting, changed): `deleting` is sent before a delete with `<noun>=document, user=`; a
+    # receiver refuses (ValidationError) or returns notices, sentences about what it changed
+    # elsewhere. `changed` is sent inside the writing transaction with `<noun>_ids=` and
+    # `<noun>s=` once documents' texts changed (live configurations follow).
+    signals: tuple[Signal, Signal]
+    validate: Callable[[models.Model], None] = lambda document: None  # rules beyond the fields
     # The audit event of an update by its reason; None: the calling service records the event.
     edit_actions: dict[str, str | None] = field(default_factory=dict)
     unique_message: dict[str, str] | None = None  # the error when a unique constraint fails
+    # The kind's named write services by what they do ("delete", "restore", "restore_version"),
+    # filled by @documents.service: the shared pages and admin call them, so each write is
+    # one of the kind's own (its role check, its audit, its name in a refusal).
+    services: dict[str, Callable] = field(default_factory=dict, compare=False)
 
     def edit_action(self, reason: str) -> str | None:
         actions = {REASON_RESTORED: f"{self.audit_prefix}.restored", **self.edit_actions}
         return actions.get(reason, f"{self.audit_prefix}.edited")
+
+    def call(self, what: str, document, **kwargs):
+        """Call the kind's named service `what` on `document` (job=… or page=…)."""
+        return self.services[what](**{self.noun: document}, **kwargs)
 
 
 @dataclass

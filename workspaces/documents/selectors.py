@@ -1,6 +1,7 @@
 """The reads every versioned document shares: one document of a workspace, its versions
 (numbered), and what changed between two versions."""
 
+from django.db import models
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
@@ -22,6 +23,17 @@ def document_get(model, *, workspace: Workspace, pk: int, deleted: bool | None =
     if deleted is not None:
         documents = documents.filter(deleted_at__isnull=not deleted)
     return get_object_or_404(documents, pk=pk)
+
+
+def deleted(model, *, workspace: Workspace) -> QuerySet:
+    """A kind's Recently deleted, newest first; the long texts are not loaded."""
+    long = [f.name for f in model._meta.fields if isinstance(f, models.TextField)]
+    return (
+        model.objects.filter(workspace=workspace, deleted_at__isnull=False)
+        .select_related("updated_by")
+        .defer(*long)
+        .order_by("-deleted_at", "-pk")
+    )
 
 
 def versions(document) -> QuerySet:

@@ -1,7 +1,8 @@
 """The writes every versioned document shares: save, create, update with a conflict check,
-delete, restore, restore a version, purge. Each kind's services (jobs/services.py,
-knowledge/services.py) check the role, normalize their texts and call these inside their own
-`@audit.write_service` transaction; the kind's `DocumentKind` says what differs."""
+delete, restore, restore a version, purge. Each checks the role (require_editor: the one
+helper) and writes its audit event; the kind's named services (jobs/services.py,
+knowledge/services.py) normalize their texts and call these inside their own
+`@audit.write_service` transaction. The kind's `DocumentKind` says what differs."""
 
 from collections.abc import Mapping
 
@@ -13,7 +14,16 @@ from workspaces import audit, purge
 from workspaces.models import User
 from workspaces.permissions import EDIT, require_role
 
-from . import REASON_DELETED, REASON_RESTORED, Deleted, DocumentConflict, DocumentKind
+from . import (  # noqa: F401 (the kinds' services name them through this module)
+    REASON_CREATED,
+    REASON_DELETED,
+    REASON_EDITED,
+    REASON_IMPORTED,
+    REASON_RESTORED,
+    Deleted,
+    DocumentConflict,
+    DocumentKind,
+)
 
 
 def require_editor(kind: DocumentKind, user: User, workspace) -> None:
@@ -42,8 +52,25 @@ def save(kind: DocumentKind, document, *, user: User | None, reason: str):
                 document.save()
         except IntegrityError as exc:
             raise ValidationError(kind.unique_message) from exc
-    kind.changed([document])
+    changed([document], kind)
     return document
+
+
+def changed(documents: list, kind: DocumentKind) -> None:
+    """Tell the kind's `changed` receivers (inside the writing transaction)."""
+    ids = [document.pk for document in documents]
+    kind.signals[1].send(sender=kind.model, **{f"{kind.noun}_ids": ids, f"{kind.noun}s": documents})
+
+
+def service(kind: DocumentKind, what: str):
+    """Register a kind's named write service as its `what` ("delete", "restore",
+    "restore_version") for the shared pages and admin."""
+
+    def register(fn):
+        kind.services[what] = fn
+        return fn
+
+    return register
 
 
 def version_id(document) -> int | None:
@@ -79,14 +106,15 @@ def lock(kind: DocumentKind, document):
 def update(
     kind: DocumentKind,
     document,
+    changes: Mapping[str, str],
     *,
     user: User,
-    changes: Mapping[str, str],
     expected_revision: int | None = None,
     reason: str,
 ):
     """Change a document's texts (`changes`, already clean) as one new version. With
     `expected_revision`, refuse a stale copy (DocumentConflict): nothing is saved."""
+    require_editor(kind, user, document.workspace)
     current = lock(kind, document)
     if current.is_deleted:
         raise ValidationError(f"This {kind.noun} was deleted. Restore it before editing.")
@@ -116,10 +144,11 @@ def update(
 def delete(kind: DocumentKind, document, *, user: User) -> Deleted:
     """Move a document to "Recently deleted". Receivers of the kind's deleting signal may
     refuse (ValidationError) or return notices about what they changed."""
+    require_editor(kind, user, document.workspace)
     current = lock(kind, document)
     if current.is_deleted:
         return Deleted(current)
-    replies = kind.deleting.send(sender=kind.model, **{kind.param: current}, user=user)
+    replies = kind.signals[0].send(sender=kind.model, **{kind.noun: current}, user=user)
     notices = [line for _, lines in replies for line in lines or []]
     current.deleted_at = timezone.now()
     current.revision += 1
@@ -130,6 +159,7 @@ def delete(kind: DocumentKind, document, *, user: User) -> Deleted:
 
 def restore_deleted(kind: DocumentKind, document, *, user: User):
     """Bring a document back from "Recently deleted"."""
+    require_editor(kind, user, document.workspace)
     current = lock(kind, document)
     if not current.is_deleted:
         return current
@@ -152,16 +182,13 @@ def restore_version(
     kind: DocumentKind, document, *, version, user: User, expected_revision: int | None = None
 ):
     """Make an earlier version's texts current again, as a new version (history only grows)."""
+    require_editor(kind, user, document.workspace)
     if version.id != document.pk:
         raise ValidationError(f"That version belongs to another {kind.noun}.")
     changes = {field: getattr(version, field) for field in kind.model.TEXT_FIELDS}
+    revision = expected_revision
     return update(
-        kind,
-        document,
-        user=user,
-        changes=changes,
-        expected_revision=expected_revision,
-        reason=REASON_RESTORED,
+        kind, document, changes, user=user, expected_revision=revision, reason=REASON_RESTORED
     )
 
 

@@ -4,12 +4,15 @@ compare and restore a version. Each kind declares its `DocumentPages` and adds
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import models
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from workspaces.diff import word_diff
@@ -17,7 +20,7 @@ from workspaces.errors import error_messages
 from workspaces.forms import parse_id
 from workspaces.permissions import EDIT, workspace_view
 
-from . import REVISION_MISSING, DocumentConflict, selectors
+from . import REVISION_MISSING, DocumentConflict, DocumentKind, selectors
 
 PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
@@ -25,19 +28,40 @@ HISTORY_PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class DocumentPages:
-    """What differs between the shared pages of two kinds of document."""
+    """What the shared pages of a kind need beyond its DocumentKind: a few words, and the
+    answer to a stale "Restore this version" (by default: say so, back to the history)."""
 
-    model: type
-    namespace: str  # the url namespace: "jobs", "knowledge"
-    noun: str  # "job", "page"
+    kind: DocumentKind
     library: str  # where "Back to …" leads: "the job library", "knowledge"
-    labels: dict[str, str]  # the texts, in order, with the words the pages use for them
-    long_fields: tuple[str, ...]  # the texts shown preformatted
-    deleted: Callable  # (workspace) -> the Recently deleted list
-    delete: Callable  # (document, user) -> documents.Deleted
-    restore: Callable  # (document, user) -> the restored document
-    restore_version: Callable  # (document, version, user, expected_revision) -> document
-    conflict: Callable  # (request, document, DocumentConflict) -> the response to a stale copy
+    # (request, document, DocumentConflict) -> the response; None: say so, back to the history.
+    conflict: Callable | None = None
+
+    @property
+    def model(self):
+        return self.kind.model
+
+    @property
+    def noun(self) -> str:
+        return self.kind.noun
+
+    @property
+    def namespace(self) -> str:
+        """The url namespace is the app's label: "jobs", "knowledge"."""
+        return self.model._meta.app_label
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """The texts, in order, with the words the pages use for them (the fields' names)."""
+        return {
+            name: capfirst(self.model._meta.get_field(name).verbose_name)
+            for name in self.model.TEXT_FIELDS
+        }
+
+    @cached_property
+    def long_fields(self) -> tuple[str, ...]:
+        """The texts shown preformatted: the long ones (TextField)."""
+        fields = (self.model._meta.get_field(name) for name in self.model.TEXT_FIELDS)
+        return tuple(f.name for f in fields if isinstance(f, models.TextField))
 
     @property
     def label_heading(self) -> str:
@@ -52,13 +76,24 @@ class DocumentPages:
             self.model, workspace=request.workspace, pk=pk, deleted=deleted
         )
 
+    def delete(self, document, user):
+        return self.kind.call("delete", document, user=user)
+
+    def restore(self, document, user):
+        return self.kind.call("restore", document, user=user)
+
+    def restore_version(self, document, version, user, revision):
+        return self.kind.call(
+            "restore_version", document, version=version, user=user, expected_revision=revision
+        )
+
 
 def _render(request, pages: DocumentPages, name: str, context: dict, **kwargs):
     return render(request, f"documents/{name}.html", {"kind": pages, **context}, **kwargs)
 
 
 def deleted_list(request, pages: DocumentPages):
-    documents = pages.deleted(workspace=request.workspace)
+    documents = selectors.deleted(pages.model, workspace=request.workspace)
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     return _render(request, pages, "deleted_list", {"page": page})
 
@@ -150,7 +185,12 @@ def version_restore(request, pages: DocumentPages, pk, version_id):
             raise ValidationError(REVISION_MISSING.format(noun=pages.noun))
         pages.restore_version(document, version, request.user, revision)
     except DocumentConflict as conflict:
-        return pages.conflict(request, document, conflict)
+        if pages.conflict is not None:
+            return pages.conflict(request, document, conflict)
+        messages.error(
+            request,
+            f"The {pages.noun} changed since you opened this. Nothing was restored: try again.",
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(error_messages(exc)))
     else:
