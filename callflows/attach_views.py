@@ -12,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from jobs import selectors as job_selectors
 from knowledge import selectors as knowledge_selectors
+from workspaces.documents.selectors import search_query
 from workspaces.errors import error_messages
 from workspaces.permissions import EDIT, workspace_view
 
 from . import checks, selectors, services
-from .models import MAX_JOBS_PER_STEP, MAX_KNOWLEDGE_PER_STEP, StepKind
+from .models import StepKind
 from .services.attach import JOBS, KNOWLEDGE, Attachment
 from .views import _offset, _page, _step
 
@@ -28,18 +28,16 @@ class Panel:
     """What differs between a Sona step's jobs panel and its knowledge panel."""
 
     attachment: Attachment  # the service's declaration (through-model, limit, noun)
-    services: dict  # "attach", "detach", "move" -> the write service, called with
-    # step=, <attachment.field>=item, user= (and offset= to move)
-    key: str  # the panel's ids and url names: "jobs" / "knowledge"
+    key: str  # the panel's ids, its tab and its page: "jobs" / "knowledge"
     field: str  # the POST field naming the item (as the forms have always posted it)
     get: Callable  # (workspace, pk) -> the workspace's item, or None
     attached: Callable  # step -> the attachments in order, with their items (one query)
     library: Callable  # (workspace, query) -> the library's items
-    query: Callable  # the typed search -> the search used
-    max_items: int
-    url_name: str  # the panel's page (no htmx)
+    # "attach", "detach", "move" -> the write service, called with step=,
+    # <attachment.field>=item, user= (and offset= to move)
+    services: dict
     urls: dict  # the url names of attach, detach and move
-    words: dict  # what the template says (headings, labels, empty states)
+    words: dict  # what the pages say (headings, labels, empty states)
     search_id: str  # focused when no row control is left
 
     @property
@@ -50,26 +48,27 @@ class Panel:
     def plural(self) -> str:
         return f"{self.noun}s"
 
+    @property
+    def max_items(self) -> int:
+        return self.attachment.limit
 
-def _query(raw: str) -> str:
-    return raw.strip()[: knowledge_selectors.SEARCH_MAX]
+    @property
+    def url_name(self) -> str:
+        return f"callflows:step_{self.key}"
 
 
 JOBS_PANEL = Panel(
     attachment=JOBS,
-    services={
-        "attach": services.step_attach_job,
-        "detach": services.step_detach_job,
-        "move": services.step_move_job,
-    },
     key="jobs",
     field="job",
     get=selectors.job_get,
     attached=lambda step: selectors.step_attached_jobs(step=step),
     library=selectors.job_library,
-    query=job_selectors.search_query,
-    max_items=MAX_JOBS_PER_STEP,
-    url_name="callflows:step_jobs",
+    services={
+        "attach": services.step_attach_job,
+        "detach": services.step_detach_job,
+        "move": services.step_move_job,
+    },
     urls={"attach": "callflows:attach", "detach": "callflows:detach", "move": "callflows:job_move"},
     words={
         "tab": "Jobs",
@@ -87,24 +86,22 @@ JOBS_PANEL = Panel(
 )
 KNOWLEDGE_PANEL = Panel(
     attachment=KNOWLEDGE,
-    services={
-        "attach": services.step_attach_knowledge,
-        "detach": services.step_detach_knowledge,
-        "move": services.step_move_knowledge,
-    },
     key="knowledge",
-    field="page_id",
-    get=selectors.knowledge_page_get,
-    attached=lambda step: selectors.step_attached_knowledge(step=step),
-    library=knowledge_selectors.page_list,
-    query=_query,
-    max_items=MAX_KNOWLEDGE_PER_STEP,
-    url_name="callflows:step_knowledge",
     urls={
         "attach": "callflows:knowledge_attach",
         "detach": "callflows:knowledge_detach",
         "move": "callflows:knowledge_move",
     },
+    field="page_id",
+    get=selectors.knowledge_page_get,
+    services={
+        "attach": services.step_attach_knowledge,
+        "detach": services.step_detach_knowledge,
+        "move": services.step_move_knowledge,
+    },
+    library=knowledge_selectors.page_list,
+    attached=lambda step: selectors.step_attached_knowledge(step=step),
+    search_id="knowledge-library-search",
     words={
         "tab": "Knowledge",
         "lead": "Sona may quote these pages once the call flow is published. Attaching changes "
@@ -117,8 +114,10 @@ KNOWLEDGE_PANEL = Panel(
         "placeholder": "Title or text",
         "columns": ("Title", "Source"),
     },
-    search_id="knowledge-library-search",
 )
+
+
+MOVES = (("up", "-1"), ("down", "1"))  # the row's move buttons: which way, the offset posted
 
 
 def _context(request, panel: Panel, phone, step, *, query, page_number, **extra):
@@ -137,6 +136,7 @@ def _context(request, panel: Panel, phone, step, *, query, page_number, **extra)
         ),
         "page": _page(request, library, page_number),
         "query": query,
+        "moves": MOVES,
         "can_edit": request.membership.can_edit,
         **extra,
     }
@@ -151,7 +151,7 @@ def _panel_page(panel: Panel):
     @workspace_view()
     def view(request, pk, step_id):
         phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
-        query = panel.query(request.GET.get("q", ""))
+        query = search_query(request.GET.get("q", ""))
         page_number = request.GET.get("page")
         context = _context(request, panel, phone, step, query=query, page_number=page_number)
         return render(request, "callflows/step_attachments.html", context)
@@ -222,7 +222,7 @@ def _panel_action(panel: Panel, kind: str):
             notice = ACTIONS[kind](request, panel, step, item)
         except ValidationError as exc:
             error = " ".join(error_messages(exc))
-        query, page_number = panel.query(request.POST.get("q", "")), request.POST.get("page", "")
+        query, page_number = search_query(request.POST.get("q", "")), request.POST.get("page", "")
         if request.htmx:
             offset = _offset(request)
             focus = focus_after(kind, panel.noun, item and item.pk, before=before, offset=offset)

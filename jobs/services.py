@@ -81,22 +81,23 @@ def _validate(job: Job) -> None:
         actions.check(job.instructions, context=context)
 
 
-# What jobs declare to the versioned-document core (workspaces/documents).
+# What jobs declare to the versioned-document core (workspaces/documents): their words, their
+# own audit events (optimize, undo; None: the calling service records the one event, as
+# resolving a conflict with "keep" saves two versions and the kept one is the event), the
+# signals, and the rules beyond the fields (the unique name, the action markers).
 KIND = documents.DocumentKind(
     model=Job,
     noun="job",
-    audit_prefix="job",
-    role_action=CHANGE_JOBS,
-    signals=(job_deleting, job_changed),
-    validate=_validate,
-    # None: the calling service records the one event (resolving a conflict with "keep"
-    # saves two versions; the kept one is the event).
     edit_actions={
         REASON_OPTIMIZED: "job.optimized",
         REASON_UNDO_OPTIMIZE: "job.undo_optimize",
         REASON_CONFLICT_COPY: None,
     },
+    audit_prefix="job",
+    role_action=CHANGE_JOBS,
+    signals=(job_deleting, job_changed),
     unique_message={"name": NAME_TAKEN},
+    validate=_validate,
 )
 
 

@@ -225,9 +225,13 @@ def detach_deleted_job(*, job: Job) -> list[str]:
     return detach_deleted(JOBS, job)
 
 
+def detach_deleted_page(*, page: KnowledgePage) -> list[str]:
+    return detach_deleted(KNOWLEDGE, page)
+
+
 @audit.write_service
-def step_attach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> StepKnowledge:
-    return _attach(KNOWLEDGE, step=step, item=page, user=user)
+def step_move_knowledge(*, step: Step, page: KnowledgePage, offset: int, user: User) -> None:
+    _move(KNOWLEDGE, step=step, item=page, offset=offset, user=user)
 
 
 @audit.write_service
@@ -236,12 +240,8 @@ def step_detach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> Non
 
 
 @audit.write_service
-def step_move_knowledge(*, step: Step, page: KnowledgePage, offset: int, user: User) -> None:
-    _move(KNOWLEDGE, step=step, item=page, offset=offset, user=user)
-
-
-def detach_deleted_page(*, page: KnowledgePage) -> list[str]:
-    return detach_deleted(KNOWLEDGE, page)
+def step_attach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> StepKnowledge:
+    return _attach(KNOWLEDGE, step=step, item=page, user=user)
 
 
 @dataclass(frozen=True)
