@@ -591,16 +591,11 @@ _IMPORT_NAMES_KEPT = 50  # per list: an event of a 10,000-job import stays small
 def _audit_import(user: User, workspace: Workspace, result: ImportResult) -> None:
     """One event for the whole file, not one per job."""
     lists = {"created": result.created, "updated": result.updated}
-    audit.record(
-        user=user,
-        workspace=workspace,
-        action="job.imported",
-        label=f"{len(result.created)} created, {len(result.updated)} updated",
-        details={
-            **{key: len(names) for key, names in lists.items()},
-            "unchanged": len(result.unchanged),
-            **{f"{key}_names": names[:_IMPORT_NAMES_KEPT] for key, names in lists.items()},
-        },
+    label = f"{len(result.created)} created, {len(result.updated)} updated"
+    counts = {key: len(names) for key, names in lists.items()}
+    names = {f"{key}_names": names[:_IMPORT_NAMES_KEPT] for key, names in lists.items()}
+    documents.record_import(
+        KIND, user, workspace, label, **counts, unchanged=len(result.unchanged), **names
     )
 
 

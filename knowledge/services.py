@@ -188,16 +188,11 @@ def knowledge_import(
         default_change_reason=documents.REASON_IMPORTED,
     )
     titles = [page.title for page in pages]
-    audit.record(
-        user=user,
-        workspace=workspace,
-        action="knowledge.imported",
-        label=f"{len(pages)} page{'s' if len(pages) != 1 else ''} imported",
-        details={
-            "pages": len(pages),
-            "sources": [s.name[:200] for s in sources][:_IMPORT_TITLES_KEPT],
-            "titles": titles[:_IMPORT_TITLES_KEPT],
-        },
+    label = f"{len(pages)} page{'s' if len(pages) != 1 else ''} imported"
+    source_names = [s.name[:200] for s in sources][:_IMPORT_TITLES_KEPT]
+    titles = titles[:_IMPORT_TITLES_KEPT]
+    documents.record_import(
+        KIND, user, workspace, label, pages=len(pages), sources=source_names, titles=titles
     )
     return pages
 

@@ -37,13 +37,17 @@ class Attachment:
     """What differs between attaching jobs and attaching knowledge pages to a step."""
 
     link: type[models.Model]  # the through-model: step, <field>, position
-    field: str  # the through-model's link to the item: "job", "page"
-    noun: str  # in sentences: "That job belongs to another workspace."
+    field: str  # the through-model's link to the item, and its noun: "job", "page"
     limit: int  # how many a step may have
     too_many: str  # the sentence of the limit
     not_sona: str  # the refusal on a step that is not a Sona step
     audit_name: str  # the events: step.<audit_name>_attached, _detached, _moved
     audit_item: Callable[[models.Model], dict]  # how an event names the item
+
+    @property
+    def noun(self) -> str:
+        """In sentences: "That job belongs to another workspace." """
+        return self.field
 
     def ids(self, step: Step) -> list[int]:
         """The attached items' ids, in order."""
@@ -57,7 +61,6 @@ class Attachment:
 JOBS = Attachment(
     link=StepJob,
     field="job",
-    noun="job",
     limit=MAX_JOBS_PER_STEP,
     too_many=TOO_MANY_JOBS,
     not_sona=NOT_SONA,
@@ -66,13 +69,12 @@ JOBS = Attachment(
 )
 KNOWLEDGE = Attachment(
     link=StepKnowledge,
+    audit_item=lambda page: {"page": page.pk, "page_title": page.title},
     field="page",
-    noun="page",
+    audit_name="knowledge",
     limit=MAX_KNOWLEDGE_PER_STEP,
     too_many=TOO_MUCH_KNOWLEDGE,
     not_sona=KNOWLEDGE_NOT_SONA,
-    audit_name="knowledge",
-    audit_item=lambda page: {"page": page.pk, "page_title": page.title},
 )
 
 

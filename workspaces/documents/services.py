@@ -90,6 +90,12 @@ def record(kind: DocumentKind, user: User | None, event: str, document, **detail
     )
 
 
+def record_import(kind: DocumentKind, user: User, workspace, label: str, **details) -> None:
+    """One `<prefix>.imported` event for a whole import, not one per document."""
+    action = f"{kind.audit_prefix}.imported"
+    audit.record(user=user, workspace=workspace, action=action, label=label, details=details)
+
+
 def create(kind: DocumentKind, document, *, user: User, reason: str, **details):
     """Save a new document (its texts already clean) and record `<prefix>.created`."""
     document.created_by = user
