@@ -4,9 +4,12 @@ Jobs and knowledge pages are both "versioned documents": texts in a workspace, w
 members, with a revision that catches stale editors, a full history (simple-history), and a
 "Recently deleted" bin. One abstract model (`models.VersionedDocument`), one set of services
 (`services`: save with a conflict check, delete, restore, restore a version, purge), one set of
-selectors (`selectors`: library, versions) and the shared pages (`views`, `admin`) serve both.
-What differs between the kinds is a small declaration, `DocumentKind`, that each app writes
-once (jobs/services.py, knowledge/services.py).
+selectors (`selectors`: one document, Recently deleted, versions) and the shared pages and admin
+(`views`, `admin`, templates/documents/) serve both. What differs between the kinds is a small
+declaration: `DocumentKind` for the services (jobs/services.py, knowledge/services.py) and
+`views.DocumentPages` for the pages (jobs/views.py, knowledge/views.py). Each kind keeps what
+is its own: jobs their actions, optimizer, templates and import/export; knowledge its file and
+web imports and their splitting.
 
 This lives in workspaces, not core: the services need the role check and the audit log.
 """

@@ -79,11 +79,12 @@ def version_id(document) -> int | None:
 
 
 def record(kind: DocumentKind, user: User | None, event: str, document, **details) -> None:
-    """One audit event about a document: `<audit_prefix>.<event>`."""
+    """One audit event about a document: `<audit_prefix>.<event>`, or `event` when it is a
+    whole action name (a kind's own, e.g. "job.optimized")."""
     audit.record(
         user=user,
         workspace=document.workspace,
-        action=f"{kind.audit_prefix}.{event}",
+        action=event if "." in event else f"{kind.audit_prefix}.{event}",
         obj=document,
         label=document.label,
         details=details,
@@ -136,14 +137,7 @@ def update(
     current = save(kind, current, user=user, reason=reason)
     if event := kind.edit_action(reason):
         # Which fields changed and the versions either side (the texts are in the history).
-        audit.record(
-            user=user,
-            workspace=current.workspace,
-            action=event,
-            obj=current,
-            label=current.label,
-            details={"fields": fields, "before": before, "after": version_id(current)},
-        )
+        record(kind, user, event, current, fields=fields, before=before, after=version_id(current))
     return current
 
 

@@ -198,8 +198,9 @@ def version_restore(request, pages: DocumentPages, pk, version_id):
     return redirect(pages.url("history"), pk=document.pk)
 
 
-def document_urls(pages: DocumentPages) -> list:
-    """The shared pages' urls, named alike in every kind's namespace."""
+def document_urls(pages: DocumentPages, *, library, detail, edit) -> list:
+    """Every kind's urls, named alike in its namespace: its own library, page and editor
+    (`library`, `detail`, `edit`), and the shared pages."""
 
     def view(fn, *decorators):
         def bound(request, **kwargs):
@@ -210,16 +211,19 @@ def document_urls(pages: DocumentPages) -> list:
             bound = decorate(bound)
         return bound
 
-    read, edit = workspace_view(), workspace_view(EDIT)
+    reader, editor = workspace_view(), workspace_view(EDIT)
     return [
-        path("deleted/", view(deleted_list, read), name="deleted"),
-        path("<int:pk>/delete/", view(delete, edit), name="delete"),
-        path("<int:pk>/restore/", view(restore, require_POST, edit), name="restore"),
-        path("<int:pk>/history/", view(history, read), name="history"),
-        path("<int:pk>/history/compare/", view(compare, read), name="compare"),
+        path("", library, name="list"),
+        path("<int:pk>/", detail, name="detail"),
+        path("<int:pk>/edit/", edit, name="edit"),
+        path("deleted/", view(deleted_list, reader), name="deleted"),
+        path("<int:pk>/delete/", view(delete, editor), name="delete"),
+        path("<int:pk>/restore/", view(restore, require_POST, editor), name="restore"),
+        path("<int:pk>/history/", view(history, reader), name="history"),
+        path("<int:pk>/history/compare/", view(compare, reader), name="compare"),
         path(
             "<int:pk>/history/<int:version_id>/restore/",
-            view(version_restore, edit),
+            view(version_restore, editor),
             name="version_restore",
         ),
     ]
