@@ -16,14 +16,15 @@ from .models import PhoneNumber
 
 @receiver(job_deleting)
 def refuse_deleting_live_jobs(sender, job, **kwargs):
-    """A job a live version uses cannot be deleted; one only drafts use leaves those drafts."""
+    """A job a live version uses cannot be deleted; drafts that only use it lose it, and the
+    job deleting it is told which."""
     numbers = services.numbers_using_job_live(job)
     if numbers:
         raise ValidationError(
             f"“{job.name}” is used by the live call flow of {', '.join(numbers)}. "
             "Detach it there and publish before deleting it."
         )
-    services.detach_deleted_job(job=job)
+    return _removed_from_drafts(job, services.detach_deleted_job(job=job))
 
 
 @receiver(job_changed)
@@ -66,10 +67,12 @@ def refuse_deleting_live_pages(sender, page, **kwargs):
             f"“{page.title}” is used by the live call flow of {', '.join(numbers)}. "
             "Detach it there and publish before deleting it."
         )
-    return [
-        f"“{page.title}” was removed from the draft call flow of {number}."
-        for number in services.detach_deleted_page(page=page)
-    ]
+    return _removed_from_drafts(page, services.detach_deleted_page(page=page))
+
+
+def _removed_from_drafts(document, numbers: list[str]) -> list[str]:
+    """The notices of a delete that left drafts (shown on the job and the page side alike)."""
+    return [f"“{document}” was removed from the draft call flow of {number}." for number in numbers]
 
 
 @receiver(page_changed)

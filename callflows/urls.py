@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import knowledge_views, views
+from . import attach_views, views
 
 app_name = "callflows"
 urlpatterns = [
@@ -15,29 +15,29 @@ urlpatterns = [
     path("<int:pk>/steps/<int:step_id>/", views.step_edit, name="step_edit"),
     path("<int:pk>/steps/<int:step_id>/move/", views.step_move, name="step_move"),
     path("<int:pk>/steps/<int:step_id>/remove/", views.step_remove, name="step_remove"),
-    path("<int:pk>/steps/<int:step_id>/jobs/", views.step_jobs, name="step_jobs"),
+    path("<int:pk>/steps/<int:step_id>/jobs/", attach_views.step_jobs, name="step_jobs"),
     path("<int:pk>/steps/<int:step_id>/jobs/new/", views.step_new_job, name="step_new_job"),
-    path("<int:pk>/steps/<int:step_id>/attach/", views.job_attach, name="attach"),
-    path("<int:pk>/steps/<int:step_id>/detach/", views.job_detach, name="detach"),
-    path("<int:pk>/steps/<int:step_id>/job-move/", views.job_move, name="job_move"),
+    path("<int:pk>/steps/<int:step_id>/attach/", attach_views.job_attach, name="attach"),
+    path("<int:pk>/steps/<int:step_id>/detach/", attach_views.job_detach, name="detach"),
+    path("<int:pk>/steps/<int:step_id>/job-move/", attach_views.job_move, name="job_move"),
     path(
         "<int:pk>/steps/<int:step_id>/knowledge/",
-        knowledge_views.step_knowledge,
+        attach_views.step_knowledge,
         name="step_knowledge",
     ),
     path(
         "<int:pk>/steps/<int:step_id>/knowledge/attach/",
-        knowledge_views.knowledge_attach,
+        attach_views.knowledge_attach,
         name="knowledge_attach",
     ),
     path(
         "<int:pk>/steps/<int:step_id>/knowledge/detach/",
-        knowledge_views.knowledge_detach,
+        attach_views.knowledge_detach,
         name="knowledge_detach",
     ),
     path(
         "<int:pk>/steps/<int:step_id>/knowledge/move/",
-        knowledge_views.knowledge_move,
+        attach_views.knowledge_move,
         name="knowledge_move",
     ),
     path("<int:pk>/publish/", views.publish, name="publish"),

@@ -1,6 +1,7 @@
 from django import forms
 
 from core.forms import LineBreakCharField
+from workspaces import documents
 
 from .models import LIMITS, Job
 
@@ -14,10 +15,7 @@ def _counted(widget: forms.Widget, limit: int) -> forms.Widget:
 TEXT_FIELD_CLASSES = dict.fromkeys(LIMITS, LineBreakCharField)
 
 
-REVISION_MISSING = (
-    "This form did not say which version of the job it was opened at, so saving it could "
-    "overwrite a newer version. Nothing was saved: reload the job and try again."
-)
+REVISION_MISSING = documents.REVISION_MISSING.format(noun="job")
 
 
 class JobForm(forms.ModelForm):

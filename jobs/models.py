@@ -3,9 +3,8 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
-from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
+from workspaces.documents.models import VersionedDocument
 from workspaces.models import Workspace
 
 # Limits count characters. They hold in forms, admin, commands, the API and the database.
@@ -93,28 +92,17 @@ class JobTemplate(JobFields):
         return self.workspace_id is None
 
 
-class Job(JobFields):
+class Job(JobFields, VersionedDocument):
+    TEXT_FIELDS = TEXT_FIELDS
+    LABEL_FIELD = "name"
+    DETAIL_URL = "jobs:detail"
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="jobs")
     template = models.ForeignKey(
         JobTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
     )
     # Kept even if the template is deleted later.
     template_name = models.CharField(max_length=NAME_MAX, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    # Bumped by every save through the services; editors carry it to detect stale copies.
-    revision = models.PositiveIntegerField(default=1)
-
-    history = HistoricalRecords(
-        excluded_fields=["updated_at", "created_at"], cascade_delete_history=False
-    )
 
     class Meta:
         ordering = ["name"]
@@ -130,16 +118,9 @@ class Job(JobFields):
         ]
         indexes = [models.Index(fields=["workspace", "deleted_at", "-updated_at"])]
 
-    def get_absolute_url(self):
-        return reverse("jobs:detail", args=[self.pk])
-
     @classmethod
     def from_db(cls, db, field_names, values):
         job = super().from_db(db, field_names, values)
         # The name as read, so a receiver can tell a rename (calls: scenarios name their job).
         job.loaded_name = job.__dict__.get("name")
         return job
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None

@@ -1,11 +1,11 @@
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from workspaces.documents.selectors import SEARCH_MAX, document_get, search_query  # noqa: F401 (the views use them from here)
 from workspaces.models import Membership, Workspace
 
 from . import actions
-from .models import TEXT_FIELDS, Job, JobTemplate
+from .models import Job, JobTemplate
 from .signals import workspace_number_names, workspace_numbers
 
 SORTS = {
@@ -15,13 +15,6 @@ SORTS = {
     "-updated": ("-updated_at", "-pk"),
 }
 DEFAULT_SORT = "name"
-# Longer searches are cut: nobody types more, and SQLite refuses LIKE patterns over 50,000 bytes.
-SEARCH_MAX = 200
-
-
-def search_query(query: str) -> str:
-    """The search as it is run: trimmed and cut to SEARCH_MAX characters."""
-    return query.strip()[:SEARCH_MAX]
 
 
 def job_list(
@@ -43,10 +36,7 @@ def job_list(
 
 def job_get(*, workspace: Workspace, pk: int, deleted: bool | None = False) -> Job:
     """One job of the workspace, or 404. deleted=None finds both live and deleted jobs."""
-    jobs = Job.objects.filter(workspace=workspace)
-    if deleted is not None:
-        jobs = jobs.filter(deleted_at__isnull=not deleted)
-    return get_object_or_404(jobs, pk=pk)
+    return document_get(Job, workspace=workspace, pk=pk, deleted=deleted)
 
 
 def template_list(*, workspace: Workspace) -> QuerySet[JobTemplate]:
@@ -58,46 +48,6 @@ def template_list(*, workspace: Workspace) -> QuerySet[JobTemplate]:
 
 def template_get(*, workspace: Workspace, pk: int) -> JobTemplate:
     return get_object_or_404(template_list(workspace=workspace), pk=pk)
-
-
-# History ------------------------------------------------------------------------------------
-
-
-def job_versions(*, job: Job) -> QuerySet:
-    """A job's versions, newest first, each numbered from 1 (its creation)."""
-    return (
-        job.history.select_related("history_user")
-        .annotate(number=Window(RowNumber(), order_by=F("history_id").asc()))
-        .order_by("-history_id")
-    )
-
-
-def job_version_get(*, job: Job, version_id: int):
-    version = get_object_or_404(job.history.select_related("history_user"), history_id=version_id)
-    # Numbered like job_versions (a window filtered to one row would always say 1).
-    version.number = job.history.filter(history_id__lte=version.history_id).count()
-    return version
-
-
-def changed_fields(older, newer) -> list[str]:
-    """Names of the texts that differ between two versions (plus deletion state)."""
-    if older is None:
-        return []
-    changed = [f for f in TEXT_FIELDS if getattr(older, f) != getattr(newer, f)]
-    if (older.deleted_at is None) != (newer.deleted_at is None):
-        changed.append("deleted" if newer.deleted_at else "restored")
-    return changed
-
-
-def annotate_changes(job: Job, versions: list) -> None:
-    """Set .changed on each version of a newest-first page: one extra query, not one per row."""
-    if not versions:
-        return
-    before_page = (
-        job.history.filter(history_id__lt=versions[-1].history_id).order_by("-history_id").first()
-    )
-    for newer, older in zip(versions, [*versions[1:], before_page], strict=True):
-        newer.changed = changed_fields(older, newer)
 
 
 # Actions -----------------------------------------------------------------------------------

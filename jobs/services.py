@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 from core import purge
 from core.text import check_data, check_text, parse_json
 from workspaces import audit
+from workspaces.documents import services as documents
 from workspaces.imports import (
     Deadline,
     RunResult,
@@ -26,12 +27,7 @@ from . import actions, optimizer, selectors
 from .models import NAME_TAKEN, TEXT_FIELDS, Job, JobTemplate
 from .signals import job_changed, job_deleting
 
-REASON_CREATED = "created"
 REASON_FROM_TEMPLATE = "created from template"
-REASON_EDITED = "edited"
-REASON_DELETED = "deleted"
-REASON_RESTORED = "restored"
-REASON_IMPORTED = "imported"
 REASON_OPTIMIZED = "optimized"
 REASON_UNDO_OPTIMIZE = "undo optimize"
 REASON_OVERWROTE = "edited over a newer version"
@@ -39,16 +35,10 @@ REASON_CONFLICT_COPY = "edited (conflicting copy, not kept)"
 REASON_KEPT_CURRENT = "kept the newer version"
 
 CHANGE_JOBS = "change jobs"
-
-# The audit action of a job_update, by its reason. None: the calling service records the one
-# event (resolving a conflict with "keep" saves two versions; the kept one is the event).
-_EDIT_ACTIONS = {
-    REASON_RESTORED: "job.restored",
-    REASON_OPTIMIZED: "job.optimized",
-    REASON_UNDO_OPTIMIZE: "job.undo_optimize",
-    REASON_CONFLICT_COPY: None,
-}
 CHANGE_TEMPLATES = "change job templates"
+
+# The core's conflict: the view renders it as the conflict page.
+JobConflict = documents.DocumentConflict
 
 
 @dataclass(frozen=True)
@@ -66,15 +56,6 @@ class JobOptimizeRefused(ValidationError):
         self.job = job
 
 
-class JobConflict(Exception):
-    """The job changed since the editor opened it; nothing was saved."""
-
-    def __init__(self, job: Job, attempted: Mapping[str, str]):
-        super().__init__(f"“{job.name}” was changed by someone else since you opened it.")
-        self.current = job
-        self.attempted = dict(attempted)
-
-
 def _normalized(data: Mapping[str, str]) -> dict[str, str]:
     """Keep only the four text fields, trimmed; a missing optional field becomes ''."""
     clean = {}
@@ -89,7 +70,7 @@ def _normalized(data: Mapping[str, str]) -> dict[str, str]:
 
 
 def _validate(job: Job) -> None:
-    job.full_clean(exclude=["template", "created_by", "updated_by"], validate_constraints=False)
+    """A job's own rules beyond the field validators: the unique name and the action markers."""
     try:
         job.validate_constraints()
     except ValidationError as exc:
@@ -101,40 +82,35 @@ def _validate(job: Job) -> None:
         actions.check(job.instructions, context=context)
 
 
+# What jobs declare to the versioned-document core (workspaces/documents): their words, their
+# own audit events (optimize, undo; None: the calling service records the one event, as
+# resolving a conflict with "keep" saves two versions and the kept one is the event), the
+# signals, and the rules beyond the fields (the unique name, the action markers).
+KIND = documents.DocumentKind(
+    model=Job,
+    noun="job",
+    edit_actions={
+        REASON_OPTIMIZED: "job.optimized",
+        REASON_UNDO_OPTIMIZE: "job.undo_optimize",
+        REASON_CONFLICT_COPY: None,
+    },
+    audit_prefix="job",
+    role_action=CHANGE_JOBS,
+    signals=(job_deleting, job_changed),
+    unique_message={"name": NAME_TAKEN},
+    validate=_validate,
+)
+
+
 def job_validate(*, workspace: Workspace, data: Mapping[str, str], job: Job | None = None) -> None:
     """Raise the ValidationError that saving `data` would raise, without saving (admin forms)."""
     candidate = Job(workspace=workspace) if job is None else Job.objects.get(pk=job.pk)
     for field, value in _normalized(data).items():
         setattr(candidate, field, value)
-    _validate(candidate)
-
-
-def _save(job: Job, *, user: User, reason: str) -> Job:
-    """Validate everything (limits, uniqueness) and save one attributed history version."""
-    _validate(job)
-    job.updated_by = user
-    job._history_user = user
-    job._change_reason = reason
-    try:
-        # A savepoint, so a lost uniqueness race does not break the caller's transaction.
-        with transaction.atomic():
-            job.save()
-    except IntegrityError as exc:
-        raise ValidationError({"name": NAME_TAKEN}) from exc
-    # Inside the transaction: what depends on the job's text (the live configurations) changes
-    # in the same commit as the text.
-    job_changed.send(sender=Job, job_ids=[job.pk], jobs=[job])
-    return job
-
-
-def _version_id(job: Job) -> int | None:
-    return job.history.order_by("-history_id").values_list("history_id", flat=True).first()
-
-
-def _audit_job(user: User, action: str, job: Job, **details) -> None:
-    audit.record(
-        user=user, workspace=job.workspace, action=action, obj=job, label=job.name, details=details
+    candidate.full_clean(
+        exclude=["template", "created_by", "updated_by"], validate_constraints=False
     )
+    _validate(candidate)
 
 
 @audit.write_service
@@ -146,22 +122,17 @@ def job_create(
     template: JobTemplate | None = None,
     reason: str | None = None,
 ) -> Job:
-    require_role(user, workspace, EDIT, CHANGE_JOBS)
+    documents.require_editor(KIND, user, workspace)
     fields = {field: "" for field in TEXT_FIELDS} | _normalized(data)
-    job = Job(workspace=workspace, created_by=user, **fields)
+    job = Job(workspace=workspace, **fields)
     if template is not None:
         if template.workspace_id not in (None, workspace.pk):
             raise ValidationError("That template belongs to another workspace.")
         job.template, job.template_name = template, template.name
-    default_reason = REASON_FROM_TEMPLATE if template else REASON_CREATED
-    job = _save(job, user=user, reason=reason or default_reason)
-    _audit_job(user, "job.created", job, template=job.template_name, after=_version_id(job))
-    return job
-
-
-def _lock(job: Job) -> Job:
-    # NO KEY: an edit never changes the key, so attaching the job elsewhere need not wait.
-    return Job.objects.select_for_update(no_key=True).get(pk=job.pk)
+    default_reason = REASON_FROM_TEMPLATE if template else documents.REASON_CREATED
+    return documents.create(
+        KIND, job, user=user, reason=reason or default_reason, template=job.template_name
+    )
 
 
 @audit.write_service
@@ -171,104 +142,50 @@ def job_update(
     user: User,
     data: Mapping[str, str],
     expected_revision: int | None = None,
-    reason: str = REASON_EDITED,
+    reason: str = documents.REASON_EDITED,
 ) -> Job:
     """Change a job's texts. With `expected_revision`, refuse (JobConflict) a stale copy."""
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
-    changes = _normalized(data)
-    current = _lock(job)
-    if current.is_deleted:
-        raise ValidationError("This job was deleted. Restore it before editing.")
-    if expected_revision is not None and current.revision != expected_revision:
-        raise JobConflict(current, {**current.text_fields(), **changes})
-    if all(getattr(current, f) == v for f, v in changes.items()):
-        return current  # nothing changed: no new version
-    fields = [f for f, v in changes.items() if getattr(current, f) != v]
-    before = _version_id(current)
-    for field, value in changes.items():
-        setattr(current, field, value)
-    current.revision += 1
-    current = _save(current, user=user, reason=reason)
-    if action := _EDIT_ACTIONS.get(reason, "job.edited"):
-        # Which fields changed and the versions either side (the texts are in the history).
-        _audit_job(user, action, current, fields=fields, before=before, after=_version_id(current))
-    return current
+    changes, revision = _normalized(data), expected_revision
+    return documents.update(
+        KIND, job, changes, user=user, expected_revision=revision, reason=reason
+    )
 
 
+@documents.service(KIND, "delete")
 @audit.write_service
-def job_delete(*, job: Job, user: User) -> Job:
-    """Move a job to "Recently deleted". Receivers of job_deleting may refuse."""
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
-    current = _lock(job)
-    if current.is_deleted:
-        return current
-    job_deleting.send(sender=Job, job=current, user=user)
-    current.deleted_at = timezone.now()
-    current.revision += 1
-    current = _save(current, user=user, reason=REASON_DELETED)
-    _audit_job(user, "job.deleted", current, after=_version_id(current))
-    return current
+def job_delete(*, job: Job, user: User) -> documents.Deleted:
+    """Move a job to "Recently deleted". Receivers of job_deleting may refuse, or detach it
+    from drafts and say so (the notices)."""
+    return documents.delete(KIND, job, user=user)
 
 
+@documents.service(KIND, "restore")
 @audit.write_service
 def job_restore_deleted(*, job: Job, user: User) -> Job:
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
-    current = _lock(job)
-    if not current.is_deleted:
-        return current
-    current.deleted_at = None
-    current.revision += 1
-    try:
-        current = _save(current, user=user, reason=REASON_RESTORED)
-    except ValidationError as exc:
-        if "name" in exc.message_dict:
-            raise ValidationError(
-                f"Another job is already called “{current.name}”. Rename that job first."
-            ) from exc
-        raise
-    _audit_job(user, "job.restored", current, deleted=True, after=_version_id(current))
-    return current
+    return documents.restore_deleted(KIND, job, user=user)
 
 
-def job_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
-    """Delete for good the jobs deleted more than DELETED_KEEP_DAYS ago; how many went.
-
-    A system job (callflows.tasks.purge_deleted), not a write on anyone's behalf: no acting user
-    and no role check. A job that a published version still names is frozen history and stays
-    (the database PROTECTs it) until that version goes with its number's purge. Each purged
-    job gets a `job.purged` event without an actor; its history rows are kept (a call still
-    names the version it used), ending with the purge. Calls keep their data: their job link is
-    cleared, the job's name stays on them. Idempotent: a second run finds nothing.
-    """
-    purgeable = Job.objects.filter(deleted_at__lt=purge.cutoff(now)).exclude(
-        published_in__isnull=False
-    )
-    purged = 0
-    for ids in purge.id_batches(purgeable, batch_size):
-        with transaction.atomic():
-            # Re-read under lock: a job restored or published since the batch was listed stays.
-            jobs = purgeable.filter(pk__in=ids).select_for_update(of=("self",))
-            jobs = jobs.select_related("workspace")
-            for job in jobs:
-                _audit_job(None, "job.purged", job, deleted_at=job.deleted_at.isoformat())
-                job._change_reason = purge.PURGED
-                job.delete()
-                purged += 1
-    return purged
-
-
+@documents.service(KIND, "restore_version")
 @audit.write_service
 def job_restore_version(
     *, job: Job, version, user: User, expected_revision: int | None = None
 ) -> Job:
     """Make an earlier version's texts current again, as a new version (history only grows)."""
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
-    if version.id != job.pk:
-        raise ValidationError("That version belongs to another job.")
-    data = {field: getattr(version, field) for field in TEXT_FIELDS}
-    return job_update(
-        job=job, user=user, data=data, expected_revision=expected_revision, reason=REASON_RESTORED
+    revision = expected_revision
+    return documents.restore_version(
+        KIND, job, version=version, user=user, expected_revision=revision
     )
+
+
+def job_purge_deleted(*, now=None, batch_size: int = purge.BATCH) -> int:
+    """Delete for good the jobs deleted more than DELETED_KEEP_DAYS ago (see
+    documents.purge_deleted). Calls keep their data: their job link is cleared, the job's name
+    stays on them."""
+    return documents.purge_deleted(KIND, now=now, batch_size=batch_size)
+
+
+def _lock(job: Job) -> Job:
+    return documents.lock(KIND, job)
 
 
 @audit.write_service
@@ -286,7 +203,7 @@ def job_resolve_conflict(
     - "keep": keep the newer version; theirs is saved first as a version so it is not lost.
     - "copy": save theirs as a new job next to the original and return that job.
     """
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
+    documents.require_editor(KIND, user, job.workspace)
     if choice == "overwrite":
         return job_update(
             job=job,
@@ -305,7 +222,9 @@ def job_resolve_conflict(
     if choice == "copy":
         data = {**job.text_fields(), **_normalized(attempted)}
         data["name"] = _free_name(job.workspace, data["name"] or job.name)
-        return job_create(workspace=job.workspace, user=user, data=data, reason=REASON_CREATED)
+        return job_create(
+            workspace=job.workspace, user=user, data=data, reason=documents.REASON_CREATED
+        )
     raise ValidationError("Choose to keep the current version, save yours over it, or copy yours.")
 
 
@@ -340,7 +259,7 @@ def job_optimize(
     lost. The optimizer (possibly a slow HTTP call) runs outside any transaction or row lock;
     the revision check when saving catches anyone who saved in between.
     """
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
+    documents.require_editor(KIND, user, job.workspace)
     if unsaved:
         job = job_update(job=job, user=user, data=unsaved, expected_revision=expected_revision)
         expected_revision = job.revision
@@ -389,7 +308,7 @@ def job_undo_optimize(
     `unsaved` are the editor's current texts: Undo refuses when they differ from the saved
     job, so text typed after the optimize is never silently thrown away.
     """
-    require_role(user, job.workspace, EDIT, CHANGE_JOBS)
+    documents.require_editor(KIND, user, job.workspace)
     current = _lock(job)
     if expected_revision is not None and current.revision != expected_revision:
         raise JobConflict(current, current.text_fields())
@@ -645,7 +564,11 @@ def job_import(
     to_create = [
         Job(workspace=workspace, created_by=user, updated_by=user, **texts) for texts in new_texts
     ]
-    history = {"default_user": user, "default_change_reason": REASON_IMPORTED, "default_date": now}
+    history = {
+        "default_user": user,
+        "default_change_reason": documents.REASON_IMPORTED,
+        "default_date": now,
+    }
     try:
         with transaction.atomic():
             _bulk_update_texts(to_update, user=user, now=now)
@@ -669,16 +592,11 @@ _IMPORT_NAMES_KEPT = 50  # per list: an event of a 10,000-job import stays small
 def _audit_import(user: User, workspace: Workspace, result: ImportResult) -> None:
     """One event for the whole file, not one per job."""
     lists = {"created": result.created, "updated": result.updated}
-    audit.record(
-        user=user,
-        workspace=workspace,
-        action="job.imported",
-        label=f"{len(result.created)} created, {len(result.updated)} updated",
-        details={
-            **{key: len(names) for key, names in lists.items()},
-            "unchanged": len(result.unchanged),
-            **{f"{key}_names": names[:_IMPORT_NAMES_KEPT] for key, names in lists.items()},
-        },
+    label = f"{len(result.created)} created, {len(result.updated)} updated"
+    counts = {key: len(names) for key, names in lists.items()}
+    names = {f"{key}_names": names[:_IMPORT_NAMES_KEPT] for key, names in lists.items()}
+    documents.record_import(
+        KIND, user, workspace, label, **counts, unchanged=len(result.unchanged), **names
     )
 
 

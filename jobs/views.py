@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from core import diff
 from core.errors import error_messages
 from core.forms import add_service_errors, parse_id
+from workspaces.documents.views import DocumentPages
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
@@ -37,14 +38,14 @@ def job_list(request):
     return render(
         request,
         "jobs/job_list.html",
-        {"page": _page(request, jobs), "query": query, "sort": sort, "sorts": selectors.SORTS},
+        {
+            "kind": PAGES,
+            "page": _page(request, jobs),
+            "query": query,
+            "sort": sort,
+            "sorts": selectors.SORTS,
+        },
     )
-
-
-@workspace_view()
-def job_deleted_list(request):
-    jobs = selectors.job_list(workspace=request.workspace, deleted=True)
-    return render(request, "jobs/job_deleted_list.html", {"page": _page(request, jobs)})
 
 
 @workspace_view(EDIT)
@@ -194,34 +195,6 @@ def job_undo_optimize(request, pk):
     return _conflict_or_error(request, job, form, run)
 
 
-@workspace_view(EDIT)
-def job_delete(request, pk):
-    job = selectors.job_get(workspace=request.workspace, pk=pk)
-    if request.method == "POST":
-        try:
-            services.job_delete(job=job, user=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(error_messages(exc)))
-            return redirect(job)
-        messages.success(request, f"Job “{job.name}” moved to Recently deleted.")
-        return redirect("jobs:list")
-    # The page asks callflows where the job is used ({% usage_of %}): jobs never imports it.
-    return render(request, "jobs/job_confirm_delete.html", {"job": job})
-
-
-@require_POST
-@workspace_view(EDIT)
-def job_restore(request, pk):
-    job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=True)
-    try:
-        job = services.job_restore_deleted(job=job, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(error_messages(exc)))
-        return redirect("jobs:deleted")
-    messages.success(request, f"Job “{job.name}” restored.")
-    return redirect(job)
-
-
 @require_POST
 @workspace_view(EDIT)
 def template_from_job(request, pk):
@@ -253,76 +226,7 @@ def template_delete(request, pk):
     return redirect("jobs:new")
 
 
-# History, compare, restore, conflicts ------------------------------------------------------
-
-HISTORY_PAGE_SIZE = 50
-
-
-@workspace_view()
-def job_history(request, pk):
-    job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=None)
-    page = Paginator(selectors.job_versions(job=job), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    versions = list(page.object_list)
-    selectors.annotate_changes(job, versions)
-    context = {
-        "job": job,
-        "page": page,
-        "versions": versions,
-        "latest_id": job.history.latest("history_id").history_id
-        if page.number > 1
-        else versions[0].history_id,
-        "can_restore": request.membership.can_edit and not job.is_deleted,
-    }
-    return render(request, "jobs/job_history.html", context)
-
-
-def _version_param(request, job, name):
-    version_id = parse_id(request.GET.get(name))
-    if version_id is None:
-        return None
-    return selectors.job_version_get(job=job, version_id=version_id)
-
-
-@workspace_view()
-def job_compare(request, pk):
-    job = selectors.job_get(workspace=request.workspace, pk=pk, deleted=None)
-    old, new = _version_param(request, job, "a"), _version_param(request, job, "b")
-    if old is None or new is None:
-        messages.error(request, "Pick two versions to compare.")
-        return redirect("jobs:history", pk=job.pk)
-    if old.history_id > new.history_id:
-        old, new = new, old
-    fields = [
-        (JobForm.Meta.labels[field], diff.word_diff(getattr(old, field), getattr(new, field)))
-        for field in TEXT_FIELDS
-    ]
-    return render(
-        request, "jobs/job_compare.html", {"job": job, "old": old, "new": new, "fields": fields}
-    )
-
-
-@workspace_view(EDIT)
-def job_version_restore(request, pk, version_id):
-    job = selectors.job_get(workspace=request.workspace, pk=pk)
-    version = selectors.job_version_get(job=job, version_id=version_id)
-    if request.method != "POST":
-        return render(request, "jobs/job_version_restore.html", {"job": job, "version": version})
-    revision = parse_id(request.POST.get("revision"))
-    try:
-        if revision is None:
-            raise ValidationError(REVISION_MISSING)
-        job = services.job_restore_version(
-            job=job, version=version, user=request.user, expected_revision=revision
-        )
-    except services.JobConflict as conflict:
-        return _conflict(request, job, conflict)
-    except ValidationError as exc:
-        messages.error(request, " ".join(error_messages(exc)))
-        return redirect("jobs:history", pk=job.pk)
-    messages.success(request, f"Version {version.number} restored as the newest version.")
-    return redirect("jobs:history", pk=job.pk)
+# Conflicts, and the shared pages (history, compare, restore, Recently deleted) -------------
 
 
 def _conflict(request, job, conflict):
@@ -374,3 +278,6 @@ def job_conflict_resolve(request, pk):
     else:
         messages.success(request, "Saved. Both texts are in the job's history.")
     return redirect(result)
+
+
+PAGES = DocumentPages(services.KIND, library="the job library", conflict=_conflict)

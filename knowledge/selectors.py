@@ -1,18 +1,16 @@
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from workspaces.documents.selectors import SEARCH_MAX, document_get, search_query  # noqa: F401 (the views use them from here)
 from workspaces.models import ImportRun, Workspace
 
-from .models import TEXT_FIELDS, KnowledgePage
-
-SEARCH_MAX = 200
+from .models import KnowledgePage
 
 
 def page_list(*, workspace: Workspace, query: str = "", deleted=False) -> QuerySet[KnowledgePage]:
     """Pages for the library: the long bodies are not loaded."""
     pages = KnowledgePage.objects.filter(workspace=workspace, deleted_at__isnull=not deleted)
-    query = query.strip()[:SEARCH_MAX]
+    query = search_query(query)
     if query:
         pages = pages.filter(Q(title__icontains=query) | Q(body__icontains=query))
     order = ("-deleted_at", "-pk") if deleted else ("title", "pk")
@@ -21,34 +19,7 @@ def page_list(*, workspace: Workspace, query: str = "", deleted=False) -> QueryS
 
 def page_get(*, workspace: Workspace, pk: int, deleted: bool | None = False) -> KnowledgePage:
     """One page of the workspace, or 404. deleted=None finds both live and deleted pages."""
-    pages = KnowledgePage.objects.filter(workspace=workspace)
-    if deleted is not None:
-        pages = pages.filter(deleted_at__isnull=not deleted)
-    return get_object_or_404(pages, pk=pk)
-
-
-def page_versions(*, page: KnowledgePage) -> QuerySet:
-    """A page's versions, newest first, each numbered from 1 (its creation)."""
-    return (
-        page.history.select_related("history_user")
-        .annotate(number=Window(RowNumber(), order_by=F("history_id").asc()))
-        .order_by("-history_id")
-    )
-
-
-def page_version_get(*, page: KnowledgePage, version_id: int):
-    version = get_object_or_404(page.history.select_related("history_user"), history_id=version_id)
-    version.number = page.history.filter(history_id__lte=version.history_id).count()
-    return version
-
-
-def changed_fields(older, newer) -> list[str]:
-    if older is None:
-        return []
-    changed = [f for f in TEXT_FIELDS if getattr(older, f) != getattr(newer, f)]
-    if (older.deleted_at is None) != (newer.deleted_at is None):
-        changed.append("deleted" if newer.deleted_at else "restored")
-    return changed
+    return document_get(KnowledgePage, workspace=workspace, pk=pk, deleted=deleted)
 
 
 PAGES_SHOWN = 50  # of a finished import; the library has them all

@@ -3,11 +3,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from core.diff import word_diff
 from core.errors import error_messages
-from core.forms import add_service_errors, parse_id
+from core.forms import add_service_errors
+from workspaces import documents
+from workspaces.documents.views import DocumentPages
 from workspaces.permissions import EDIT, workspace_view
 
 from . import selectors, services
@@ -17,10 +18,7 @@ from .sources import extract_file
 
 PAGE_SIZE = 25
 HISTORY_PAGE_SIZE = 50
-REVISION_MISSING = (
-    "This form did not say which version of the page it was opened at, so saving it could "
-    "overwrite a newer version. Nothing was saved: reload the page and try again."
-)
+REVISION_MISSING = documents.REVISION_MISSING.format(noun="page")
 
 
 def _page(request, queryset, size=PAGE_SIZE):
@@ -31,15 +29,8 @@ def _page(request, queryset, size=PAGE_SIZE):
 def page_list(request):
     query = request.GET.get("q", "").strip()[: selectors.SEARCH_MAX]
     pages = selectors.page_list(workspace=request.workspace, query=query)
-    return render(
-        request, "knowledge/page_list.html", {"page": _page(request, pages), "query": query}
-    )
-
-
-@workspace_view()
-def page_deleted_list(request):
-    pages = selectors.page_list(workspace=request.workspace, deleted=True)
-    return render(request, "knowledge/page_deleted_list.html", {"page": _page(request, pages)})
+    context = {"kind": PAGES, "page": _page(request, pages), "query": query}
+    return render(request, "knowledge/page_list.html", context)
 
 
 @workspace_view(EDIT)
@@ -110,106 +101,6 @@ def _conflict(request, page, form, conflict):
     return render(request, "knowledge/page_form.html", context, status=409)
 
 
-@workspace_view(EDIT)
-def page_delete(request, pk):
-    page = selectors.page_get(workspace=request.workspace, pk=pk)
-    if request.method != "POST":
-        return render(request, "knowledge/page_confirm_delete.html", {"knowledge_page": page})
-    try:
-        result = services.knowledge_page_delete(page=page, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(error_messages(exc)))
-        return redirect(page)
-    for notice in result.notices:
-        messages.info(request, notice)
-    messages.success(request, f"Page “{page.title}” moved to Recently deleted.")
-    return redirect("knowledge:list")
-
-
-@require_POST
-@workspace_view(EDIT)
-def page_restore(request, pk):
-    page = selectors.page_get(workspace=request.workspace, pk=pk, deleted=True)
-    page = services.knowledge_page_restore(page=page, user=request.user)
-    messages.success(request, f"Page “{page.title}” restored.")
-    return redirect(page)
-
-
-# History ----------------------------------------------------------------------------------
-
-
-@workspace_view()
-def page_history(request, pk):
-    page = selectors.page_get(workspace=request.workspace, pk=pk, deleted=None)
-    paged = _page(request, selectors.page_versions(page=page), HISTORY_PAGE_SIZE)
-    versions = list(paged.object_list)
-    before = (
-        page.history.filter(history_id__lt=versions[-1].history_id).order_by("-history_id").first()
-        if versions
-        else None
-    )
-    for newer, older in zip(versions, [*versions[1:], before], strict=True):
-        newer.changed = selectors.changed_fields(older, newer)
-    latest_id = page.history.order_by("-history_id").values_list("history_id", flat=True).first()
-    context = {
-        "knowledge_page": page,
-        "page": paged,
-        "versions": versions,
-        "latest_id": latest_id,
-        "can_restore": request.membership.can_edit and not page.is_deleted,
-    }
-    return render(request, "knowledge/page_history.html", context)
-
-
-def _version_param(request, page, name):
-    version_id = parse_id(request.GET.get(name))
-    if version_id is None:
-        return None
-    return selectors.page_version_get(page=page, version_id=version_id)
-
-
-@workspace_view()
-def page_compare(request, pk):
-    page = selectors.page_get(workspace=request.workspace, pk=pk, deleted=None)
-    old, new = _version_param(request, page, "a"), _version_param(request, page, "b")
-    if old is None or new is None:
-        messages.error(request, "Pick two versions to compare.")
-        return redirect("knowledge:history", pk=page.pk)
-    if old.history_id > new.history_id:
-        old, new = new, old
-    fields = [
-        (field.title(), word_diff(getattr(old, field), getattr(new, field)))
-        for field in TEXT_FIELDS
-    ]
-    context = {"knowledge_page": page, "old": old, "new": new, "fields": fields}
-    return render(request, "knowledge/page_compare.html", context)
-
-
-@workspace_view(EDIT)
-def page_version_restore(request, pk, version_id):
-    page = selectors.page_get(workspace=request.workspace, pk=pk)
-    version = selectors.page_version_get(page=page, version_id=version_id)
-    if request.method != "POST":
-        context = {"knowledge_page": page, "version": version}
-        return render(request, "knowledge/page_version_restore.html", context)
-    revision = parse_id(request.POST.get("revision"))
-    try:
-        if revision is None:
-            raise ValidationError(REVISION_MISSING)
-        services.knowledge_page_restore_version(
-            page=page, version=version, user=request.user, expected_revision=revision
-        )
-    except services.KnowledgeConflict:
-        messages.error(
-            request, "The page changed since you opened this. Nothing was restored: try again."
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(error_messages(exc)))
-    else:
-        messages.success(request, f"Version {version.number} restored as the newest version.")
-    return redirect("knowledge:history", pk=page.pk)
-
-
 # Ways in ------------------------------------------------------------------------------------
 
 
@@ -274,3 +165,7 @@ def import_run_detail(request, pk):
     if request.headers.get("HX-Request"):  # the poll: only the status part
         return render(request, "knowledge/_import_run_status.html", context)
     return render(request, "knowledge/import_run.html", context)
+
+
+# The shared pages: history, compare, restore, Recently deleted (workspaces/documents/views.py).
+PAGES = DocumentPages(services.KIND, library="knowledge")

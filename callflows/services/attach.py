@@ -1,10 +1,13 @@
-"""Jobs and knowledge pages on a Sona step: attach, create and attach, detach, reorder. The
-10-jobs and 20-pages rules live here (and in the database)."""
+"""Jobs and knowledge pages on a Sona step: attach, create and attach, detach, reorder, and
+leaving the drafts when one is deleted. One service over the two through-models (StepJob,
+StepKnowledge); an `Attachment` declares what differs. The 10-jobs and 20-pages rules live
+here (and in the database)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from jobs.models import Job
 from jobs.services import job_create
@@ -29,12 +32,55 @@ TOO_MUCH_KNOWLEDGE = f"A Sona step can have at most {MAX_KNOWLEDGE_PER_STEP} kno
 KNOWLEDGE_NOT_SONA = "Knowledge can only be attached to a Sona step."
 
 
-# Attaching jobs: the 10-jobs rule lives here (and in the database) -------------------------
+@dataclass(frozen=True)
+class Attachment:
+    """What differs between attaching jobs and attaching knowledge pages to a step."""
+
+    link: type[models.Model]  # the through-model: step, <field>, position
+    field: str  # the through-model's link to the item, and its noun: "job", "page"
+    limit: int  # how many a step may have
+    too_many: str  # the sentence of the limit
+    not_sona: str  # the refusal on a step that is not a Sona step
+    audit_name: str  # the events: step.<audit_name>_attached, _detached, _moved
+    audit_item: Callable[[models.Model], dict]  # how an event names the item
+
+    @property
+    def noun(self) -> str:
+        """In sentences: "That job belongs to another workspace." """
+        return self.field
+
+    def ids(self, step: Step) -> list[int]:
+        """The attached items' ids, in order."""
+        return list(
+            self.link.objects.filter(step=step)
+            .order_by("position")
+            .values_list(f"{self.field}_id", flat=True)
+        )
+
+
+JOBS = Attachment(
+    link=StepJob,
+    field="job",
+    limit=MAX_JOBS_PER_STEP,
+    too_many=TOO_MANY_JOBS,
+    not_sona=NOT_SONA,
+    audit_name="job",
+    audit_item=lambda job: {"job": job.pk, "job_name": job.name},
+)
+KNOWLEDGE = Attachment(
+    link=StepKnowledge,
+    audit_item=lambda page: {"page": page.pk, "page_title": page.title},
+    field="page",
+    audit_name="knowledge",
+    limit=MAX_KNOWLEDGE_PER_STEP,
+    too_many=TOO_MUCH_KNOWLEDGE,
+    not_sona=KNOWLEDGE_NOT_SONA,
+)
 
 
 @dataclass(frozen=True)
 class AttachCheck:
-    """Whether a job may be attached to a step now, and if not, why (for the page to show)."""
+    """Whether an item may be attached to a step now, and if not, why (for the page to show)."""
 
     allowed: bool
     reason: str = ""
@@ -43,63 +89,161 @@ class AttachCheck:
         return self.allowed
 
 
-def _full(attached_count: int) -> bool:
-    """The one place the 10-jobs rule is decided (the database holds it too)."""
-    return attached_count >= MAX_JOBS_PER_STEP
-
-
-def step_can_attach(step: Step, *, attached_count: int | None = None) -> AttachCheck:
-    """Whether the page should offer "Attach" / "New job" on this step. A hint only: the
-    write (step_attach_job) asks the same rule again under the row lock.
-
-    Pass `attached_count` when the caller already loaded the attachments (saves a query).
-    """
+def can_attach(kind: Attachment, step: Step, *, attached_count: int | None = None) -> AttachCheck:
+    """Whether the page should offer "Attach" on this step. A hint only: the write (_attach)
+    asks the same rule again under the row lock. Pass `attached_count` when the caller already
+    loaded the attachments (saves a query)."""
     if step.kind != StepKind.SONA:
-        return AttachCheck(False, NOT_SONA)
+        return AttachCheck(False, kind.not_sona)
     if attached_count is None:
-        attached_count = StepJob.objects.filter(step=step).count()
-    if _full(attached_count):
-        return AttachCheck(False, f"{TOO_MANY_JOBS}. Detach one to attach another.")
+        attached_count = kind.link.objects.filter(step=step).count()
+    if attached_count >= kind.limit:
+        return AttachCheck(False, f"{kind.too_many}. Detach one to attach another.")
     return AttachCheck(True)
 
 
-def _lock_sona_step(step: Step, not_sona: str = NOT_SONA) -> Step:
+def step_can_attach(step: Step, *, attached_count: int | None = None) -> AttachCheck:
+    """Whether the page should offer "Attach" / "New job" on this step."""
+    return can_attach(JOBS, step, attached_count=attached_count)
+
+
+def step_can_attach_knowledge(step: Step, *, attached_count: int | None = None) -> AttachCheck:
+    return can_attach(KNOWLEDGE, step, attached_count=attached_count)
+
+
+def _lock_sona_step(kind: Attachment, step: Step, user: User) -> Step:
+    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
     locked = (
         Step.objects.select_for_update().select_related("call_flow__phone_number").get(pk=step.pk)
     )
     if locked.kind != StepKind.SONA:
-        raise ValidationError(not_sona)
+        raise ValidationError(kind.not_sona)
     return locked
+
+
+def _audit(kind: Attachment, user: User, step: Step, item, event: str, **details) -> None:
+    """Attachment events are about the step; the item is named in the details."""
+    action = f"step.{kind.audit_name}_{event}"
+    _audit_step(user, step.call_flow, step, action, **kind.audit_item(item), **details)
+
+
+def renumber(kind: Attachment, step: Step, ids: list[int]) -> None:
+    # Delete and re-create: positions stay unique and within 1..limit at every moment.
+    kind.link.objects.filter(step=step).delete()
+    kind.link.objects.bulk_create(
+        kind.link(step=step, **{f"{kind.field}_id": pk}, position=i)
+        for i, pk in enumerate(ids, start=1)
+    )
+
+
+def _attach(kind: Attachment, *, step: Step, item, user: User):
+    """Attach an item at the end of a Sona step's list: at most `limit`, each at most once."""
+    step = _lock_sona_step(kind, step, user)
+    if item.workspace_id != step.call_flow.phone_number.workspace_id:
+        raise ValidationError(f"That {kind.noun} belongs to another workspace.")
+    if item.deleted_at is not None:
+        raise ValidationError(f"That {kind.noun} was deleted. Restore it before attaching it.")
+    attached = list(kind.link.objects.filter(step=step).values_list(f"{kind.field}_id", "position"))
+    if any(pk == item.pk for pk, _ in attached):
+        raise ValidationError(f"“{item}” is already attached to this step.")
+    if len(attached) >= kind.limit:
+        raise ValidationError(f"{kind.too_many}. Detach one before attaching “{item}”.")
+    position = max((p for _, p in attached), default=0) + 1
+    try:
+        with transaction.atomic():
+            link = kind.link.objects.create(step=step, **{kind.field: item}, position=position)
+    except IntegrityError as exc:  # only reachable without the row lock (e.g. raw SQL races)
+        raise ValidationError(f"{kind.too_many}.") from exc
+    _touch(step.call_flow, user)
+    _audit(kind, user, step, item, "attached", position=position)
+    return link
+
+
+def _attached_ids(kind: Attachment, step: Step, item) -> list[int]:
+    ids = kind.ids(step)
+    if item.pk not in ids:
+        raise ValidationError(f"“{item}” is not attached to this step.")
+    return ids
+
+
+def _detach(kind: Attachment, *, step: Step, item, user: User) -> None:
+    step = _lock_sona_step(kind, step, user)
+    ids = _attached_ids(kind, step, item)
+    ids.remove(item.pk)
+    renumber(kind, step, ids)
+    _touch(step.call_flow, user)
+    _audit(kind, user, step, item, "detached")
+
+
+def _move(kind: Attachment, *, step: Step, item, offset: int, user: User) -> None:
+    """Move an attached item up (-1) or down (+1) in the step's order; at an end, nothing
+    changes (no write, no event)."""
+    step = _lock_sona_step(kind, step, user)
+    ids = _attached_ids(kind, step, item)
+    index = ids.index(item.pk)
+    target = min(max(index + offset, 0), len(ids) - 1)
+    if target == index:
+        return
+    ids.insert(target, ids.pop(index))
+    renumber(kind, step, ids)
+    _touch(step.call_flow, user)
+    _audit(kind, user, step, item, "moved", before=index + 1, after=target + 1)
+
+
+def detach_deleted(kind: Attachment, item) -> list[str]:
+    """Remove a deleted item from every draft that has it; return the drafts' numbers, as
+    "Name (number)". Two queries whatever the number of drafts, plus the renumbering."""
+    links = kind.link.objects.filter(**{kind.field: item}).select_related(
+        "step__call_flow__phone_number"
+    )
+    steps = {link.step for link in links}
+    numbers = set()
+    for step in steps:
+        renumber(kind, step, [pk for pk in kind.ids(step) if pk != item.pk])
+        phone = step.call_flow.phone_number
+        numbers.add(f"{phone.display_name} ({phone.number})")
+    return sorted(numbers)
+
+
+# The services by name, as views, commands, the API and tests call them ---------------------
 
 
 @audit.write_service
 def step_attach_job(*, step: Step, job: Job, user: User) -> StepJob:
-    """Attach a job at the end of a Sona step's list: at most 10, each at most once."""
-    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
-    step = _lock_sona_step(step)
-    if job.workspace_id != step.call_flow.phone_number.workspace_id:
-        raise ValidationError("That job belongs to another workspace.")
-    if job.deleted_at is not None:
-        raise ValidationError("That job was deleted. Restore it before attaching it.")
-    attached = list(StepJob.objects.filter(step=step).values_list("job_id", "position"))
-    if any(job_id == job.pk for job_id, _ in attached):
-        raise ValidationError(f"“{job.name}” is already attached to this step.")
-    if _full(len(attached)):
-        raise ValidationError(f"{TOO_MANY_JOBS}. Detach one before attaching “{job.name}”.")
-    position = max((p for _, p in attached), default=0) + 1
-    try:
-        with transaction.atomic():
-            link = StepJob.objects.create(step=step, job=job, position=position)
-    except IntegrityError as exc:  # only reachable without the row lock (e.g. raw SQL races)
-        raise ValidationError(f"{TOO_MANY_JOBS}.") from exc
-    _touch(step.call_flow, user)
-    _audit_step_job(user, step, job, "step.job_attached", position=position)
-    return link
+    return _attach(JOBS, step=step, item=job, user=user)
 
 
-def _audit_step_job(user: User, step: Step, job: Job, action: str, **details) -> None:
-    """Attachment events are about the step; the job is named in the details."""
-    _audit_step(user, step.call_flow, step, action, job=job.pk, job_name=job.name, **details)
+@audit.write_service
+def step_detach_job(*, step: Step, job: Job, user: User) -> None:
+    _detach(JOBS, step=step, item=job, user=user)
+
+
+@audit.write_service
+def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
+    _move(JOBS, step=step, item=job, offset=offset, user=user)
+
+
+def detach_deleted_job(*, job: Job) -> list[str]:
+    return detach_deleted(JOBS, job)
+
+
+def detach_deleted_page(*, page: KnowledgePage) -> list[str]:
+    return detach_deleted(KNOWLEDGE, page)
+
+
+@audit.write_service
+def step_move_knowledge(*, step: Step, page: KnowledgePage, offset: int, user: User) -> None:
+    _move(KNOWLEDGE, step=step, item=page, offset=offset, user=user)
+
+
+@audit.write_service
+def step_detach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> None:
+    _detach(KNOWLEDGE, step=step, item=page, user=user)
+
+
+@audit.write_service
+def step_attach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> StepKnowledge:
+    return _attach(KNOWLEDGE, step=step, item=page, user=user)
 
 
 @dataclass(frozen=True)
@@ -124,158 +268,3 @@ def step_create_job(*, step: Step, user: User, data, template=None) -> CreatedJo
     except ValidationError as exc:
         return CreatedJob(job, exc)
     return CreatedJob(job, None)
-
-
-def _renumber(step: Step, job_ids: list[int]) -> None:
-    # Delete and re-create: positions stay unique and within 1..10 at every moment.
-    StepJob.objects.filter(step=step).delete()
-    StepJob.objects.bulk_create(
-        StepJob(step=step, job_id=job_id, position=i) for i, job_id in enumerate(job_ids, start=1)
-    )
-
-
-@audit.write_service
-def step_detach_job(*, step: Step, job: Job, user: User) -> None:
-    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
-    step = _lock_sona_step(step)
-    job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
-    if job.pk not in job_ids:
-        raise ValidationError(f"“{job.name}” is not attached to this step.")
-    job_ids.remove(job.pk)
-    _renumber(step, job_ids)
-    _touch(step.call_flow, user)
-    _audit_step_job(user, step, job, "step.job_detached")
-
-
-@audit.write_service
-def step_move_job(*, step: Step, job: Job, offset: int, user: User) -> None:
-    """Move an attached job up (-1) or down (+1) in the step's order."""
-    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
-    step = _lock_sona_step(step)
-    job_ids = list(StepJob.objects.filter(step=step).values_list("job_id", flat=True))
-    if job.pk not in job_ids:
-        raise ValidationError(f"“{job.name}” is not attached to this step.")
-    index = job_ids.index(job.pk)
-    target = min(max(index + offset, 0), len(job_ids) - 1)
-    job_ids.insert(target, job_ids.pop(index))
-    _renumber(step, job_ids)
-    _touch(step.call_flow, user)
-    if target != index:
-        _audit_step_job(user, step, job, "step.job_moved", before=index + 1, after=target + 1)
-
-
-def detach_deleted_job(*, job: Job) -> list[str]:
-    """Remove a job from every draft that has it; return the phone numbers whose drafts changed."""
-    links = StepJob.objects.filter(job=job).select_related("step")
-    steps = {link.step for link in links}
-    numbers = []
-    for step in steps:
-        job_ids = [
-            j
-            for j in StepJob.objects.filter(step=step).values_list("job_id", flat=True)
-            if j != job.pk
-        ]
-        _renumber(step, job_ids)
-        numbers.append(step.call_flow.phone_number.number)
-    return sorted(set(numbers))
-
-
-# Attaching knowledge: the 20-pages rule lives here (and in the database) ---------------------
-
-
-def step_can_attach_knowledge(step: Step, *, attached_count: int) -> AttachCheck:
-    """Whether the panel should offer "Attach" (a hint; the write asks again under the lock)."""
-    if step.kind != StepKind.SONA:
-        return AttachCheck(False, KNOWLEDGE_NOT_SONA)
-    if attached_count >= MAX_KNOWLEDGE_PER_STEP:
-        return AttachCheck(False, f"{TOO_MUCH_KNOWLEDGE}. Detach one to attach another.")
-    return AttachCheck(True)
-
-
-def _audit_step_page(user: User, step: Step, page: KnowledgePage, action: str, **details):
-    _audit_step(user, step.call_flow, step, action, page=page.pk, page_title=page.title, **details)
-
-
-@audit.write_service
-def step_attach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> StepKnowledge:
-    """Attach a knowledge page at the end of a Sona step's list: at most 20, each once."""
-    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
-    step = _lock_sona_step(step, KNOWLEDGE_NOT_SONA)
-    if page.workspace_id != step.call_flow.phone_number.workspace_id:
-        raise ValidationError("That page belongs to another workspace.")
-    if page.deleted_at is not None:
-        raise ValidationError("That page was deleted. Restore it before attaching it.")
-    attached = list(StepKnowledge.objects.filter(step=step).values_list("page_id", "position"))
-    if any(page_id == page.pk for page_id, _ in attached):
-        raise ValidationError(f"“{page.title}” is already attached to this step.")
-    if len(attached) >= MAX_KNOWLEDGE_PER_STEP:
-        raise ValidationError(f"{TOO_MUCH_KNOWLEDGE}. Detach one before attaching “{page.title}”.")
-    position = max((p for _, p in attached), default=0) + 1
-    try:
-        with transaction.atomic():
-            link = StepKnowledge.objects.create(step=step, page=page, position=position)
-    except IntegrityError as exc:  # only reachable without the row lock
-        raise ValidationError(f"{TOO_MUCH_KNOWLEDGE}.") from exc
-    _touch(step.call_flow, user)
-    _audit_step_page(user, step, page, "step.knowledge_attached", position=position)
-    return link
-
-
-def _renumber_knowledge(step: Step, page_ids: list[int]) -> None:
-    # Delete and re-create: positions stay unique and within 1..20 at every moment.
-    StepKnowledge.objects.filter(step=step).delete()
-    StepKnowledge.objects.bulk_create(
-        StepKnowledge(step=step, page_id=page_id, position=i)
-        for i, page_id in enumerate(page_ids, start=1)
-    )
-
-
-def _attached_page_ids(step: Step, page: KnowledgePage) -> list[int]:
-    page_ids = list(StepKnowledge.objects.filter(step=step).values_list("page_id", flat=True))
-    if page.pk not in page_ids:
-        raise ValidationError(f"“{page.title}” is not attached to this step.")
-    return page_ids
-
-
-@audit.write_service
-def step_detach_knowledge(*, step: Step, page: KnowledgePage, user: User) -> None:
-    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
-    step = _lock_sona_step(step, KNOWLEDGE_NOT_SONA)
-    page_ids = _attached_page_ids(step, page)
-    page_ids.remove(page.pk)
-    _renumber_knowledge(step, page_ids)
-    _touch(step.call_flow, user)
-    _audit_step_page(user, step, page, "step.knowledge_detached")
-
-
-@audit.write_service
-def step_move_knowledge(*, step: Step, page: KnowledgePage, offset: int, user: User) -> None:
-    """Move an attached page up (-1) or down (+1) in the step's order."""
-    require_role(user, step.call_flow.phone_number.workspace, EDIT, EDIT_FLOWS)
-    step = _lock_sona_step(step, KNOWLEDGE_NOT_SONA)
-    page_ids = _attached_page_ids(step, page)
-    index = page_ids.index(page.pk)
-    target = min(max(index + offset, 0), len(page_ids) - 1)
-    if target == index:
-        return
-    page_ids.insert(target, page_ids.pop(index))
-    _renumber_knowledge(step, page_ids)
-    _touch(step.call_flow, user)
-    _audit_step_page(user, step, page, "step.knowledge_moved", before=index + 1, after=target + 1)
-
-
-def detach_deleted_page(*, page: KnowledgePage) -> list[str]:
-    """Remove a page from every draft that has it; return the drafts' numbers, as text."""
-    steps = {
-        link.step
-        for link in StepKnowledge.objects.filter(page=page).select_related(
-            "step__call_flow__phone_number"
-        )
-    }
-    numbers = set()
-    for step in steps:
-        page_ids = StepKnowledge.objects.filter(step=step).values_list("page_id", flat=True)
-        _renumber_knowledge(step, [p for p in page_ids if p != page.pk])
-        phone = step.call_flow.phone_number
-        numbers.add(f"{phone.display_name} ({phone.number})")
-    return sorted(numbers)

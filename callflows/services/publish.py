@@ -26,7 +26,7 @@ from ..models import (
     Step,
 )
 from ..snapshots import build_snapshot, draft_matches_live
-from .attach import TOO_MANY_JOBS, TOO_MUCH_KNOWLEDGE, _renumber, _renumber_knowledge
+from .attach import JOBS, KNOWLEDGE, TOO_MANY_JOBS, TOO_MUCH_KNOWLEDGE, renumber
 from .steps import _lock_flow
 
 NOTHING_TO_PUBLISH = "Nothing to publish: the draft is the same as the live version."
@@ -266,8 +266,8 @@ def _replace_draft(flow: CallFlow, snapshot: dict) -> None:
             step = Step.objects.create(call_flow=flow, key=data["key"], **fields)
         else:
             Step.objects.filter(pk=step.pk).update(**fields)
-        _renumber(step, data.get("jobs", []))
-        _renumber_knowledge(step, data.get("knowledge", []))
+        renumber(JOBS, step, data.get("jobs", []))
+        renumber(KNOWLEDGE, step, data.get("knowledge", []))
 
 
 def numbers_using_job_live(job: Job) -> list[str]:

@@ -125,7 +125,7 @@ def test_a_draft_only_page_is_detached_on_delete_with_a_notice(workspace, owner,
     page = KnowledgePageFactory(workspace=workspace, title="Prices")
     services.step_attach_knowledge(step=sona, page=page, user=owner)
     result = ks.knowledge_page_delete(page=page, user=owner)
-    assert result.page.is_deleted and attached_titles(sona) == []
+    assert result.document.is_deleted and attached_titles(sona) == []
     assert result.notices == [
         "“Prices” was removed from the draft call flow of Main line (+15555550123)."
     ]

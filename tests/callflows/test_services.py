@@ -3,6 +3,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 
 from callflows import services, snapshots
 from callflows.models import (
@@ -438,6 +439,24 @@ def test_deleting_a_draft_only_job_detaches_it(workspace, owner, sona):
     job_services.job_delete(job=a, user=owner)
     assert attached_ids(sona) == [b.pk]
     assert list(StepJob.objects.filter(step=sona).values_list("position", flat=True)) == [1]
+
+
+def test_deleting_a_draft_only_job_says_which_drafts_it_left(workspace, owner, phone, sona, client):
+    """As for knowledge pages: the notices name the numbers as "Name (number)", and the job
+    page shows them (issue 21: the job side used to drop them)."""
+    job = JobFactory(workspace=workspace, name="Booking")
+    attach(sona, [job], owner)
+    result = job_services.job_delete(job=job, user=owner)
+    assert result.document.is_deleted
+    assert result.notices == [
+        f"“Booking” was removed from the draft call flow of Main line ({phone.number})."
+    ]
+    other = JobFactory(workspace=workspace, name="Other")
+    attach(sona, [other], owner)
+    client.force_login(owner)
+    response = client.post(reverse("jobs:delete", args=[other.pk]), follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert f"“Other” was removed from the draft call flow of Main line ({phone.number})." in shown
 
 
 def test_job_no_longer_live_can_be_deleted(workspace, owner, phone, sona):

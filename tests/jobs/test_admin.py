@@ -321,7 +321,9 @@ def test_bulk_delete_is_a_soft_delete(staff_client, workspace):
 
 
 def test_restore_selected_restores_deleted_jobs(staff_client, staff, workspace):
-    gone = job_delete(job=JobFactory(workspace=workspace, name="Gone"), user=owner_of(workspace))
+    gone = job_delete(
+        job=JobFactory(workspace=workspace, name="Gone"), user=owner_of(workspace)
+    ).document
     live = JobFactory(workspace=workspace, name="Live")
     live_before = state(live)
 
@@ -342,7 +344,9 @@ def test_restore_selected_restores_deleted_jobs(staff_client, staff, workspace):
 
 
 def test_restore_refused_when_the_name_is_taken_again(staff_client, workspace):
-    gone = job_delete(job=JobFactory(workspace=workspace, name="Booking"), user=owner_of(workspace))
+    gone = job_delete(
+        job=JobFactory(workspace=workspace, name="Booking"), user=owner_of(workspace)
+    ).document
     JobFactory(workspace=workspace, name="BOOKING")
 
     response = staff_client.post(

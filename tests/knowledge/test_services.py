@@ -93,7 +93,7 @@ def test_delete_restore_and_restore_version_only_add_history(workspace, owner):
     page = services.knowledge_page_update(page=page, user=owner, title="Prices", body="Second.")
     first = page.history.order_by("history_id").first()
     result = services.knowledge_page_delete(page=page, user=owner)
-    assert result.page.is_deleted
+    assert result.document.is_deleted
     with pytest.raises(ValidationError, match="deleted"):
         services.knowledge_page_update(page=page, user=owner, title="X", body="Y")
     page = services.knowledge_page_restore(page=page, user=owner)
