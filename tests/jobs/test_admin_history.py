@@ -33,18 +33,6 @@ def test_history_shows_readable_changes_and_restore_links(staff_client, job, own
     assert owner.email in text and "edited" in text
 
 
-def test_admin_restores_through_the_service(staff_client, staff, job):
-    first = job.history.order_by("history_id").first()
-    url = reverse("admin:jobs_job_restore_version", args=[job.pk, first.history_id])
-    assert "Ask for the name." in staff_client.get(url).content.decode()
-    response = staff_client.post(url, {"revision": job.revision})
-    assert response.status_code == 302
-    job.refresh_from_db()
-    assert job.instructions == "Ask for the name."
-    latest = job.history.first()
-    assert (latest.history_change_reason, latest.history_user) == ("restored", staff)
-
-
 def test_admin_restore_from_stale_page_changes_nothing(staff_client, job, owner):
     first = job.history.order_by("history_id").first()
     url = reverse("admin:jobs_job_restore_version", args=[job.pk, first.history_id])

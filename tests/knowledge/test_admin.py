@@ -2,7 +2,6 @@ import pytest
 from django.urls import reverse
 
 from callflows import services as cf
-from knowledge import services
 from knowledge.models import KnowledgePage
 from tests.factories import KnowledgePageFactory
 
@@ -51,20 +50,3 @@ def test_changelist_and_history_render(staff_client, workspace):
     assert staff_client.get(reverse("admin:knowledge_knowledgepage_changelist")).status_code == 200
     url = reverse("admin:knowledge_knowledgepage_history", args=[page.pk])
     assert staff_client.get(url).status_code == 200
-
-
-def test_staff_restore_a_page_version_like_a_job_version(staff_client, staff, workspace, owner):
-    """The shared document admin gives pages the jobs' "Restore this version" too."""
-    page = KnowledgePageFactory(workspace=workspace, title="Prices", body="Fee $149")
-    first = page.history.get()
-    page = services.knowledge_page_update(page=page, user=owner, title="Prices", body="Fee $159")
-    history = reverse("admin:knowledge_knowledgepage_history", args=[page.pk])
-    assert "Restore this version" in staff_client.get(history).content.decode()
-    url = reverse("admin:knowledge_knowledgepage_restore_version", args=[page.pk, first.history_id])
-    assert "Fee $149" in staff_client.get(url).content.decode()
-    response = staff_client.post(url, {"revision": page.revision})
-    assert response.status_code == 302
-    page.refresh_from_db()
-    assert page.body == "Fee $149"
-    latest = page.history.order_by("-history_id").first()
-    assert (latest.history_change_reason, latest.history_user) == ("restored", staff)
