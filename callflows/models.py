@@ -148,6 +148,31 @@ class Step(models.Model):
         return self.kind == StepKind.SONA
 
 
+def _position_rule(prefix: str, most: int) -> models.CheckConstraint:
+    """Positions run from 1 to `most`: the database alone never holds one more."""
+    return models.CheckConstraint(
+        condition=models.Q(position__gte=1) & LessThanOrEqual(models.F("position"), most),
+        name=f"{prefix}_position_1_to_{most}",
+    )
+
+
+def _attached_rules(prefix: str, field: str, once: str, most: int) -> list:
+    """A draft step's attachments: each once, one per position, positions 1..most."""
+    return [
+        models.UniqueConstraint(fields=["step", field], name=f"{prefix}_{once}"),
+        models.UniqueConstraint(fields=["step", "position"], name=f"{prefix}_position_unique"),
+        _position_rule(prefix, most),
+    ]
+
+
+def _published_rules(prefix: str, field: str, most: int) -> list:
+    """A published version's attachments: each once per step, positions 1..most."""
+    return [
+        models.UniqueConstraint(fields=["version", "step_key", field], name=f"{prefix}_unique"),
+        _position_rule(prefix, most),
+    ]
+
+
 class StepJob(models.Model):
     """A job attached to a draft Sona step. The database alone never holds an 11th job."""
 
@@ -157,15 +182,7 @@ class StepJob(models.Model):
 
     class Meta:
         ordering = ["step", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["step", "job"], name="stepjob_job_once"),
-            models.UniqueConstraint(fields=["step", "position"], name="stepjob_position_unique"),
-            models.CheckConstraint(
-                condition=models.Q(position__gte=1)
-                & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
-                name="stepjob_position_1_to_10",
-            ),
-        ]
+        constraints = _attached_rules("stepjob", "job", "job_once", MAX_JOBS_PER_STEP)
 
     def __str__(self):
         return f"{self.job} on {self.step} (#{self.position})"
@@ -180,17 +197,7 @@ class StepKnowledge(models.Model):
 
     class Meta:
         ordering = ["step", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["step", "page"], name="stepknowledge_page_once"),
-            models.UniqueConstraint(
-                fields=["step", "position"], name="stepknowledge_position_unique"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(position__gte=1)
-                & LessThanOrEqual(models.F("position"), MAX_KNOWLEDGE_PER_STEP),
-                name="stepknowledge_position_1_to_20",
-            ),
-        ]
+        constraints = _attached_rules("stepknowledge", "page", "page_once", MAX_KNOWLEDGE_PER_STEP)
 
     def __str__(self):
         return f"{self.page} on {self.step} (#{self.position})"
@@ -245,16 +252,7 @@ class PublishedJob(models.Model):
     position = models.PositiveSmallIntegerField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "step_key", "job"], name="publishedjob_unique"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(position__gte=1)
-                & LessThanOrEqual(models.F("position"), MAX_JOBS_PER_STEP),
-                name="publishedjob_position_1_to_10",
-            ),
-        ]
+        constraints = _published_rules("publishedjob", "job", MAX_JOBS_PER_STEP)
 
     def __str__(self):
         return f"Job {self.job_id} in version {self.version_id} (step {self.step_key}, #{self.position})"
@@ -272,16 +270,7 @@ class PublishedKnowledge(models.Model):
     position = models.PositiveSmallIntegerField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "step_key", "page"], name="publishedknowledge_unique"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(position__gte=1)
-                & LessThanOrEqual(models.F("position"), MAX_KNOWLEDGE_PER_STEP),
-                name="publishedknowledge_position_1_to_20",
-            ),
-        ]
+        constraints = _published_rules("publishedknowledge", "page", MAX_KNOWLEDGE_PER_STEP)
 
     def __str__(self):
         return f"Page {self.page_id} in version {self.version_id} (step {self.step_key})"

@@ -18,13 +18,8 @@ from .models import PhoneNumber
 def refuse_deleting_live_jobs(sender, job, **kwargs):
     """A job a live version uses cannot be deleted; drafts that only use it lose it, and the
     job deleting it is told which."""
-    numbers = services.numbers_using_job_live(job)
-    if numbers:
-        raise ValidationError(
-            f"“{job.name}” is used by the live call flow of {', '.join(numbers)}. "
-            "Detach it there and publish before deleting it."
-        )
-    return _removed_from_drafts(job, services.detach_deleted_job(job=job))
+    live_on = services.numbers_using_job_live(job)
+    return _deleting(job, live_on, lambda: services.detach_deleted_job(job=job))
 
 
 @receiver(job_changed)
@@ -61,18 +56,21 @@ def job_text_is_live(sender, job_ids, jobs=None, **kwargs):
 def refuse_deleting_live_pages(sender, page, **kwargs):
     """A page a live version uses cannot be deleted; drafts that only use it lose it, and the
     page deleting it is told which."""
-    numbers = services.numbers_using_page_live(page)
-    if numbers:
+    live_on = services.numbers_using_page_live(page)
+    return _deleting(page, live_on, lambda: services.detach_deleted_page(page=page))
+
+
+def _deleting(document, live_on: list[str], detach) -> list[str]:
+    """Refuse deleting a document a live version uses; else detach it from the drafts and
+    return the notices of the drafts it left (shown on the job and the page side alike)."""
+    if live_on:
         raise ValidationError(
-            f"“{page.title}” is used by the live call flow of {', '.join(numbers)}. "
+            f"“{document}” is used by the live call flow of {', '.join(live_on)}. "
             "Detach it there and publish before deleting it."
         )
-    return _removed_from_drafts(page, services.detach_deleted_page(page=page))
-
-
-def _removed_from_drafts(document, numbers: list[str]) -> list[str]:
-    """The notices of a delete that left drafts (shown on the job and the page side alike)."""
-    return [f"“{document}” was removed from the draft call flow of {number}." for number in numbers]
+    return [
+        f"“{document}” was removed from the draft call flow of {number}." for number in detach()
+    ]
 
 
 @receiver(page_changed)
