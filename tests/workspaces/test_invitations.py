@@ -252,7 +252,13 @@ def test_resend_replaces_the_link_and_renews_the_expiry(workspace, owner):
     assert ana.memberships.get().workspace == workspace
 
 
-@pytest.mark.parametrize("token", ["", "x", "bm9uY2U:forged", signing.dumps("nonce", salt="other")])
+@pytest.mark.parametrize(
+    "token",
+    ["", "x", "bm9uY2U:forged", signing.dumps("nonce", salt="other")],
+    # Named: a signed token carries the time it was made, and parallel workers must collect
+    # the same test ids (pytest-xdist), whatever second each one collected in.
+    ids=["empty", "garbage", "bad signature", "other salt"],
+)
 def test_a_forged_link_is_not_valid(workspace, owner, token):
     invite(workspace, owner)
     ana = UserFactory(email="ana@example.test")
