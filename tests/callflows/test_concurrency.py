@@ -13,6 +13,7 @@ from jobs import services as job_services
 from jobs.models import Job
 from tests.conftest import postgres_only
 from tests.factories import JobFactory, SonaStepFactory
+from workspaces.documents import Deleted
 
 pytestmark = [postgres_only(), pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +59,7 @@ def test_publish_and_delete_never_make_a_deleted_job_live(workspace, owner):
                 "was deleted since" in " ".join(published)
                 or published == [services.NOTHING_TO_PUBLISH]
             ), published
-        if not isinstance(deleted, Job):
+        if not isinstance(deleted, Deleted):  # a delete returns Deleted(job, notices)
             assert not job.is_deleted and "is used by the live call flow" in " ".join(deleted)
         if isinstance(published, CallFlowVersion) and job.is_deleted:
             assert not published.published_jobs.filter(job=job).exists()
