@@ -1,13 +1,19 @@
 """What the telephony runtime reads: a number's live configuration, right in every process.
 
-Freshness by design. "What is live now" is answered by the database on every request: one
-query reads the token (active or not) together with the number's `live_generation`, a counter
-that every change to what the number serves bumps in the same transaction as the change
-(publish, rollback, an edit/delete/restore of a job the live version uses, a rename, a
-workspace rename). A body is addressed by (phone id, generation), so a copy can never be stale:
-each process keeps recent bodies in memory, and a shared cache (Redis via CACHE_URL) lets the
-processes share them. Nothing has to be cleared, no cache has to be shared for correctness, and a
-revoked token is refused by the very next request in every process.
+Freshness by design. Every change to what a number serves bumps its `live_generation` in the
+same transaction as the change (publish, rollback, an edit/delete/restore of a job the live
+version uses, a rename, a workspace rename); a body is addressed by (phone id, generation), so a
+copy can never be stale. Each process keeps recent bodies in memory, and a shared cache (Redis
+via CACHE_URL) lets the processes share them.
+
+A warm request makes no database trip: each process keeps what a token and a number looked up
+to (token → workspace, number → generation) for FRESH_SECONDS. So a publish, an edit, a delete
+or a revoke committed by another process is served by every process within that second; this
+process forgets at once (forget(), called by every change and revoke, now and at its commit).
+Why a short lease and not a Redis version key, pub/sub or LISTEN/NOTIFY: it needs nothing
+shared, so it holds the same with the default local-memory cache and with Redis, survives a
+lost Redis or a PgBouncer in transaction mode (no listening connection), and costs one query
+per (token, number) and process per second at most, whatever the traffic.
 """
 
 import gzip
@@ -67,10 +73,57 @@ _LOOKUP_SQL = (
 )
 
 
+FRESH_SECONDS = 1.0  # how long a process trusts what it looked up (see the module's doc)
+LOCAL_LOOKUPS = 4096
+
+_lookups: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+_lookups_lock = threading.Lock()
+
+
+def _leased(key: tuple, fetch, keep) -> object:
+    """fetch(), or what it gave less than FRESH_SECONDS ago in this process. Only answers
+    `keep` accepts are kept: a bad token or an unknown number is asked for each time (the
+    bad-token limit bounds those), so a new token or number works at once."""
+    now = time.monotonic()
+    with _lookups_lock:
+        found = _lookups.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    value = fetch()
+    if keep(value):
+        with _lookups_lock:
+            _lookups[key] = (now + FRESH_SECONDS, value)
+            _lookups.move_to_end(key)
+            while len(_lookups) > LOCAL_LOOKUPS:
+                _lookups.popitem(last=False)
+    return value
+
+
+def forget() -> None:
+    """This process drops what it looked up, now and when the current transaction commits (a
+    request of another thread may have looked up the old state in between). Other processes
+    see the change within FRESH_SECONDS."""
+    with _lookups_lock:
+        _lookups.clear()
+    if connection.in_atomic_block:
+        transaction.on_commit(forget_now)
+
+
+def forget_now() -> None:
+    with _lookups_lock:
+        _lookups.clear()
+
+
 def lookup(key_hash: str, number: str) -> Lookup:
-    """The one query of a request: the token and the number."""
-    row = _fetch_one(_LOOKUP_SQL, [key_hash, number])
-    return Lookup(row[0], row[1], row[2], row[3], row[4] is not None)
+    """The token and the number: one query, or none when this process asked within the last
+    FRESH_SECONDS."""
+
+    def fetch():
+        row = _fetch_one(_LOOKUP_SQL, [key_hash, number])
+        return Lookup(row[0], row[1], row[2], row[3], row[4] is not None)
+
+    return _leased(("n", key_hash, number), fetch, lambda found: found.phone_id is not None
+                   and found.token_workspace_id is not None)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -89,9 +142,13 @@ _TOKEN_SQL = (
 
 def token_lookup(key_hash: str) -> TokenLookup:
     """lookup() for endpoints that name no number in their URL (POST /api/v1/calls, GET
-    /api/v1/calls/{id}): the token's workspace, one query."""
-    row = _fetch_one(_TOKEN_SQL, [key_hash])
-    return TokenLookup(row[0], row[1])
+    /api/v1/calls/{id}): the token's workspace, one query or none (leased like lookup())."""
+
+    def fetch():
+        row = _fetch_one(_TOKEN_SQL, [key_hash])
+        return TokenLookup(row[0], row[1])
+
+    return _leased(("t", key_hash), fetch, lambda found: found.workspace_id is not None)
 
 
 def fetch_one(sql: str, params: list):
@@ -264,6 +321,7 @@ def _step(step: dict, jobs: dict[int, dict], pages: dict[int, dict], region: str
 
 def number_changed(phone_id: int) -> None:
     """changed() for one number: a single UPDATE (one row cannot be locked out of order)."""
+    forget()
     PhoneNumber.objects.filter(pk=phone_id).update(live_generation=F("live_generation") + 1)
 
 
@@ -281,6 +339,7 @@ def changed(numbers) -> list[tuple]:
             .values_list("pk", "number", "display_name", "sms_registered")
         )
         ids = [row[0] for row in rows]
+        forget()  # also for no number: a workspace's country is in the token's lookup
         if ids:
             PhoneNumber.objects.filter(pk__in=ids).update(live_generation=F("live_generation") + 1)
     return rows  # (pk, number, display name, SMS registered) of the numbers changed

@@ -8,7 +8,7 @@ from jobs import actions
 from jobs.models import Job
 from jobs.signals import job_changed, job_deleting, workspace_number_names, workspace_numbers
 from knowledge.signals import page_changed, page_deleting
-from workspaces.models import Workspace
+from workspaces.models import ApiToken, Workspace
 
 from . import live, services
 from .models import PhoneNumber
@@ -82,6 +82,13 @@ def page_text_is_live(sender, page_ids, **kwargs):
             call_flow__live_version__published_knowledge__page_id__in=page_ids
         )
     )
+
+
+@receiver(post_save, sender=ApiToken)
+def token_saved(sender, instance, created, **kwargs):
+    """A revoke is refused by this process at once (and by the others within a second)."""
+    if not created:
+        live.forget()
 
 
 @receiver(post_save, sender=Workspace)

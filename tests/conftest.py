@@ -31,9 +31,11 @@ def _empty_cache():
 def _no_remembered_vectors():
     """The router's vectors this process read are kept (calls/vectors.py); each test starts
     without them, so query counts are those of a cold process whatever ran before."""
+    from callflows import live
     from calls import vectors
 
     vectors.forget()
+    live.forget_now()  # nor the tokens and numbers it looked up (live.FRESH_SECONDS)
     yield
     vectors.forget()
 

@@ -1,4 +1,4 @@
-"""What is live is live at once, in every process.
+"""What is live is live within a second, in every process (callflows/live.py: FRESH_SECONDS).
 
 The server runs as a separate process (gunicorn, 2 workers, production settings) on its own
 database; changes are committed by management commands in other processes; then the live
@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connection
+
+from callflows.live import FRESH_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "+15555550100"  # the demo's "Main line", published with three jobs
@@ -136,7 +138,10 @@ class Site:
             conn.close()
 
     def read_through_both_workers(self, token=None):
-        """Answers to concurrent requests until both workers have answered some; returns all."""
+        """Answers to concurrent requests until both workers have answered some; returns all.
+        Called right after a change another process committed, it waits out the lease first:
+        what each worker looked up before the change may be used for FRESH_SECONDS, no longer."""
+        time.sleep(FRESH_SECONDS + 0.05)
         for _ in range(20):
             logged = len(self.log.read_text().splitlines()) if self.log.exists() else 0
             with ThreadPoolExecutor(16) as pool:
@@ -188,14 +193,14 @@ def _all(answers, check):
 
 @pytest.mark.slow
 @ON_REDIS_15
-def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, tmp_path):
+def test_changes_from_other_processes_are_served_within_a_second_by_every_worker(site, tmp_path):
     # Every worker has the demo's version 1 in memory.
     _all(site.read_through_both_workers(), lambda b: b["version"]["number"] == 1)
     first_job = site.read_through_both_workers()[0][1]["steps"]
     sona = next(s for s in first_job if s["kind"] == "sona")
     job = sona["jobs"][0]
 
-    # A job edit (import_jobs, another process) is live at once.
+    # A job edit (import_jobs, another process) is live within a second.
     import_file = tmp_path / "jobs.json"
     data = [
         {k: v for k, v in job.items() if k not in ("id", "actions")}
@@ -211,7 +216,7 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
         ),
     )
 
-    # A draft change published by publish_callflow is live at once.
+    # A draft change published by publish_callflow is live within a second.
     site.shell(
         "from callflows.models import *; from callflows.services import step_detach_job;"
         "from workspaces.models import User;"
@@ -227,7 +232,7 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
         ),
     )
 
-    # A rollback is live at once.
+    # A rollback is live within a second.
     site.manage("rollback_callflow", "--number", NUMBER, "--version", "1", "--user", OWNER)
     _all(
         site.read_through_both_workers(),
@@ -237,7 +242,7 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
         ),
     )
 
-    # A rename is live at once.
+    # A rename is live within a second.
     site.shell(
         "from callflows.models import PhoneNumber; from callflows.services import "
         "phone_number_rename; from workspaces.models import User;"
@@ -246,7 +251,7 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
     )
     _all(site.read_through_both_workers(), lambda b: b["display_name"] == "Renamed line")
 
-    # A deleted number is unknown at once.
+    # A deleted number is unknown within a second.
     site.shell(
         "from callflows.models import PhoneNumber; from callflows.services import "
         "phone_number_delete; from workspaces.models import User;"
@@ -258,7 +263,7 @@ def test_changes_from_other_processes_are_served_at_once_by_every_worker(site, t
         (404, "Unknown phone number.")
     }, answers[:2]
 
-    # A revoked token gets 401 at once, in every worker.
+    # A revoked token gets 401 within a second, in every worker.
     site.manage(
         "revoke_api_token", "--workspace", "demo", "--prefix", site.token[:10], "--user", OWNER
     )

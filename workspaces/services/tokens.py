@@ -57,8 +57,8 @@ def _audit_token(user: User, token: ApiToken, action: str) -> None:
 @audit.write_service
 def api_token_revoke(*, token: ApiToken, user: User) -> ApiToken:
     require_role(user, token.workspace, OWN, "manage API tokens")
-    # The runtime reads the token on every request (callflows/live.py), so a revoked token is
-    # refused by every process from the commit on: nothing cached to clear.
+    # The runtime leases each token's lookup for a second (callflows/live.py): this process
+    # forgets on save (callflows/receivers.py), the others within FRESH_SECONDS.
     token = ApiToken.objects.select_for_update().get(pk=token.pk)  # a double submit: one event
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
