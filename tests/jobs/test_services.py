@@ -390,3 +390,25 @@ def test_a_file_bad_throughout_is_refused_with_a_short_message(workspace, owner)
     assert len(exc.value.messages) == 21
     assert exc.value.messages[-1] == "… and 230 more bad records."
     assert not Job.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite batches by 999 parameters a query"
+)
+@pytest.mark.parametrize("size", [900, 4_000])
+def test_import_queries_grow_only_per_batch_of_900(
+    workspace, owner, size, django_assert_max_num_queries
+):
+    # Half updates, half new: the lookup, the locks, the UPDATEs, the INSERTs of jobs and of
+    # history rows each take one query per batch of 900 records.
+    Job.objects.bulk_create(
+        Job(workspace=workspace, name=f"Job {i}", description="Old.", instructions="1. Old.")
+        for i in range(size // 2)
+    )
+    batches = -(-size // 900)
+
+    with django_assert_max_num_queries(15 + 4 * (batches - 1)):
+        result = services.job_import(workspace=workspace, user=owner, records=import_records(size))
+
+    assert (len(result.created), len(result.updated)) == (size - size // 2, size // 2)
+    assert Job.history.filter(history_change_reason="imported").count() == size
