@@ -432,11 +432,11 @@ def _import_validate(
     bulk_create and bulk_update skip full_clean; these are the same validators, without a
     query but the context's two, once per file.
     """
-    for field in TEXT_FIELDS:
+    for field, model_field in context.fields:
         value = texts[field]
         try:
             check_text(value, "The text")
-            Job._meta.get_field(field).clean(value, None)
+            model_field.clean(value, None)
         except ValidationError as exc:
             raise _record_error(index, record, field, " ".join(exc.messages)) from exc
     if actions.has_markers(texts["instructions"]):
@@ -447,10 +447,12 @@ def _import_validate(
 
 
 class _ImportContext:
-    """The workspace's action context, read on first use: at most once per import."""
+    """What one import reads or looks up once for every record: the text fields' model fields
+    (their validators) and the workspace's action context, read on first use."""
 
     def __init__(self, workspace: Workspace):
         self.workspace, self.context = workspace, None
+        self.fields = [(field, Job._meta.get_field(field)) for field in TEXT_FIELDS]
 
     def get(self) -> actions.Context:
         if self.context is None:
@@ -521,11 +523,16 @@ def job_import(
     require_role(user, workspace, EDIT, "import jobs")
     if not isinstance(records, list):
         raise JobImportError("The file must contain a JSON list of jobs.")
+    errors: list[tuple[int, JobImportError]] = []  # every bad record, not only the first
     checked, seen = [], set()
     for index, record in enumerate(records, start=1):
-        key, data = _import_check(index, record)
-        if key in seen:
-            raise _record_error(index, record, "name", "the file names this job twice.")
+        try:
+            key, data = _import_check(index, record)
+            if key in seen:
+                raise _record_error(index, record, "name", "the file names this job twice.")
+        except JobImportError as exc:
+            errors.append((index, exc))
+            continue
         seen.add(key)
         checked.append((index, record, key, data))
 
@@ -535,28 +542,35 @@ def job_import(
     new_texts, to_update = [], []
     now = timezone.now()
     for index, record, key, data in checked:
-        job = existing.get(key)
-        if job is None:
-            texts = {field: data.get(field, "") for field in TEXT_FIELDS}
-            _import_validate(index, record, texts, context)
-            new_texts.append(texts)
-            result.created.append(data["name"])
+        try:
+            job = existing.get(key)
+            if job is None:
+                texts = {field: data.get(field, "") for field in TEXT_FIELDS}
+                _import_validate(index, record, texts, context)
+                new_texts.append(texts)
+                result.created.append(data["name"])
+                continue
+            expected = record.get("revision")
+            if expected is not None and expected != job.revision:
+                raise _record_error(
+                    index, record, "revision", "the job changed since this file was exported."
+                )
+            if all(getattr(job, field) == value for field, value in data.items()):
+                result.unchanged.append(data["name"])  # nothing changed: no new version
+                continue
+            _import_validate(index, record, {**job.text_fields(), **data}, context)
+        except JobImportError as exc:
+            errors.append((index, exc))
             continue
-        expected = record.get("revision")
-        if expected is not None and expected != job.revision:
-            raise _record_error(
-                index, record, "revision", "the job changed since this file was exported."
-            )
-        if all(getattr(job, field) == value for field, value in data.items()):
-            result.unchanged.append(data["name"])  # nothing changed: no new version
-            continue
-        _import_validate(index, record, {**job.text_fields(), **data}, context)
         for field, value in data.items():
             setattr(job, field, value)
         job.revision += 1
         job.updated_by, job.updated_at = user, now
         to_update.append(job)
         result.updated.append(data["name"])
+    if errors:
+        # Before any write: the whole file is refused, every bad record named in file order.
+        raise _import_errors(sorted(errors, key=lambda error: error[0]))
 
     if dry_run:
         return result
@@ -584,6 +598,16 @@ def job_import(
         job_changed.send(sender=Job, job_ids=[job.pk for job in to_update])
     _audit_import(user, workspace, result)
     return result
+
+
+_IMPORT_ERRORS_SHOWN = 20  # a file bad throughout is refused with a readable message
+
+
+def _import_errors(errors: list[tuple[int, JobImportError]]) -> JobImportError:
+    messages = [message for _, exc in errors[:_IMPORT_ERRORS_SHOWN] for message in exc.messages]
+    if len(errors) > _IMPORT_ERRORS_SHOWN:
+        messages.append(f"… and {len(errors) - _IMPORT_ERRORS_SHOWN:,} more bad records.")
+    return JobImportError(messages)
 
 
 _IMPORT_NAMES_KEPT = 50  # per list: an event of a 10,000-job import stays small

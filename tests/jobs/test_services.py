@@ -296,3 +296,119 @@ def test_import_waits_for_a_concurrent_edit_and_keeps_it(workspace, owner, admin
         "edited",
         "imported",
     ]
+
+
+# What the import writes equals what the per-row services write (but the change reason).
+_NOT_COMPARED = {"id", "history_id", "history_date", "created_at", "updated_at"}
+
+
+def _row(obj, *, workspace_id):
+    values = {
+        field.attname: getattr(obj, field.attname)
+        for field in obj._meta.concrete_fields
+        if field.attname not in _NOT_COMPARED
+    }
+    assert values.pop("workspace_id") == workspace_id
+    return values
+
+
+def _history(job, workspace_id):
+    return [_row(h, workspace_id=workspace_id) for h in job.history.order_by("history_id")]
+
+
+def test_an_import_writes_the_rows_and_history_the_per_row_services_write(workspace, owner):
+    other = WorkspaceFactory()
+    MembershipFactory(workspace=other, user=owner, role="owner")
+    texts = {**VALID, "name": "Kept"}
+    per_row = {"Kept": create(workspace, owner, **texts), "New": create(workspace, owner)}
+    services.job_update(job=per_row["Kept"], user=owner, data={"description": "Changed."})
+    imported_kept = services.job_create(workspace=other, user=owner, data=texts)
+
+    services.job_import(
+        workspace=other,
+        user=owner,
+        records=[{"name": "Kept", "description": "Changed."}, VALID],
+    )
+
+    imported = {"Kept": imported_kept, "New": Job.objects.get(workspace=other, name=VALID["name"])}
+    per_row["New"] = Job.objects.get(pk=per_row["New"].pk)  # named VALID["name"] in both
+    for name, job in per_row.items():
+        twin = Job.objects.get(pk=imported[name].pk)
+        job.refresh_from_db()
+        assert _row(twin, workspace_id=other.pk) == _row(job, workspace_id=workspace.pk)
+        assert twin.updated_at >= twin.created_at
+        expected = _history(job, workspace.pk)
+        for entry in expected[-1:]:  # the import's version says so; earlier ones are the same
+            entry["history_change_reason"] = "imported"
+        assert _history(twin, other.pk) == expected
+    assert [h.history_type for h in imported_kept.history.order_by("history_id")] == ["+", "~"]
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_bad_record_anywhere_writes_nothing_and_is_named(workspace, owner, where):
+    JobFactory(workspace=workspace, name="Job 1", description="Old.")
+    records = import_records(9)
+    bad = {"first": 0, "middle": 4, "last": 8}[where]
+    records[bad] = {**records[bad], "trigger": "x" * 501}
+    history = Job.history.count()
+
+    with pytest.raises(services.JobImportError) as exc:
+        services.job_import(workspace=workspace, user=owner, records=records)
+
+    assert exc.value.messages == [
+        f"record {bad + 1} ('Job {bad}'), field 'trigger': "
+        "Ensure this value has at most 500 characters (it has 501)."
+    ]
+    assert Job.objects.get(workspace=workspace).description == "Old."
+    assert Job.history.count() == history
+
+
+def test_an_import_names_every_bad_record_in_file_order(workspace, owner):
+    JobFactory(workspace=workspace, name="Job 2", revision=3)
+    records = import_records(6)
+    records[0] = {**records[0], "colour": "red"}  # found by the first pass
+    records[2] = {**records[2], "revision": 1}  # found against the stored job
+    records[5] = {**records[5], "name": "Job 1"}  # a duplicate name
+
+    with pytest.raises(services.JobImportError) as exc:
+        services.job_import(workspace=workspace, user=owner, records=records)
+
+    assert [message.split(":")[0] for message in exc.value.messages] == [
+        "record 1 ('Job 0'), field 'colour'",
+        "record 3 ('Job 2'), field 'revision'",
+        "record 6 ('Job 1'), field 'name'",
+    ]
+    assert Job.objects.count() == 1
+
+
+def test_a_file_bad_throughout_is_refused_with_a_short_message(workspace, owner):
+    records = [{**record, "instructions": ""} for record in import_records(250)]
+
+    with pytest.raises(services.JobImportError) as exc:
+        services.job_import(workspace=workspace, user=owner, records=records)
+
+    assert len(exc.value.messages) == 21
+    assert exc.value.messages[-1] == "… and 230 more bad records."
+    assert not Job.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite batches by 999 parameters a query"
+)
+@pytest.mark.parametrize("size", [900, 4_000])
+def test_import_queries_grow_only_per_batch_of_900(
+    workspace, owner, size, django_assert_max_num_queries
+):
+    # Half updates, half new: the lookup, the locks, the UPDATEs, the INSERTs of jobs and of
+    # history rows each take one query per batch of 900 records.
+    Job.objects.bulk_create(
+        Job(workspace=workspace, name=f"Job {i}", description="Old.", instructions="1. Old.")
+        for i in range(size // 2)
+    )
+    batches = -(-size // 900)
+
+    with django_assert_max_num_queries(15 + 4 * (batches - 1)):
+        result = services.job_import(workspace=workspace, user=owner, records=import_records(size))
+
+    assert (len(result.created), len(result.updated)) == (size - size // 2, size // 2)
+    assert Job.history.filter(history_change_reason="imported").count() == size
