@@ -30,7 +30,6 @@ class CallAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     # number, each on its index (calls.models.Call.Meta.indexes).
     ordering = ("-started_at", "-id")
     search_fields = ("=external_id", "=caller")
-    search_help_text = "An external id or a caller's number, exactly."
     # The names are copied onto the call: only the workspace is joined, in the same query.
     list_select_related = ("workspace",)
     readonly_fields = [f.name for f in Call._meta.fields]

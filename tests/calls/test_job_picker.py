@@ -60,13 +60,15 @@ def test_the_endpoint_answers_at_most_20_and_keeps_the_chosen_job(
     jobs = _jobs(workspace, 40)
     JobFactory(workspace=other_workspace, name="Job theirs")
     url = reverse("calls:job_options")
-    response = owner_client.get(url, {"job_q": "job"})
+    response = owner_client.get(url, {"job_q": "job"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert html.count("<option") == PICK_MAX + 1  # Any and 20 jobs
     assert 'id="calls-job"' in html and 'name="job"' in html
     assert "Job theirs" not in html
     chosen = jobs[-1]
-    html = owner_client.get(url, {"job_q": "0001", "job": chosen.pk}).content.decode()
+    html = owner_client.get(
+        url, {"job_q": "0001", "job": chosen.pk}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert f'<option value="{chosen.pk}" selected>{chosen.name}</option>' in html
     assert "Job 0001" in html and html.count("<option") == 3
 
@@ -86,3 +88,8 @@ def test_the_search_field_is_labelled_and_calls_the_endpoint(owner_client):
     assert '<label for="calls-job_q">Find a job</label>' in html
     assert f'hx-get="{reverse("calls:job_options")}"' in html
     assert 'hx-target="#calls-job"' in html
+
+
+def test_the_endpoint_opened_as_a_page_is_the_calls_list(owner_client):
+    response = owner_client.get(reverse("calls:job_options"), {"job_q": "pizza"})
+    assert response.status_code == 302 and response.url == f"{LIST}?job_q=pizza"
