@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import error_messages
+from jobs.selectors import PICK_MAX
 from knowledge import selectors as knowledge_selectors
 from workspaces.documents.selectors import search_query
 from workspaces.permissions import EDIT, workspace_view
@@ -39,6 +40,9 @@ class Panel:
     urls: dict  # the url names of attach, detach and move
     words: dict  # what the pages say (headings, labels, empty states)
     search_id: str  # focused when no row control is left
+    # the library shows at most this many matches (a search-as-you-type list, whatever the
+    # number of items, no count); None: pages of the whole library
+    pick: int | None = None
 
     @property
     def noun(self) -> str:
@@ -83,6 +87,7 @@ JOBS_PANEL = Panel(
         "columns": ("Name", "Caller intent"),
     },
     search_id="library-search",
+    pick=PICK_MAX,
 )
 KNOWLEDGE_PANEL = Panel(
     attachment=KNOWLEDGE,
@@ -117,6 +122,28 @@ KNOWLEDGE_PANEL = Panel(
 )
 
 
+@dataclass(frozen=True)
+class Picked:
+    """The first `pick` matches of a library, shown like a page (no count, no other pages)."""
+
+    object_list: list
+    more: bool  # more items match than are shown
+    number: str = ""
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def _library_page(request, panel: Panel, library, page_number):
+    if panel.pick is None:
+        return _page(request, library, page_number)
+    found = list(library[: panel.pick + 1])
+    return Picked(found[: panel.pick], more=len(found) > panel.pick)
+
+
 MOVES = (("up", "-1"), ("down", "1"))  # the row's move buttons: which way, the offset posted
 
 
@@ -134,7 +161,7 @@ def _context(request, panel: Panel, phone, step, *, query, page_number, **extra)
         "can_attach": services.attach.can_attach(
             panel.attachment, step, attached_count=len(attached)
         ),
-        "page": _page(request, library, page_number),
+        "page": _library_page(request, panel, library, page_number),
         "query": query,
         "moves": MOVES,
         "can_edit": request.membership.can_edit,
@@ -153,6 +180,19 @@ def _panel_page(panel: Panel):
         phone, step = _step(request, pk, step_id, kind=StepKind.SONA)
         query = search_query(request.GET.get("q", ""))
         page_number = request.GET.get("page")
+        if request.htmx and request.htmx.target == f"{panel.key}-results":
+            # typed in the search: only the matches (the attached list needs no refresh)
+            library = panel.library(workspace=request.workspace, query=query)
+            context = {
+                "panel": panel,
+                "phone": phone,
+                "step": step,
+                "query": query,
+                "page": _library_page(request, panel, library, page_number),
+                "attached_ids": set(panel.attachment.ids(step)),
+                "can_edit": request.membership.can_edit,
+            }
+            return render(request, "callflows/_library_results.html", context)
         context = _context(request, panel, phone, step, query=query, page_number=page_number)
         return render(request, "callflows/step_attachments.html", context)
 

@@ -4,9 +4,11 @@ request's workspace, so another workspace's number or job is "not one of the cho
 from datetime import date
 
 from django import forms
-from django.db.models import F
+from django.urls import reverse_lazy
 
 from callflows.models import PhoneNumber
+from core.forms import parse_id
+from jobs import selectors as job_selectors
 from jobs.models import Job
 
 from .models import (
@@ -35,10 +37,47 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 DAY_RANGE = f"Pick a day between {FIRST_DAY:%Y-%m-%d} and {LAST_DAY:%Y-%m-%d}."
 
 
+JOB_SEARCH_ATTRS = {
+    # search-as-you-type: the Job select is replaced by the (at most 20) jobs matching; without
+    # JavaScript the text is submitted with the filters and the list offers the same matches
+    "hx-get": reverse_lazy("calls:job_options"),
+    "hx-trigger": "input changed delay:300ms, search",
+    "hx-target": "#calls-job",
+    "hx-swap": "outerHTML",
+    "hx-include": "#calls-job",
+    "autocomplete": "off",
+}
+
+
+def job_choices(*, workspace, query: str = "", selected=None) -> list[tuple]:
+    """The Job select's options: "Any", the chosen job (even deleted or not matching) and the
+    first PICK_MAX live jobs whose name contains the query. One query, two when the chosen job
+    is neither among them nor already loaded."""
+    jobs = job_selectors.job_pick(workspace=workspace, query=query)
+    if selected is not None and not isinstance(selected, Job):
+        pk = parse_id(selected)
+        selected = next((job for job in jobs if job.pk == pk), None) or (
+            Job.objects.filter(workspace=workspace, pk=pk).only("pk", "name", "deleted_at").first()
+            if pk
+            else None
+        )
+    if selected is not None and all(job.pk != selected.pk for job in jobs):
+        jobs.insert(0, selected)
+    label = JobChoiceField.label_from_instance
+    return [("", "Any"), *[(job.pk, label(None, job)) for job in jobs]]
+
+
 class CallFilterForm(forms.Form):
     number = forms.ModelChoiceField(
         label="Number", queryset=PhoneNumber.objects.none(), required=False, empty_label="Any"
     )
+    job_q = forms.CharField(
+        label="Find a job",
+        required=False,
+        max_length=SEARCH_MAX,
+        widget=forms.TextInput(attrs={"type": "search", **JOB_SEARCH_ATTRS}),
+    )
+    # Validated against the workspace's jobs (one query); the select offers at most PICK_MAX.
     job = JobChoiceField(
         label="Job", queryset=Job.objects.none(), required=False, empty_label="Any"
     )
@@ -70,11 +109,30 @@ class CallFilterForm(forms.Form):
         self.fields["number"].queryset = PhoneNumber.objects.filter(workspace=workspace).order_by(
             "number"
         )
-        self.fields["job"].queryset = (
-            Job.objects.filter(workspace=workspace)
-            .only("pk", "name", "deleted_at")
-            .order_by(F("deleted_at").asc(nulls_first=True), "name")  # live jobs first
+        self.fields["job"].queryset = Job.objects.filter(workspace=workspace).only(
+            "pk", "name", "deleted_at"
         )
+        self.fields["job"].widget.choices = self._job_options(workspace)
+
+    def _job_options(self, workspace):
+        """The Job select's options, read once when it is rendered (after validation, so the
+        chosen job already loaded is reused)."""
+        found = []
+
+        def options():
+            if not found:
+                data = self.data if self.is_bound else {}
+                cleaned = getattr(self, "cleaned_data", {})
+                found.extend(
+                    job_choices(
+                        workspace=workspace,
+                        query=str(data.get("job_q", "")),
+                        selected=cleaned.get("job") or data.get("job"),
+                    )
+                )
+            return found
+
+        return options
 
     def _clean_day(self, name):
         day = self.cleaned_data.get(name)

@@ -140,6 +140,12 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["workspace", "-started_at", "-id"], name="call_recent"),
             models.Index(fields=["job", "-started_at", "-id"], name="call_job_recent"),
+            # the admin: every workspace newest first, and its exact searches
+            models.Index(fields=["-started_at", "-id"], name="call_started"),
+            models.Index(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="call_external_id"
+            ),
+            models.Index(fields=["caller"], name="call_caller"),
             models.Index(fields=["phone_number", "-started_at", "-id"], name="call_number_recent"),
             models.Index(
                 fields=["workspace", "outcome", "-started_at", "-id"], name="call_outcome_recent"

@@ -345,6 +345,18 @@ def _filter_form(request):
     return form, log.calls_filtered(workspace=request.workspace, filters=filters)
 
 
+@workspace_view()
+def job_options(request):
+    """The Calls list's Job select for the text typed in "Find a job" (htmx swaps it in): the
+    chosen job and at most 20 live jobs whose name matches, whatever the number of jobs. Opened
+    as a page (no htmx): the Calls list with the same search."""
+    if not request.htmx:
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('calls:list')}?{query}" if query else reverse("calls:list"))
+    form = CallFilterForm(request.GET, workspace=request.workspace)
+    return render(request, "calls/_job_select.html", {"field": form["job"]})
+
+
 def _query_without_cursor(request) -> str:
     query = request.GET.copy()
     for name in ("after", "before"):

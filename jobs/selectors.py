@@ -34,6 +34,18 @@ def job_list(
     return jobs.select_related("updated_by").defer("instructions").order_by(*order)
 
 
+PICK_MAX = 20  # a job picker (the Calls list's Job filter, a step's library) shows at most this
+
+
+def job_pick(*, workspace: Workspace, query: str = "", limit: int = PICK_MAX) -> list[Job]:
+    """At most `limit` live jobs whose name contains the query, by name: what a picker offers
+    (one query, whatever the number of jobs; only the id and the name are loaded)."""
+    jobs = Job.objects.filter(workspace=workspace, deleted_at__isnull=True)
+    if query := search_query(query):
+        jobs = jobs.filter(name__icontains=query)
+    return list(jobs.only("pk", "name", "deleted_at").order_by("name", "pk")[:limit])
+
+
 def job_get(*, workspace: Workspace, pk: int, deleted: bool | None = False) -> Job:
     """One job of the workspace, or 404. deleted=None finds both live and deleted jobs."""
     return document_get(Job, workspace=workspace, pk=pk, deleted=deleted)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from core import diff
 from core.errors import error_messages
 from core.forms import add_service_errors, parse_id
+from core.paginators import SearchEstimatePaginator
 from workspaces.documents.views import DocumentPages
 from workspaces.permissions import EDIT, workspace_view
 
@@ -17,8 +18,11 @@ from .models import TEXT_FIELDS
 PAGE_SIZE = 25
 
 
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, queryset, *, searched=False):
+    """A page of the list; a searched one estimates its count on PostgreSQL (the planner's
+    rows, read from the trigram indexes' statistics) instead of counting every match."""
+    paginator = SearchEstimatePaginator if searched else Paginator
+    return paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _search(request, raw: str) -> str:
@@ -40,7 +44,7 @@ def job_list(request):
         "jobs/job_list.html",
         {
             "kind": PAGES,
-            "page": _page(request, jobs),
+            "page": _page(request, jobs, searched=bool(query)),
             "query": query,
             "sort": sort,
             "sorts": selectors.SORTS,

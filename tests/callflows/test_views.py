@@ -667,13 +667,73 @@ def test_jobs_page_lists_attached_and_library(owner_client, owner, phone, worksp
     assert [job.name for job in response.context["page"]] == ["Gamma"]
 
 
-def test_library_is_paginated(owner_client, phone, workspace):
+def test_job_library_shows_the_first_20_matches_not_pages(
+    owner_client, phone, workspace, django_assert_num_queries
+):
+    """Issue 22.4: a search-as-you-type list (was: pages of the whole library)."""
     sona = sona_of(phone)
     Job.objects.bulk_create(
         Job(workspace=workspace, name=f"Job {i:03}", instructions="x") for i in range(30)
     )
     response = owner_client.get(url("step_jobs", phone.pk, sona.pk), {"page": 2})
-    assert len(response.context["page"]) == 5 and "Page 2 of 2" in response.text
+    assert [job.name for job in response.context["page"]][:2] == ["Job 000", "Job 001"]
+    assert len(response.context["page"]) == 20 and "Page 2 of" not in response.text
+    assert "The first 20 jobs. Type more of a name to narrow them." in response.text
+    response = owner_client.get(url("step_jobs", phone.pk, sona.pk), {"q": "job 02"})
+    assert len(response.context["page"]) == 10 and "10 jobs matching “job 02”" in response.text
+
+
+def _jobs_panel(client, phone, sona, queries, **params):
+    with queries() as captured:
+        response = client.get(url("step_jobs", phone.pk, sona.pk), params)
+    assert response.status_code == 200
+    return response, len(captured.captured_queries)
+
+
+def test_jobs_panel_is_flat_in_the_number_of_jobs(
+    owner_client, owner, phone, workspace, django_assert_max_num_queries
+):
+    sona = sona_of(phone)
+    jobs = Job.objects.bulk_create(
+        Job(workspace=workspace, name=f"Job {i:03}", trigger="t", instructions="x")
+        for i in range(10)
+    )
+    attach(sona, jobs[:2], owner)
+    queries = lambda: django_assert_max_num_queries(100)  # noqa: E731 (counted, not capped)
+    _jobs_panel(owner_client, phone, sona, queries)  # warm the caches first
+    small, few = _jobs_panel(owner_client, phone, sona, queries)
+    Job.objects.bulk_create(
+        Job(workspace=workspace, name=f"More {i:03}", trigger="t", instructions="x")
+        for i in range(290)
+    )
+    large, many = _jobs_panel(owner_client, phone, sona, queries)
+    assert many == few
+    assert len(large.content) <= len(small.content) + 10 * 800  # 10 rows more, then flat
+    Job.objects.bulk_create(
+        Job(workspace=workspace, name=f"Most {i:03}", trigger="t", instructions="x")
+        for i in range(300)
+    )
+    larger, most = _jobs_panel(owner_client, phone, sona, queries)
+    assert most == few and len(larger.content) == len(large.content)
+
+
+def test_typing_in_the_job_search_swaps_only_the_matches(owner_client, owner, phone, workspace):
+    sona = sona_of(phone)
+    alpha = JobFactory(workspace=workspace, name="Alpha")
+    JobFactory(workspace=workspace, name="Beta")
+    attach(sona, [alpha], owner)
+    page = owner_client.get(url("step_jobs", phone.pk, sona.pk)).text
+    assert 'hx-target="#jobs-results"' in page and 'id="jobs-results"' in page
+    response = owner_client.get(
+        url("step_jobs", phone.pk, sona.pk),
+        {"q": "a"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="jobs-results",
+    )
+    text = response.text
+    assert '<div id="jobs-results"' in text
+    assert "<html" not in text and "Attached jobs" not in text
+    assert 'aria-label="Attach Beta"' in text and '<span class="badge">Attached</span>' in text
 
 
 def test_attach_detach_and_reorder(owner_client, owner, phone, workspace):

@@ -47,6 +47,11 @@ def test_filter_calls_by_job_and_open_one(logged_in_page, live_server, owner_mem
     rows = page.locator("table.calls tbody tr")
     expect(rows).to_have_count(4)
 
+    # Search as you type (htmx): the Job select offers only the jobs matching
+    page.get_by_label("Find a job", exact=True).fill("hours")
+    expect(page.get_by_label("Job", exact=True).locator("option")).to_have_text(
+        ["Any", "Opening hours"]
+    )
     page.get_by_label("Job", exact=True).select_option(label="Opening hours")
     page.get_by_role("button", name="Filter").click()
     expect(rows).to_have_count(1)
