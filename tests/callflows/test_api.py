@@ -181,7 +181,9 @@ def test_query_counts_miss_3_hit_0(
         len(response.json()["steps"]) == 20
         and len(response.json()["steps"][19]["jobs"]) == per_step
     )
-    with django_assert_num_queries(0):  # warm: the lookup is leased (live.FRESH_SECONDS), the body known
+    with django_assert_num_queries(
+        0
+    ):  # warm: the lookup is leased (live.FRESH_SECONDS), the body known
         assert live(client, phone.number, token).content == response.content
     # A bad token: the lookup alone; its failure is counted in the cache
     # (tests/callflows/test_api_throttle.py).
