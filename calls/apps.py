@@ -7,7 +7,7 @@ class CallsConfig(AppConfig):
     def ready(self):
         from callflows import checks
 
-        from . import gates, receivers  # noqa: F401  (receivers: the router's stored vectors)
+        from . import gates, receivers, rollups  # noqa: F401  (their signal receivers)
         from .routing import engine  # noqa: F401  (ROUTER_BACKEND, checked at startup)
 
         checks.register_test_gate(gates.failing_scenarios)

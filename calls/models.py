@@ -265,3 +265,52 @@ class JobVector(models.Model):
 
     def __str__(self):
         return f"{self.model} {self.digest[:12]}"
+
+
+class DailyOutcome(models.Model):
+    """Real calls (never mock calls) counted per workspace, number, step, job, job version, day
+    (in the workspace's zone at the call's start) and outcome: what every outcome figure and
+    chart reads (calls/selectors/activity.py), so a page costs the same at 10k or 1M calls.
+    Kept by calls/rollups.py in the same transaction as the call's insert or delete; `manage.py
+    rebuild_rollups` recomputes it from the calls.
+
+    The number, job and job version are plain ids, 0 for none (as `step_key` is "" for none): a
+    unique constraint over nullable columns does not hold on every database (NULLs are
+    distinct), and `INSERT … ON CONFLICT` needs one that does. Not foreign keys: a purged job or
+    number (the call keeps its row, with the link emptied) must neither cascade its counts away
+    from the number's chart nor merge two rows into a duplicate."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    phone_number_id = models.BigIntegerField(default=0)
+    step_key = models.CharField(max_length=12, blank=True)
+    job_id = models.BigIntegerField(default=0)
+    job_history_id = models.BigIntegerField(default=0)
+    day = models.DateField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "phone_number_id",
+                    "step_key",
+                    "job_id",
+                    "job_history_id",
+                    "day",
+                    "outcome",
+                ],
+                name="dailyoutcome_unique",
+            ),
+        ]
+        # The number page's and the job page's charts: one id, a range of days.
+        indexes = [
+            models.Index(fields=["phone_number_id", "day"], name="dailyoutcome_number_day"),
+            models.Index(fields=["job_id", "day"], name="dailyoutcome_job_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.outcome}: {self.count}"

@@ -368,6 +368,7 @@ READ_OR_SETUP_COMMANDS = {
     "export_scenarios",
     "prune_calls",  # a system job: it applies each owner's own retention (tests/calls/test_retention.py)
     "embed_jobs",  # a system job (deploy): derived data only, no configuration (tests/calls/test_vectors.py)
+    "rebuild_rollups",  # a system job: derived counts only (tests/calls/test_rollups.py)
 }
 
 

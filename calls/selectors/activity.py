@@ -1,18 +1,18 @@
 """Reads for the activity charts: "since your last edit" and real calls per day by outcome, for a
-job or a number (drawn by calls/charts.py)."""
+job or a number (drawn by calls/charts.py), from the daily rollups (calls/models.py:
+DailyOutcome), never a scan of the calls."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from callflows.models import CallFlowVersion, PhoneNumber
 from jobs.models import Job
 from workspaces.models import Workspace
 
-from ..models import Call, Outcome
+from ..models import Call, DailyOutcome, Outcome
 from .log import day_start, workspace_tz
 
 ACTIVITY_DAYS = 30
@@ -54,20 +54,19 @@ class Activity:
         return [(value, label) for value, label in Outcome.choices if value in seen]
 
 
-def _activity(calls: QuerySet, edits: list[Edit], last_edit, tz, days: int, today) -> Activity:
-    calls = calls.real()  # no figure ever counts a mock call
+def _activity(
+    calls: QuerySet, rollup: QuerySet, edits: list[Edit], last_edit, tz, days: int, today
+) -> Activity:
+    """Read from the daily rollups (calls/rollups.py), so the cost does not grow with the
+    calls: the window's counts per day and outcome, and the counts since the last edit, which
+    are the rollup's days after the edit's day plus that day's calls from the edit on (one
+    day's calls of one job or number, read on its index)."""
     first = today - timedelta(days=days - 1)
-    # Bounded on both sides: a call stored with a far time (before the report API refused one)
-    # would overflow the date in this zone.
-    window = calls.filter(
-        started_at__gte=day_start(first, tz),
-        started_at__lt=day_start(today + timedelta(days=1), tz),
-    )
     counts: dict[date, dict[str, int]] = {}
     grouped = (
-        window.annotate(day=TruncDate("started_at", tzinfo=tz))
+        rollup.filter(day__gte=first, day__lte=today)
         .values_list("day", "outcome")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
         .order_by()
     )
     for day, outcome, n in grouped:
@@ -75,14 +74,23 @@ def _activity(calls: QuerySet, edits: list[Edit], last_edit, tz, days: int, toda
     since = []
     if last_edit is not None:
         labels = dict(Outcome.choices)
-        by_outcome = (
-            calls.filter(started_at__gte=last_edit)
+        edit_day = last_edit.astimezone(tz).date()
+        later_days = rollup.filter(day__gt=edit_day).values_list("outcome").annotate(n=Sum("count"))
+        # Bounded on both sides: that day's calls only (calls.real(): no mock call counts).
+        edit_day_rest = (
+            calls.real()
+            .filter(
+                started_at__gte=last_edit,
+                started_at__lt=day_start(edit_day + timedelta(days=1), tz),
+            )
             .values_list("outcome")
             .annotate(n=Count("id"))
-            .order_by()
         )
+        by_outcome: dict[str, int] = {}
+        for o, n in later_days.order_by().union(edit_day_rest.order_by(), all=True):
+            by_outcome[o] = by_outcome.get(o, 0) + n
         since = sorted(
-            ((o, labels.get(o, o), n) for o, n in by_outcome), key=lambda r: (-r[2], r[1])
+            ((o, labels.get(o, o), n) for o, n in by_outcome.items()), key=lambda r: (-r[2], r[1])
         )
     return Activity(
         days=[first + timedelta(days=i) for i in range(days)],
@@ -119,7 +127,8 @@ def job_activity(*, workspace: Workspace, job: Job, days: int = ACTIVITY_DAYS) -
         for n, at in enumerate(rows, start=1)
     ]
     calls = Call.objects.filter(workspace=workspace, job=job)
-    return _activity(calls, edits, last_edit, tz, days, today)
+    rollup = DailyOutcome.objects.filter(workspace=workspace, job_id=job.pk)
+    return _activity(calls, rollup, edits, last_edit, tz, days, today)
 
 
 def number_activity(
@@ -140,4 +149,5 @@ def number_activity(
     ]
     last_edit = max((at for _, at in versions), default=None)
     calls = Call.objects.filter(workspace=workspace, phone_number=phone_number)
-    return _activity(calls, edits, last_edit, tz, days, today)
+    rollup = DailyOutcome.objects.filter(workspace=workspace, phone_number_id=phone_number.pk)
+    return _activity(calls, rollup, edits, last_edit, tz, days, today)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
@@ -15,7 +15,7 @@ from core.text import bad_text, check_data, check_text
 from workspaces import audit
 from workspaces.models import Workspace
 
-from .. import schemas
+from .. import rollups, schemas
 from ..models import Call, Source
 from ..selectors import reports
 
@@ -126,7 +126,7 @@ def _replay(found: tuple[int, str], digest: str) -> Call:
     return Call.objects.get(pk=pk)
 
 
-@audit.write_service(atomic=False)  # one INSERT, atomic by itself (see _insert_new)
+@audit.write_service(atomic=False)  # the INSERT and its rollup row: one transaction (_insert_new)
 def call_report(
     *, workspace: Workspace, data: dict, idempotency_key: str = "", now=None
 ) -> tuple[Call, bool]:
@@ -144,8 +144,9 @@ def call_report(
     reports at once cannot both insert: the unique constraints decide, and the loser reads the
     winner. Raises ValidationError ({field: message}) or UnknownNumber.
 
-    Queries for a new report: the key (1), the number with its version, step and job (1), the
-    insert (1); the caller's token lookup makes 4. A retry: the key, then the stored call.
+    A new real call is counted in its day's rollup row (calls/rollups.py) in the insert's
+    transaction. Queries for a new report: the key (1), the number with its version, step and
+    job (1), the insert and the rollup upsert (2); the caller's token lookup makes 5. A retry: the key, then the stored call.
     """
     report = _validate(data)
     key = idempotency_key or report.external_id
@@ -227,7 +228,13 @@ def call_report(
         idempotency_key=key,
         request_digest=digest,
     )
-    if _insert_new(call):
+    # savepoint=False: in a caller's transaction no SAVEPOINT round trips (the upsert cannot
+    # fail short of the connection failing, which ends the caller's transaction anyway).
+    with transaction.atomic(savepoint=False):
+        inserted = _insert_new(call)
+        if inserted:
+            rollups.count_call(call, workspace)
+    if inserted:
         return call, True
     # Another request with this key (or external_id) committed first: answer as a retry.
     existing = _existing(workspace, key, report.external_id)

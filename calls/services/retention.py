@@ -14,6 +14,7 @@ from django.utils import timezone
 from workspaces import audit
 from workspaces.models import Workspace
 
+from .. import rollups
 from ..models import Call
 
 PRUNE_BATCH = 5_000
@@ -114,6 +115,16 @@ def calls_prune(
     return results
 
 
+def _delete_calls(ws: Workspace, ids: list[int], cutoff: datetime) -> int:
+    """Delete these calls (re-checked by date: an id is never a newer call than the batch read)
+    and take them off the daily rollups, in the caller's transaction. The rows are locked and
+    read first, so exactly the calls deleted are uncounted."""
+    batch = Call.objects.filter(pk__in=ids, started_at__lt=cutoff)
+    calls = list(batch.select_for_update().only(*rollups.ROLLUP_FIELDS).order_by("pk"))
+    rollups.uncount_calls(ws, calls)
+    return Call.objects.filter(pk__in=[c.pk for c in calls]).delete()[0]
+
+
 def _prune_workspace(ws: Workspace, now, dry_run, batch_size, on_batch) -> PruneResult:
     call_cutoff = now - timedelta(days=ws.call_retention_days)
     transcript_days = ws.transcript_retention_days
@@ -137,10 +148,7 @@ def _prune_workspace(ws: Workspace, now, dry_run, batch_size, on_batch) -> Prune
                 on_batch,
                 sizer,
                 "delete",
-                # Re-checked by date: an id is never a newer call than the batch read.
-                lambda ids=ids: Call.objects.filter(
-                    pk__in=ids, started_at__lt=call_cutoff
-                ).delete()[0],
+                lambda ids=ids: _delete_calls(ws, ids, call_cutoff),
             )
         if old_transcripts is not None:
             for ids in _id_batches(old_transcripts, sizer):

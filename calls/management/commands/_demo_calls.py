@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from calls import rollups
 from calls.models import Call, Outcome, Source
 from jobs.models import Job
 from jobs.services import job_update
@@ -172,7 +173,8 @@ def add_calls(*, workspace, phone) -> int:
             call.workspace, call.phone_number, call.number = workspace, phone, phone.number
             call.version_number = version.number
             calls.append(call)
-    Call.objects.bulk_create(calls, batch_size=500)
+    Call.objects.bulk_create(calls, batch_size=500)  # no signals: the rollups rebuilt
+    rollups.rebuild(workspace)
     return len(calls)
 
 
