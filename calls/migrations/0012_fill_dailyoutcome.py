@@ -23,6 +23,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calls", "0010_dailyoutcome")]
+    dependencies = [("calls", "0011_dailyoutcome")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]

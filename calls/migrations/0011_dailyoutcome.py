@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0009_repair_extreme_call_times'),
+        ('calls', '0010_admin_list_indexes'),
         ('workspaces', '0010_importrun'),
     ]
 
