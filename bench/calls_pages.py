@@ -13,9 +13,7 @@ of calls, newest now), then drops the database (unless --keep).
 
 import argparse
 import logging
-import os
 import statistics
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,10 +25,6 @@ DB_NAME = "playbook_bench_calls"
 RUNS = 15
 GOAL_MS = 150
 PAGE_SIZE_HINT = 50
-
-
-def recreate_database():
-    _pg.recreate_database(DB_NAME)
 
 
 def drop_database():
@@ -188,15 +182,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    recreate_database()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("PYTHONWARNINGS", "ignore:No directory at")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    _pg.django_on(DB_NAME, ROOT)
     from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone

@@ -13,9 +13,7 @@ then drops the database (unless --keep).
 
 import argparse
 import logging
-import os
 import statistics
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -98,15 +96,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    _pg.recreate_database(DB_NAME)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("PYTHONWARNINGS", "ignore:No directory at")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    _pg.django_on(DB_NAME, ROOT)
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client

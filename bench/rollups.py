@@ -13,8 +13,6 @@ the database (unless --keep).
 
 import argparse
 import logging
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -79,15 +77,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the last database afterwards")
     args = parser.parse_args()
 
-    _pg.recreate_database(DB_NAME)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("PYTHONWARNINGS", "ignore:No directory at")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    _pg.django_on(DB_NAME, ROOT)
     logging.disable(logging.INFO)  # django-axes logs every login
 
     figures = {}
