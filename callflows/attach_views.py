@@ -147,26 +147,36 @@ def _library_page(request, panel: Panel, library, page_number):
 MOVES = (("up", "-1"), ("down", "1"))  # the row's move buttons: which way, the offset posted
 
 
-def _context(request, panel: Panel, phone, step, *, query, page_number, **extra):
-    attached = panel.attached(step)
-    items = [getattr(link, panel.attachment.field) for link in attached]
+def _results(request, panel: Panel, phone, step, *, query, page_number, attached_ids) -> dict:
+    """What the library's search results need (all a search-as-you-type swap renders)."""
     library = panel.library(workspace=request.workspace, query=query)
-    context = {
+    return {
         "panel": panel,
         "phone": phone,
         "step": step,
+        "query": query,
+        "page": _library_page(request, panel, library, page_number),
+        "attached_ids": attached_ids,
+        "can_edit": request.membership.can_edit,
+    }
+
+
+def _context(request, panel: Panel, phone, step, *, query, page_number, **extra):
+    attached = panel.attached(step)
+    items = [getattr(link, panel.attachment.field) for link in attached]
+    context = {
+        **_results(
+            request, panel, phone, step, query=query, page_number=page_number,
+            attached_ids={item.pk for item in items},
+        ),
         "attached": attached,
         "items": items,
-        "attached_ids": {item.pk for item in items},
         "can_attach": services.attach.can_attach(
             panel.attachment, step, attached_count=len(attached)
         ),
-        "page": _library_page(request, panel, library, page_number),
-        "query": query,
         "moves": MOVES,
-        "can_edit": request.membership.can_edit,
         **extra,
-    }
+    }  # fmt: skip
     if panel is JOBS_PANEL:  # jobs callers could confuse (the router's overlap check)
         context["overlaps"] = checks.step_warnings(
             phone.call_flow, step, [item.pk for item in items]
@@ -182,16 +192,10 @@ def _panel_page(panel: Panel):
         page_number = request.GET.get("page")
         if request.htmx and request.htmx.target == f"{panel.key}-results":
             # typed in the search: only the matches (the attached list needs no refresh)
-            library = panel.library(workspace=request.workspace, query=query)
-            context = {
-                "panel": panel,
-                "phone": phone,
-                "step": step,
-                "query": query,
-                "page": _library_page(request, panel, library, page_number),
-                "attached_ids": set(panel.attachment.ids(step)),
-                "can_edit": request.membership.can_edit,
-            }
+            context = _results(
+                request, panel, phone, step, query=query, page_number=page_number,
+                attached_ids=set(panel.attachment.ids(step)),
+            )  # fmt: skip
             return render(request, "callflows/_library_results.html", context)
         context = _context(request, panel, phone, step, query=query, page_number=page_number)
         return render(request, "callflows/step_attachments.html", context)
