@@ -32,8 +32,10 @@ INSTALLED_APPS = [
     "workspaces",
     "jobs",
     "knowledge",
+    "webhooks",
     "callflows",
     "calls",
+    "outcomes",
 ]
 
 MIDDLEWARE = [
