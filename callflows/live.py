@@ -130,10 +130,11 @@ def lookup(key_hash: str, number: str) -> Lookup:
 class TokenLookup:
     workspace_id: int | None  # None: unknown or revoked token
     country: str | None  # the token's workspace's country (national numbers are read in it)
+    time_zone: str | None = None  # ... and its own zone, if set (a call's day in the rollups)
 
 
 _TOKEN_SQL = (
-    "SELECT t.workspace_id, w.country "  # noqa: S608
+    "SELECT t.workspace_id, w.country, w.time_zone "  # noqa: S608
     "FROM (SELECT 1 AS one) AS one "
     f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
     f"LEFT JOIN {Workspace._meta.db_table} w ON w.id = t.workspace_id"
@@ -146,7 +147,7 @@ def token_lookup(key_hash: str) -> TokenLookup:
 
     def fetch():
         row = _fetch_one(_TOKEN_SQL, [key_hash])
-        return TokenLookup(row[0], row[1])
+        return TokenLookup(row[0], row[1], row[2])
 
     return _leased(("t", key_hash), fetch, lambda found: found.workspace_id is not None)
 

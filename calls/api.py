@@ -316,7 +316,10 @@ def report_call(
     ),
 ):
     found = request.auth
-    workspace = Workspace(pk=found.workspace_id, country=found.country)
+    # What the report reads of its workspace: national numbers, and the zone of its day.
+    workspace = Workspace(
+        pk=found.workspace_id, country=found.country, time_zone=found.time_zone or ""
+    )
     try:
         call, created = services.call_report(
             workspace=workspace,

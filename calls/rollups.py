@@ -37,7 +37,7 @@ REBUILD_BATCH = 5_000  # rows per INSERT when rebuilding
 # (phone_number_id, step_key, job_id, job_history_id, day, outcome): one row's dimensions in a
 # workspace; 0 stands for no number, job or version (see DailyOutcome).
 Key = tuple[int, str, int, int, date, str]
-_DIMS = ("phone_number_id", "step_key", "job_id", "job_history_id", "day", "outcome")
+DIMENSIONS = ("phone_number_id", "step_key", "job_id", "job_history_id", "day", "outcome")
 
 
 def _q(name: str) -> str:
@@ -58,24 +58,34 @@ def call_key(call: Call, tz: tzinfo) -> Key:
     )
 
 
+def upsert_sql(rows: str) -> str:
+    """`INSERT INTO the table (its dimensions, count) <rows> ON CONFLICT … DO UPDATE`: adds
+    each row's count to the row of its key, creating the keys that do not exist. `rows` is a
+    VALUES list or a SELECT (call_report's statement counts the row it inserts)."""
+    table = _q(DailyOutcome._meta.db_table)
+    dims = ", ".join(_q(d) for d in ("workspace_id", *DIMENSIONS))
+    return (
+        f"INSERT INTO {table} ({dims}, {_q('count')}) {rows} "  # noqa: S608
+        f"ON CONFLICT ({dims}) DO UPDATE SET {_q('count')} = "
+        f"{table}.{_q('count')} + EXCLUDED.{_q('count')}"
+    )
+
+
+def key_params(workspace_id: int, key: Key) -> list:
+    """A key's values as statement parameters, in upsert_sql's column order (count excluded)."""
+    return [workspace_id, *key[:4], connection.ops.adapt_datefield_value(key[4]), key[5]]
+
+
 def _add(workspace_id: int, counts: dict[Key, int]) -> None:
     """Add each count to its row, creating the rows that do not exist: one statement."""
     if not counts:
         return
-    table = _q(DailyOutcome._meta.db_table)
-    dims = ", ".join(_q(d) for d in ("workspace_id", *_DIMS))
     values, params = [], []
     for key, n in sorted(counts.items()):  # one order: two writers lock rows in the same order
         values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
-        params += [workspace_id, *key[:4], connection.ops.adapt_datefield_value(key[4]), key[5]]
-        params.append(n)
-    sql = (
-        f"INSERT INTO {table} ({dims}, {_q('count')}) VALUES {', '.join(values)} "  # noqa: S608
-        f"ON CONFLICT ({dims}) DO UPDATE SET {_q('count')} = "
-        f"{table}.{_q('count')} + EXCLUDED.{_q('count')}"
-    )
+        params += [*key_params(workspace_id, key), n]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(upsert_sql(f"VALUES {', '.join(values)}"), params)
 
 
 def _subtract(workspace_id: int, counts: dict[Key, int]) -> None:
@@ -83,15 +93,14 @@ def _subtract(workspace_id: int, counts: dict[Key, int]) -> None:
     if not counts:
         return
     table = _q(DailyOutcome._meta.db_table)
-    where = " AND ".join(f"{_q(d)} = %s" for d in ("workspace_id", *_DIMS))
+    where = " AND ".join(f"{_q(d)} = %s" for d in ("workspace_id", *DIMENSIONS))
     sql = (
         f"UPDATE {table} SET {_q('count')} = CASE WHEN {_q('count')} > %s "  # noqa: S608
         f"THEN {_q('count')} - %s ELSE 0 END WHERE {where}"
     )
     rows = []
     for key, n in sorted(counts.items()):
-        day = connection.ops.adapt_datefield_value(key[4])
-        rows.append([n, n, workspace_id, *key[:4], day, key[5]])
+        rows.append([n, n, *key_params(workspace_id, key)])
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
     days = {key[4] for key in counts}
@@ -145,7 +154,7 @@ def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, sin
     if until is not None:
         old, calls = old.filter(day__lte=until), calls.filter(day__lte=until)
     old.delete()
-    grouped = calls.values_list(*_DIMS).annotate(n=Count("id")).order_by()
+    grouped = calls.values_list(*DIMENSIONS).annotate(n=Count("id")).order_by()
     written, batch = 0, []
     for number, step, job, version, day, outcome, n in grouped.iterator(chunk_size=REBUILD_BATCH):
         batch.append(

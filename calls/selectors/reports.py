@@ -100,14 +100,20 @@ def report_context(
 
 def report_existing(*, workspace_id: int, key: str, external_id: str) -> tuple | None:
     """(id, request digest) of the call stored under this idempotency key, else of the one with
-    this external id (taken under another key): one query, each side on its unique index."""
+    this external id (taken under another key): one query of two probes, each on its unique
+    index. Each probe repeats its partial index's condition (`<> ''`) word for word, so a
+    generic plan (a prepared statement reused by a pooler, `plan_cache_mode`) can use that
+    index without knowing the values; an `OR` of the two could not, and scanned every call."""
     table = _table(Call)
-    sql = (
-        f"SELECT id, request_digest FROM {table} "  # noqa: S608 (names from the model)
-        "WHERE workspace_id = %s AND (idempotency_key = %s OR external_id = %s) "
-        "ORDER BY CASE WHEN idempotency_key = %s THEN 0 ELSE 1 END LIMIT 1"
+    sql = (  # each constraint is unique in a workspace: at most one row per probe
+        f"SELECT id, request_digest, 0 AS probe FROM {table} "  # noqa: S608 (model names)
+        "WHERE workspace_id = %s AND idempotency_key = %s AND idempotency_key <> '' "
+        f"UNION ALL SELECT id, request_digest, 1 FROM {table} "
+        "WHERE workspace_id = %s AND external_id = %s AND external_id <> '' "
+        "ORDER BY probe LIMIT 1"
     )
-    return fetch_one(sql, [workspace_id, key, external_id, key])
+    row = fetch_one(sql, [workspace_id, key, workspace_id, external_id])
+    return row[:2] if row is not None else None
 
 
 def step_name_in_any_version(*, call_flow_id: int, step: str) -> str | None:

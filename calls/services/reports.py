@@ -4,20 +4,23 @@ the number's call flow and the job, stored once per idempotency key."""
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
+from callflows.live import fetch_one
 from core.phones import DEFAULT_REGION, normalize_phone
 from core.text import bad_text, check_data, check_text
 from workspaces import audit
 from workspaces.models import Workspace
 
 from .. import rollups, schemas
-from ..models import Call, Source
+from ..models import Call, DailyOutcome, Source
 from ..selectors import reports
+from ..selectors.log import workspace_tz
 
 # How far ahead a runtime's clock may run (a clock set in the wrong zone is hours off); a time
 # further ahead is a broken clock, refused.
@@ -126,27 +129,32 @@ def _replay(found: tuple[int, str], digest: str) -> Call:
     return Call.objects.get(pk=pk)
 
 
-@audit.write_service(atomic=False)  # the INSERT and its rollup row: one transaction (_insert_new)
+@audit.write_service(atomic=False)  # one statement: the INSERT and its rollup row (_store)
 def call_report(
     *, workspace: Workspace, data: dict, idempotency_key: str = "", now=None
 ) -> tuple[Call, bool]:
     """Store a call the telephony runtime reports; returns (the call, whether it is new).
 
     Acts with an API token, not a user: the caller (calls/api.py) has checked the token and
-    passes its workspace (`pk` and `country` are all that is read). No audit event: a report is
-    data the runtime sends on every call, not a change to the workspace's configuration; the
-    call row itself is the record (source "live", created_at), and an event per call would drown
-    the Activity page at runtime volume. Mock calls (a person's action) keep their event.
+    passes its workspace (`pk`, `country` and `time_zone` are all that is read). No audit
+    event: a report is data the runtime sends on every call, not a change to the workspace's
+    configuration; the call row itself is the record (source "live", created_at), and an event
+    per call would drown the Activity page at runtime volume. Mock calls (a person's action)
+    keep their event.
 
     Idempotent: the key (`Idempotency-Key` header, else `external_id`) and the digest of the
     report's canonical JSON are stored with the call. The same key and body again returns the
-    first call (not new); another body under a used key raises ReportConflict. Two identical
-    reports at once cannot both insert: the unique constraints decide, and the loser reads the
-    winner. Raises ValidationError ({field: message}) or UnknownNumber.
+    first call (not new); another body under a used key raises ReportConflict. The unique
+    constraints on the key and on the external id decide (the INSERT's ON CONFLICT DO NOTHING:
+    two index probes, whatever the plan), so two identical reports at once cannot both insert:
+    the loser reads the winner. Raises ValidationError ({field: message}) or UnknownNumber; a
+    retry is answered as a retry even when its report would now be refused (its number deleted
+    since, say).
 
-    A new real call is counted in its day's rollup row (calls/rollups.py) in the insert's
-    transaction. Queries for a new report: the key (1), the number with its version, step and
-    job (1), the insert and the rollup upsert (2); the caller's token lookup makes 5. A retry: the key, then the stored call.
+    A new real call is counted in its day's rollup row (calls/rollups.py) atomically with its
+    INSERT. Round trips for a new report on PostgreSQL: the number with its version, step and
+    job (1), then the INSERT with its rollup row in one statement (1); the token is leased
+    (callflows/live.py). A retry adds the stored call's key and the call (2).
     """
     report = _validate(data)
     key = idempotency_key or report.external_id
@@ -155,10 +163,26 @@ def call_report(
             {"Idempotency-Key": f"At most {IDEMPOTENCY_KEY_MAX} storable characters."}
         )
     digest = report_digest(data)
-    existing = _existing(workspace, key, report.external_id)
-    if existing is not None:
+    try:
+        call = _new_call(workspace, report, now=now)
+    except (ValidationError, UnknownNumber):
+        existing = _existing(workspace, key, report.external_id)
+        if existing is None:
+            raise
         return _replay(existing, digest), False
+    call.idempotency_key, call.request_digest = key, digest
+    if _store(call, workspace):
+        return call, True
+    # A call with this key (or external_id) is stored already: answer as a retry.
+    existing = _existing(workspace, key, report.external_id)
+    if existing is None:  # it vanished between the two statements (deleted): a plain retry
+        raise ReportConflict("A report with this key is being changed; retry.")
+    return _replay(existing, digest), False
 
+
+def _new_call(workspace: Workspace, report: schemas.CallReport, *, now) -> Call:
+    """The call the report describes, checked against the number's call flow and the job (not
+    saved); raises ValidationError or UnknownNumber."""
     errors: dict = {}
     region = workspace.country or DEFAULT_REGION
     number = _phone(report.number, region, "number", errors)
@@ -203,7 +227,7 @@ def call_report(
     if errors:
         raise ValidationError(errors)
 
-    call = Call(
+    return Call(
         workspace_id=workspace.pk,
         phone_number_id=context.phone_id,
         number=number,
@@ -225,42 +249,57 @@ def call_report(
         next_steps=report.next_steps,
         transcript=report.transcript,
         recording_url=report.recording_url or "",
-        idempotency_key=key,
-        request_digest=digest,
     )
-    # savepoint=False: in a caller's transaction no SAVEPOINT round trips (the upsert cannot
-    # fail short of the connection failing, which ends the caller's transaction anyway).
-    with transaction.atomic(savepoint=False):
-        inserted = _insert_new(call)
-        if inserted:
-            rollups.count_call(call, workspace)
-    if inserted:
-        return call, True
-    # Another request with this key (or external_id) committed first: answer as a retry.
-    existing = _existing(workspace, key, report.external_id)
-    if existing is None:  # it vanished between the two statements (deleted): a plain retry
-        raise ReportConflict("A report with this key is being changed; retry.")
-    return _replay(existing, digest), False
 
 
-def _insert_new(call: Call) -> bool:
-    """INSERT the call unless a unique constraint (idempotency key, external id) already holds
-    one: `ON CONFLICT DO NOTHING` (PostgreSQL, SQLite 3.35+). Unlike catching IntegrityError it
-    needs no savepoint inside a caller's transaction, and it cannot abort that transaction."""
+def _store(call: Call, workspace: Workspace) -> bool:
+    """INSERT the call and count it in its day's rollup row, atomically; False (nothing
+    written) when a unique constraint (idempotency key, external id) already holds a call.
+
+    `ON CONFLICT DO NOTHING` (PostgreSQL, SQLite 3.35+) rather than catching IntegrityError:
+    no savepoint inside a caller's transaction, and it cannot abort that transaction. On
+    PostgreSQL both writes are one statement (a data-modifying WITH): one round trip, atomic
+    on its own, no BEGIN/COMMIT; SQLite has no such WITH, so there they are two statements in
+    one transaction."""
     fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(call, add=True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(Call._meta.db_table)} "  # noqa: S608 (names from the model)
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT DO NOTHING RETURNING {quote(Call._meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
+    counted = rollups.key_params(workspace.pk, rollups.call_key(call, workspace_tz(workspace)))
+    if connection.vendor == "postgresql":
+        row = fetch_one(_insert_sql(counted=True), values + counted)
+    else:
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute(_insert_sql(counted=False), values)
+            row = cursor.fetchone()
+            if row is not None:
+                cursor.execute(
+                    rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * 8)})"), [*counted, 1]
+                )
     if row is None:
         return False
     call.pk = row[0]
     call._state.adding = False
     return True
+
+
+@cache
+def _insert_sql(*, counted: bool) -> str:
+    """The call's INSERT (names from the model, values parameters); with `counted`, wrapped in
+    a WITH whose second statement counts the inserted row (none: nothing counted)."""
+    fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    insert = (
+        f"INSERT INTO {quote(Call._meta.db_table)} "  # noqa: S608 (names from the model)
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(Call._meta.pk.column)}"
+    )
+    if not counted:
+        return insert
+    # A SELECT's parameters have no target column to take their type from: each is cast.
+    columns = {f.column: f for f in DailyOutcome._meta.concrete_fields}
+    casts = [
+        f"CAST(%s AS {columns[c].cast_db_type(connection)})"
+        for c in ("workspace_id", *rollups.DIMENSIONS)
+    ]
+    count = rollups.upsert_sql(f"SELECT {', '.join(casts)}, 1 FROM new")  # noqa: S608
+    return f"WITH new AS ({insert}), counted AS ({count}) SELECT * FROM new"  # noqa: S608
