@@ -169,7 +169,7 @@ def explain(sql_queryset) -> str:
             "call_job_recent",
             "call_number_recent",
             "call_outcome_recent",
-            "call_source_recent",
+            "call_mock_recent",
         )
         if name in plan
     ]

@@ -33,9 +33,11 @@ def _no_remembered_vectors():
     without them, so query counts are those of a cold process whatever ran before."""
     from callflows import live
     from calls import vectors
+    from calls.selectors import reports
 
     vectors.forget()
     live.forget_now()  # nor the tokens and numbers it looked up (live.FRESH_SECONDS)
+    reports.version_steps.cache_clear()  # ids come back after a rolled-back test (SQLite)
     yield
     vectors.forget()
 

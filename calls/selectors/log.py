@@ -81,7 +81,7 @@ def calls_filtered(*, workspace: Workspace, filters: CallFilters) -> QuerySet[Ca
         calls = calls.filter(job_id=filters.job_id)
     if filters.outcome:
         calls = calls.filter(outcome=filters.outcome)
-    if filters.source != ALL_SOURCES:  # call_source_recent, or the other filter's index
+    if filters.source != ALL_SOURCES:  # call_mock_recent, or another filter's index
         calls = calls.filter(source=filters.source or Source.LIVE)
     tz = workspace_tz(workspace)
     if filters.date_from:

@@ -1,9 +1,8 @@
 """Reads for call reports (POST /api/v1/calls, calls/services/reports.py): what a report is
 checked against, and the call already stored under its key, in one query each."""
 
-import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from django.db import connection
 
@@ -21,7 +20,7 @@ class ReportContext:
     phone_id: int
     call_flow_id: int | None
     version_number: int | None  # the version live at started_at
-    version_snapshot: dict | None  # ... and its steps, to name the step as it was then
+    version_steps: dict[str, str] | None  # ... and its Sona steps' names by key (as it was then)
     draft_step_name: str | None  # the draft's Sona step with the reported key, if any
     job_name: str | None  # None: no such job in the workspace (soft-deleted ones count)
     job_history_id: int | None  # the job's history version: named, or live at started_at
@@ -56,7 +55,7 @@ def _context_sql() -> str:
     history, version = _HISTORY.format(**tables), _VERSION.format(**tables)
     return (
         f"SELECT p.id, c.id, (SELECT v.number {version}), "  # noqa: S608 (names from models)
-        f"(SELECT v.snapshot {version}), "
+        f"(SELECT v.id {version}), "
         f"(SELECT s.name FROM {_table(Step)} s WHERE s.call_flow_id = c.id AND s.key = %s "
         f"AND s.kind = '{StepKind.SONA}'), "
         f"(SELECT j.name FROM {_table(Job)} j WHERE j.id = %s AND j.workspace_id = %s), "
@@ -83,19 +82,29 @@ def report_context(
     row = fetch_one(_context_sql(), params)
     if row is None:
         return None
-    snapshot = row[3]
-    if isinstance(snapshot, str | bytes):
-        snapshot = json.loads(snapshot)
     return ReportContext(
         phone_id=row[0],
         call_flow_id=row[1],
         version_number=row[2],
-        version_snapshot=snapshot,
+        version_steps=version_steps(row[3]) if row[3] is not None else None,
         draft_step_name=row[4] if step else None,
         job_name=row[5],
         job_history_id=row[6],
         job_history_name=row[7],
     )
+
+
+@lru_cache(maxsize=256)
+def version_steps(version_id: int) -> dict[str, str]:
+    """A published version's Sona steps' names by key. Kept per process: a version is never
+    changed (only deleted with its number, and then nothing reports against it), so its
+    snapshot, often the largest thing a report would read, is read once, not on every call."""
+    snapshot = CallFlowVersion.objects.values_list("snapshot", flat=True).get(pk=version_id)
+    return {
+        s["key"]: s.get("name", "")
+        for s in snapshot.get("steps", [])
+        if s.get("kind") == StepKind.SONA and "key" in s
+    }
 
 
 def report_existing(*, workspace_id: int, key: str, external_id: str) -> tuple | None:

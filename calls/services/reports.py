@@ -111,13 +111,6 @@ def _phone(raw: str, region: str, field: str, errors: dict) -> str:
         return ""
 
 
-def _step_name(snapshot: dict | None, key: str) -> str | None:
-    for s in (snapshot or {}).get("steps", []):
-        if s.get("key") == key and s.get("kind") == "sona":
-            return s.get("name", "")
-    return None
-
-
 def _existing(workspace: Workspace, key: str, external_id: str) -> tuple[int, str] | None:
     return reports.report_existing(workspace_id=workspace.pk, key=key, external_id=external_id)
 
@@ -210,7 +203,7 @@ def _new_call(workspace: Workspace, report: schemas.CallReport, *, now) -> Call:
         raise UnknownNumber(UNKNOWN_NUMBER)
     step_name = ""
     if step:
-        step_name = _step_name(context.version_snapshot, step)
+        step_name = (context.version_steps or {}).get(step)
         if step_name is None:
             step_name = context.draft_step_name
         if step_name is None and context.call_flow_id is not None:

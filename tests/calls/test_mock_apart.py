@@ -269,7 +269,7 @@ def test_the_filters_and_figures_read_the_existing_indexes(workspace, phone):
     bench/calls_pages.py prints the plans the planner picks at 1,000,000 calls.)"""
     CallFactory(phone_number=phone)
     filters = log.CallFilters
-    ordered = ("call_recent", "call_source_recent", "call_number_recent", "call_outcome_recent",
+    ordered = ("call_recent", "call_mock_recent", "call_number_recent", "call_outcome_recent",
                "call_started")  # the admin's all-workspace order (on a tiny table, as cheap) # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Call._meta.db_table}")  # the same statistics in any order
