@@ -220,12 +220,17 @@ def report_seed(token):
 
 
 def count_report_queries(token, body):
-    """Queries of one new report and of its retry (test Client, same database)."""
+    """Queries of a new report once the process is warm (the token leased, the version's step
+    names kept: the first report reads them) and of its retry (test Client, same database)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="localhost", headers={"Authorization": f"Bearer {token}"})
+    first = client.post(
+        "/api/v1/calls", body.replace(NEW_ID, b"warm-up"), content_type="application/json"
+    )
+    assert first.status_code == 201, (first.status_code, first.content[:300])
     sent = body.replace(NEW_ID, b"count-queries")
     counts = []
     for expected in (201, 200):
@@ -550,11 +555,11 @@ def main():
         )
         report = report_target(token, report_seed(token))
         new, retry = count_report_queries(token, report[3])
-        ok = "OK" if new <= REPORT_QUERIES and retry <= 3 else "UNEXPECTED"
+        ok = "OK" if new <= REPORT_QUERIES and retry <= 4 else "UNEXPECTED"
         errors += ok != "OK"
         print(
             f"queries per call report (in-process, test Client): new call {new} "
-            f"(expected <= {REPORT_QUERIES}), retry {retry} (expected <= 3): {ok}"
+            f"(expected <= {REPORT_QUERIES}), retry {retry} (expected <= 4): {ok}"
         )
         connections.close_all()  # gunicorn and the drop below need no idle connection of ours
         errors += run("local memory (default, one per worker)", None, token, args, report)

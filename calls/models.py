@@ -282,7 +282,12 @@ class DailyOutcome(models.Model):
     unique constraint over nullable columns does not hold on every database (NULLs are
     distinct), and `INSERT … ON CONFLICT` needs one that does. Not foreign keys: a purged job or
     number (the call keeps its row, with the link emptied) must neither cascade its counts away
-    from the number's chart nor merge two rows into a duplicate."""
+    from the number's chart nor merge two rows into a duplicate.
+
+    A key's count is the SUM of its rows, one per `shard`: a report adds 1 to a random shard's
+    row (calls/rollups.py SHARDS), so concurrent reports of one busy line do not queue on one
+    row's lock until each commit's disk flush; a deletion adds a negative count to shard 0, so a
+    row may be negative, never a key's sum. Every reader sums."""
 
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
@@ -293,7 +298,8 @@ class DailyOutcome(models.Model):
     job_history_id = models.BigIntegerField(default=0)
     day = models.DateField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    count = models.PositiveIntegerField()
+    shard = models.PositiveSmallIntegerField(default=0)
+    count = models.IntegerField()
 
     class Meta:
         constraints = [
@@ -306,6 +312,7 @@ class DailyOutcome(models.Model):
                     "job_history_id",
                     "day",
                     "outcome",
+                    "shard",
                 ],
                 name="dailyoutcome_unique",
             ),

@@ -17,6 +17,7 @@ would need a signal from below for every insert and delete; the alerts and compa
 next issue can live there and read this table downward.
 """
 
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
@@ -33,6 +34,7 @@ from .models import SHOWABLE_FROM, SHOWABLE_TO, Call, DailyOutcome, Source
 from .selectors.log import workspace_tz
 
 REBUILD_BATCH = 5_000  # rows per INSERT when rebuilding
+SHARDS = 32  # rows per key a report may count in (DailyOutcome): several per concurrent report
 
 # (phone_number_id, step_key, job_id, job_history_id, day, outcome): one row's dimensions in a
 # workspace; 0 stands for no number, job or version (see DailyOutcome).
@@ -59,11 +61,12 @@ def call_key(call: Call, tz: tzinfo) -> Key:
 
 
 def upsert_sql(rows: str) -> str:
-    """`INSERT INTO the table (its dimensions, count) <rows> ON CONFLICT … DO UPDATE`: adds
-    each row's count to the row of its key, creating the keys that do not exist. `rows` is a
-    VALUES list or a SELECT (call_report's statement counts the row it inserts)."""
+    """`INSERT INTO the table (its dimensions, shard, count) <rows> ON CONFLICT … DO UPDATE`:
+    adds each row's count to the row of its key and shard, creating the rows that do not
+    exist. `rows` is a VALUES list or a SELECT (call_report's statement counts the row it
+    inserts)."""
     table = _q(DailyOutcome._meta.db_table)
-    dims = ", ".join(_q(d) for d in ("workspace_id", *DIMENSIONS))
+    dims = ", ".join(_q(d) for d in ("workspace_id", *DIMENSIONS, "shard"))
     return (
         f"INSERT INTO {table} ({dims}, {_q('count')}) {rows} "  # noqa: S608
         f"ON CONFLICT ({dims}) DO UPDATE SET {_q('count')} = "
@@ -71,9 +74,16 @@ def upsert_sql(rows: str) -> str:
     )
 
 
-def key_params(workspace_id: int, key: Key) -> list:
+def key_params(workspace_id: int, key: Key, shard: int = 0) -> list:
     """A key's values as statement parameters, in upsert_sql's column order (count excluded)."""
-    return [workspace_id, *key[:4], connection.ops.adapt_datefield_value(key[4]), key[5]]
+    day = connection.ops.adapt_datefield_value(key[4])
+    return [workspace_id, *key[:4], day, key[5], shard]
+
+
+def report_shard() -> int:
+    """The shard a reported call is counted in: concurrent reports of one key spread over
+    SHARDS rows, each locked only by its own writers until their commit."""
+    return secrets.randbelow(SHARDS)
 
 
 def _add(workspace_id: int, counts: dict[Key, int]) -> None:
@@ -82,27 +92,18 @@ def _add(workspace_id: int, counts: dict[Key, int]) -> None:
         return
     values, params = [], []
     for key, n in sorted(counts.items()):  # one order: two writers lock rows in the same order
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
+        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
         params += [*key_params(workspace_id, key), n]
     with connection.cursor() as cursor:
         cursor.execute(upsert_sql(f"VALUES {', '.join(values)}"), params)
 
 
 def _subtract(workspace_id: int, counts: dict[Key, int]) -> None:
-    """Take each count off its row (never below 0), then drop the rows left at 0."""
+    """Take each count off its key (a negative count added to shard 0: the key's sum drops by
+    exactly that, whichever shards counted the calls), then drop the rows left at 0."""
     if not counts:
         return
-    table = _q(DailyOutcome._meta.db_table)
-    where = " AND ".join(f"{_q(d)} = %s" for d in ("workspace_id", *DIMENSIONS))
-    sql = (
-        f"UPDATE {table} SET {_q('count')} = CASE WHEN {_q('count')} > %s "  # noqa: S608
-        f"THEN {_q('count')} - %s ELSE 0 END WHERE {where}"
-    )
-    rows = []
-    for key, n in sorted(counts.items()):
-        rows.append([n, n, *key_params(workspace_id, key)])
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    _add(workspace_id, {key: -n for key, n in counts.items()})
     days = {key[4] for key in counts}
     DailyOutcome.objects.filter(workspace_id=workspace_id, day__in=days, count=0).delete()
 

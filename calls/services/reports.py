@@ -256,7 +256,8 @@ def _store(call: Call, workspace: Workspace) -> bool:
     one transaction."""
     fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(call, add=True), connection) for f in fields]
-    counted = rollups.key_params(workspace.pk, rollups.call_key(call, workspace_tz(workspace)))
+    key = rollups.call_key(call, workspace_tz(workspace))
+    counted = rollups.key_params(workspace.pk, key, rollups.report_shard())
     if connection.vendor == "postgresql":
         row = fetch_one(_insert_sql(counted=True), values + counted)
     else:
@@ -265,7 +266,8 @@ def _store(call: Call, workspace: Workspace) -> bool:
             row = cursor.fetchone()
             if row is not None:
                 cursor.execute(
-                    rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * 8)})"), [*counted, 1]
+                    rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * (len(counted) + 1))})"),
+                    [*counted, 1],
                 )
     if row is None:
         return False
@@ -292,7 +294,7 @@ def _insert_sql(*, counted: bool) -> str:
     columns = {f.column: f for f in DailyOutcome._meta.concrete_fields}
     casts = [
         f"CAST(%s AS {columns[c].cast_db_type(connection)})"
-        for c in ("workspace_id", *rollups.DIMENSIONS)
+        for c in ("workspace_id", *rollups.DIMENSIONS, "shard")
     ]
     count = rollups.upsert_sql(f"SELECT {', '.join(casts)}, 1 FROM new")  # noqa: S608
     return f"WITH new AS ({insert}), counted AS ({count}) SELECT * FROM new"  # noqa: S608
