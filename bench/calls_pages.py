@@ -171,6 +171,7 @@ def explain(sql_queryset) -> str:
             "call_number_recent",
             "call_outcome_recent",
             "call_mock_recent",
+            "call_started",  # every workspace's newest first (the admin's; one workspace here)
         )
         if name in plan
     ]
