@@ -174,7 +174,12 @@ def read_body(response, sock, limit: int, deadline: Deadline) -> bytes:
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, deadline: Deadline, allow_private: bool,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    deadline: Deadline,
+    allow_private: bool,
     limit: int = 4096,
 ) -> tuple[int, bytes]:
     """POST `body`; (status, the first `limit` bytes of the answer). No redirect is followed:

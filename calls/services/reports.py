@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticError
 
 from core.phones import DEFAULT_REGION, normalize_phone
 from core.text import bad_text, check_data, check_text
+from webhooks.outbox import emit
 from workspaces import audit
 from workspaces.models import Workspace
 
@@ -146,7 +147,8 @@ def call_report(
 
     A new real call is counted in its day's rollup row (calls/rollups.py) in the insert's
     transaction. Queries for a new report: the key (1), the number with its version, step and
-    job (1), the insert and the rollup upsert (2); the caller's token lookup makes 5. A retry: the key, then the stored call.
+    job (1), the insert and the rollup upsert (2), the workspace's webhook endpoints (1: emit); the caller's
+    token lookup makes 6. A retry: the key, then the stored call.
     """
     report = _validate(data)
     key = idempotency_key or report.external_id
@@ -234,6 +236,7 @@ def call_report(
         inserted = _insert_new(call)
         if inserted:
             rollups.count_call(call, workspace)
+            emit(workspace=workspace, event="call.reported", data=_reported(call))
     if inserted:
         return call, True
     # Another request with this key (or external_id) committed first: answer as a retry.
@@ -241,6 +244,22 @@ def call_report(
     if existing is None:  # it vanished between the two statements (deleted): a plain retry
         raise ReportConflict("A report with this key is being changed; retry.")
     return _replay(existing, digest), False
+
+
+def _reported(call: Call) -> dict:
+    """The `call.reported` webhook message's data."""
+    return {
+        "id": call.pk,
+        "number": call.number,
+        "step": call.step_key,
+        "job_id": call.job_id,
+        "job_name": call.job_name,
+        "job_history_id": call.job_history_id,
+        "outcome": call.outcome,
+        "started_at": call.started_at,
+        "ended_at": call.ended_at,
+        "summary": call.summary,
+    }
 
 
 def _insert_new(call: Call) -> bool:
