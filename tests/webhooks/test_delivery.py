@@ -65,9 +65,7 @@ def test_a_row_is_sent_once_however_often_its_task_runs(workspace, endpoint, rec
     assert len(receiver.received) == 1
 
 
-def test_a_try_cut_short_is_due_again_after_its_lease(
-    workspace, endpoint, receiver, monkeypatch
-):
+def test_a_try_cut_short_is_due_again_after_its_lease(workspace, endpoint, receiver, monkeypatch):
     """A worker that dies mid-try leaves its row claimed: due again after the lease, not before."""
     send = services._send
 
