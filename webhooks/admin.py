@@ -1,6 +1,6 @@
 """Support staff see endpoints (with their history), the outbox and the delivery log across
-workspaces; disable, enable, resend and delete go through the services (staff_support). Owners
-add endpoints (page or add_webhook): staff never see or set a secret."""
+workspaces; disable, enable and resend go through the services (staff_support). Owners add and
+delete endpoints (page or add_webhook): staff never see or set a secret."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -43,12 +43,8 @@ class WebhookEndpointAdmin(StaffSupportAdmin, SimpleHistoryAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def delete_model(self, request, obj):
-        services.webhook_delete(endpoint=obj, user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for endpoint in queryset:
-            self.delete_model(request, endpoint)
+    def has_delete_permission(self, request, obj=None):
+        return False  # owners delete (webhook_delete); staff disable, which keeps the log
 
     def _each(self, request, queryset, service, done: str):
         for endpoint in queryset.select_related("workspace"):

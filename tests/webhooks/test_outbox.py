@@ -10,12 +10,14 @@ from standardwebhooks import Webhook
 from callflows import services as cf
 from callflows.models import CallFlowVersion
 from calls.models import Call
-from tests.calls.test_calls_api import body, line, report  # noqa: F401 (line: a fixture)
+from tests.calls import test_calls_api as calls_api
 from tests.factories import WebhookEndpointFactory
 from webhooks.models import EVENTS, WebhookOutbox
 from webhooks.outbox import emit
 
 pytestmark = pytest.mark.django_db
+# A published line with a runtime token (a fixture), and the API helpers of tests/calls.
+line, body, report = calls_api.line, calls_api.body, calls_api.report
 
 
 def test_the_events(workspace):
@@ -93,7 +95,7 @@ def test_a_reported_call_is_delivered(
     workspace,
     receiver,
     endpoint,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     data = body(line)
     with django_capture_on_commit_callbacks(execute=True):
@@ -121,7 +123,7 @@ def test_a_reported_call_is_delivered(
     assert len(receiver.received) == 1 and WebhookOutbox.objects.count() == 1
 
 
-def test_a_refused_report_emits_nothing(client, line, workspace, endpoint):  # noqa: F811
+def test_a_refused_report_emits_nothing(client, line, workspace, endpoint):
     assert report(client, line.token.raw, body(line, outcome="nope")).status_code == 400
     assert not WebhookOutbox.objects.exists()
 
