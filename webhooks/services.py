@@ -15,6 +15,7 @@ that dies mid-try leaves a row that falls due again.
 import base64
 import http.client
 import ipaddress
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from .models import (
     WebhookOutbox,
 )
 
+logger = logging.getLogger(__name__)
+
 # The wait after each failed try: 7 tries over 17 h 35 min; then the message is given up (a
 # person may still Resend it).
 RETRY_DELAYS = (
@@ -55,6 +58,7 @@ RETRY_DELAYS = (
     timedelta(hours=5),
     timedelta(hours=10),
 )
+MAX_TRIES = len(RETRY_DELAYS) + 1
 DEADLINE = 10.0  # seconds for one whole try: DNS, connect, TLS, request, answer
 LEASE = timedelta(seconds=60)  # a claimed row is not due again before this (> DEADLINE)
 DISABLE_AFTER = timedelta(days=3)  # every try failing this long disables the endpoint
@@ -85,6 +89,8 @@ def _clean_url(url: str) -> str:
         raise ValidationError({"url": "Enter the endpoint's URL, e.g. https://example.com/hooks."})
     if len(url) > URL_MAX:
         raise ValidationError({"url": f"A URL can be at most {URL_MAX:,} characters."})
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise ValidationError({"url": "A URL cannot contain spaces or control characters."})
     try:
         scheme, host, _ = outbound.split_url(url)
     except outbound.Refused as exc:
@@ -312,6 +318,10 @@ def _claim(outbox_id: int) -> WebhookOutbox | None:
         )
         if row is None:
             return None
+        if row.tries >= MAX_TRIES:  # its last try never got recorded (a killed worker)
+            row.next_try_at = None
+            row.save(update_fields=["next_try_at"])
+            return None
         row.tries += 1
         row.next_try_at = timezone.now() + LEASE
         row.save(update_fields=["tries", "next_try_at"])
@@ -357,6 +367,9 @@ def _send(row: WebhookOutbox) -> tuple[int | None, str, str]:
         return None, "", f"Refused: {exc}"
     except (OSError, http.client.HTTPException) as exc:
         return None, "", storable_text(f"Could not connect: {exc}")[:EXCERPT_MAX]
+    except Exception as exc:  # anything else is a failed try too, logged, never a stuck row
+        logger.exception("Webhook delivery %s failed", row.message_id)
+        return None, "", storable_text(f"Failed: {exc}")[:EXCERPT_MAX]
     excerpt = storable_text(answer.decode("utf-8", errors="replace"))[:EXCERPT_MAX]
     if not 200 <= status < 300:
         why = "Redirects are not followed." if 300 <= status < 400 else ""
@@ -394,7 +407,7 @@ def _record(row: WebhookOutbox, *, status, excerpt, error, ok, duration) -> Webh
     )
     if ok:
         row.next_try_at, row.delivered_at = None, now
-    elif row.tries > len(RETRY_DELAYS):
+    elif row.tries >= MAX_TRIES:
         row.next_try_at = None  # given up; Resend may still send it
     else:
         row.next_try_at = now + RETRY_DELAYS[row.tries - 1]

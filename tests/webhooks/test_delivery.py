@@ -210,6 +210,27 @@ def test_the_response_excerpt_is_cut_and_storable(workspace, endpoint, receiver)
     assert len(excerpt) == 500 and "\x00" not in excerpt and excerpt.startswith("é")
 
 
+def test_an_unexpected_error_is_a_failed_try(workspace, endpoint, receiver, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("something odd")
+
+    monkeypatch.setattr(services.outbound, "post", broken)
+    _deliver_now(workspace)
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.error == "Failed: something odd"
+    assert WebhookOutbox.objects.get().next_try_at is not None  # retried on schedule
+
+
+def test_a_row_whose_last_try_was_never_recorded_is_given_up(workspace, endpoint, receiver):
+    with time_machine.travel(START, tick=False) as clock:
+        emit(workspace=workspace, event="alert.raised", data={})
+        WebhookOutbox.objects.update(tries=services.MAX_TRIES)
+        assert services.webhook_deliver(outbox_id=WebhookOutbox.objects.get().pk) is None
+        clock.shift(timedelta(days=1))
+        assert tasks.deliver_due() == 0
+    assert receiver.received == [] and WebhookOutbox.objects.get().next_try_at is None
+
+
 # Secret rotation ---------------------------------------------------------------------------
 
 

@@ -51,6 +51,8 @@ def test_add_returns_the_secret_once_and_keeps_it_out_of_history(workspace, owne
         ("https://[::ffff:127.0.0.1]/in", "The address ::ffff:127.0.0.1 is private"),
         ("https://[fd00::1]/in", "The address fd00::1 is private"),
         ("https://x.test/" + "a" * 2000, "at most 2,000 characters"),
+        ("https://hooks.example.com/a b", "cannot contain spaces or control characters"),
+        ("https://hooks.example.com/\x7f", "cannot contain spaces or control characters"),
     ],
 )
 def test_bad_urls_are_refused_and_nothing_changes(workspace, owner, url, message):
