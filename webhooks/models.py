@@ -94,7 +94,7 @@ class WebhookOutbox(models.Model):
     event = models.CharField(max_length=50)
     message_id = models.CharField(max_length=64)
     payload = models.TextField(help_text="The JSON body, exactly as signed and sent.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)  # the daily prune
     next_try_at = models.DateTimeField(null=True, blank=True)
     tries = models.PositiveIntegerField(default=0)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -115,8 +115,9 @@ def _clean_url(url: str) -> str:
 
 
 def _clean_events(events) -> list[str]:
-    chosen = [e for e in EVENTS if e in set(events or ())]
-    unknown = sorted(set(events or ()) - set(EVENTS))
+    events = [events] if isinstance(events, str) else list(events or ())
+    chosen = [e for e in EVENTS if e in events]
+    unknown = sorted(set(events) - set(EVENTS))
     if unknown:
         raise ValidationError(
             {"events": f"Unknown event {unknown[0]!r}: choose from {', '.join(EVENTS)}."}
@@ -306,6 +307,25 @@ def webhook_due_ids(*, now=None) -> list[int]:
         .order_by("next_try_at")
         .values_list("pk", flat=True)[:DUE_BATCH]
     )
+
+
+def webhook_prune(*, now=None, batch: int = 1000) -> int:
+    """Daily: delete messages finished (delivered or given up) more than WEBHOOK_LOG_DAYS ago,
+    with their delivery log, in short batches (each its own transaction). Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_LOG_DAYS)
+    done = 0
+    while True:
+        ids = list(
+            WebhookOutbox.objects.filter(created_at__lt=cutoff, next_try_at__isnull=True)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return done
+        with transaction.atomic():
+            WebhookDelivery.objects.filter(outbox_id__in=ids).delete()
+            deleted, _ = WebhookOutbox.objects.filter(pk__in=ids, next_try_at__isnull=True).delete()
+        done += deleted
 
 
 def _claim(outbox_id: int) -> WebhookOutbox | None:

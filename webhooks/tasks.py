@@ -23,3 +23,9 @@ def deliver_due() -> int:
     for pk in ids:
         deliver.delay(pk)
     return len(ids)
+
+
+@shared_task(soft_time_limit=30 * 60, time_limit=30 * 60 + 60)
+def prune() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE["webhooks.prune"]): old finished messages and their log."""
+    return services.webhook_prune()

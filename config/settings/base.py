@@ -293,3 +293,10 @@ CELERY_BEAT_SCHEDULE["webhooks.deliver-due"] = {
     "task": "webhooks.tasks.deliver_due",
     "schedule": 60.0,
 }
+# Finished webhook messages (delivered or given up) and their delivery log are kept this many
+# days, then deleted by the daily webhooks.tasks.prune.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["webhooks.prune"] = {
+    "task": "webhooks.tasks.prune",
+    "schedule": crontab(hour=4, minute=0),
+}

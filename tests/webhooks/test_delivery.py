@@ -290,3 +290,19 @@ def test_enabling_delivers_what_waited(workspace, owner, endpoint, receiver):
     services.webhook_enable(endpoint=endpoint, user=owner)
     assert tasks.deliver_due() == 1
     assert json.loads(receiver.received[0].body)["type"] == "alert.raised"
+
+
+# Keeping the log ---------------------------------------------------------------------------
+
+
+def test_finished_messages_are_pruned_after_the_log_days(workspace, endpoint, receiver, settings):
+    settings.WEBHOOK_LOG_DAYS = 30
+    with time_machine.travel(START, tick=False) as clock:
+        _deliver_now(workspace)  # delivered
+        receiver.status = 500
+        _deliver_now(workspace)  # failing: still due
+        clock.shift(timedelta(days=30, seconds=1))
+        assert tasks.prune() == 1
+    assert WebhookOutbox.objects.count() == 1  # the pending one stays
+    assert WebhookDelivery.objects.count() == 1
+    assert WebhookOutbox.objects.get().next_try_at is not None
