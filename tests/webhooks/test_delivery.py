@@ -306,3 +306,11 @@ def test_finished_messages_are_pruned_after_the_log_days(workspace, endpoint, re
     assert WebhookOutbox.objects.count() == 1  # the pending one stays
     assert WebhookDelivery.objects.count() == 1
     assert WebhookOutbox.objects.get().next_try_at is not None
+
+
+def test_the_beat_schedule_names_the_tasks(settings):
+    due = settings.CELERY_BEAT_SCHEDULE["webhooks.deliver-due"]
+    assert due["task"] == tasks.deliver_due.name and due["schedule"] == 60.0
+    prune = settings.CELERY_BEAT_SCHEDULE["webhooks.prune"]
+    assert prune["task"] == tasks.prune.name and prune["schedule"].hour == {4}
+    assert tasks.deliver.soft_time_limit > services.DEADLINE
