@@ -410,7 +410,11 @@ def webhook_deliver(*, outbox_id: int) -> WebhookDelivery | None:
 
 
 @transaction.atomic
-def _record(row: WebhookOutbox, *, status, excerpt, error, ok, duration) -> WebhookDelivery:
+def _record(row: WebhookOutbox, *, status, excerpt, error, ok, duration) -> WebhookDelivery | None:
+    # Locked: an endpoint deleted meanwhile took the row with it (nothing to log), and a delete
+    # starting now waits for this log entry.
+    if not WebhookOutbox.objects.select_for_update().filter(pk=row.pk).exists():
+        return None
     now = timezone.now()
     delivery = WebhookDelivery.objects.create(
         endpoint_id=row.endpoint_id,

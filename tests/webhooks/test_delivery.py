@@ -231,6 +231,23 @@ def test_a_row_whose_last_try_was_never_recorded_is_given_up(workspace, endpoint
     assert receiver.received == [] and WebhookOutbox.objects.get().next_try_at is None
 
 
+def test_an_endpoint_deleted_during_a_try_logs_nothing(
+    workspace, owner, endpoint, receiver, monkeypatch
+):
+    send = services._send
+
+    def deleted_meanwhile(row):
+        answer = send(row)
+        services.webhook_delete(endpoint=endpoint, user=owner)
+        return answer
+
+    monkeypatch.setattr(services, "_send", deleted_meanwhile)
+    emit(workspace=workspace, event="alert.raised", data={})
+    assert services.webhook_deliver(outbox_id=WebhookOutbox.objects.get().pk) is None
+    assert len(receiver.received) == 1
+    assert not WebhookOutbox.objects.exists() and not WebhookDelivery.objects.exists()
+
+
 # Secret rotation ---------------------------------------------------------------------------
 
 
