@@ -345,7 +345,14 @@ def test_member_may_run_read_level_writes(world, service):
 @pytest.mark.parametrize("who", ["outsider", "staff"])
 @pytest.mark.parametrize(
     "service",
-    ["job_update", "callflow_publish", "api_token_create", "mock_call_end", "scenario_create"],
+    [
+        "job_update",
+        "callflow_publish",
+        "api_token_create",
+        "mock_call_end",
+        "scenario_create",
+        "webhook_add",
+    ],
 )
 def test_non_member_and_staff_outside_the_admin_are_refused(world, service, who):
     actor = _actor(world, who)

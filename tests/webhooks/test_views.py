@@ -215,3 +215,27 @@ def test_add_webhook_obeys_the_role(workspace, admin_user):
             *("--url", "https://hooks.example.com/in", "--events", "call.reported"),
         )
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_the_pages_cost_the_same_queries_at_any_size(
+    owner_client, workspace, owner, size, django_assert_max_num_queries
+):
+    endpoints = WebhookEndpointFactory.create_batch(size, workspace=workspace, created_by=owner)
+    first = endpoints[0]
+    message = first.outbox.create(event="alert.raised", message_id="msg_1", payload="{}")
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            endpoint=first,
+            outbox=message,
+            message_id="msg_1",
+            event="alert.raised",
+            attempt=n,
+            at=first.created_at,
+        )
+        for n in range(1, size + 1)
+    )
+    with django_assert_max_num_queries(1):  # session, user, membership, role, count, page
+        assert owner_client.get(LIST).status_code == 200
+    with django_assert_max_num_queries(9):
+        assert owner_client.get(reverse("webhooks:detail", args=[first.pk])).status_code == 200
