@@ -21,7 +21,9 @@ PAGE_SIZE = 50
 
 
 def _endpoint(request, pk) -> WebhookEndpoint:
-    return get_object_or_404(WebhookEndpoint, pk=pk, workspace=request.workspace)
+    return get_object_or_404(
+        WebhookEndpoint.objects.select_related("created_by"), pk=pk, workspace=request.workspace
+    )
 
 
 @workspace_view(OWN)
