@@ -240,3 +240,14 @@ def test_the_pages_cost_the_same_queries_at_any_size(
         assert owner_client.get(LIST).status_code == 200
     with django_assert_max_num_queries(7):  # and the endpoint
         assert owner_client.get(reverse("webhooks:detail", args=[first.pk])).status_code == 200
+
+
+def test_activity_links_a_webhook_event_to_its_page(owner_client, workspace, owner):
+    endpoint = services.webhook_add(
+        workspace=workspace, user=owner, url="https://hooks.example.com/in", events=["alert.raised"]
+    ).endpoint
+    body = owner_client.get(reverse("workspaces:activity")).content.decode()
+    assert "added a webhook" in body
+    assert f'href="{reverse("webhooks:detail", args=[endpoint.pk])}"' in body
+    body = owner_client.get(reverse("workspaces:activity"), {"object": "webhookendpoint"})
+    assert "added a webhook" in body.content.decode()
