@@ -331,3 +331,67 @@ def test_the_beat_schedule_names_the_tasks(settings):
     prune = settings.CELERY_BEAT_SCHEDULE["webhooks.prune"]
     assert prune["task"] == tasks.prune.name and prune["schedule"].hour == {4}
     assert tasks.deliver.soft_time_limit > services.DEADLINE
+
+
+# Addresses ---------------------------------------------------------------------------------
+
+
+def test_private_addresses_are_refused_unless_the_setting_says_otherwise():
+    from django.conf import settings as live_settings
+
+    assert live_settings.WEBHOOK_ALLOW_PRIVATE is False  # the default
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """hooks.example.test resolves to 127.0.0.1; every lookup is counted."""
+    import socket
+
+    real, lookups = socket.getaddrinfo, []
+
+    def fake(host, port, *args, **kwargs):
+        lookups.append(host)
+        return real("127.0.0.1" if host == "hooks.example.test" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return lookups
+
+
+def test_a_host_name_resolving_to_a_private_address_is_refused(
+    workspace, receiver, resolver, settings
+):
+    from tests.factories import WebhookEndpointFactory
+
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    WebhookEndpointFactory(
+        workspace=workspace, url=f"https://hooks.example.test:{receiver.server_port}/hooks"
+    )
+    _deliver_now(workspace)
+    assert receiver.received == []
+    assert WebhookDelivery.objects.get().error.startswith("Refused: the address 127.0.0.1")
+
+
+def test_the_host_is_resolved_once_and_the_checked_address_is_used(workspace, receiver, resolver):
+    from tests.factories import WebhookEndpointFactory
+
+    WebhookEndpointFactory(
+        workspace=workspace, url=f"http://hooks.example.test:{receiver.server_port}/hooks"
+    )
+    _deliver_now(workspace)
+    # One lookup of the name; the connection goes to the address it checked (create_connection's
+    # numeric lookup), so a second DNS answer cannot swap it.
+    assert resolver == ["hooks.example.test", "127.0.0.1"]
+    [request] = receiver.received
+    assert request.headers["Host"] == f"hooks.example.test:{receiver.server_port}"
+
+
+@pytest.mark.parametrize(
+    "host", ["[::ffff:127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]", "169.254.169.254"]
+)
+def test_hidden_private_addresses_are_refused_at_delivery(workspace, receiver, settings, host):
+    from tests.factories import WebhookEndpointFactory
+
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    WebhookEndpointFactory(workspace=workspace, url=f"https://{host}/hooks")
+    _deliver_now(workspace)
+    assert "is private, loopback or link-local" in WebhookDelivery.objects.get().error
