@@ -147,8 +147,7 @@ def call_report(
 
     A new real call is counted in its day's rollup row (calls/rollups.py) in the insert's
     transaction. Queries for a new report: the key (1), the number with its version, step and
-    job (1), the insert and the rollup upsert (2), the workspace's webhook endpoints (1: emit); the caller's
-    token lookup makes 6. A retry: the key, then the stored call.
+    job (1), the insert and the rollup upsert (2); the caller's token lookup makes 5. A retry: the key, then the stored call.
     """
     report = _validate(data)
     key = idempotency_key or report.external_id
