@@ -34,6 +34,7 @@ from django.db.models import CharField, F, Value
 from jobs import actions
 from jobs.models import Job
 from knowledge.models import KnowledgePage
+from webhooks.models import WebhookEndpoint
 from workspaces.models import ApiToken, Workspace
 
 from .models import CallFlow, PhoneNumber
@@ -131,10 +132,16 @@ class TokenLookup:
     workspace_id: int | None  # None: unknown or revoked token
     country: str | None  # the token's workspace's country (national numbers are read in it)
     time_zone: str | None = None  # ... and its own zone, if set (a call's day in the rollups)
+    # ... and whether it has an enabled webhook endpoint: a call report without one writes no
+    # outbox row and stays one statement (calls/services/reports.py). A new endpoint is seen
+    # within FRESH_SECONDS like a publish (callflows/receivers.py forgets on its save).
+    webhooks: bool = True
 
 
 _TOKEN_SQL = (
-    "SELECT t.workspace_id, w.country, w.time_zone "  # noqa: S608
+    "SELECT t.workspace_id, w.country, w.time_zone, "  # noqa: S608
+    f"EXISTS (SELECT 1 FROM {WebhookEndpoint._meta.db_table} e "
+    "WHERE e.workspace_id = t.workspace_id AND e.enabled) "
     "FROM (SELECT 1 AS one) AS one "
     f"LEFT JOIN {ApiToken._meta.db_table} t ON t.key_hash = %s AND t.revoked_at IS NULL "
     f"LEFT JOIN {Workspace._meta.db_table} w ON w.id = t.workspace_id"
@@ -147,7 +154,7 @@ def token_lookup(key_hash: str) -> TokenLookup:
 
     def fetch():
         row = _fetch_one(_TOKEN_SQL, [key_hash])
-        return TokenLookup(row[0], row[1], row[2])
+        return TokenLookup(row[0], row[1], row[2], bool(row[3]))
 
     return _leased(("t", key_hash), fetch, lambda found: found.workspace_id is not None)
 

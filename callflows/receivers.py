@@ -8,6 +8,7 @@ from jobs import actions
 from jobs.models import Job
 from jobs.signals import job_changed, job_deleting, workspace_number_names, workspace_numbers
 from knowledge.signals import page_changed, page_deleting
+from webhooks.models import WebhookEndpoint
 from workspaces.models import ApiToken, Workspace
 
 from . import live, services
@@ -89,6 +90,14 @@ def token_saved(sender, instance, created, **kwargs):
     """A revoke is refused by this process at once (and by the others within a second)."""
     if not created:
         live.forget()
+
+
+@receiver(post_save, sender=WebhookEndpoint)
+def endpoint_saved(sender, instance, **kwargs):
+    """A call report reads from the token lookup whether its workspace has an enabled webhook
+    endpoint: an endpoint added, enabled or disabled is seen at once here (within a second in
+    the other processes), so the next reported call writes its `call.reported` message."""
+    live.forget()
 
 
 @receiver(post_save, sender=Workspace)

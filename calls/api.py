@@ -325,6 +325,7 @@ def report_call(
             workspace=workspace,
             data=request.json_data,  # the report as sent: its digest tells a retry
             idempotency_key=idempotency_key.strip(),
+            webhooks=found.webhooks,
         )
     except ValidationError as exc:
         fields = {k: v[0] if len(v) == 1 else v for k, v in exc.message_dict.items()}

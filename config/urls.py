@@ -43,6 +43,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("numbers/", include("callflows.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("calls.urls")),
     path("api/v1/", include((runtime_api_urls.live_urlpatterns, "api"))),
     path("api/v1/", include("calls.api_urls")),

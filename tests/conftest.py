@@ -285,6 +285,22 @@ def _page_version(ws):
     return {"pk": page.pk, "version_id": page.history.first().history_id}
 
 
+def _webhook_delivery(ws):
+    from webhooks.models import WebhookDelivery
+
+    endpoint = factories.WebhookEndpointFactory(workspace=ws)
+    message = endpoint.outbox.create(event="alert.raised", message_id="msg_1", payload="{}")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        outbox=message,
+        message_id="msg_1",
+        event="alert.raised",
+        attempt=1,
+        at=endpoint.created_at,
+    )
+    return {"pk": endpoint.pk, "delivery_id": delivery.pk}
+
+
 # URL name -> function(workspace) making an object of that workspace for the URL; returns the
 # URL's keyword arguments. tests/test_url_scoping.py fails until a new URL with an id is here.
 URL_OBJECTS = {
@@ -343,6 +359,12 @@ URL_OBJECTS = {
     "calls:detail": lambda ws: {"pk": factories.CallFactory(phone_number=_phone_number(ws)).pk},
     "workspaces:invitation_resend": lambda ws: _invitation(ws),
     "workspaces:invitation_revoke": lambda ws: _invitation(ws),
+    "webhooks:detail": lambda ws: {"pk": factories.WebhookEndpointFactory(workspace=ws).pk},
+    "webhooks:rotate": lambda ws: {"pk": factories.WebhookEndpointFactory(workspace=ws).pk},
+    "webhooks:disable": lambda ws: {"pk": factories.WebhookEndpointFactory(workspace=ws).pk},
+    "webhooks:enable": lambda ws: {"pk": factories.WebhookEndpointFactory(workspace=ws).pk},
+    "webhooks:delete": lambda ws: {"pk": factories.WebhookEndpointFactory(workspace=ws).pk},
+    "webhooks:resend": lambda ws: _webhook_delivery(ws),
     "workspaces:token_revoke": lambda ws: {
         "pk": api_token_create(workspace=ws, name="t", user=factories.owner_of(ws)).token.pk
     },

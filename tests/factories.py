@@ -155,3 +155,21 @@ class ScenarioFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Scenario number {n}")
     turns = factory.Sequence(lambda n: [f"The caller says thing number {n}"])
     expect = factory.LazyFunction(lambda: {"job": None})
+
+
+# Webhooks --------------------------------------------------------------------------------------
+
+from webhooks.models import WebhookEndpoint  # noqa: E402
+from webhooks.services import new_secret  # noqa: E402
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    """An enabled endpoint subscribed to every event; `url=receiver.url` for a real server."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.com/playbook")
+    events = factory.LazyFunction(lambda: ["call.reported", "callflow.published", "alert.raised"])
+    secret = factory.LazyFunction(new_secret)

@@ -136,6 +136,15 @@ EXPECTED = {
     "scenario_update": [("scenario.changed", "scenario", "Booking")],
     "scenario_delete": [("scenario.deleted", "", "I need a booking")],
     "scenarios_import": [("scenario.imported", "", "1 scenario(s) imported")],
+    "webhook_add": [("webhook.added", "webhookendpoint", "https://crm.example.com/in")],
+    "webhook_update": [("webhook.updated", "webhookendpoint", "https://hooks.example.com/in")],
+    "webhook_rotate_secret": [
+        ("webhook.rotated", "webhookendpoint", "https://hooks.example.com/in")
+    ],
+    "webhook_disable": [("webhook.disabled", "webhookendpoint", "https://hooks.example.com/in")],
+    "webhook_enable": [("webhook.enabled", "webhookendpoint", "https://off.example.com/in")],
+    "webhook_delete": [("webhook.deleted", "webhookendpoint", "https://hooks.example.com/in")],
+    "webhook_resend": [("webhook.resent", "webhookendpoint", "https://hooks.example.com/in")],
 }
 
 

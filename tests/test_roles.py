@@ -21,13 +21,15 @@ from jobs import services as js
 from knowledge import services as ks
 from knowledge.sources import Source
 from tests.factories import MembershipFactory, UserFactory
+from webhooks import services as whs
+from webhooks.models import WebhookDelivery
 from workspaces import services as ws
 from workspaces.models import AuditEvent, Role
 from workspaces.permissions import RoleRequired, staff_support
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("workspaces", "jobs", "knowledge", "callflows", "calls")
+PROJECT_APPS = ("workspaces", "jobs", "knowledge", "webhooks", "callflows", "calls")
 TEXTS = {"name": "New", "instructions": "1. Greet the caller.\n2. End the call."}
 PROSE = "greet the caller. ask for their name and phone number. then say goodbye"  # to optimize
 
@@ -100,6 +102,27 @@ def world(workspace, owner, admin_user, member):
         name="I need a booking",
         turns=["I need a booking"],
         expect={"job": w.job.name},
+    )
+    w.endpoint = whs.webhook_add(
+        workspace=workspace,
+        user=owner,
+        url="https://hooks.example.com/in",
+        events=["call.reported"],
+    ).endpoint
+    w.off_endpoint = whs.webhook_add(
+        workspace=workspace, user=owner, url="https://off.example.com/in", events=["alert.raised"]
+    ).endpoint
+    whs.webhook_disable(endpoint=w.off_endpoint, user=owner)
+    w.delivery = WebhookDelivery.objects.create(  # a try of the last publish's message
+        endpoint=w.endpoint,
+        outbox=w.endpoint.outbox.create(
+            event="callflow.published", message_id="msg_1", payload="{}"
+        ),
+        message_id="msg_1",
+        event="callflow.published",
+        attempt=1,
+        status_code=500,
+        at=w.endpoint.created_at,
     )
     return w
 
@@ -221,6 +244,17 @@ SERVICES = {
         text="scenarios:\n  - name: Wrong number\n    turns: [sorry, wrong number]\n"
         "    expect: {job: null}\n",
     ),
+    "webhook_add": lambda w, u: whs.webhook_add(
+        workspace=w.workspace, user=u, url="https://crm.example.com/in", events=["alert.raised"]
+    ),
+    "webhook_update": lambda w, u: whs.webhook_update(
+        endpoint=w.endpoint, user=u, events=["alert.raised"], description="Pager"
+    ),
+    "webhook_rotate_secret": lambda w, u: whs.webhook_rotate_secret(endpoint=w.endpoint, user=u),
+    "webhook_disable": lambda w, u: whs.webhook_disable(endpoint=w.endpoint, user=u),
+    "webhook_enable": lambda w, u: whs.webhook_enable(endpoint=w.off_endpoint, user=u),
+    "webhook_delete": lambda w, u: whs.webhook_delete(endpoint=w.endpoint, user=u),
+    "webhook_resend": lambda w, u: whs.webhook_resend(delivery=w.delivery, user=u),
 }
 # Writes a member may do (READ role): running a mock call stores it as a call.
 MEMBER_MAY = {"mock_call_end"}
@@ -234,6 +268,13 @@ OWNER_ONLY = {
     "api_token_revoke",
     "workspace_set_retention",
     "workspace_set_time_zone",
+    "webhook_add",
+    "webhook_update",
+    "webhook_rotate_secret",
+    "webhook_disable",
+    "webhook_enable",
+    "webhook_delete",
+    "webhook_resend",
 }
 
 # Services whose actor is not decided by a role in the workspace, each tested where it says.
@@ -262,7 +303,7 @@ def test_every_write_service_is_covered():
     """A new service taking the acting `user` must be added to SERVICES (and so checked)."""
     found = {
         name: fn
-        for module in service_modules(ws, js, ks, cf, cs)
+        for module in service_modules(ws, js, ks, whs, cf, cs)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__
         and not name.startswith("_")
@@ -304,7 +345,14 @@ def test_member_may_run_read_level_writes(world, service):
 @pytest.mark.parametrize("who", ["outsider", "staff"])
 @pytest.mark.parametrize(
     "service",
-    ["job_update", "callflow_publish", "api_token_create", "mock_call_end", "scenario_create"],
+    [
+        "job_update",
+        "callflow_publish",
+        "api_token_create",
+        "mock_call_end",
+        "scenario_create",
+        "webhook_add",
+    ],
 )
 def test_non_member_and_staff_outside_the_admin_are_refused(world, service, who):
     actor = _actor(world, who)
@@ -402,6 +450,10 @@ def _write_commands(w, email, import_file):
         "import_jobs": [import_file, "--workspace", w.workspace.slug, "--user", email],
         "optimize_job": ["--workspace", w.workspace.slug, "--job", "Booking", "--user", email],
         "import_knowledge": [import_file, "--workspace", w.workspace.slug, "--user", email],
+        "add_webhook": [
+            *("--workspace", w.workspace.slug, "--user", email),
+            *("--url", "https://cli.example.com/in", "--events", "call.reported"),
+        ],
     }
 
 

@@ -71,6 +71,13 @@ ACTIONS = {
     "scenario.deleted": "deleted a scenario",
     "scenario.imported": "imported scenarios",
     "signin.source_unlocked": "lifted a sign-in lockout",
+    "webhook.added": "added a webhook",
+    "webhook.updated": "changed a webhook",
+    "webhook.rotated": "rotated a webhook secret",
+    "webhook.disabled": "disabled a webhook",
+    "webhook.enabled": "enabled a webhook",
+    "webhook.deleted": "deleted a webhook",
+    "webhook.resent": "resent a webhook message",
     "write.refused": "was refused",
 }
 

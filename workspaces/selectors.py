@@ -20,6 +20,7 @@ OBJECT_TYPES = {
     "membership": "Members",
     "invitation": "Invitations",
     "apitoken": "API tokens",
+    "webhookendpoint": "Webhooks",
 }
 # The model behind each type that has a page to link to, as "app.Model".
 _MODELS = {
@@ -31,6 +32,7 @@ _MODELS = {
     "phonenumber": "callflows.PhoneNumber",
     "membership": "workspaces.Membership",
     "apitoken": "workspaces.ApiToken",
+    "webhookendpoint": "webhooks.WebhookEndpoint",
 }
 
 
@@ -121,6 +123,8 @@ def _link(event: AuditEvent, obj) -> str:
         return reverse("workspaces:members")
     if kind == "apitoken":
         return reverse("workspaces:tokens")
+    if kind == "webhookendpoint":
+        return reverse("webhooks:detail", args=[obj.pk])
     return reverse("jobs:new")  # jobtemplate: where templates are picked
 
 

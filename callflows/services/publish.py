@@ -3,12 +3,15 @@ version published again; and the numbers whose live version uses a job or a page
 
 from copy import deepcopy
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Max
+from django.urls import reverse
 
 from core.phones import format_phone
 from jobs.models import Job
 from knowledge.models import KnowledgePage
+from webhooks.outbox import emit
 from workspaces import audit
 from workspaces.models import User
 from workspaces.permissions import EDIT, require_role
@@ -188,8 +191,23 @@ def callflow_publish(
 
 def _audit_version(user, workspace, flow: CallFlow, version: CallFlowVersion, before) -> None:
     """Publish or rollback (a version copied from an earlier one), in the workspace the role
-    check already loaded."""
+    check already loaded: the audit event and the `callflow.published` webhook message."""
     phone = flow.phone_number
+    path = reverse("callflows:version_detail", args=[phone.pk, version.pk])
+    emit(
+        workspace=workspace,
+        event="callflow.published",
+        data={
+            "number": phone.number,
+            "display_name": phone.display_name,
+            "version": version.number,
+            "rolled_back_from": version.rolled_back_from,
+            "note": version.note,
+            "published_by": user.email if user is not None else None,
+            "published_at": version.published_at,
+            "url": settings.PLAYBOOK_BASE_URL.rstrip("/") + path,
+        },
+    )
     audit.record(
         user=user,
         workspace=workspace,

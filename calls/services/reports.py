@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticError
 from callflows.live import fetch_one
 from core.phones import DEFAULT_REGION, normalize_phone
 from core.text import bad_text, check_data, check_text
+from webhooks.outbox import emit
 from workspaces import audit
 from workspaces.models import Workspace
 
@@ -124,7 +125,7 @@ def _replay(found: tuple[int, str], digest: str) -> Call:
 
 @audit.write_service(atomic=False)  # one statement: the INSERT and its rollup row (_store)
 def call_report(
-    *, workspace: Workspace, data: dict, idempotency_key: str = "", now=None
+    *, workspace: Workspace, data: dict, idempotency_key: str = "", now=None, webhooks=True
 ) -> tuple[Call, bool]:
     """Store a call the telephony runtime reports; returns (the call, whether it is new).
 
@@ -145,9 +146,13 @@ def call_report(
     since, say).
 
     A new real call is counted in its day's rollup row (calls/rollups.py) atomically with its
-    INSERT. Round trips for a new report on PostgreSQL: the number with its version, step and
-    job (1), then the INSERT with its rollup row in one statement (1); the token is leased
-    (callflows/live.py). A retry adds the stored call's key and the call (2).
+    INSERT, and with its `call.reported` webhook messages (webhooks.outbox.emit) unless
+    `webhooks` is False: the caller knows the workspace has no enabled endpoint (calls/api.py:
+    the leased token lookup says so). Round trips for a new report on PostgreSQL without
+    endpoints: the number with its version, step and job (1), then the INSERT with its rollup
+    row in one statement (1); the token is leased (callflows/live.py). With endpoints: BEGIN,
+    that statement, the endpoints, their outbox rows, COMMIT. A retry adds the stored call's
+    key and the call (2).
     """
     report = _validate(data)
     key = idempotency_key or report.external_id
@@ -164,7 +169,7 @@ def call_report(
             raise
         return _replay(existing, digest), False
     call.idempotency_key, call.request_digest = key, digest
-    if _store(call, workspace):
+    if _store(call, workspace, webhooks=webhooks):
         return call, True
     # A call with this key (or external_id) is stored already: answer as a retry.
     existing = _existing(workspace, key, report.external_id)
@@ -245,35 +250,62 @@ def _new_call(workspace: Workspace, report: schemas.CallReport, *, now) -> Call:
     )
 
 
-def _store(call: Call, workspace: Workspace) -> bool:
-    """INSERT the call and count it in its day's rollup row, atomically; False (nothing
-    written) when a unique constraint (idempotency key, external id) already holds a call.
+def _store(call: Call, workspace: Workspace, *, webhooks: bool) -> bool:
+    """INSERT the call and count it in its day's rollup row, and write its `call.reported`
+    webhook messages (`webhooks`), atomically; False (nothing written) when a unique constraint
+    (idempotency key, external id) already holds a call.
 
     `ON CONFLICT DO NOTHING` (PostgreSQL, SQLite 3.35+) rather than catching IntegrityError:
     no savepoint inside a caller's transaction, and it cannot abort that transaction. On
-    PostgreSQL both writes are one statement (a data-modifying WITH): one round trip, atomic
-    on its own, no BEGIN/COMMIT; SQLite has no such WITH, so there they are two statements in
-    one transaction."""
+    PostgreSQL the INSERT and the count are one statement (a data-modifying WITH): without
+    webhooks one round trip, atomic on its own, no BEGIN/COMMIT. SQLite has no such WITH: two
+    statements, in the transaction."""
     fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(call, add=True), connection) for f in fields]
     key = rollups.call_key(call, workspace_tz(workspace))
     counted = rollups.key_params(workspace.pk, key, rollups.report_shard())
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not webhooks:
         row = fetch_one(_insert_sql(counted=True), values + counted)
-    else:
-        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            cursor.execute(_insert_sql(counted=False), values)
-            row = cursor.fetchone()
-            if row is not None:
-                cursor.execute(
-                    rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * (len(counted) + 1))})"),
-                    [*counted, 1],
-                )
+        return _inserted(call, row)
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            row = fetch_one(_insert_sql(counted=True), values + counted)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_insert_sql(counted=False), values)
+                row = cursor.fetchone()
+                if row is not None:
+                    cursor.execute(
+                        rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * (len(counted) + 1))})"),
+                        [*counted, 1],
+                    )
+        if _inserted(call, row) and webhooks:
+            emit(workspace=workspace, event="call.reported", data=_reported(call))
+    return row is not None
+
+
+def _inserted(call: Call, row) -> bool:
     if row is None:
         return False
     call.pk = row[0]
     call._state.adding = False
     return True
+
+
+def _reported(call: Call) -> dict:
+    """The `call.reported` webhook message's data."""
+    return {
+        "id": call.pk,
+        "number": call.number,
+        "step": call.step_key,
+        "job_id": call.job_id,
+        "job_name": call.job_name,
+        "job_history_id": call.job_history_id,
+        "outcome": call.outcome,
+        "started_at": call.started_at,
+        "ended_at": call.ended_at,
+        "summary": call.summary,
+    }
 
 
 @cache

@@ -282,3 +282,21 @@ CELERY_BEAT_SCHEDULE["calls.prune"] = {
     "task": "calls.tasks.prune_calls",
     "schedule": crontab(hour=3, minute=30),
 }
+
+# Webhooks (webhooks/): deliveries go only to public addresses (core/netsafety.py's rule, the
+# knowledge import's), and endpoints must be https://. True allows private and loopback
+# addresses and http:// (local testing against a server on 127.0.0.1); never in production.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Due deliveries (first tries whose queued task was lost, and retries) are picked every minute:
+# retries are rows with a due time, not countdown tasks, so they survive worker restarts.
+CELERY_BEAT_SCHEDULE["webhooks.deliver-due"] = {
+    "task": "webhooks.tasks.deliver_due",
+    "schedule": 60.0,
+}
+# Finished webhook messages (delivered or given up) and their delivery log are kept this many
+# days, then deleted by the daily webhooks.tasks.prune.
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["webhooks.prune"] = {
+    "task": "webhooks.tasks.prune",
+    "schedule": crontab(hour=4, minute=0),
+}
