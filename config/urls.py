@@ -44,6 +44,7 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("numbers/", include("callflows.urls")),
     path("", include("calls.urls")),
+    path("alerts/", include("outcomes.urls")),
     path("api/v1/", include((runtime_api_urls.live_urlpatterns, "api"))),
     path("api/v1/", include("calls.api_urls")),
     path("admin/", admin.site.urls),

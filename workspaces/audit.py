@@ -71,6 +71,11 @@ ACTIONS = {
     "scenario.deleted": "deleted a scenario",
     "scenario.imported": "imported scenarios",
     "signin.source_unlocked": "lifted a sign-in lockout",
+    "alert.raised": "raised an alert",
+    "alert.acknowledged": "acknowledged an alert",
+    "alert.resolved": "resolved an alert",
+    "alert_rule.updated": "changed an alert rule",
+    "member.alert_emails_changed": "changed their alert emails",
     "write.refused": "was refused",
 }
 

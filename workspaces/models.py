@@ -152,6 +152,10 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Opted in on the Alerts page ("Email me alerts"); only owners and admins are sent them.
+    alert_emails = models.BooleanField(
+        default=False, help_text="Send this member an email when an alert is raised."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,8 @@ OBJECT_TYPES = {
     "membership": "Members",
     "invitation": "Invitations",
     "apitoken": "API tokens",
+    "alert": "Alerts",
+    "alertrule": "Alert rules",
 }
 # The model behind each type that has a page to link to, as "app.Model".
 _MODELS = {
@@ -31,6 +33,9 @@ _MODELS = {
     "phonenumber": "callflows.PhoneNumber",
     "membership": "workspaces.Membership",
     "apitoken": "workspaces.ApiToken",
+    # the outcomes app's (above this one): named by label, never imported
+    "alert": "outcomes.Alert",
+    "alertrule": "outcomes.AlertRule",
 }
 
 
@@ -121,6 +126,10 @@ def _link(event: AuditEvent, obj) -> str:
         return reverse("workspaces:members")
     if kind == "apitoken":
         return reverse("workspaces:tokens")
+    if kind == "alert":
+        return reverse("outcomes:alerts") + f"#alert-{obj.pk}"
+    if kind == "alertrule":
+        return reverse("outcomes:rules")
     return reverse("jobs:new")  # jobtemplate: where templates are picked
 
 

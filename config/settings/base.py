@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workspaces.context_processors.workspace",
+                "outcomes.context_processors.alerts",
             ],
         },
     },
@@ -281,4 +282,11 @@ JOBS_IMPORT_BACKGROUND_OVER = 1000
 CELERY_BEAT_SCHEDULE["calls.prune"] = {
     "task": "calls.tasks.prune_calls",
     "schedule": crontab(hour=3, minute=30),
+}
+# The alert rules are checked every ALERT_CHECK_SECONDS (outcomes/tasks.py; `manage.py
+# check_alerts` runs the same check once).
+ALERT_CHECK_SECONDS = env.int("ALERT_CHECK_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE["outcomes.check-alerts"] = {
+    "task": "outcomes.tasks.check_alerts",
+    "schedule": timedelta(seconds=ALERT_CHECK_SECONDS),
 }
