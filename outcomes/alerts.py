@@ -167,6 +167,18 @@ def _calls_url(**params) -> str:
     return reverse("calls:list") + "?" + urlencode({k: v for k, v in params.items() if v != ""})
 
 
+def step_calls(number_id: int, step_key: str, *, since: datetime, limit: int):
+    """A step's latest real calls (id, outcome, started_at), newest first: the number's index
+    (call_number_recent: phone_number, -started_at, -id) read from its newest end, the step
+    and the source checked on the rows read, LIMIT `limit`."""
+    return (
+        Call.objects.real()
+        .filter(phone_number_id=number_id, step_key=step_key, started_at__gte=since)
+        .order_by("-started_at", "-id")
+        .values_list("id", "outcome", "started_at")[:limit]
+    )
+
+
 def _no_job_matched(ctx: _Context, rule: AlertRule) -> list[Breach]:
     """One query per Sona step of each live version: its last `rule.calls` real calls."""
     breaches = []
@@ -175,12 +187,7 @@ def _no_job_matched(ctx: _Context, rule: AlertRule) -> list[Breach]:
         for step in number.snapshot.get("steps", []):
             if step.get("kind") != StepKind.SONA:
                 continue
-            rows = list(
-                Call.objects.real()
-                .filter(phone_number_id=number.id, step_key=step["key"], started_at__gte=since)
-                .order_by("-started_at", "-id")
-                .values_list("id", "outcome", "started_at")[: rule.calls]
-            )
+            rows = list(step_calls(number.id, step["key"], since=since, limit=rule.calls))
             if len(rows) < rule.calls:
                 continue  # not a full sample yet
             missed = [pk for pk, outcome, _ in rows if outcome == Outcome.NO_JOB_MATCHED]

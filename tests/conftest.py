@@ -283,6 +283,16 @@ def _page_version(ws):
     return {"pk": page.pk, "version_id": page.history.first().history_id}
 
 
+def _alert(ws):
+    from outcomes.models import Alert
+
+    rule = ws.alert_rules.first()
+    alert = Alert.objects.create(
+        workspace=ws, rule=rule, subject="step:1:x", window="step:1:x:2026-01-01", message="Hi"
+    )
+    return {"pk": alert.pk}
+
+
 # URL name -> function(workspace) making an object of that workspace for the URL; returns the
 # URL's keyword arguments. tests/test_url_scoping.py fails until a new URL with an id is here.
 URL_OBJECTS = {
@@ -339,6 +349,8 @@ URL_OBJECTS = {
     "calls:scenario_delete": _scenario,
     "calls:job_test": lambda ws: {"job_id": _job(ws)["pk"]},
     "calls:detail": lambda ws: {"pk": factories.CallFactory(phone_number=_phone_number(ws)).pk},
+    "outcomes:acknowledge": _alert,
+    "outcomes:resolve": _alert,
     "workspaces:invitation_resend": lambda ws: _invitation(ws),
     "workspaces:invitation_revoke": lambda ws: _invitation(ws),
     "workspaces:token_revoke": lambda ws: {
