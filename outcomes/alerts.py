@@ -492,6 +492,7 @@ def _check_workspace(workspace: Workspace, rules: list[AlertRule], now: datetime
         if alert is not None:
             result.raised.append(alert)
             transaction.on_commit(lambda pk=alert.pk: _after_raise(pk))
+    services.open_alerts_recount(workspace=workspace)
 
 
 def check_alerts(*, workspace: Workspace | None = None, now: datetime | None = None) -> CheckResult:

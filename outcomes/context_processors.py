@@ -1,7 +1,8 @@
 """The open alerts of the current workspace for the nav's "Alerts (N)" and the home page's
-banner: one query, made only when a page shows them (lazy)."""
+banner. The count is Workspace.open_alerts, on the row the current-workspace middleware loads
+anyway (no query on any page); the banner's alerts are read (one query) only on a page that
+shows them, and only when some are open."""
 
-from django.db.models import Count, Window
 from django.utils.functional import cached_property
 
 from .models import Alert
@@ -13,26 +14,20 @@ class OpenAlerts:
     def __init__(self, workspace):
         self.workspace = workspace
 
+    @property
+    def count(self) -> int:
+        return self.workspace.open_alerts
+
     @cached_property
-    def _rows(self) -> list:
-        """The newest open alerts with the total count beside each row (a window function):
-        the count and the banner's alerts in one query, on alert_recent."""
+    def latest(self) -> list[Alert]:
+        if not self.count:
+            return []
         return list(
             Alert.objects.open()
             .filter(workspace=self.workspace)
-            .annotate(total=Window(Count("id")))
             .order_by("-raised_at", "-id")
             .only("id", "message", "raised_at")[:BANNER_MAX]
         )
-
-    @property
-    def count(self) -> int:
-        rows = self._rows
-        return rows[0].total if rows else 0
-
-    @property
-    def latest(self) -> list[Alert]:
-        return self._rows
 
 
 def alerts(request):

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from workspaces import audit
@@ -45,7 +47,7 @@ def _flag(value, name: str) -> bool:
 
 
 def _whole(value, name: str, bounds: tuple[int, int], what: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     low, high = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -104,6 +106,30 @@ def alert_rules_update(*, workspace: Workspace, user: User, values: dict) -> lis
     return rules
 
 
+def _count_open(workspace_id: int, change: int) -> None:
+    """Workspace.open_alerts (the nav's count) moved in the alert's transaction."""
+    rows = Workspace.objects.filter(pk=workspace_id)
+    if change < 0:
+        rows = rows.filter(open_alerts__gte=-change)
+    rows.update(open_alerts=F("open_alerts") + change)
+
+
+def open_alerts_recount(*, workspace: Workspace) -> None:
+    """Set Workspace.open_alerts from the alerts themselves (each check does: whatever drifted,
+    e.g. a full save of a workspace loaded before a change, is right again). One UPDATE."""
+    count = (
+        Alert.objects.open()
+        .filter(workspace=OuterRef("pk"))
+        .order_by()
+        .values("workspace")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    Workspace.objects.filter(pk=workspace.pk).update(
+        open_alerts=Coalesce(Subquery(count), Value(0))
+    )
+
+
 def _locked(alert: Alert) -> Alert:
     return Alert.objects.select_for_update().select_related("workspace").get(pk=alert.pk)
 
@@ -139,6 +165,7 @@ def alert_resolve(*, alert: Alert, user: User) -> Alert:
         raise ValidationError("This alert is already resolved.")
     current.resolved_at, current.resolved_by = timezone.now(), user
     current.save(update_fields=["resolved_at", "resolved_by"])
+    _count_open(current.workspace_id, -1)
     audit.record(
         user=user,
         workspace=current.workspace,
@@ -194,6 +221,7 @@ def alert_raise(
         )
         if not created:
             return None
+        _count_open(rule.workspace_id, +1)
         audit.record(
             user=None,
             workspace=rule.workspace,
@@ -212,6 +240,7 @@ def alert_resolve_cleared(*, alert: Alert, now: datetime) -> bool:
         if not Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
             return False
         alert.resolved_at = now
+        _count_open(alert.workspace_id, -1)
         audit.record(
             user=None,
             workspace=alert.workspace,

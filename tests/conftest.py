@@ -287,8 +287,9 @@ def _alert(ws):
     from outcomes.models import Alert
 
     rule = ws.alert_rules.first()
+    window = f"step:1:x:{next(_foreign_numbers)}"  # a new window each time
     alert = Alert.objects.create(
-        workspace=ws, rule=rule, subject="step:1:x", window="step:1:x:2026-01-01", message="Hi"
+        workspace=ws, rule=rule, subject="step:1:x", window=window, message="Hi"
     )
     return {"pk": alert.pk}
 

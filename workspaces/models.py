@@ -109,6 +109,10 @@ class Workspace(models.Model):
         help_text="IANA name, e.g. America/New_York: new business-hours steps start in it and "
         "the time-zone picker offers it first. Empty: the country's main zone.",
     )
+    # How many of its alerts are open: kept by the outcomes app's services in the transaction
+    # that raises or resolves one, recounted by each alert check. The nav's "Alerts (N)" reads
+    # it from the row the current-workspace middleware loads anyway: no query on any page.
+    open_alerts = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

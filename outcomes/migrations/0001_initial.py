@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('workspaces', '0011_membership_alert_emails'),
+        ('workspaces', '0010_importrun'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
