@@ -81,7 +81,7 @@ def alert_rules_validate(values: dict) -> dict[str, dict]:
 def alert_rules_update(*, workspace: Workspace, user: User, values: dict) -> list[AlertRule]:
     """Turn the workspace's rules on or off and change their thresholds. Owners only. All or
     nothing: one bad field changes no rule. One `alert_rule.updated` event per rule changed."""
-    require_role(user, workspace, OWN, "change alert rules")
+    require_role(user, workspace, OWN, "manage alert rules")
     clean = alert_rules_validate(values)
     ensure_rules(workspace.pk)
     rules = list(AlertRule.objects.select_for_update().filter(workspace=workspace))

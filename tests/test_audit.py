@@ -136,6 +136,12 @@ EXPECTED = {
     "scenario_update": [("scenario.changed", "scenario", "Booking")],
     "scenario_delete": [("scenario.deleted", "", "I need a booking")],
     "scenarios_import": [("scenario.imported", "", "1 scenario(s) imported")],
+    "alert_rules_update": [("alert_rule.updated", "alertrule", "No job matched on a step")],
+    "alert_acknowledge": [
+        ("alert.acknowledged", "alert", "No job matched 11 of the last 50 calls")
+    ],
+    "alert_resolve": [("alert.resolved", "alert", "No job matched 11 of the last 50 calls")],
+    "alert_emails_set": [("member.alert_emails_changed", "membership", "{owner}")],
 }
 
 
@@ -161,7 +167,15 @@ def test_each_action_writes_exactly_its_events(world, service):
     SERVICES[service](world, world.owner)
     events = _events_after(start)
     expected = [
-        (action, kind, label.format(invitee=world.invitee.email, workspace=world.workspace.name))
+        (
+            action,
+            kind,
+            label.format(
+                invitee=world.invitee.email,
+                workspace=world.workspace.name,
+                owner=world.owner.get_full_name(),
+            ),
+        )
         for action, kind, label in EXPECTED[service]
     ]
     assert [(e.action, e.object_type, e.object_label) for e in events] == expected

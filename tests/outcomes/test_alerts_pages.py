@@ -178,7 +178,11 @@ def test_owners_change_the_rules(owner_client, workspace, owner):
     ("field", "value", "message"),
     [
         ("no_job_matched-percent", "0", "The share of calls must be a whole number from 1 to 99."),
-        ("no_job_matched-percent", "abc", "The share of calls must be a whole number from 1 to 99."),
+        (
+            "no_job_matched-percent",
+            "abc",
+            "The share of calls must be a whole number from 1 to 99.",
+        ),
         ("no_job_matched-calls", "9", "The number of calls must be a whole number from 10 to 500."),
         ("failed_actions-per_day", "", "Failed transfers or SMS a day must be a whole number"),
     ],
@@ -252,4 +256,14 @@ def test_staff_read_alerts_and_change_rules_through_the_service(staff_client, st
     assert rule.per_day == 7
     event = AuditEvent.objects.get(action="alert_rule.updated")
     assert event.actor == staff and event.via_support
-    assert staff_client.get(reverse("admin:outcomes_alertrule_history", args=[rule.pk])).status_code == 200
+    assert (
+        staff_client.get(reverse("admin:outcomes_alertrule_history", args=[rule.pk])).status_code
+        == 200
+    )
+
+
+def test_the_activity_page_shows_the_checks_events(owner_client, workspace):
+    _raise(workspace)
+    text = owner_client.get(reverse("workspaces:activity")).text
+    assert "raised an alert" in text and "by the alert check" in text
+    assert f'href="/alerts/#alert-{Alert.objects.get().pk}"' in text
