@@ -94,7 +94,9 @@ def measure(count: int, keep: bool, empty_step: bool) -> dict[str, tuple[float, 
             print(f"    {alert.message}")
         results = {}
         median, worst, queries = _timed(lambda: alerts.check_alerts(workspace=workspace))
-        print(f"  {'check_alerts':<16} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries")
+        print(
+            f"  {'check_alerts':<16} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries"
+        )
         results["check_alerts"] = (median, worst, queries)
         rules = {r.kind: r for r in AlertRule.objects.filter(workspace=workspace)}
         for kind, check in alerts.CHECKS.items():
