@@ -15,17 +15,19 @@ from workspaces.permissions import EDIT, workspace_view
 
 from . import services
 from .forms import AlertRulesForm
-from .models import Alert, AlertRule, ensure_rules
+from .models import Alert, AlertRule, RuleKind, ensure_rules
 
 PAGE_SIZE = 25
 
 
 def _rules(workspace) -> list[AlertRule]:
+    """The workspace's rules in the kinds' order (made if missing: a workspace created without
+    the post_save receiver, e.g. by bulk_create or a fixture)."""
     rules = list(AlertRule.objects.filter(workspace=workspace))
-    if len(rules) < 3:  # a workspace made without the post_save receiver (bulk_create, fixtures)
+    if len(rules) < len(RuleKind.values):
         ensure_rules(workspace.pk)
         rules = list(AlertRule.objects.filter(workspace=workspace))
-    return rules
+    return sorted(rules, key=lambda rule: RuleKind.values.index(rule.kind))
 
 
 @workspace_view()

@@ -356,3 +356,18 @@ def test_the_task_runs_the_check(line):
 
     _calls(line, _no_job(10, 50), start=timezone.now())
     assert tasks.check_alerts.delay().get() == {"raised": 1, "resolved": 0}
+
+
+def test_the_database_holds_one_alert_per_rule_and_window(line, workspace):
+    from django.db import IntegrityError, transaction
+
+    from outcomes.services import alert_raise
+
+    rule = AlertRule.objects.get(workspace=workspace, kind=RuleKind.NO_JOB_MATCHED)
+    fields = {"rule": rule, "subject": "s", "window": "s:1", "message": "m", "details": {}}
+    assert alert_raise(**fields, now=NOW) is not None
+    assert alert_raise(**fields, now=NOW) is None  # the same window: nothing, no second event
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(workspace=workspace, rule=rule, subject="s", window="s:1")
+    assert AuditEvent.objects.filter(action="alert.raised").count() == 1
+    assert workspace.__class__.objects.get(pk=workspace.pk).open_alerts == 1
