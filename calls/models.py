@@ -290,6 +290,9 @@ class DailyOutcome(models.Model):
     day = models.DateField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     count = models.PositiveIntegerField()
+    # The failed transfers and SMS among these calls' actions (calls.rollups.failed_actions):
+    # what the alert rule "failed transfers or SMS in a day" reads (outcomes/alerts.py).
+    failed_actions = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -15,17 +15,17 @@ check) raises nothing: once per rule and window.
   sample, within NO_JOB_LOOKBACK) ended "no job matched"; window = the step and the day (in
   the workspace's zone) of the newest of those calls: at most one alert per step and day.
 - failed actions (`_failed_actions`): subject = a number; holds while the number's real calls
-  of today (the workspace's zone) hold at least `per_day` failed transfers or SMS; window = the
-  number and the day.
+  of today (the workspace's zone) hold at least `per_day` failed transfers or SMS (counted in
+  the daily rollups: DailyOutcome.failed_actions); window = the number and the day.
 - worse change (`_worse_changes`): subject = a job used by a live version, or a number's
   publishes; holds while the resolved rate after the job's latest edit (or the number's live
   version) is worse than before it with 95% confidence (outcomes.stats.Change); window = that
   edit (job history id) or that version.
 
 Reads are bounded whatever the number of calls: the last `calls` calls of a step on the
-number's index, today's calls of the workspace on its index, and the daily rollups
-(calls.models.DailyOutcome) for the comparisons; the query count depends on the numbers, steps
-and live jobs, not on the calls.
+number's index, and the daily rollups (calls.models.DailyOutcome) for the failed actions and
+the comparisons (a new failed-actions breach reads its number's calls of the day once, for its
+links); the query count depends on the numbers, steps and live jobs, not on the calls.
 """
 
 import logging
@@ -43,6 +43,7 @@ from django.utils.http import urlencode
 
 from callflows.models import CallFlow, CallFlowVersion, StepKind
 from calls.models import Call, DailyOutcome, Outcome
+from calls.rollups import failed_actions
 from calls.selectors.log import day_start, workspace_tz
 from jobs.models import Job
 from workspaces.models import EDITOR_ROLES, Membership, Workspace
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 # the step on each row: bounded by this look-back, so a step that stopped getting calls never
 # makes the check walk the number's whole history.
 NO_JOB_LOOKBACK = timedelta(days=30)
-FAILED_ACTION_TYPES = {"send_sms": "SMS", "transfer_call": "transfer"}
+FAILED_ACTION_TYPES = {"transfer_call": "transfer", "send_sms": "SMS"}  # in messages' order
 # The outcome counted as "resolved" in the worse-change rule (the rate that must not fall).
 RESOLVED = Outcome.RESOLVED
 CALL_LINKS_MAX = 20  # an alert names at most this many calls; the Calls link has them all
@@ -115,6 +116,7 @@ class _Context:
         self.tz = workspace_tz(workspace)
         self.today = now.astimezone(self.tz).date()
         self._numbers: list[LiveNumber] | None = None
+        self.open_keys: set[tuple[int, str]] = set()  # (rule id, subject) of the open alerts
 
     @property
     def numbers(self) -> list[LiveNumber]:
@@ -211,63 +213,72 @@ def _no_job_matched(ctx: _Context, rule: AlertRule) -> list[Breach]:
 
 
 def _failed_actions(ctx: _Context, rule: AlertRule) -> list[Breach]:
-    """Today's real calls of the workspace, on its index (call_recent: a range of started_at):
-    bounded by one day's calls, not by the table. Failed actions are not in the daily rollups
-    (they count outcomes), and one day's calls are few enough to read their `actions`. 1 query
-    (plus the live numbers, for the links)."""
+    """Today's failed transfers and SMS per number, from the daily rollups
+    (DailyOutcome.failed_actions, kept on report and prune: calls/rollups.py), on the
+    (phone_number_id, day) index: one query whatever the calls. Only a new breach (no open
+    alert on the number) reads the number's calls of the day, once, for its links."""
+    numbers = {n.id: n for n in ctx.numbers}
+    if not numbers:
+        return []
+    totals = (
+        DailyOutcome.objects.filter(
+            workspace=ctx.workspace,
+            phone_number_id__in=list(numbers),
+            day=ctx.today,
+            failed_actions__gt=0,
+        )
+        .values_list("phone_number_id")
+        .annotate(n=Sum("failed_actions"))
+        .order_by()
+    )
+    breaches = []
+    day = ctx.today.isoformat()
+    for number_id, total in totals:
+        if total < rule.per_day:
+            continue
+        number, subject = numbers[number_id], f"number:{number_id}"
+        details = {
+            "calls_url": _calls_url(number=number_id, date_from=day, date_to=day),
+            "figures": {"failed": total},
+            **number.change_links(),
+        }
+        words = ""
+        if (rule.pk, subject) not in ctx.open_keys:
+            calls, counts = _failed_calls(ctx, number_id)
+            details["calls"] = calls[:CALL_LINKS_MAX]
+            parts = [
+                f"{counts[t]} {word}{'s' if counts[t] != 1 and word != 'SMS' else ''}"
+                for t, word in FAILED_ACTION_TYPES.items()
+                if counts[t]
+            ]
+            words = f"{', '.join(parts)}; " if parts else ""
+        message = (
+            f"{total} failed transfers or SMS on {number.name} on {ctx.today:%b %-d} "
+            f"({words}the rule alerts at {rule.per_day})."
+        )
+        breaches.append(Breach(rule, subject, f"{subject}:{day}", message, details))
+    return breaches
+
+
+def _failed_calls(ctx: _Context, number_id: int) -> tuple[list[int], Counter]:
+    """The number's real calls of today with a failed transfer or SMS (newest first) and the
+    failures by type: its index (call_number_recent), one day's range. Read once per window."""
     start = day_start(ctx.today, ctx.tz)
     end = day_start(ctx.today + timedelta(days=1), ctx.tz)
     rows = (
         Call.objects.real()
-        .filter(workspace=ctx.workspace, started_at__gte=start, started_at__lt=end)
+        .filter(phone_number_id=number_id, started_at__gte=start, started_at__lt=end)
         .exclude(actions=[])
         .order_by("-started_at", "-id")
-        .values_list("id", "phone_number_id", "actions")
+        .values_list("id", "actions")
     )
-    failures: dict[int, Counter] = defaultdict(Counter)
-    calls: dict[int, list[int]] = defaultdict(list)
-    for pk, number_id, actions in rows.iterator(chunk_size=2000):
-        if number_id is None or not isinstance(actions, list):
-            continue
-        failed = [
-            a.get("type")
-            for a in actions
-            if isinstance(a, dict)
-            and a.get("status") == "failed"
-            and a.get("type") in FAILED_ACTION_TYPES
-        ]
+    calls, counts = [], Counter()
+    for pk, actions in rows.iterator(chunk_size=2000):
+        failed = [a["type"] for a in actions if failed_actions([a])]
         if failed:
-            failures[number_id].update(failed)
-            calls[number_id].append(pk)
-    breaches = []
-    if not any(sum(c.values()) >= rule.per_day for c in failures.values()):
-        return breaches
-    numbers = {n.id: n for n in ctx.numbers}
-    for number_id, counts in failures.items():
-        total = sum(counts.values())
-        if total < rule.per_day:
-            continue
-        number = numbers.get(number_id)
-        name = number.name if number else f"number {number_id}"
-        parts = [
-            f"{counts[t]} {word}{'s' if counts[t] != 1 else ''}"
-            for t, word in (("transfer_call", "transfer"), ("send_sms", "SMS"))
-            if counts[t]
-        ]
-        message = (
-            f"{total} failed transfers or SMS on {name} on {ctx.today:%b %-d} "
-            f"({', '.join(parts)}; the rule alerts at {rule.per_day})."
-        )
-        subject = f"number:{number_id}"
-        day = ctx.today.isoformat()
-        details = {
-            "calls": calls[number_id][:CALL_LINKS_MAX],
-            "calls_url": _calls_url(number=number_id, date_from=day, date_to=day),
-            "figures": {"failed": total, **counts},
-            **(number.change_links() if number else {}),
-        }
-        breaches.append(Breach(rule, subject, f"{subject}:{day}", message, details))
-    return breaches
+            counts.update(failed)
+            calls.append(pk)
+    return calls, counts
 
 
 def _rates(rows) -> dict:
@@ -466,15 +477,16 @@ def _after_raise(alert_pk: int) -> None:
 
 def _check_workspace(workspace: Workspace, rules: list[AlertRule], now: datetime, result):
     ctx = _Context(workspace, now)
+    open_alerts = {
+        (a.rule_id, a.subject): a
+        for a in Alert.objects.open().filter(rule__in=rules).select_related("workspace")
+    }
+    ctx.open_keys = set(open_alerts)
     breaches: dict[tuple[int, str], Breach] = {}
     for rule in rules:
         rule.workspace = workspace
         for breach in CHECKS[rule.kind](ctx, rule):
             breaches.setdefault((rule.pk, breach.subject), breach)
-    open_alerts = {
-        (a.rule_id, a.subject): a
-        for a in Alert.objects.open().filter(rule__in=rules).select_related("workspace")
-    }
     for key, alert in open_alerts.items():
         if key not in breaches and services.alert_resolve_cleared(alert=alert, now=now):
             result.resolved.append(alert)

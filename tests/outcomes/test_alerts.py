@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from callflows import services as callflow_services
-from calls.models import Outcome, Source
+from calls.models import DailyOutcome, Outcome, Source
 from outcomes import alerts
 from outcomes.alerts import check_alerts
 from outcomes.models import Alert, AlertRule, RuleKind
@@ -371,3 +371,50 @@ def test_the_database_holds_one_alert_per_rule_and_window(line, workspace):
         Alert.objects.create(workspace=workspace, rule=rule, subject="s", window="s:1")
     assert AuditEvent.objects.filter(action="alert.raised").count() == 1
     assert workspace.__class__.objects.get(pk=workspace.pk).open_alerts == 1
+
+
+# The failed actions in the daily rollups (calls/rollups.py) -------------------------------------
+
+
+def _failed_rows(workspace):
+    return sorted(
+        DailyOutcome.objects.filter(workspace=workspace, failed_actions__gt=0).values_list(
+            "phone_number_id", "day", "outcome", "count", "failed_actions"
+        )
+    )
+
+
+def test_the_rollups_count_failed_actions_on_report_prune_and_rebuild(line, workspace):
+    from calls import rollups, services
+    from workspaces.models import Workspace
+
+    Workspace.objects.filter(pk=workspace.pk).update(call_retention_days=30)
+    old = NOW - timedelta(days=40)
+    _calls(line, [Outcome.SMS_SENT], actions=[FAILED_SMS, FAILED_TRANSFER, OK_SMS], start=old)
+    _calls(line, [Outcome.SMS_SENT] * 2, actions=[FAILED_SMS])
+    _calls(line, [Outcome.SMS_SENT], actions=[FAILED_SMS] * 5, source=Source.MOCK)  # never
+    _calls(line, [Outcome.RESOLVED], actions=[{"type": "other", "status": "failed"}, "junk"])
+    today, then = NOW.date(), (old - timedelta(minutes=1)).date()
+    assert _failed_rows(workspace) == [
+        (line.pk, then, "sms_sent", 1, 2),
+        (line.pk, today, "sms_sent", 2, 2),
+    ]
+    incremental = _failed_rows(workspace)
+    rollups.rebuild(Workspace.objects.get(pk=workspace.pk))
+    assert _failed_rows(workspace) == incremental
+    services.calls_prune(workspace=workspace, now=NOW)
+    assert _failed_rows(workspace) == [(line.pk, today, "sms_sent", 2, 2)]
+
+
+def test_a_reported_calls_failed_actions_are_counted(client, workspace, owner, edited_job, phone):
+    from types import SimpleNamespace
+
+    from tests.calls.test_calls_api import body, report
+    from workspaces.services import api_token_create
+
+    job, _, _ = edited_job
+    token = api_token_create(workspace=workspace, name="runtime", user=owner)
+    line = SimpleNamespace(phone=phone, sona=sona_of(phone), job=job)
+    actions = [FAILED_SMS, FAILED_TRANSFER, OK_SMS]
+    assert report(client, token.raw, body(line, actions=actions)).status_code == 201
+    assert DailyOutcome.objects.get(workspace=workspace).failed_actions == 2
