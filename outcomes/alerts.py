@@ -306,11 +306,14 @@ def _job_edit_rates(ctx: _Context, job_ids: list[int]) -> dict[int, tuple]:
     pairs = {job_id: v for job_id, v in latest.items() if len(v) == 2}
     if not pairs:
         return {}
-    ids = [hid for v in pairs.values() for hid, _, _ in v]
+    # Per job, its two versions' rows from the day the previous version was saved on: the
+    # job's index (job_id, day) read over those days only, not over the job's whole past.
+    wanted = Q()
+    for job_id, ((new_id, _, _), (old_id, old_at, _)) in pairs.items():
+        since = old_at.astimezone(ctx.tz).date()
+        wanted |= Q(job_id=job_id, day__gte=since, job_history_id__in=[old_id, new_id])
     rows = (
-        DailyOutcome.objects.filter(
-            workspace=ctx.workspace, job_id__in=list(pairs), job_history_id__in=ids
-        )
+        DailyOutcome.objects.filter(wanted, workspace=ctx.workspace)
         .values_list("job_history_id")
         .annotate(n=Sum("count"), k=Sum("count", filter=Q(outcome=RESOLVED)))
         .order_by()

@@ -167,6 +167,8 @@ def edited_job(phone, owner, workspace):
     attach(sona_of(phone), [job], owner)
     callflow_services.callflow_publish(call_flow=phone.call_flow, user=owner)
     before = job.history.latest("history_id").history_id
+    # the version before the edit was saved ten days ago (its calls come after it)
+    job.history.filter(history_id=before).update(history_date=NOW - timedelta(days=10))
     job.instructions = "1. Ask for the date.\n2. Book it."
     job.save()
     after = job.history.latest("history_id").history_id
