@@ -300,6 +300,9 @@ class DailyOutcome(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     shard = models.PositiveSmallIntegerField(default=0)
     count = models.IntegerField()
+    # The failed transfers and SMS among these calls' actions (calls.rollups.failed_actions):
+    # what the alert rule "failed transfers or SMS in a day" reads (outcomes/alerts.py).
+    failed_actions = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

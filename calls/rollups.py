@@ -60,22 +60,42 @@ def call_key(call: Call, tz: tzinfo) -> Key:
     )
 
 
+# The actions a failed one of counts in DailyOutcome.failed_actions.
+FAILED_ACTION_TYPES = ("send_sms", "transfer_call")
+
+
+def failed_actions(actions) -> int:
+    """How many of a call's actions ([{"type", "status", "detail"}]) are a failed transfer or
+    SMS."""
+    if not isinstance(actions, list):
+        return 0
+    return sum(
+        1
+        for a in actions
+        if isinstance(a, dict)
+        and a.get("status") == "failed"
+        and a.get("type") in FAILED_ACTION_TYPES
+    )
+
+
 def upsert_sql(rows: str) -> str:
-    """`INSERT INTO the table (its dimensions, shard, count) <rows> ON CONFLICT … DO UPDATE`:
-    adds each row's count to the row of its key and shard, creating the rows that do not
-    exist. `rows` is a VALUES list or a SELECT (call_report's statement counts the row it
-    inserts)."""
+    """`INSERT INTO the table (its dimensions, shard, count, failed_actions) <rows> ON CONFLICT
+    … DO UPDATE`: adds each row's counts to the row of its key and shard, creating the rows
+    that do not exist. `rows` is a VALUES list or a SELECT (call_report's statement counts the
+    row it inserts)."""
     table = _q(DailyOutcome._meta.db_table)
     dims = ", ".join(_q(d) for d in ("workspace_id", *DIMENSIONS, "shard"))
+    count, fails = _q("count"), _q("failed_actions")
     return (
-        f"INSERT INTO {table} ({dims}, {_q('count')}) {rows} "  # noqa: S608
-        f"ON CONFLICT ({dims}) DO UPDATE SET {_q('count')} = "
-        f"{table}.{_q('count')} + EXCLUDED.{_q('count')}"
+        f"INSERT INTO {table} ({dims}, {count}, {fails}) {rows} "  # noqa: S608
+        f"ON CONFLICT ({dims}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}, "
+        f"{fails} = {table}.{fails} + EXCLUDED.{fails}"
     )
 
 
 def key_params(workspace_id: int, key: Key, shard: int = 0) -> list:
-    """A key's values as statement parameters, in upsert_sql's column order (count excluded)."""
+    """A key's values as statement parameters, in upsert_sql's column order (the counts
+    excluded)."""
     day = connection.ops.adapt_datefield_value(key[4])
     return [workspace_id, *key[:4], day, key[5], shard]
 
@@ -86,26 +106,38 @@ def report_shard() -> int:
     return secrets.randbelow(SHARDS)
 
 
-def _add(workspace_id: int, counts: dict[Key, int]) -> None:
-    """Add each count to its row, creating the rows that do not exist: one statement."""
+def _add(workspace_id: int, counts: dict[Key, int], failed: dict[Key, int] | None = None) -> None:
+    """Add each count (and its failed actions) to its shard-0 row, creating the rows that do
+    not exist: one statement."""
     if not counts:
         return
+    failed = failed or {}
     values, params = [], []
     for key, n in sorted(counts.items()):  # one order: two writers lock rows in the same order
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        params += [*key_params(workspace_id, key), n]
+        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        params += [*key_params(workspace_id, key), n, failed.get(key, 0)]
     with connection.cursor() as cursor:
         cursor.execute(upsert_sql(f"VALUES {', '.join(values)}"), params)
 
 
-def _subtract(workspace_id: int, counts: dict[Key, int]) -> None:
-    """Take each count off its key (a negative count added to shard 0: the key's sum drops by
-    exactly that, whichever shards counted the calls), then drop the rows left at 0."""
+def _subtract(
+    workspace_id: int, counts: dict[Key, int], failed: dict[Key, int] | None = None
+) -> None:
+    """Take each count (and its failed actions) off its key: negative counts added to shard 0,
+    so the key's sums drop by exactly that, whichever shards counted the calls; then drop the
+    rows left at 0."""
     if not counts:
         return
-    _add(workspace_id, {key: -n for key, n in counts.items()})
+    failed = failed or {}
+    _add(
+        workspace_id,
+        {key: -n for key, n in counts.items()},
+        {key: -n for key, n in failed.items()},
+    )
     days = {key[4] for key in counts}
-    DailyOutcome.objects.filter(workspace_id=workspace_id, day__in=days, count=0).delete()
+    DailyOutcome.objects.filter(
+        workspace_id=workspace_id, day__in=days, count=0, failed_actions=0
+    ).delete()
 
 
 def count_call(call: Call, workspace: Workspace | None = None) -> None:
@@ -113,19 +145,25 @@ def count_call(call: Call, workspace: Workspace | None = None) -> None:
     if call.source != Source.LIVE:
         return
     workspace = workspace or call.workspace
-    _add(call.workspace_id, {call_key(call, workspace_tz(workspace)): 1})
+    key = call_key(call, workspace_tz(workspace))
+    _add(call.workspace_id, {key: 1}, {key: failed_actions(call.actions)})
 
 
 def uncount_calls(workspace: Workspace, calls: Iterable[Call]) -> None:
     """Take calls about to be deleted off the counts (mock calls were never counted). Call it
     in the delete's transaction, with the calls read there (`only(*ROLLUP_FIELDS)`)."""
     tz = workspace_tz(workspace)
-    counts = Counter(call_key(c, tz) for c in calls if c.source == Source.LIVE)
-    _subtract(workspace.pk, counts)
+    counts, failed = Counter(), Counter()
+    for call in calls:
+        if call.source == Source.LIVE:
+            key = call_key(call, tz)
+            counts[key] += 1
+            failed[key] += failed_actions(call.actions)
+    _subtract(workspace.pk, counts, failed)
 
 
 ROLLUP_FIELDS = ("phone_number_id", "step_key", "job_id", "job_history_id", "started_at")
-ROLLUP_FIELDS += ("outcome", "source")
+ROLLUP_FIELDS += ("outcome", "source", "actions")
 
 
 @transaction.atomic
@@ -155,9 +193,24 @@ def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, sin
     if until is not None:
         old, calls = old.filter(day__lte=until), calls.filter(day__lte=until)
     old.delete()
+    # The failed actions, from the calls that have actions (a JSON list the database cannot
+    # count the same way on PostgreSQL and SQLite); none before the column existed (the
+    # migration that first filled the table passes a model without it).
+    failed: Counter = Counter()
+    has_failed = any(f.name == "failed_actions" for f in rollup_model._meta.fields)
+    if has_failed:
+        with_actions = calls.exclude(actions=[]).values_list(*DIMENSIONS, "actions").order_by()
+        for number, step, job, version, day, outcome, actions in with_actions.iterator(
+            chunk_size=REBUILD_BATCH
+        ):
+            n = failed_actions(actions)
+            if n:
+                failed[(number or 0, step, job or 0, version or 0, day, outcome)] += n
     grouped = calls.values_list(*DIMENSIONS).annotate(n=Count("id")).order_by()
     written, batch = 0, []
     for number, step, job, version, day, outcome, n in grouped.iterator(chunk_size=REBUILD_BATCH):
+        key = (number or 0, step, job or 0, version or 0, day, outcome)
+        extra = {"failed_actions": failed.get(key, 0)} if has_failed else {}
         batch.append(
             rollup_model(
                 workspace_id=workspace_id,
@@ -168,6 +221,7 @@ def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, sin
                 day=day,
                 outcome=outcome,
                 count=n,
+                **extra,
             )
         )
         if len(batch) >= REBUILD_BATCH:

@@ -45,6 +45,7 @@ urlpatterns = [
     path("numbers/", include("callflows.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("", include("calls.urls")),
+    path("alerts/", include("outcomes.urls")),
     path("api/v1/", include((runtime_api_urls.live_urlpatterns, "api"))),
     path("api/v1/", include("calls.api_urls")),
     path("admin/", admin.site.urls),

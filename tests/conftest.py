@@ -301,6 +301,17 @@ def _webhook_delivery(ws):
     return {"pk": endpoint.pk, "delivery_id": delivery.pk}
 
 
+def _alert(ws):
+    from outcomes.models import Alert
+
+    rule = ws.alert_rules.first()
+    window = f"step:1:x:{next(_foreign_numbers)}"  # a new window each time
+    alert = Alert.objects.create(
+        workspace=ws, rule=rule, subject="step:1:x", window=window, message="Hi"
+    )
+    return {"pk": alert.pk}
+
+
 # URL name -> function(workspace) making an object of that workspace for the URL; returns the
 # URL's keyword arguments. tests/test_url_scoping.py fails until a new URL with an id is here.
 URL_OBJECTS = {
@@ -357,6 +368,8 @@ URL_OBJECTS = {
     "calls:scenario_delete": _scenario,
     "calls:job_test": lambda ws: {"job_id": _job(ws)["pk"]},
     "calls:detail": lambda ws: {"pk": factories.CallFactory(phone_number=_phone_number(ws)).pk},
+    "outcomes:acknowledge": _alert,
+    "outcomes:resolve": _alert,
     "workspaces:invitation_resend": lambda ws: _invitation(ws),
     "workspaces:invitation_revoke": lambda ws: _invitation(ws),
     "webhooks:detail": lambda ws: {"pk": factories.WebhookEndpointFactory(workspace=ws).pk},

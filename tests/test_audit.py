@@ -145,6 +145,12 @@ EXPECTED = {
     "webhook_enable": [("webhook.enabled", "webhookendpoint", "https://off.example.com/in")],
     "webhook_delete": [("webhook.deleted", "webhookendpoint", "https://hooks.example.com/in")],
     "webhook_resend": [("webhook.resent", "webhookendpoint", "https://hooks.example.com/in")],
+    "alert_rules_update": [("alert_rule.updated", "alertrule", "No job matched on a step")],
+    "alert_acknowledge": [
+        ("alert.acknowledged", "alert", "No job matched 11 of the last 50 calls")
+    ],
+    "alert_resolve": [("alert.resolved", "alert", "No job matched 11 of the last 50 calls")],
+    "alert_emails_set": [("member.alert_emails_changed", "membership", "{owner}")],
 }
 
 
@@ -170,7 +176,15 @@ def test_each_action_writes_exactly_its_events(world, service):
     SERVICES[service](world, world.owner)
     events = _events_after(start)
     expected = [
-        (action, kind, label.format(invitee=world.invitee.email, workspace=world.workspace.name))
+        (
+            action,
+            kind,
+            label.format(
+                invitee=world.invitee.email,
+                workspace=world.workspace.name,
+                owner=world.owner.get_full_name(),
+            ),
+        )
         for action, kind, label in EXPECTED[service]
     ]
     assert [(e.action, e.object_type, e.object_label) for e in events] == expected

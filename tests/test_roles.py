@@ -20,6 +20,8 @@ from core.management.base import ServiceCommand
 from jobs import services as js
 from knowledge import services as ks
 from knowledge.sources import Source
+from outcomes import services as outs
+from outcomes.models import AlertRule
 from tests.factories import MembershipFactory, UserFactory
 from webhooks import services as whs
 from webhooks.models import WebhookDelivery
@@ -29,7 +31,7 @@ from workspaces.permissions import RoleRequired, staff_support
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = ("workspaces", "jobs", "knowledge", "webhooks", "callflows", "calls")
+PROJECT_APPS = ("workspaces", "jobs", "knowledge", "webhooks", "callflows", "calls", "outcomes")
 TEXTS = {"name": "New", "instructions": "1. Greet the caller.\n2. End the call."}
 PROSE = "greet the caller. ask for their name and phone number. then say goodbye"  # to optimize
 
@@ -124,12 +126,30 @@ def world(workspace, owner, admin_user, member):
         status_code=500,
         at=w.endpoint.created_at,
     )
+    w.alert = outs.alert_raise(
+        rule=AlertRule.objects.get(workspace=workspace, kind="no_job_matched"),
+        subject="step:1:s1",
+        window="step:1:s1:2026-01-01",
+        message="No job matched 11 of the last 50 calls",
+        details={},
+        now=w.v1.published_at,
+    )
     return w
 
 
 def _old_version(w):
     return w.job.history.order_by("history_id").first()
 
+
+# The alert rules with one change: no job matched above 20% (default 15%).
+ALERT_RULES = {
+    "no_job_matched-enabled": True,
+    "no_job_matched-percent": 20,
+    "no_job_matched-calls": 50,
+    "failed_actions-enabled": True,
+    "failed_actions-per_day": 3,
+    "worse_change-enabled": True,
+}
 
 # Every write service, called as `user` would call it (valid for an owner).
 SERVICES = {
@@ -255,6 +275,14 @@ SERVICES = {
     "webhook_enable": lambda w, u: whs.webhook_enable(endpoint=w.off_endpoint, user=u),
     "webhook_delete": lambda w, u: whs.webhook_delete(endpoint=w.endpoint, user=u),
     "webhook_resend": lambda w, u: whs.webhook_resend(delivery=w.delivery, user=u),
+    "alert_rules_update": lambda w, u: outs.alert_rules_update(
+        workspace=w.workspace, user=u, values=ALERT_RULES
+    ),
+    "alert_acknowledge": lambda w, u: outs.alert_acknowledge(alert=w.alert, user=u),
+    "alert_resolve": lambda w, u: outs.alert_resolve(alert=w.alert, user=u),
+    "alert_emails_set": lambda w, u: outs.alert_emails_set(
+        workspace=w.workspace, user=u, enabled=True
+    ),
 }
 # Writes a member may do (READ role): running a mock call stores it as a call.
 MEMBER_MAY = {"mock_call_end"}
@@ -275,6 +303,7 @@ OWNER_ONLY = {
     "webhook_enable",
     "webhook_delete",
     "webhook_resend",
+    "alert_rules_update",
 }
 
 # Services whose actor is not decided by a role in the workspace, each tested where it says.
@@ -303,7 +332,7 @@ def test_every_write_service_is_covered():
     """A new service taking the acting `user` must be added to SERVICES (and so checked)."""
     found = {
         name: fn
-        for module in service_modules(ws, js, ks, whs, cf, cs)
+        for module in service_modules(ws, js, ks, whs, cf, cs, outs)
         for name, fn in inspect.getmembers(module, inspect.isfunction)
         if fn.__module__ == module.__name__
         and not name.startswith("_")
@@ -417,6 +446,7 @@ READ_OR_SETUP_COMMANDS = {
     "prune_calls",  # a system job: it applies each owner's own retention (tests/calls/test_retention.py)
     "embed_jobs",  # a system job (deploy): derived data only, no configuration (tests/calls/test_vectors.py)
     "rebuild_rollups",  # a system job: derived counts only (tests/calls/test_rollups.py)
+    "check_alerts",  # a system job: raises and resolves alerts (tests/outcomes/test_alerts.py)
 }
 
 

@@ -78,6 +78,11 @@ ACTIONS = {
     "webhook.enabled": "enabled a webhook",
     "webhook.deleted": "deleted a webhook",
     "webhook.resent": "resent a webhook message",
+    "alert.raised": "raised an alert",
+    "alert.acknowledged": "acknowledged an alert",
+    "alert.resolved": "resolved an alert",
+    "alert_rule.updated": "changed an alert rule",
+    "member.alert_emails_changed": "changed their alert emails",
     "write.refused": "was refused",
 }
 

@@ -109,6 +109,10 @@ class Workspace(models.Model):
         help_text="IANA name, e.g. America/New_York: new business-hours steps start in it and "
         "the time-zone picker offers it first. Empty: the country's main zone.",
     )
+    # How many of its alerts are open: kept by the outcomes app's services in the transaction
+    # that raises or resolves one, recounted by each alert check. The nav's "Alerts (N)" reads
+    # it from the row the current-workspace middleware loads anyway: no query on any page.
+    open_alerts = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,6 +156,10 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Opted in on the Alerts page ("Email me alerts"); only owners and admins are sent them.
+    alert_emails = models.BooleanField(
+        default=False, help_text="Send this member an email when an alert is raised."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

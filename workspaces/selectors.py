@@ -21,6 +21,8 @@ OBJECT_TYPES = {
     "invitation": "Invitations",
     "apitoken": "API tokens",
     "webhookendpoint": "Webhooks",
+    "alert": "Alerts",
+    "alertrule": "Alert rules",
 }
 # The model behind each type that has a page to link to, as "app.Model".
 _MODELS = {
@@ -33,6 +35,9 @@ _MODELS = {
     "membership": "workspaces.Membership",
     "apitoken": "workspaces.ApiToken",
     "webhookendpoint": "webhooks.WebhookEndpoint",
+    # the outcomes app's (above this one): named by label, never imported
+    "alert": "outcomes.Alert",
+    "alertrule": "outcomes.AlertRule",
 }
 
 
@@ -125,6 +130,10 @@ def _link(event: AuditEvent, obj) -> str:
         return reverse("workspaces:tokens")
     if kind == "webhookendpoint":
         return reverse("webhooks:detail", args=[obj.pk])
+    if kind == "alert":
+        return reverse("outcomes:alerts") + f"#alert-{obj.pk}"
+    if kind == "alertrule":
+        return reverse("outcomes:rules")
     return reverse("jobs:new")  # jobtemplate: where templates are picked
 
 

@@ -477,4 +477,8 @@ def _summary(event) -> str:
         return f"by purge_deleted{went}: deleted on {str(d.get('deleted_at', ''))[:10]}"
     if event.action == "write.refused":
         return f"tried to {d.get('attempted', '')}"
+    if event.action == "alert.raised":
+        return "by the alert check"
+    if event.action == "alert.resolved" and d.get("automatic"):
+        return "by the alert check: the problem cleared"
     return ""

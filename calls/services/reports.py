@@ -263,7 +263,9 @@ def _store(call: Call, workspace: Workspace, *, webhooks: bool) -> bool:
     fields = [f for f in Call._meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(call, add=True), connection) for f in fields]
     key = rollups.call_key(call, workspace_tz(workspace))
+    # its key and shard, then its counts: 1 call and its failed transfers or SMS
     counted = rollups.key_params(workspace.pk, key, rollups.report_shard())
+    counted += [1, rollups.failed_actions(call.actions)]
     if connection.vendor == "postgresql" and not webhooks:
         row = fetch_one(_insert_sql(counted=True), values + counted)
         return _inserted(call, row)
@@ -276,8 +278,8 @@ def _store(call: Call, workspace: Workspace, *, webhooks: bool) -> bool:
                 row = cursor.fetchone()
                 if row is not None:
                     cursor.execute(
-                        rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * (len(counted) + 1))})"),
-                        [*counted, 1],
+                        rollups.upsert_sql(f"VALUES ({', '.join(['%s'] * len(counted))})"),
+                        counted,
                     )
         if _inserted(call, row) and webhooks:
             emit(workspace=workspace, event="call.reported", data=_reported(call))
@@ -326,7 +328,7 @@ def _insert_sql(*, counted: bool) -> str:
     columns = {f.column: f for f in DailyOutcome._meta.concrete_fields}
     casts = [
         f"CAST(%s AS {columns[c].cast_db_type(connection)})"
-        for c in ("workspace_id", *rollups.DIMENSIONS, "shard")
+        for c in ("workspace_id", *rollups.DIMENSIONS, "shard", "count", "failed_actions")
     ]
-    count = rollups.upsert_sql(f"SELECT {', '.join(casts)}, 1 FROM new")  # noqa: S608
+    count = rollups.upsert_sql(f"SELECT {', '.join(casts)} FROM new")  # noqa: S608
     return f"WITH new AS ({insert}), counted AS ({count}) SELECT * FROM new"  # noqa: S608

@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "workspaces.context_processors.workspace",
+                "outcomes.context_processors.alerts",
             ],
         },
     },
@@ -299,4 +300,11 @@ WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["webhooks.prune"] = {
     "task": "webhooks.tasks.prune",
     "schedule": crontab(hour=4, minute=0),
+}
+# The alert rules are checked every ALERT_CHECK_SECONDS (outcomes/tasks.py; `manage.py
+# check_alerts` runs the same check once).
+ALERT_CHECK_SECONDS = env.int("ALERT_CHECK_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE["outcomes.check-alerts"] = {
+    "task": "outcomes.tasks.check_alerts",
+    "schedule": timedelta(seconds=ALERT_CHECK_SECONDS),
 }
