@@ -1,5 +1,5 @@
 """Daily rollups (calls/models.py: DailyOutcome): real calls counted per number, step, job, job
-version, day and outcome, kept in the same transaction as the calls they count.
+version, call flow version, day and outcome, kept in the same transaction as the calls they count.
 
 - a real call inserted: `count_call` adds 1 to its row (an upsert: `INSERT … ON CONFLICT DO
   UPDATE SET count = count + 1`, on PostgreSQL and SQLite alike; concurrent reports of the same
@@ -34,10 +34,19 @@ from .selectors.log import workspace_tz
 
 REBUILD_BATCH = 5_000  # rows per INSERT when rebuilding
 
-# (phone_number_id, step_key, job_id, job_history_id, day, outcome): one row's dimensions in a
-# workspace; 0 stands for no number, job or version (see DailyOutcome).
-Key = tuple[int, str, int, int, date, str]
-_DIMS = ("phone_number_id", "step_key", "job_id", "job_history_id", "day", "outcome")
+# (phone_number_id, step_key, job_id, job_history_id, version_number, day, outcome): one row's
+# dimensions in a workspace; 0 stands for no number, job or version (see DailyOutcome).
+Key = tuple[int, str, int, int, int, date, str]
+_DIMS = (
+    "phone_number_id",
+    "step_key",
+    "job_id",
+    "job_history_id",
+    "version_number",
+    "day",
+    "outcome",
+)
+_DAY = _DIMS.index("day")
 
 
 def _q(name: str) -> str:
@@ -53,9 +62,16 @@ def call_key(call: Call, tz: tzinfo) -> Key:
         call.step_key or "",
         call.job_id or 0,
         call.job_history_id or 0,
+        call.version_number or 0,
         started.astimezone(tz).date(),
         call.outcome,
     )
+
+
+def _adapt(key: Key) -> list:
+    values = list(key)
+    values[_DAY] = connection.ops.adapt_datefield_value(key[_DAY])
+    return values
 
 
 def _add(workspace_id: int, counts: dict[Key, int]) -> None:
@@ -65,10 +81,10 @@ def _add(workspace_id: int, counts: dict[Key, int]) -> None:
     table = _q(DailyOutcome._meta.db_table)
     dims = ", ".join(_q(d) for d in ("workspace_id", *_DIMS))
     values, params = [], []
+    row = "(" + ", ".join(["%s"] * (len(_DIMS) + 2)) + ")"
     for key, n in sorted(counts.items()):  # one order: two writers lock rows in the same order
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
-        params += [workspace_id, *key[:4], connection.ops.adapt_datefield_value(key[4]), key[5]]
-        params.append(n)
+        values.append(row)
+        params += [workspace_id, *_adapt(key), n]
     sql = (
         f"INSERT INTO {table} ({dims}, {_q('count')}) VALUES {', '.join(values)} "  # noqa: S608
         f"ON CONFLICT ({dims}) DO UPDATE SET {_q('count')} = "
@@ -88,13 +104,10 @@ def _subtract(workspace_id: int, counts: dict[Key, int]) -> None:
         f"UPDATE {table} SET {_q('count')} = CASE WHEN {_q('count')} > %s "  # noqa: S608
         f"THEN {_q('count')} - %s ELSE 0 END WHERE {where}"
     )
-    rows = []
-    for key, n in sorted(counts.items()):
-        day = connection.ops.adapt_datefield_value(key[4])
-        rows.append([n, n, workspace_id, *key[:4], day, key[5]])
+    rows = [[n, n, workspace_id, *_adapt(key)] for key, n in sorted(counts.items())]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
-    days = {key[4] for key in counts}
+    days = {key[_DAY] for key in counts}
     DailyOutcome.objects.filter(workspace_id=workspace_id, day__in=days, count=0).delete()
 
 
@@ -114,7 +127,8 @@ def uncount_calls(workspace: Workspace, calls: Iterable[Call]) -> None:
     _subtract(workspace.pk, counts)
 
 
-ROLLUP_FIELDS = ("phone_number_id", "step_key", "job_id", "job_history_id", "started_at")
+ROLLUP_FIELDS = ("phone_number_id", "step_key", "job_id", "job_history_id", "version_number")
+ROLLUP_FIELDS += ("started_at",)
 ROLLUP_FIELDS += ("outcome", "source")
 
 
@@ -132,7 +146,10 @@ def rebuild(workspace: Workspace, *, since: date | None = None, until: date | No
 def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, since, until) -> int:
     """`rebuild` on given models (the migration that fills the table passes its historical
     ones). Grouped by the database: one row per key comes back, not one per call, and is
-    inserted REBUILD_BATCH at a time."""
+    inserted REBUILD_BATCH at a time. Only the dimensions the given model has (a migration
+    before one was added fills the table as it was then)."""
+    names = {f.name for f in rollup_model._meta.get_fields()}
+    dims = [d for d in _DIMS if d in names]
     old = rollup_model.objects.filter(workspace_id=workspace_id)
     calls = call_model.objects.filter(workspace_id=workspace_id, source=Source.LIVE)
     showable = Least(
@@ -145,21 +162,14 @@ def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, sin
     if until is not None:
         old, calls = old.filter(day__lte=until), calls.filter(day__lte=until)
     old.delete()
-    grouped = calls.values_list(*_DIMS).annotate(n=Count("id")).order_by()
+    grouped = calls.values_list(*dims).annotate(n=Count("id")).order_by()
     written, batch = 0, []
-    for number, step, job, version, day, outcome, n in grouped.iterator(chunk_size=REBUILD_BATCH):
-        batch.append(
-            rollup_model(
-                workspace_id=workspace_id,
-                phone_number_id=number or 0,
-                step_key=step,
-                job_id=job or 0,
-                job_history_id=version or 0,
-                day=day,
-                outcome=outcome,
-                count=n,
-            )
-        )
+    for *values, n in grouped.iterator(chunk_size=REBUILD_BATCH):
+        row = dict(zip(dims, values, strict=True))
+        for name in ("phone_number_id", "job_id", "job_history_id", "version_number"):
+            if name in row:
+                row[name] = row[name] or 0  # a call's NULL is the rollup's 0
+        batch.append(rollup_model(workspace_id=workspace_id, count=n, **row))
         if len(batch) >= REBUILD_BATCH:
             written += len(rollup_model.objects.bulk_create(batch))
             batch = []

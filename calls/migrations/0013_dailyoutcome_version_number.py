@@ -1,0 +1,58 @@
+"""The call flow version as a rollup dimension (issue 23: outcomes per call flow version), and
+the rows counted again with it (calls/rollups.py, as `manage.py rebuild_rollups`)."""
+
+import zoneinfo
+
+from django.db import migrations, models
+from django.utils import timezone
+
+from calls.rollups import rebuild_rows
+from core.timezones import main_zone
+
+
+def fill(apps, schema_editor):
+    Workspace = apps.get_model("workspaces", "Workspace")
+    Call = apps.get_model("calls", "Call")
+    DailyOutcome = apps.get_model("calls", "DailyOutcome")
+    for ws in Workspace.objects.order_by("pk").only("pk", "time_zone", "country"):
+        try:  # calls/selectors/log.py: workspace_tz, on the historical model
+            tz = zoneinfo.ZoneInfo(ws.time_zone or main_zone(ws.country))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = timezone.get_default_timezone()
+        rebuild_rows(Call, DailyOutcome, ws.pk, tz, since=None, until=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("calls", "0012_fill_dailyoutcome"),
+        ("workspaces", "0010_importrun"),
+    ]
+
+    operations = [
+        migrations.RemoveConstraint(
+            model_name="dailyoutcome",
+            name="dailyoutcome_unique",
+        ),
+        migrations.AddField(
+            model_name="dailyoutcome",
+            name="version_number",
+            field=models.PositiveIntegerField(default=0),
+        ),
+        migrations.AddConstraint(
+            model_name="dailyoutcome",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "workspace",
+                    "phone_number_id",
+                    "step_key",
+                    "job_id",
+                    "job_history_id",
+                    "version_number",
+                    "day",
+                    "outcome",
+                ),
+                name="dailyoutcome_unique",
+            ),
+        ),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+    ]
