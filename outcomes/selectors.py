@@ -222,7 +222,9 @@ def job_outcomes(*, workspace: Workspace, job: Job) -> Outcomes:
     comparison = None
     if len(history_ids) >= 2:
         before_id, after_id = history_ids[-2], history_ids[-1]
-        before = figures(by_version.get(before_id, {}), f"Version {len(history_ids) - 1}", before_id)
+        before = figures(
+            by_version.get(before_id, {}), f"Version {len(history_ids) - 1}", before_id
+        )
         after = figures(by_version.get(after_id, {}), f"Version {len(history_ids)}", after_id)
         diff = reverse("jobs:compare", args=[job.pk]) + f"?a={before_id}&b={after_id}"
         numbers = (len(history_ids) - 1, len(history_ids))

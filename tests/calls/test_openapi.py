@@ -47,6 +47,10 @@ NEEDS_THE_DATA = {
     ("started_at", "Is "),  # the clock: from 2000 on, at most a day ahead
     ("ended_at", "Is "),  # and not before started_at
     ("ended_at", "The call lasts more than"),
+    ("to", "Is before from."),  # outcomes: a range the two dates decide
+    ("to", "The range is longer than"),
+    ("from", "Not a date"),  # the calendar: 2026-02-30 has the format, and no day
+    ("to", "Not a date"),
 }
 
 
@@ -103,12 +107,13 @@ def test_the_document_is_served_and_names_every_runtime_endpoint(client):
         ("/api/v1/numbers/{number}/route", "POST"),
         ("/api/v1/calls", "POST"),
         ("/api/v1/calls/{id}", "GET"),
+        ("/api/v1/outcomes", "GET"),
     }
     # Every runtime URL (the API namespaces, not the document and its page) is documented.
     routes = {
         "/" + route.replace("<str:number>", "{number}").replace("<str:pk>", "{id}")
         for name, route, _ in page_urls()
-        if name.split(":")[0] in {"api", "calls_api"}
+        if name.split(":")[0] in {"api", "calls_api", "outcomes_api"}
         and name not in {"calls_api:openapi", "calls_api:docs"}
     }
     assert routes == {path for path, _ in documented}
@@ -139,6 +144,7 @@ def test_the_docs_page_lists_every_operation_and_schema(owner_client, member_cli
         "GET /api/v1/numbers/{number}/live",
         "POST /api/v1/calls",
         "GET /api/v1/calls/{id}",
+        "GET /api/v1/outcomes",
     ):
         assert line in text
     for name in ("CallReport", "CallOut", "RouteAsk", "RouteAnswer", "LiveConfig", "FieldErrors"):
