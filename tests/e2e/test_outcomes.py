@@ -33,7 +33,9 @@ def test_a_job_page_after_an_edit_leads_with_before_and_after(
         "Resolved since version 2: too few calls yet (212 and 0 calls; 30 needed on each side)"
     )
 
-    add_calls(phone, {"resolved": 35, "message_taken": 29}, job=job, history_id=history_ids(job)[-1])
+    add_calls(
+        phone, {"resolved": 35, "message_taken": 29}, job=job, history_id=history_ids(job)[-1]
+    )
     page.reload()
     expect(comparison).to_contain_text(
         "Resolved 72% → 55% (−17 points, 95% interval −31 to −4) over 212 and 64 calls since "
