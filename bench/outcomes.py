@@ -10,8 +10,9 @@ For each size it creates a throw-away database, migrates it, seeds the calls as
 bench/calls_pages.py does (3 numbers, 10 jobs each created 90 days ago and edited 25, 15 and 5
 days ago, about a year of calls, newest now, one generate_series INSERT), then gives each call
 the job version and the call flow version live when it started (so every version has calls and
-the comparison has two sides), rebuilds the rollups, times the pages, then drops the database
-(unless --keep).
+the comparison has two sides), rebuilds the rollups, times the pages and the outcomes' own
+reads (outcomes/selectors.py, without the rest of the page), then drops the database (unless
+--keep).
 
 `extra()` lists more reads to time at each size, as (label, function(workspace, phone, job));
 the alerts (`check_alerts`) are timed there once they exist. Run it from the project folder
@@ -143,8 +144,16 @@ def measure(count: int, keep: bool) -> dict[str, tuple[float, float, int]]:
             median, worst, queries, _ = calls_pages.timed(c, url)
             print(f"  {label:<13} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries")
             results[label] = (median, worst, queries)
-        for label, fn in extra():
-            median, worst, queries = _timed_call(lambda fn=fn: fn(workspace, phone, job))
+        reads = [
+            ("job outcomes", lambda: selectors.job_outcomes(workspace=workspace, job=job)),
+            (
+                "number outc.",
+                lambda: selectors.number_outcomes(workspace=workspace, phone_number=phone),
+            ),
+        ]
+        reads += [(label, lambda fn=fn: fn(workspace, phone, job)) for label, fn in extra()]
+        for label, fn in reads:
+            median, worst, queries = _timed_call(fn)
             print(f"  {label:<13} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries")
             results[label] = (median, worst, queries)
         return results

@@ -244,9 +244,8 @@ def number_outcomes(
     Sona step of its draft over the last DEFAULT_DAYS days, and its latest publish (the live
     version: a rollback publishes a new one) against the version before it. 4 queries (2
     without the steps)."""
-    flow_id = phone_number.call_flow.pk  # the page has read it already
     published = list(
-        CallFlowVersion.objects.filter(call_flow_id=flow_id)
+        CallFlowVersion.objects.filter(call_flow__phone_number=phone_number)
         .order_by("number")
         .values_list("number", "pk")
     )
@@ -274,7 +273,7 @@ def number_outcomes(
         return Outcomes(comparison=comparison, versions=versions)
     start, end = default_range(workspace)
     named = list(
-        Step.objects.filter(call_flow_id=flow_id, kind=StepKind.SONA)
+        Step.objects.filter(call_flow__phone_number=phone_number, kind=StepKind.SONA)
         .order_by("position", "pk")
         .values_list("key", "name")
     )

@@ -177,7 +177,6 @@ def test_the_pages_queries_do_not_depend_on_the_calls(owner_client, owner, works
 def test_the_selectors_query_counts(django_assert_num_queries, workspace, edited_job, phone):
     with django_assert_num_queries(2):
         selectors.job_outcomes(workspace=workspace, job=edited_job)
-    phone.call_flow  # noqa: B018  (the number page has read it)
     with django_assert_num_queries(4):
         selectors.number_outcomes(workspace=workspace, phone_number=phone)
     with django_assert_num_queries(2):
