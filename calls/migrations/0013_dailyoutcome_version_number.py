@@ -4,6 +4,7 @@ the rows counted again with it (calls/rollups.py, as `manage.py rebuild_rollups`
 import zoneinfo
 
 from django.db import migrations, models
+from django.db.models import Sum
 from django.utils import timezone
 
 from calls.rollups import rebuild_rows
@@ -20,6 +21,18 @@ def fill(apps, schema_editor):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             tz = timezone.get_default_timezone()
         rebuild_rows(Call, DailyOutcome, ws.pk, tz, since=None, until=None)
+
+
+def merge_versions(apps, schema_editor):
+    """Back to one row per key without the version (before the column goes)."""
+    DailyOutcome = apps.get_model("calls", "DailyOutcome")
+    dims = ("workspace_id", "phone_number_id", "step_key", "job_id", "job_history_id", "day")
+    merged = list(DailyOutcome.objects.values(*dims, "outcome").annotate(n=Sum("count")).order_by())
+    DailyOutcome.objects.all().delete()
+    rows = [DailyOutcome(count=row.pop("n"), **row) for row in merged]
+    DailyOutcome.objects.bulk_create(rows, batch_size=5_000)
+    if schema_editor.connection.vendor == "postgresql":  # the column may go in this transaction
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
@@ -54,5 +67,5 @@ class Migration(migrations.Migration):
                 name="dailyoutcome_unique",
             ),
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunPython(fill, merge_versions),
     ]

@@ -229,3 +229,34 @@ def test_members_read_the_comparison_without_roll_back(member_client, republishe
     html = member_client.get(republished.get_absolute_url()).content.decode()
     assert "Resolved 80% → 75%" in html
     assert "Roll back" not in html  # members change nothing
+
+
+# The rollups' new dimension -------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_stored_calls_per_call_flow_version(phone):
+    """calls 0013 adds DailyOutcome.version_number and counts the calls already stored again."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    add_calls(phone, {"resolved": 3}, version=1)
+    add_calls(phone, {"resolved": 2, "failed": 1}, version=2)
+    add_calls(phone, {"failed": 1})  # the draft (no version)
+    expected = _by_version(phone)
+    assert expected == {(1, "resolved"): 3, (2, "resolved"): 2, (2, "failed"): 1, (0, "failed"): 1}
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("calls", "0012_fill_dailyoutcome")])
+        executor.loader.build_graph()
+        executor.migrate([("calls", "0013_dailyoutcome_version_number")])
+        assert _by_version(phone) == expected
+    finally:  # the later migrations' tables, for the tests that run after this one
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def _by_version(phone) -> dict:
+    from calls.models import DailyOutcome
+
+    rows = DailyOutcome.objects.filter(phone_number_id=phone.pk)
+    return {(v, o): n for v, o, n in rows.values_list("version_number", "outcome", "count")}
