@@ -16,6 +16,7 @@ from ninja import Query, Router
 from pydantic import WithJsonSchema
 
 from callflows.models import PhoneNumber
+from calls import schemas as calls_schemas
 from calls.auth import RuntimeToken
 from calls.schemas import Error, FieldErrors
 from core import jsonapi
@@ -36,7 +37,9 @@ MAX_ID = 2**63 - 1  # a bigint: a larger id is no job, not a database error
 
 DateParam = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 NumberParam = Query(None, description="A number of the workspace: E.164 or its id.", pattern=NUMBER)
-StepParam = Query(None, description="A step key.", min_length=1, max_length=12)
+StepParam = Query(
+    None, description="A step key.", min_length=1, max_length=12, pattern=calls_schemas.STORABLE
+)
 JobParam = Query(None, description="A job's id.", ge=1, le=MAX_ID)
 FromParam = Query(None, alias="from", description="The first day, YYYY-MM-DD.")
 ToParam = Query(None, description="The last day, YYYY-MM-DD, inclusive.")
@@ -83,8 +86,8 @@ def outcomes(
     workspace = Workspace.objects.only("time_zone", "country").get(pk=workspace_id)
     if end is None:  # today, or the day asked from if it is later
         end = max(selectors.default_range(workspace)[1], start or date.min)
-    if start is None:  # the 30 days up to `to`
-        start = end - timedelta(days=selectors.DEFAULT_DAYS - 1)
+    if start is None:  # the 30 days up to `to` (or from the first day there is)
+        start = end - timedelta(days=min(selectors.DEFAULT_DAYS - 1, (end - date.min).days))
     if end < start:
         return jsonapi.field_errors({"to": "Is before from."})
     if (end - start).days >= MAX_DAYS:

@@ -74,6 +74,8 @@ def test_the_range_is_inclusive_and_in_the_workspace_zone(client, token, job, ph
     assert get(client, token, from_=old).json()["calls"] == 219  # to: today
     assert get(client, token, to=old).json()["calls"] == 7  # from: 30 days before
     assert get(client, token).json()["calls"] == 212
+    first = get(client, token, to="0001-01-02").json()  # no day before the first
+    assert (first["from"], first["to"], first["calls"]) == ("0001-01-01", "0001-01-02", 0)
 
 
 @pytest.mark.parametrize(
@@ -98,6 +100,8 @@ def test_bad_parameters_are_refused(client, token):
     assert get(client, token, job="abc").status_code == 400
     assert get(client, token, number="555-0100").status_code == 400
     assert get(client, token, step="x" * 13).status_code == 400
+    assert get(client, token, step="a\x00b").status_code == 400  # no NUL reaches the database
+    assert get(client, token, job=2**63).status_code == 400
 
 
 def test_another_workspaces_number_or_job_is_unknown(client, token, other_workspace):
