@@ -33,6 +33,8 @@ BAD_DATE = "Not a date: write it as YYYY-MM-DD."
 MAX_DAYS = 3660  # about ten years: a range longer than any retention
 UNKNOWN_NUMBER = "No such number in this workspace."
 UNKNOWN_JOB = "No such job in this workspace."
+UNKNOWN_PARAMETER = "Unknown parameter: use number, step, job, from and to."
+PARAMETERS = {"number", "step", "job", "from", "to"}
 MAX_ID = 2**63 - 1  # a bigint: a larger id is no job, not a database error
 
 DateParam = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
@@ -79,7 +81,8 @@ def outcomes(
     to: DateParam | None = ToParam,
 ):
     workspace_id = request.auth.workspace_id
-    errors: dict[str, str] = {}
+    # A misspelt parameter ("form", "job_id") would silently widen the figures: refused.
+    errors = {name: UNKNOWN_PARAMETER for name in request.GET if name not in PARAMETERS}
     start, end = _day(from_, "from", errors), _day(to, "to", errors)
     if errors:
         return jsonapi.field_errors(errors)

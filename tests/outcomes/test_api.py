@@ -102,6 +102,11 @@ def test_bad_parameters_are_refused(client, token):
     assert get(client, token, step="x" * 13).status_code == 400
     assert get(client, token, step="a\x00b").status_code == 400  # no NUL reaches the database
     assert get(client, token, job=2**63).status_code == 400
+    misspelt = get(client, token, form="2026-01-01")
+    assert misspelt.status_code == 400
+    assert misspelt.json()["fields"] == {
+        "form": "Unknown parameter: use number, step, job, from and to."
+    }
 
 
 def test_another_workspaces_number_or_job_is_unknown(client, token, other_workspace):
