@@ -19,7 +19,7 @@ from .api import api
 _views = {p.name: p.callback for p in api.urls[0] if p.name}
 
 
-def _json_405(view, **renamed):
+def json_405(view, **renamed):
     @wraps(view)
     def inner(request, *args, **kwargs):
         for old, new in renamed.items():
@@ -35,13 +35,13 @@ def _json_405(view, **renamed):
 
 app_name = "calls_api"
 urlpatterns = [
-    path("numbers/<str:number>/route", _json_405(_views["route"]), name="route"),
-    path("calls", _json_405(_views["calls"]), name="calls"),
-    path("calls/<str:pk>", _json_405(_views["call"], pk="id"), name="call"),
+    path("numbers/<str:number>/route", json_405(_views["route"]), name="route"),
+    path("calls", json_405(_views["calls"]), name="calls"),
+    path("calls/<str:pk>", json_405(_views["call"], pk="id"), name="call"),
     path("openapi.json", api_docs.openapi_json, name="openapi"),
     path("docs", api_docs.docs, name="docs"),
 ]
 # Included by config/urls.py as the "api" namespace (api:live), its name since before ninja.
 live_urlpatterns = [
-    path("numbers/<str:number>/live", _json_405(_views["live"]), name="live"),
+    path("numbers/<str:number>/live", json_405(_views["live"]), name="live"),
 ]

@@ -272,9 +272,9 @@ class JobVector(models.Model):
 
 
 class DailyOutcome(models.Model):
-    """Real calls (never mock calls) counted per workspace, number, step, job, job version, day
-    (in the workspace's zone at the call's start) and outcome: what every outcome figure and
-    chart reads (calls/selectors/activity.py), so a page costs the same at 10k or 1M calls.
+    """Real calls (never mock calls) counted per workspace, number, step, job, job version, call
+    flow version, day (in the workspace's zone at the call's start) and outcome: what every
+    outcome figure and chart reads (calls/selectors/activity.py), so a page costs the same at 10k or 1M calls.
     Kept by calls/rollups.py in the same transaction as the call's insert or delete; `manage.py
     rebuild_rollups` recomputes it from the calls.
 
@@ -296,6 +296,9 @@ class DailyOutcome(models.Model):
     step_key = models.CharField(max_length=12, blank=True)
     job_id = models.BigIntegerField(default=0)
     job_history_id = models.BigIntegerField(default=0)
+    # The call flow version that answered (Call.version_number; 0: the draft or none), so a
+    # version's figures are its own calls, not a guess from publish times (outcomes/).
+    version_number = models.PositiveIntegerField(default=0)
     day = models.DateField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     shard = models.PositiveSmallIntegerField(default=0)
@@ -313,6 +316,7 @@ class DailyOutcome(models.Model):
                     "step_key",
                     "job_id",
                     "job_history_id",
+                    "version_number",
                     "day",
                     "outcome",
                     "shard",

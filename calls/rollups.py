@@ -36,10 +36,20 @@ from .selectors.log import workspace_tz
 REBUILD_BATCH = 5_000  # rows per INSERT when rebuilding
 SHARDS = 32  # rows per key a report may count in (DailyOutcome): several per concurrent report
 
-# (phone_number_id, step_key, job_id, job_history_id, day, outcome): one row's dimensions in a
-# workspace; 0 stands for no number, job or version (see DailyOutcome).
-Key = tuple[int, str, int, int, date, str]
-DIMENSIONS = ("phone_number_id", "step_key", "job_id", "job_history_id", "day", "outcome")
+# (phone_number_id, step_key, job_id, job_history_id, version_number, day, outcome): one row's
+# dimensions in a workspace; 0 stands for no number, job or version (see DailyOutcome).
+Key = tuple[int, str, int, int, int, date, str]
+DIMENSIONS = (
+    "phone_number_id",
+    "step_key",
+    "job_id",
+    "job_history_id",
+    "version_number",
+    "day",
+    "outcome",
+)
+_DAY = DIMENSIONS.index("day")
+_IDS = ("phone_number_id", "job_id", "job_history_id", "version_number")  # NULL on a call: 0
 
 
 def _q(name: str) -> str:
@@ -55,6 +65,7 @@ def call_key(call: Call, tz: tzinfo) -> Key:
         call.step_key or "",
         call.job_id or 0,
         call.job_history_id or 0,
+        call.version_number or 0,
         started.astimezone(tz).date(),
         call.outcome,
     )
@@ -96,8 +107,9 @@ def upsert_sql(rows: str) -> str:
 def key_params(workspace_id: int, key: Key, shard: int = 0) -> list:
     """A key's values as statement parameters, in upsert_sql's column order (the counts
     excluded)."""
-    day = connection.ops.adapt_datefield_value(key[4])
-    return [workspace_id, *key[:4], day, key[5], shard]
+    values = list(key)
+    values[_DAY] = connection.ops.adapt_datefield_value(key[_DAY])
+    return [workspace_id, *values, shard]
 
 
 def report_shard() -> int:
@@ -114,7 +126,7 @@ def _add(workspace_id: int, counts: dict[Key, int], failed: dict[Key, int] | Non
     failed = failed or {}
     values, params = [], []
     for key, n in sorted(counts.items()):  # one order: two writers lock rows in the same order
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        values.append("(" + ", ".join(["%s"] * (len(DIMENSIONS) + 4)) + ")")
         params += [*key_params(workspace_id, key), n, failed.get(key, 0)]
     with connection.cursor() as cursor:
         cursor.execute(upsert_sql(f"VALUES {', '.join(values)}"), params)
@@ -134,7 +146,7 @@ def _subtract(
         {key: -n for key, n in counts.items()},
         {key: -n for key, n in failed.items()},
     )
-    days = {key[4] for key in counts}
+    days = {key[_DAY] for key in counts}
     DailyOutcome.objects.filter(
         workspace_id=workspace_id, day__in=days, count=0, failed_actions=0
     ).delete()
@@ -162,8 +174,7 @@ def uncount_calls(workspace: Workspace, calls: Iterable[Call]) -> None:
     _subtract(workspace.pk, counts, failed)
 
 
-ROLLUP_FIELDS = ("phone_number_id", "step_key", "job_id", "job_history_id", "started_at")
-ROLLUP_FIELDS += ("outcome", "source", "actions")
+ROLLUP_FIELDS = (*_IDS, "step_key", "started_at", "outcome", "source", "actions")
 
 
 @transaction.atomic
@@ -180,7 +191,10 @@ def rebuild(workspace: Workspace, *, since: date | None = None, until: date | No
 def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, since, until) -> int:
     """`rebuild` on given models (the migration that fills the table passes its historical
     ones). Grouped by the database: one row per key comes back, not one per call, and is
-    inserted REBUILD_BATCH at a time."""
+    inserted REBUILD_BATCH at a time. Only the dimensions and counts the given model has (a
+    migration before one was added fills the table as it was then)."""
+    names = {f.name for f in rollup_model._meta.get_fields()}
+    dims = [d for d in DIMENSIONS if d in names]
     old = rollup_model.objects.filter(workspace_id=workspace_id)
     calls = call_model.objects.filter(workspace_id=workspace_id, source=Source.LIVE)
     showable = Least(
@@ -197,31 +211,20 @@ def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, sin
     # count the same way on PostgreSQL and SQLite); none before the column existed (the
     # migration that first filled the table passes a model without it).
     failed: Counter = Counter()
-    has_failed = any(f.name == "failed_actions" for f in rollup_model._meta.fields)
+    has_failed = "failed_actions" in names
     if has_failed:
-        with_actions = calls.exclude(actions=[]).values_list(*DIMENSIONS, "actions").order_by()
-        for number, step, job, version, day, outcome, actions in with_actions.iterator(
-            chunk_size=REBUILD_BATCH
-        ):
-            n = failed_actions(actions)
-            if n:
-                failed[(number or 0, step, job or 0, version or 0, day, outcome)] += n
-    grouped = calls.values_list(*DIMENSIONS).annotate(n=Count("id")).order_by()
+        with_actions = calls.exclude(actions=[]).values_list(*dims, "actions").order_by()
+        for *values, actions in with_actions.iterator(chunk_size=REBUILD_BATCH):
+            if n := failed_actions(actions):
+                failed[_key(dims, values)] += n
+    grouped = calls.values_list(*dims).annotate(n=Count("id")).order_by()
     written, batch = 0, []
-    for number, step, job, version, day, outcome, n in grouped.iterator(chunk_size=REBUILD_BATCH):
-        key = (number or 0, step, job or 0, version or 0, day, outcome)
+    for *values, n in grouped.iterator(chunk_size=REBUILD_BATCH):
+        key = _key(dims, values)
         extra = {"failed_actions": failed.get(key, 0)} if has_failed else {}
         batch.append(
             rollup_model(
-                workspace_id=workspace_id,
-                phone_number_id=number or 0,
-                step_key=step,
-                job_id=job or 0,
-                job_history_id=version or 0,
-                day=day,
-                outcome=outcome,
-                count=n,
-                **extra,
+                workspace_id=workspace_id, count=n, **dict(zip(dims, key, strict=True)), **extra
             )
         )
         if len(batch) >= REBUILD_BATCH:
@@ -229,6 +232,11 @@ def rebuild_rows(call_model, rollup_model, workspace_id: int, tz: tzinfo, *, sin
             batch = []
     written += len(rollup_model.objects.bulk_create(batch))
     return written
+
+
+def _key(dims: list[str], values: list) -> tuple:
+    """A grouped row's values as a key of `dims`: a call's NULL number, job or version is 0."""
+    return tuple(v or 0 if d in _IDS else v for d, v in zip(dims, values, strict=True))
 
 
 @receiver(post_save, sender=Call)

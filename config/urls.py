@@ -48,5 +48,6 @@ urlpatterns = [
     path("alerts/", include("outcomes.urls")),
     path("api/v1/", include((runtime_api_urls.live_urlpatterns, "api"))),
     path("api/v1/", include("calls.api_urls")),
+    path("api/v1/", include("outcomes.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1087,8 +1087,9 @@ def test_editor_query_count(
     assert phone.call_flow.steps.count() == count
     # session, user, membership, number+flow+live version, steps with job counts, the steps'
     # jobs and knowledge pages (names in the diagram), draft snapshot (steps, attachments), header switcher; the calls panel (calls app): versions,
-    # calls per day and outcome, calls since the last publish
-    with django_assert_max_num_queries(13):
+    # calls per day and outcome, calls since the last publish; outcomes (outcomes app): versions,
+    # figures per version, Sona steps, figures per step
+    with django_assert_max_num_queries(17):
         response = owner_client.get(url("editor", phone.pk))
     assert response.text.count('class="cf-box ') == count
 

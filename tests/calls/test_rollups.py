@@ -32,7 +32,8 @@ NOW = timezone.now()
 
 def _rows(workspace=None):
     """Each key with its count: the sum of its shards' rows (keys summing to 0 left out)."""
-    key = ("phone_number_id", "step_key", "job_id", "job_history_id", "day", "outcome")
+    key = ("phone_number_id", "step_key", "job_id", "job_history_id", "version_number", "day")
+    key += ("outcome",)
     rows = DailyOutcome.objects.order_by("workspace", *key)
     if workspace is not None:
         rows = rows.filter(workspace=workspace)
@@ -57,9 +58,11 @@ def test_reports_count_per_day_and_outcome_and_a_retry_counts_once(client, line,
     history_id = Call.objects.get(external_id="CA-1").job_history_id
     assert history_id
     day = _today(workspace)
+    live = Call.objects.get(external_id="CA-1").version_number  # the version that answered
+    assert live
     assert _rows(workspace) == [
-        (line.phone.pk, "", 0, 0, day, "failed", 1),
-        (line.phone.pk, line.sona.key, line.job.pk, history_id, day, "sms_sent", 2),
+        (line.phone.pk, "", 0, 0, live, day, "failed", 1),
+        (line.phone.pk, line.sona.key, line.job.pk, history_id, live, day, "sms_sent", 2),
     ]
 
 
@@ -76,7 +79,7 @@ def test_mock_calls_never_count(workspace, phone):
 def test_the_workspace_zone_decides_the_day(workspace, phone, owner, zone, day):
     workspace_set_time_zone(workspace=workspace, user=owner, time_zone=zone)
     CallFactory(phone_number=phone, started_at=datetime(2026, 3, 10, 15, 30, tzinfo=UTC))
-    assert [r[4] for r in _rows()] == [day]
+    assert [r[5] for r in _rows()] == [day]
 
 
 def test_a_new_time_zone_moves_the_days(
@@ -86,7 +89,7 @@ def test_a_new_time_zone_moves_the_days(
     CallFactory(phone_number=phone, started_at=datetime(2026, 3, 10, 15, 30, tzinfo=UTC))
     with django_capture_on_commit_callbacks(execute=True):
         workspace_set_time_zone(workspace=workspace, user=owner, time_zone="Asia/Tokyo")
-    assert [(r[4], r[6]) for r in _rows()] == [(date(2026, 3, 11), 1)]
+    assert [(r[5], r[7]) for r in _rows()] == [(date(2026, 3, 11), 1)]
 
 
 # Kept on prune --------------------------------------------------------------------------------
@@ -95,8 +98,13 @@ def test_a_new_time_zone_moves_the_days(
 def test_prune_takes_the_deleted_calls_off(workspace, phone):
     Workspace.objects.filter(pk=workspace.pk).update(call_retention_days=30)
     job = JobFactory(workspace=workspace)
-    for days_ago in (40, 40, 31, 29, 1):
-        CallFactory(phone_number=phone, job=job, started_at=NOW - timedelta(days=days_ago))
+    for version, days_ago in enumerate((40, 40, 31, 29, 1)):
+        CallFactory(
+            phone_number=phone,
+            job=job,
+            version_number=version % 2 + 1,
+            started_at=NOW - timedelta(days=days_ago),
+        )
     CallFactory(phone_number=phone, source=Source.MOCK, started_at=NOW - timedelta(days=40))
     assert sum(r[-1] for r in _rows()) == 5
     [result] = services.calls_prune(workspace=workspace, now=NOW, batch_size=2)
@@ -119,6 +127,7 @@ def _world(workspace, phone):
             phone_number=phone if i % 3 else second,
             job=(job, other_job, None)[i % 3],
             job_history_id=(None, 7, 8)[i % 3] if i % 3 != 2 else None,
+            version_number=(None, 1, 2, 3)[i % 4],  # the call flow version (None: the draft)
             step_key=("a1", "b2")[i % 2],
             outcome=outcomes[i % len(outcomes)],
             started_at=NOW - timedelta(days=i % 9, hours=i % 5),
@@ -151,7 +160,7 @@ def test_rebuild_of_a_range_of_days_leaves_the_others(workspace, phone):
     since, until = today - timedelta(days=3), today - timedelta(days=1)
     call_command("rebuild_rollups", "--since", f"{since}", "--until", f"{until}")
     for expected, row in zip(incremental, _rows(workspace), strict=True):
-        assert row == (expected if since <= row[4] <= until else (*expected[:-1], 99))
+        assert row == (expected if since <= row[5] <= until else (*expected[:-1], 99))
 
 
 def test_the_command_refuses_bad_arguments(workspace):
