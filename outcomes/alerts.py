@@ -41,16 +41,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from callflows.models import CallFlow, CallFlowVersion, StepKind
+from callflows.models import CallFlow, CallFlowVersion, PhoneNumber, StepKind
 from calls.models import Call, DailyOutcome, Outcome
 from calls.rollups import failed_actions
 from calls.selectors.log import day_start, workspace_tz
 from jobs.models import Job
 from workspaces.models import EDITOR_ROLES, Membership, Workspace
 
-from . import services
+from . import selectors, services
 from .models import Alert, AlertRule, RuleKind
-from .stats import WORSE, Change, Rate
+from .stats import WORSE, Rate
 
 logger = logging.getLogger(__name__)
 
@@ -286,73 +286,6 @@ def _rates(rows) -> dict:
     return {key: Rate(int(k or 0), int(n or 0)) for key, n, k in rows}
 
 
-# merge: use outcomes.selectors' comparison
-def _job_edit_rates(ctx: _Context, job_ids: list[int]) -> dict[int, tuple]:
-    """For each job: (name, previous history id, latest history id, latest's date, Rate before,
-    Rate after): the resolved share of the real calls its previous version handled against the
-    calls its latest version handled, from the daily rollups (job_history_id). 2 queries."""
-    if not job_ids:
-        return {}
-    history = (
-        Job.history.filter(id__in=job_ids)
-        .order_by("id", "-history_id")
-        .values_list("id", "history_id", "history_date", "name")
-    )
-    latest: dict[int, list] = {}
-    for job_id, history_id, at, name in history:
-        versions = latest.setdefault(job_id, [])
-        if len(versions) < 2:
-            versions.append((history_id, at, name))
-    pairs = {job_id: v for job_id, v in latest.items() if len(v) == 2}
-    if not pairs:
-        return {}
-    # Per job, its two versions' rows from the day the previous version was saved on: the
-    # job's index (job_id, day) read over those days only, not over the job's whole past.
-    wanted = Q()
-    for job_id, ((new_id, _, _), (old_id, old_at, _)) in pairs.items():
-        since = old_at.astimezone(ctx.tz).date()
-        wanted |= Q(job_id=job_id, day__gte=since, job_history_id__in=[old_id, new_id])
-    rows = (
-        DailyOutcome.objects.filter(wanted, workspace=ctx.workspace)
-        .values_list("job_history_id")
-        .annotate(n=Sum("count"), k=Sum("count", filter=Q(outcome=RESOLVED)))
-        .order_by()
-    )
-    rates = _rates(rows)
-    result = {}
-    for job_id, ((new_id, new_at, name), (old_id, _, _)) in pairs.items():
-        before, after = rates.get(old_id, Rate(0, 0)), rates.get(new_id, Rate(0, 0))
-        result[job_id] = (name, old_id, new_id, new_at, before, after)
-    return result
-
-
-# merge: use outcomes.selectors' comparison
-def _publish_rates(ctx: _Context, number: LiveNumber) -> tuple[Rate, Rate] | None:
-    """The resolved share of the number's real calls while the previous version was live
-    against since the live version was published, from the daily rollups: whole days only (the
-    publish days themselves are left out: their calls are of both versions). 1 query."""
-    if number.previous_published_at is None:
-        return None
-    first = number.previous_published_at.astimezone(ctx.tz).date()
-    switch = number.published_at.astimezone(ctx.tz).date()
-    rows = (
-        DailyOutcome.objects.filter(
-            workspace=ctx.workspace, phone_number_id=number.id, day__gt=first
-        )
-        .exclude(day=switch)
-        .aggregate(
-            before_n=Sum("count", filter=Q(day__lt=switch)),
-            before_k=Sum("count", filter=Q(day__lt=switch, outcome=RESOLVED)),
-            after_n=Sum("count", filter=Q(day__gt=switch)),
-            after_k=Sum("count", filter=Q(day__gt=switch, outcome=RESOLVED)),
-        )
-    )
-    return (
-        Rate(rows["before_k"] or 0, rows["before_n"] or 0),
-        Rate(rows["after_k"] or 0, rows["after_n"] or 0),
-    )
-
-
 def _rate_words(rate: Rate) -> str:
     return f"{_pct(rate.k, rate.n)}% ({rate.k} of {rate.n} calls)"
 
@@ -368,41 +301,44 @@ def _worse_changes(ctx: _Context, rule: AlertRule) -> list[Breach]:
             for job_id in step.get("jobs", [])
         }
     )
-    for job_id, (name, old_id, new_id, new_at, before, after) in _job_edit_rates(
-        ctx, job_ids
-    ).items():
-        if Change(before, after).verdict != WORSE:
+    # The same comparisons the job and number pages lead with (outcomes/selectors.py).
+    for job in Job.objects.filter(pk__in=job_ids).order_by("pk"):
+        compared = selectors.job_comparison(workspace=ctx.workspace, job=job)
+        if compared is None or compared.verdict != WORSE:
             continue
-        subject = f"job:{job_id}"
-        when = new_at.astimezone(ctx.tz)
+        before, after = compared.before, compared.after
+        old_id, new_id = compared.before_figures.key, compared.after_figures.key
+        subject = f"job:{job.pk}"
         message = (
-            f"Since the edit of “{name}” on {when:%b %-d}, its calls were resolved "
-            f"{_rate_words(after)}, down from {_rate_words(before)} before: worse, with 95% "
-            "confidence."
+            f"Since the edit of “{job.name}” ({compared.after_label.lower()}), its calls were "
+            f"resolved {_rate_words(after)}, down from {_rate_words(before)} before: worse, "
+            "with 95% confidence."
         )
         details = {
-            "calls_url": _calls_url(job=job_id),
-            "change_url": reverse("jobs:compare", args=[job_id])
-            + "?"
-            + urlencode({"a": old_id, "b": new_id}),
+            "calls_url": _calls_url(job=job.pk),
+            "change_url": compared.diff_url,
             "change_label": "What the edit changed",
-            "rollback_url": reverse("jobs:version_restore", args=[job_id, old_id]),
+            "rollback_url": reverse("jobs:version_restore", args=[job.pk, old_id]),
             "rollback_label": "Restore the version before the edit",
             "figures": {"before": [before.k, before.n], "after": [after.k, after.n]},
         }
         breaches.append(Breach(rule, subject, f"{subject}:{new_id}", message, details))
     for number in ctx.numbers:
-        rates = _publish_rates(ctx, number)
-        if rates is None or Change(*rates).verdict != WORSE:
+        if number.previous_id is None:
             continue
-        before, after = rates
+        compared = selectors.callflow_comparison(
+            workspace=ctx.workspace, phone_number=PhoneNumber(pk=number.id)
+        )
+        if compared is None or compared.verdict != WORSE:
+            continue
+        before, after = compared.before, compared.after
         subject = f"publish:{number.id}"
         message = (
             f"Since version {number.version_number} of {number.name} was published, its calls "
             f"were resolved {_rate_words(after)}, down from {_rate_words(before)} under "
             f"version {number.previous_number}: worse, with 95% confidence."
         )
-        since = number.published_at.astimezone(ctx.tz).date() + timedelta(days=1)
+        since = number.published_at.astimezone(ctx.tz).date()
         details = {
             "calls_url": _calls_url(number=number.id, date_from=since.isoformat()),
             "figures": {"before": [before.k, before.n], "after": [after.k, after.n]},

@@ -250,8 +250,9 @@ def test_a_worse_publish_raises_with_the_rollback(line, owner, workspace):
     CallFlowVersion.objects.filter(pk=live.pk).update(published_at=NOW - timedelta(days=5))
     outcomes_before = [Outcome.RESOLVED] * 45 + [Outcome.CALLER_HUNG_UP] * 5
     outcomes_after = [Outcome.RESOLVED] * 15 + [Outcome.CALLER_HUNG_UP] * 35
-    _calls(line, outcomes_before, start=NOW - timedelta(days=10))
-    _calls(line, outcomes_after, start=NOW - timedelta(days=2))
+    # each call names the version that answered it (the rollups count per version)
+    _calls(line, outcomes_before, start=NOW - timedelta(days=10), version_number=previous.number)
+    _calls(line, outcomes_after, start=NOW - timedelta(days=2), version_number=live.number)
     [alert] = check_alerts(now=NOW).raised
     assert alert.window == f"publish:{line.pk}:{live.pk}"
     assert "Since version 2 of Main line" in alert.message
