@@ -167,15 +167,7 @@ def alert_resolve(*, alert: Alert, user: User) -> Alert:
         raise ValidationError("This alert is already resolved.")
     current.resolved_at, current.resolved_by = timezone.now(), user
     current.save(update_fields=["resolved_at", "resolved_by"])
-    _count_open(current.workspace_id, -1)
-    audit.record(
-        user=user,
-        workspace=current.workspace,
-        action="alert.resolved",
-        obj=current,
-        label=current.message[:200],
-        details={"automatic": False},
-    )
+    _resolved(current, user=user, details={"automatic": False})
     return current
 
 
@@ -262,13 +254,18 @@ def alert_resolve_cleared(*, alert: Alert, now: datetime) -> bool:
         if not Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
             return False
         alert.resolved_at = now
-        _count_open(alert.workspace_id, -1)
-        audit.record(
-            user=None,
-            workspace=alert.workspace,
-            action="alert.resolved",
-            obj=alert,
-            label=alert.message[:200],
-            details={"automatic": True, "window": alert.window},
-        )
+        _resolved(alert, user=None, details={"automatic": True, "window": alert.window})
     return True
+
+
+def _resolved(alert: Alert, *, user: User | None, details: dict) -> None:
+    """An alert just closed (by a person or by the check): the open count and the event."""
+    _count_open(alert.workspace_id, -1)
+    audit.record(
+        user=user,
+        workspace=alert.workspace,
+        action="alert.resolved",
+        obj=alert,
+        label=alert.message[:200],
+        details=details,
+    )

@@ -94,13 +94,21 @@ def endpoint_rotate(request, pk):
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         new = services.webhook_rotate_secret(endpoint=endpoint, user=request.user)
         return _detail(request, new.endpoint, secret=new.secret)
+    return _confirm(
+        request,
+        endpoint,
+        f"Rotate the secret of {endpoint.url}?",
+        "A new secret is shown once. For the next 24 hours every delivery is signed with "
+        "both the new and the old secret, so the receiver keeps accepting them while you "
+        "give it the new one; after that, only the new secret signs.",
+    )
+
+
+def _confirm(request, endpoint, title: str, line: str):
+    """The shared confirmation page (confirm.html) for an action on the endpoint."""
     context = {
-        "title": f"Rotate the secret of {endpoint.url}?",
-        "lines": [
-            "A new secret is shown once. For the next 24 hours every delivery is signed with "
-            "both the new and the old secret, so the receiver keeps accepting them while you "
-            "give it the new one; after that, only the new secret signs.",
-        ],
+        "title": title,
+        "lines": [line],
         "hidden": {},
         "refusal": "",
         "cancel_url": reverse("webhooks:detail", args=[endpoint.pk]),
@@ -134,17 +142,13 @@ def endpoint_delete(request, pk):
         services.webhook_delete(endpoint=endpoint, user=request.user)
         messages.success(request, f"Webhook {endpoint.url} deleted.")
         return redirect("webhooks:list")
-    context = {
-        "title": f"Delete the webhook {endpoint.url}?",
-        "lines": [
-            "No more events are sent to it; messages still waiting are dropped, and its "
-            "delivery log is deleted. To pause deliveries instead, disable it.",
-        ],
-        "hidden": {},
-        "refusal": "",
-        "cancel_url": reverse("webhooks:detail", args=[endpoint.pk]),
-    }
-    return render(request, "confirm.html", context)
+    return _confirm(
+        request,
+        endpoint,
+        f"Delete the webhook {endpoint.url}?",
+        "No more events are sent to it; messages still waiting are dropped, and its "
+        "delivery log is deleted. To pause deliveries instead, disable it.",
+    )
 
 
 @require_POST
