@@ -206,13 +206,30 @@ class Outcomes:
         return MAX_VERSIONS
 
 
-def job_outcomes(*, workspace: Workspace, job: Job) -> Outcomes:
+def _since(at, workspace: Workspace) -> date:
+    return at.astimezone(workspace_tz(workspace)).date()
+
+
+def job_outcomes(*, workspace: Workspace, job: Job, latest_only: bool = False) -> Outcomes:
     """A job's figures per history version (numbered as its Versions page numbers them: 1 is
-    its creation) and its latest edit against the version before it. 2 queries."""
-    history_ids = list(
-        Job.history.filter(id=job.pk).order_by("history_id").values_list("history_id", flat=True)
+    its creation) and its latest edit against the version before it. 2 queries. With
+    `latest_only`, only the comparison: the two versions' rows from the day the older one was
+    saved (the alerts' check reads every live job's)."""
+    history = list(
+        Job.history.filter(id=job.pk)
+        .order_by("history_id")
+        .values_list("history_id", "history_date")
     )
-    by_version = _grouped(_rollup(workspace).filter(job_id=job.pk), "job_history_id")
+    history_ids = [hid for hid, _ in history]
+    rows = _rollup(workspace).filter(job_id=job.pk)
+    if latest_only:
+        if len(history) < 2:
+            return Outcomes(comparison=None, versions=[])
+        (before_id, saved), (after_id, _) = history[-2], history[-1]
+        rows = rows.filter(
+            job_history_id__in=[before_id, after_id], day__gte=_since(saved, workspace)
+        )
+    by_version = _grouped(rows, "job_history_id")
     numbered = {hid: n for n, hid in enumerate(history_ids, start=1)}
     versions = [
         figures(by_version[hid], f"Version {numbered[hid]}", key=hid)
@@ -234,31 +251,35 @@ def job_outcomes(*, workspace: Workspace, job: Job) -> Outcomes:
 
 def job_comparison(*, workspace: Workspace, job: Job) -> Comparison | None:
     """The job's latest edit against the version before it (None for a job never edited)."""
-    return job_outcomes(workspace=workspace, job=job).comparison
+    return job_outcomes(workspace=workspace, job=job, latest_only=True).comparison
 
 
 def number_outcomes(
-    *, workspace: Workspace, phone_number: PhoneNumber, steps: bool = True
+    *, workspace: Workspace, phone_number: PhoneNumber, steps: bool = True, latest_only=False
 ) -> Outcomes:
     """A number's figures per published call flow version (all of each version's calls), per
     Sona step of its draft over the last DEFAULT_DAYS days, and its latest publish (the live
     version: a rollback publishes a new one) against the version before it. 4 queries (2
-    without the steps)."""
+    without the steps). With `latest_only`, only the comparison, from the two versions' rows
+    since the older one was published."""
     published = list(
         CallFlowVersion.objects.filter(call_flow__phone_number=phone_number)
         .order_by("number")
-        .values_list("number", "pk")
+        .values_list("number", "pk", "published_at")
     )
     rows = _rollup(workspace).filter(phone_number_id=phone_number.pk)
+    if latest_only and len(published) >= 2:
+        (before_n, _, at), (after_n, _, _) = published[-2], published[-1]
+        rows = rows.filter(version_number__in=[before_n, after_n], day__gte=_since(at, workspace))
     by_version = _grouped(rows, "version_number")
     versions = [
         figures(by_version[number], f"Version {number}", key=number)
-        for number, _ in reversed(published)
+        for number, _, _ in reversed(published)
         if number in by_version
     ][:MAX_VERSIONS]
     comparison = None
     if len(published) >= 2:
-        (before_n, before_pk), (after_n, after_pk) = published[-2], published[-1]
+        (before_n, before_pk, _), (after_n, after_pk, _) = published[-2], published[-1]
         before = figures(by_version.get(before_n, {}), f"Version {before_n}", key=before_n)
         after = figures(by_version.get(after_n, {}), f"Version {after_n}", key=after_n)
         comparison = _comparison(
@@ -286,4 +307,6 @@ def number_outcomes(
 
 def callflow_comparison(*, workspace: Workspace, phone_number: PhoneNumber) -> Comparison | None:
     """The number's latest publish against the version before it (None before a second)."""
-    return number_outcomes(workspace=workspace, phone_number=phone_number, steps=False).comparison
+    return number_outcomes(
+        workspace=workspace, phone_number=phone_number, steps=False, latest_only=True
+    ).comparison

@@ -101,6 +101,12 @@ def test_figures_count_real_calls_by_outcome(workspace, phone, owner):
 def test_a_job_edit_against_the_version_before(workspace, edited_job):
     comparison = selectors.job_comparison(workspace=workspace, job=edited_job)
     assert (comparison.before, comparison.after) == (Rate(153, 212), Rate(35, 64))
+    # the page's read (every version's rows) and the alerts' (the two versions' only) agree
+    full = selectors.job_outcomes(workspace=workspace, job=edited_job).comparison
+    assert (full.before, full.after, full.sentence) == (
+        *(comparison.before, comparison.after),
+        comparison.sentence,
+    )
     assert (comparison.before_number, comparison.after_number) == (1, 2)
     # Newcombe's method 10 from the two Wilson intervals (.6578–.7777 and .4257–.6627):
     # d = .5469 − .7217 = −.1748; low = d − √((.5469 − .4257)² + (.7777 − .7217)²) = −.3083;
@@ -205,6 +211,8 @@ def test_a_publish_against_the_version_before(workspace, republished):
     phone = republished
     comparison = selectors.callflow_comparison(workspace=workspace, phone_number=phone)
     assert (comparison.before, comparison.after) == (Rate(40, 50), Rate(30, 40))
+    full = selectors.number_outcomes(workspace=workspace, phone_number=phone).comparison
+    assert (full.before, full.after) == (comparison.before, comparison.after)
     assert comparison.verdict == UNCLEAR
     assert comparison.sentence == (
         "Resolved 80% → 75% (−5 points, 95% interval −23 to 12) over 50 and 40 calls since "
