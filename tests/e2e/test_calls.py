@@ -47,7 +47,9 @@ def test_filter_calls_by_job_and_open_one(logged_in_page, live_server, owner_mem
     rows = page.locator("table.calls tbody tr")
     expect(rows).to_have_count(4)
 
-    # Search as you type (htmx): the Job select offers only the jobs matching
+    # Search as you type (htmx): the Job select offers only the jobs matching. (On a loaded
+    # machine htmx may not be set up yet when the page shows: typing then would trigger nothing.)
+    page.wait_for_function("() => window.htmx !== undefined")
     page.get_by_label("Find a job", exact=True).fill("hours")
     expect(page.get_by_label("Job", exact=True).locator("option")).to_have_text(
         ["Any", "Opening hours"]
