@@ -159,3 +159,18 @@
   document.addEventListener("htmx:load", function (event) { apply(event.target); });
   wide.addEventListener("change", function () { apply(document); });
 })();
+
+// A form that carries a hidden copy of a field typed elsewhere (the attach panel's search box,
+// copied into its Attach, Detach and Move forms as "q") sends that field's current value: the
+// panel the answer swaps in re-renders the field, and must not bring back an older text.
+// Without JavaScript the copy is what the page was loaded with, which is the field's value then.
+document.addEventListener("htmx:configRequest", function (event) {
+  const form = event.detail.elt.closest ? event.detail.elt.closest("form[data-current-from]") : null;
+  const source = form && document.getElementById(form.dataset.currentFrom);
+  if (!source || !source.name) return;
+  const copy = form.querySelector('input[type=hidden][name="' + source.name + '"]');
+  if (copy && copy.value !== source.value) {
+    event.detail.parameters[source.name] = source.value;
+    if (form.querySelector('input[type=hidden][name="page"]')) event.detail.parameters.page = "1";  // a new search starts at its first page
+  }
+});
