@@ -299,7 +299,9 @@ def job_unsaved_fields(job: Job, typed: Mapping[str, str]) -> list[str]:
     """The text fields whose typed value differs from the saved job (as the service would
     store it: line breaks and surrounding spaces do not count)."""
     clean = _normalized(typed)
-    return [field for field in TEXT_FIELDS if field in clean and clean[field] != getattr(job, field)]
+    return [
+        field for field in TEXT_FIELDS if field in clean and clean[field] != getattr(job, field)
+    ]
 
 
 @audit.write_service

@@ -73,7 +73,7 @@ def test_tokens_page_offers_the_live_api_url(owner_client, phone):
     assert f'data-copy="{live}" aria-label="Copy live API URL" hidden>Copy</button>' in text
     # and each number's own URL, with a copy button named after the number
     own = f"http://testserver/api/v1/numbers/{phone.number}/live"
-    assert f"<code id=\"live-url-{phone.pk}\">{own}</code>" in text
+    assert f'<code id="live-url-{phone.pk}">{own}</code>' in text
     label = phone.display_name or phone.number
     assert f'data-copy="{own}" aria-label="Copy the live API URL of {label}"' in text
 

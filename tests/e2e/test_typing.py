@@ -45,9 +45,7 @@ def test_undo_after_optimize_keeps_a_typed_name(logged_in_page, live_server, own
     assert (job.name, job.instructions) == ("Reception", MESSY)
     assert history_reasons(job) == ["created", "edited", "optimized", "undo optimize"]
     # Still unsaved: leaving the page asks first.
-    assert page.evaluate(
-        "document.querySelector('#job-form').dataset.guardUnsaved"
-    ) == "dirty"
+    assert page.evaluate("document.querySelector('#job-form').dataset.guardUnsaved") == "dirty"
     check_console(page)
 
     page.get_by_role("button", name="Save", exact=True).click()
