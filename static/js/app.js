@@ -174,3 +174,32 @@ document.addEventListener("htmx:configRequest", function (event) {
     if (form.querySelector('input[type=hidden][name="page"]')) event.detail.parameters.page = "1";  // a new search starts at its first page
   }
 });
+
+// Text typed while a request is on its way is not lost when the answer replaces the field:
+// a field marked data-keep-typed (Test Sona's "Caller says", where the next sentence may be
+// typed while Sona answers) gets back what was typed after its form was sent.
+(function () {
+  let sent = {};  // field id -> the value its form sent
+  let typed = {};  // field id -> what the person typed since, just before the swap
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    if (!form) return;
+    form.querySelectorAll("[data-keep-typed][id]").forEach(function (field) {
+      sent[field.id] = field.value;
+    });
+  });
+  document.addEventListener("htmx:beforeSwap", function () {
+    Object.keys(sent).forEach(function (id) {
+      const field = document.getElementById(id);
+      if (field && field.value !== sent[id]) typed[id] = field.value;
+    });
+    sent = {};
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(typed).forEach(function (id) {
+      const field = document.getElementById(id);
+      if (field) field.value = typed[id];
+    });
+    typed = {};
+  });
+})();

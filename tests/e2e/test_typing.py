@@ -3,7 +3,8 @@ console error (point 6; every e2e test checks the console too: tests/e2e/conftes
 
 Undo after Optimize restores the instructions only: a name typed after the optimize stays in
 its field, unsaved, until Save. The attach panel keeps the text typed in its search box when
-Attach, Detach or Move swaps the panel.
+Attach, Detach or Move swaps the panel; Test Sona's "Caller says" keeps what was typed while
+Sona was answering.
 """
 
 import re
@@ -80,4 +81,14 @@ def test_attach_panel_keeps_the_typed_search_and_test_sona_logs_no_error(
     page.get_by_label("Caller says").fill("I think I chipped my tooth and it is bleeding")
     page.get_by_role("button", name="Say").click()
     expect(page.locator("li.turn").first.locator(".bubble.sona")).not_to_be_empty()
+    # The next sentence typed while Sona answers is still in the field after the answer.
+    page.evaluate(
+        """document.addEventListener("htmx:beforeRequest", () => setTimeout(() => {
+          document.getElementById("caller-says").value = "Typed while Sona answered";
+        }, 0), { once: true })"""
+    )
+    page.get_by_label("Caller says").fill("Can you see me today?")
+    page.get_by_role("button", name="Say").click()
+    expect(page.locator("li.turn")).to_have_count(2)
+    expect(page.get_by_label("Caller says")).to_have_value("Typed while Sona answered")
     check_console(page)
