@@ -321,7 +321,8 @@ def job_undo_optimize(
     documents.require_editor(KIND, user, job.workspace)
     current = _lock(job)
     if expected_revision is not None and current.revision != expected_revision:
-        raise JobConflict(current, current.text_fields())
+        # The conflict page shows what the editor held as "your text": nothing typed is lost.
+        raise JobConflict(current, {**current.text_fields(), **_normalized(unsaved or {})})
     if "instructions" in job_unsaved_fields(current, unsaved or {}):
         raise ValidationError(UNDO_WOULD_DROP_EDITS)
     latest = current.history.order_by("-history_id").first()

@@ -303,3 +303,14 @@ def test_optimize_shows_a_before_after_diff_beside_undo(owner_client, job):
     strip = lambda text: unescape(re.sub(r"</?(del|ins)>", "", text))  # noqa: E731
     assert strip(before) == unsaved and strip(after) == job.instructions
     assert "<b>Be kind</b>" not in body and "&lt;b&gt;Be kind&lt;/b&gt;" in body
+
+
+def test_undo_from_a_stale_editor_shows_the_typed_name_as_yours_on_the_conflict_page(
+    owner_client, job, owner
+):
+    optimized = services.job_optimize(job=job, user=owner).job
+    services.job_update(job=optimized, user=owner, data={"description": "Someone else's edit."})
+    response = editor_post(owner_client, optimized, "jobs:undo_optimize", name="Typed name")
+    assert response["HX-Retarget"] == "body"
+    assert "Typed name" in response.text
+    assert Job.objects.get(pk=job.pk).name == optimized.name
