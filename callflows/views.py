@@ -91,7 +91,6 @@ def _editor(request, phone, *, add_form=None, rename_form=None, step_form=None):
         or RenameForm(auto_id="rename_%s", initial={"display_name": phone.display_name}),
         "can_edit": request.membership.can_edit,
         "max_jobs": MAX_JOBS_PER_STEP,
-        "live_api_url": request.build_absolute_uri(reverse("api:live", args=[phone.number])),
     }
     if selected:
         context.update(_step_context(request, selected, step_form or _step_form(request, selected)))

@@ -290,9 +290,18 @@ def job_can_undo_optimize(job: Job) -> bool:
 
 
 UNDO_WOULD_DROP_EDITS = (
-    "You changed the text after optimizing. Save your changes, or reload the page "
+    "You changed the instructions after optimizing. Save your changes, or reload the page "
     "to discard them, before using Undo."
 )
+
+
+def job_unsaved_fields(job: Job, typed: Mapping[str, str]) -> list[str]:
+    """The text fields whose typed value differs from the saved job (as the service would
+    store it: line breaks and surrounding spaces do not count)."""
+    clean = _normalized(typed)
+    return [
+        field for field in TEXT_FIELDS if field in clean and clean[field] != getattr(job, field)
+    ]
 
 
 @audit.write_service
@@ -305,15 +314,16 @@ def job_undo_optimize(
 ) -> Job:
     """Bring back exactly the instructions from before the newest optimize.
 
-    `unsaved` are the editor's current texts: Undo refuses when they differ from the saved
-    job, so text typed after the optimize is never silently thrown away.
+    `unsaved` are the editor's current texts. Undo changes the instructions only: it refuses
+    when the typed instructions differ from the saved ones (they would be thrown away); the
+    other fields are neither checked nor saved here, the editor keeps what was typed in them.
     """
     documents.require_editor(KIND, user, job.workspace)
     current = _lock(job)
     if expected_revision is not None and current.revision != expected_revision:
-        raise JobConflict(current, current.text_fields())
-    typed = _normalized(unsaved or {})
-    if any(getattr(current, field) != value for field, value in typed.items()):
+        # The conflict page shows what the editor held as "your text": nothing typed is lost.
+        raise JobConflict(current, {**current.text_fields(), **_normalized(unsaved or {})})
+    if "instructions" in job_unsaved_fields(current, unsaved or {}):
         raise ValidationError(UNDO_WOULD_DROP_EDITS)
     latest = current.history.order_by("-history_id").first()
     if latest is None or latest.history_change_reason != REASON_OPTIMIZED:

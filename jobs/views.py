@@ -188,13 +188,17 @@ def job_undo_optimize(request, pk):
         revision = parse_id(request.POST.get("revision"))
         if revision is None:
             raise ValidationError(REVISION_MISSING)
+        typed = {field: request.POST[field] for field in TEXT_FIELDS if field in request.POST}
         saved = services.job_undo_optimize(
-            job=job,
-            user=request.user,
-            expected_revision=revision,
-            unsaved={field: request.POST[field] for field in TEXT_FIELDS if field in request.POST},
+            job=job, user=request.user, expected_revision=revision, unsaved=typed
         )
-        return _editor(request, saved, undone=True)
+        # Undo restores the instructions only: every other field keeps what was typed in it,
+        # still unsaved (the page says so, and leaving it asks first).
+        kept = [f for f in services.job_unsaved_fields(saved, typed) if f != "instructions"]
+        initial = {"revision": saved.revision, **{f: typed[f] for f in kept}}
+        form = JobForm(instance=saved, initial=initial)
+        labels = [JobForm.Meta.labels[f] for f in kept]
+        return _editor(request, saved, form, undone=True, kept_unsaved=labels)
 
     return _conflict_or_error(request, job, form, run)
 

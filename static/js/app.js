@@ -159,3 +159,47 @@
   document.addEventListener("htmx:load", function (event) { apply(event.target); });
   wide.addEventListener("change", function () { apply(document); });
 })();
+
+// A form that carries a hidden copy of a field typed elsewhere (the attach panel's search box,
+// copied into its Attach, Detach and Move forms as "q") sends that field's current value: the
+// panel the answer swaps in re-renders the field, and must not bring back an older text.
+// Without JavaScript the copy is what the page was loaded with, which is the field's value then.
+document.addEventListener("htmx:configRequest", function (event) {
+  const form = event.detail.elt.closest ? event.detail.elt.closest("form[data-current-from]") : null;
+  const source = form && document.getElementById(form.dataset.currentFrom);
+  if (!source || !source.name) return;
+  const copy = form.querySelector('input[type=hidden][name="' + source.name + '"]');
+  if (copy && copy.value !== source.value) {
+    event.detail.parameters[source.name] = source.value;
+    if (form.querySelector('input[type=hidden][name="page"]')) event.detail.parameters.page = "1";  // a new search starts at its first page
+  }
+});
+
+// Text typed while a request is on its way is not lost when the answer replaces the field:
+// a field marked data-keep-typed (Test Sona's "Caller says", where the next sentence may be
+// typed while Sona answers) gets back what was typed after its form was sent.
+(function () {
+  let sent = {};  // field id -> the value its form sent
+  let typed = {};  // field id -> what the person typed since, just before the swap
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    if (!form) return;
+    form.querySelectorAll("[data-keep-typed][id]").forEach(function (field) {
+      sent[field.id] = field.value;
+    });
+  });
+  document.addEventListener("htmx:beforeSwap", function () {
+    Object.keys(sent).forEach(function (id) {
+      const field = document.getElementById(id);
+      if (field && field.value !== sent[id]) typed[id] = field.value;
+    });
+    sent = {};
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(typed).forEach(function (id) {
+      const field = document.getElementById(id);
+      if (field) field.value = typed[id];
+    });
+    typed = {};
+  });
+})();

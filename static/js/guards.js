@@ -35,9 +35,10 @@
     });
   }
   document.addEventListener("htmx:afterSwap", function (event) {
-    // An htmx swap inside the form (Optimize, Undo) saved it, unless it came back with errors.
+    // An htmx swap inside the form (Optimize, Undo) saved it, unless it came back with errors
+    // or with typed fields it kept unsaved ([data-unsaved]: Undo restores the instructions only).
     const form = event.target.closest("form[data-guard-unsaved]");
-    if (form) form.dataset.guardUnsaved = form.querySelector(".errors") ? "dirty" : "";
+    if (form) form.dataset.guardUnsaved = form.querySelector(".errors, [data-unsaved]") ? "dirty" : "";
   });
   document.addEventListener("submit", function (event) {
     if (event.target.matches("form[data-guard-unsaved]")) submitting = true;

@@ -66,22 +66,24 @@ def test_new_token_has_a_copy_button(owner_client):
     assert raw not in again and 'aria-label="Copy token"' not in again  # shown once only
 
 
-def test_tokens_page_offers_the_live_api_url(owner_client):
+def test_tokens_page_offers_the_live_api_url(owner_client, phone):
     text = owner_client.get(reverse("workspaces:tokens")).text
     live = "http://testserver/api/v1/numbers/{number}/live"
     assert '<label for="live-api-url">Live API URL</label>' in text
     assert f'data-copy="{live}" aria-label="Copy live API URL" hidden>Copy</button>' in text
+    # and each number's own URL, with a copy button named after the number
+    own = f"http://testserver/api/v1/numbers/{phone.number}/live"
+    assert f'<code id="live-url-{phone.pk}">{own}</code>' in text
+    label = phone.display_name or phone.number
+    assert f'data-copy="{own}" aria-label="Copy the live API URL of {label}"' in text
 
 
 @pytest.mark.parametrize("who", ["owner", "member"])
-def test_number_page_offers_its_live_api_url(client, who, owner, member, phone):
+def test_number_page_has_no_developer_words(client, who, owner, member, phone):
+    """The live API URL moved to the API tokens page: owners' pages speak the owners' words."""
     client.force_login(owner if who == "owner" else member)
-    live = f"http://testserver/api/v1/numbers/{phone.number}/live"
     text = client.get(phone.get_absolute_url()).text
-    assert f'<input id="live-api-url" readonly value="{live}"' in text
-    assert f'data-copy="{live}" aria-label="Copy live API URL" hidden>Copy</button>' in text
-    # Only owners may open the tokens page: others are not sent to a 403.
-    assert (reverse("workspaces:tokens") in text) is (who == "owner")
+    assert "Live API URL" not in text and "/api/v1/" not in text
 
 
 def test_forward_to_is_only_for_forward_steps(owner_client, phone):

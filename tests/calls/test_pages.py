@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -523,3 +524,15 @@ def test_a_second_workspace_member_sees_only_their_calls(client, phone, other_wo
     CallFactory(phone_number=phone)
     client.force_login(stranger)
     assert _ids(client.get(LIST)) == []
+
+
+def test_call_page_names_the_step_and_hides_its_internal_id(owner_client, staff, phone):
+    """Issue 24: internal step ids are for support staff (the admin), not owners."""
+    call = CallFactory(phone_number=phone, step_key="b0a366cee73f", step_name="Front desk")
+    html = owner_client.get(reverse("calls:detail", args=[call.pk])).content.decode()
+    assert "<dt>Step</dt><dd>Front desk</dd>" in html
+    assert "b0a366cee73f" not in html
+    support = Client()  # another browser: owner_client's session stays the owner's
+    support.force_login(staff)
+    admin = support.get(reverse("admin:calls_call_change", args=[call.pk]))
+    assert "b0a366cee73f" in admin.content.decode()

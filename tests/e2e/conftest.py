@@ -1,7 +1,9 @@
 """Browser tests: Debian's chromium driven through Playwright against pytest-django's live_server.
 
 Every test's page is checked with axe-core (see `page` below): each page it loads and each
-state an htmx swap leaves; a serious or critical violation fails the test.
+state an htmx swap leaves; a serious or critical violation fails the test. Its console is
+watched too: an error message (a CSP violation, a failed request, a script error) fails the
+test, unless the test expects it (`expect_console_error`).
 
 Playwright's sync API keeps an asyncio event loop in the main thread, and Django refuses ORM
 calls made while a loop runs there. The tests touch the ORM only to build data with the
@@ -11,6 +13,7 @@ nowhere else.
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -186,13 +189,62 @@ def check_a11y(page: Page) -> None:
         pytest.fail(message, pytrace=False)
 
 
+class ConsoleLog:
+    """The console errors and uncaught script errors of one test's pages. A test that provokes
+    one on purpose (a 404 page, a refused request) declares it with `expect_console_error`."""
+
+    def __init__(self):
+        self.errors = []
+        self.expected = []
+
+    def console(self, message):
+        if message.type == "error":
+            location = message.location or {}
+            self.errors.append(f"console error on {location.get('url', '?')}: {message.text}")
+
+    def page_error(self, error):
+        self.errors.append(f"uncaught script error: {error}")
+
+    def unexpected(self):
+        return [e for e in self.errors if not any(p.search(e) for p in self.expected)]
+
+    def message(self):
+        errors = self.unexpected()
+        return f"{len(errors)} console error(s):\n" + "\n".join(errors)
+
+
+def watch_console(page: Page) -> Page:
+    """Record the page's console errors and uncaught script errors in `page.console_log`."""
+    log = ConsoleLog()
+    page.console_log = log
+    page.on("console", log.console)
+    page.on("pageerror", log.page_error)
+    return page
+
+
+def expect_console_error(page: Page, pattern: str) -> None:
+    """Let console errors matching `pattern` (a regular expression) pass for this test."""
+    page.console_log.expected.append(re.compile(pattern))
+
+
+def check_console(page: Page) -> None:
+    """Fail now if the page logged an unexpected console error so far."""
+    log = page.console_log
+    if log.unexpected():
+        message = log.message()
+        log.errors = []
+        pytest.fail(message, pytrace=False)
+
+
 @pytest.fixture
 def page(browser):
     """A fresh browser page whose every page load and htmx swap is checked by axe-core.
 
     A document request waits (in a route) until the checks of the page it replaces are done, so
     even a page a test leaves at once is checked. At teardown the test fails on any serious or
-    critical violation, with rule, targets and help URL. `check_a11y(page)` fails earlier."""
+    critical violation, with rule, targets and help URL. `check_a11y(page)` fails earlier.
+    Every console error (type "error") and uncaught script error fails the test too, at
+    teardown (`check_console(page)` fails earlier)."""
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
@@ -203,6 +255,7 @@ def page(browser):
     page = context.new_page()
     page.axe_log = log
     page.on("framenavigated", log.navigated)
+    watch_console(page)
 
     def hold_navigation(route: Route) -> None:
         try:
@@ -218,8 +271,13 @@ def page(browser):
     yield page
     wait_for_axe(page)
     context.close()
+    problems = []
     if log.failures:
-        pytest.fail(log.message(), pytrace=False)
+        problems.append(log.message())
+    if page.console_log.unexpected():
+        problems.append(page.console_log.message())
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 def login(page: Page, live_server, email: str, password: str = PASSWORD) -> Page:

@@ -13,7 +13,7 @@ from jobs import services
 from jobs.models import Job
 from jobs.optimizer import optimize
 from tests.conftest import history_reasons
-from tests.e2e.conftest import TIMEOUT_MS, login
+from tests.e2e.conftest import TIMEOUT_MS, expect_console_error, login, watch_console
 from tests.factories import MembershipFactory
 from workspaces.models import Role
 
@@ -39,8 +39,11 @@ def other_page(browser):
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
-    yield context.new_page()
+    page = watch_console(context.new_page())
+    yield page
     context.close()
+    if page.console_log.unexpected():
+        pytest.fail(page.console_log.message(), pytrace=False)
 
 
 def test_optimize_then_undo_without_reloading_the_page(
@@ -261,6 +264,7 @@ def test_conflict_between_two_editors(
     page, other_page, live_server, owner_membership, choice, message
 ):
     job, teammate = _stale_second_editor(page, other_page, live_server, owner_membership)
+    expect_console_error(other_page, "status of 409 \\(Conflict\\)")  # the conflict page's status
     other_page.get_by_role("button", name="Save", exact=True).click()
 
     expect(

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from jobs.builtin_templates import BUILTIN_TEMPLATES
 from jobs.models import Job
-from tests.e2e.conftest import login
+from tests.e2e.conftest import expect_console_error, login
 from tests.factories import JobFactory, MembershipFactory
 from workspaces.models import Role
 
@@ -100,6 +100,7 @@ def test_member_sees_no_editing_controls(page, live_server, transactional_db):
             expect(page.get_by_role(role, name=control)).to_have_count(0)
 
     # Typing the address does not help either.
+    expect_console_error(page, "status of 403 \\(Forbidden\\)")
     response = page.goto(f"{live_server.url}/jobs/new/")
     assert response.status == 403
 

@@ -2,6 +2,7 @@
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import expect_console_error
 from tests.factories import PASSWORD
 
 LOCKED = (
@@ -12,6 +13,7 @@ LOCKED = (
 
 def test_a_locked_out_login_shows_the_lockout_message(page, live_server, owner_membership):
     email = owner_membership.user.email
+    expect_console_error(page, "status of 429 \\(Too Many Requests\\)")  # the lockout's status
     page.goto(f"{live_server.url}/accounts/login/")
     for _ in range(5):
         page.get_by_label("Email").fill(email)

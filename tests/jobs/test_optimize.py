@@ -174,7 +174,7 @@ def test_undo_refuses_to_drop_text_typed_after_optimize(owner_client, job, owner
     optimized = services.job_optimize(job=job, user=owner).job
     typed = optimized.instructions + "\n5. Typed after optimizing."
     response = editor_post(owner_client, optimized, "jobs:undo_optimize", instructions=typed)
-    assert "You changed the text after optimizing" in response.text
+    assert "You changed the instructions after optimizing" in response.text
     assert "Typed after optimizing." in response.text  # still in the form
     assert Job.objects.get(pk=job.pk).instructions == optimized.instructions
 
@@ -235,14 +235,34 @@ def test_undo_returns_to_the_edits_optimize_saved_not_to_the_older_text(job, own
     assert job.history.order_by("-history_id").first().history_change_reason == "undo optimize"
 
 
-def test_undo_refuses_unsaved_text_and_changes_nothing(job, owner):
+def test_undo_refuses_unsaved_instructions_and_changes_nothing(job, owner):
     optimized = services.job_optimize(job=job, user=owner).job
     before = history_reasons(job)
-    typed = {**optimized.text_fields(), "trigger": "Typed after optimizing."}
-    with pytest.raises(ValidationError, match="You changed the text after optimizing"):
+    typed = {**optimized.text_fields(), "instructions": "Typed after optimizing."}
+    with pytest.raises(ValidationError, match="You changed the instructions after optimizing"):
         services.job_undo_optimize(job=optimized, user=owner, unsaved=typed)
     assert Job.objects.get(pk=job.pk).instructions == optimized.instructions
     assert history_reasons(job) == before
+
+
+def test_undo_restores_the_instructions_only_and_leaves_other_typed_fields_unsaved(job, owner):
+    optimized = services.job_optimize(job=job, user=owner).job
+    typed = {**optimized.text_fields(), "name": "Typed after optimizing"}
+    undone = services.job_undo_optimize(job=optimized, user=owner, unsaved=typed)
+    assert (undone.instructions, undone.name) == (MESSY, optimized.name)
+    assert services.job_unsaved_fields(undone, {**typed, "instructions": MESSY}) == ["name"]
+
+
+def test_undo_in_the_editor_keeps_the_typed_name_in_the_form(owner_client, job, owner):
+    optimized = services.job_optimize(job=job, user=owner).job
+    response = editor_post(owner_client, optimized, "jobs:undo_optimize", name="Typed name")
+    form = response.context["form"]
+    assert form["name"].value() == "Typed name"
+    assert form["instructions"].value() == MESSY
+    assert form["revision"].value() == optimized.revision + 1
+    assert "Your changes to Name are kept but not saved yet" in response.text
+    assert "data-unsaved" in response.text
+    assert Job.objects.get(pk=job.pk).name == optimized.name
 
 
 def test_undo_accepts_the_saved_text_as_the_browser_sends_it(job, owner):
@@ -283,3 +303,14 @@ def test_optimize_shows_a_before_after_diff_beside_undo(owner_client, job):
     strip = lambda text: unescape(re.sub(r"</?(del|ins)>", "", text))  # noqa: E731
     assert strip(before) == unsaved and strip(after) == job.instructions
     assert "<b>Be kind</b>" not in body and "&lt;b&gt;Be kind&lt;/b&gt;" in body
+
+
+def test_undo_from_a_stale_editor_shows_the_typed_name_as_yours_on_the_conflict_page(
+    owner_client, job, owner
+):
+    optimized = services.job_optimize(job=job, user=owner).job
+    services.job_update(job=optimized, user=owner, data={"description": "Someone else's edit."})
+    response = editor_post(owner_client, optimized, "jobs:undo_optimize", name="Typed name")
+    assert response["HX-Retarget"] == "body"
+    assert "Typed name" in response.text
+    assert Job.objects.get(pk=job.pk).name == optimized.name
