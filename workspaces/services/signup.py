@@ -142,7 +142,7 @@ def _link_user(token: str) -> User:
         raise LinkRefused(
             "This verification link no longer works: the account changed since it was sent. "
             "Ask for a new one below.",
-            code="invalid",
+            code="replaced",
             email=user.email,
         )
     return user
