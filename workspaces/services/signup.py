@@ -107,7 +107,7 @@ def _fingerprint(user: User) -> str:
     return salted_hmac(VERIFY_SALT, value).hexdigest()[:32]
 
 
-def verify_token(user: User) -> str:
+def _verify_token(user: User) -> str:
     return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=VERIFY_SALT)
 
 
@@ -163,7 +163,7 @@ def _send_link(user: User, base_url: str | None) -> None:
     context = {
         "user": user,
         "workspace": workspace,
-        "link": _base(base_url) + reverse("signup_verify", kwargs={"token": verify_token(user)}),
+        "link": _base(base_url) + reverse("signup_verify", kwargs={"token": _verify_token(user)}),
         "expires": expires,
         "zone": zone,
     }
