@@ -363,3 +363,11 @@ def test_inviting_an_owner_asks_to_confirm_first(owner_client, workspace, mailou
 def test_other_roles_are_invited_at_once(owner_client, role):
     owner_client.post(reverse("workspaces:invite"), {"email": "x@example.test", "role": role})
     assert Invitation.objects.get().role == role
+
+
+def test_support_staff_find_unverified_accounts_in_the_admin(staff_client, mailoutbox):
+    services.signup(**GOOD, source="192.0.2.1", user=None)
+    UserFactory(email="verified@example.test")
+    url = reverse("admin:workspaces_user_changelist")
+    html = staff_client.get(url, {"email_verified_at__isempty": "1"}).text
+    assert "rosa@example.test" in html and "verified@example.test" not in html
