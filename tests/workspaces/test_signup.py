@@ -3,15 +3,18 @@ resend, the limits per source and per address, the setting that closes it; and t
 form's roles (Member first, Owner confirmed)."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import signing
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import messages_of
+from tests.conftest import messages_of, postgres_only
 from tests.factories import PASSWORD, UserFactory
 from tests.workspaces.test_invitations import invite
 from workspaces import services
@@ -371,3 +374,30 @@ def test_support_staff_find_unverified_accounts_in_the_admin(staff_client, mailo
     url = reverse("admin:workspaces_user_changelist")
     html = staff_client.get(url, {"email_verified_at__isempty": "1"}).text
     assert "rosa@example.test" in html and "verified@example.test" not in html
+
+
+@postgres_only()
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ups_racing_for_one_address_make_one_account(mailoutbox):
+    """The second waits on the first's uncommitted row, then answers as for a known address."""
+    started = threading.Event()
+
+    def first():
+        try:
+            with transaction.atomic():
+                services.signup(**GOOD, source="192.0.2.1", user=None)
+                started.set()
+                time.sleep(0.5)  # still uncommitted while the second signs up
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    started.wait(5)
+    assert services.signup(**GOOD, source="192.0.2.2", user=None) == "rosa@example.test"
+    thread.join()
+    assert state() == (1, 1, 1)
+    assert sorted(m.subject for m in mailoutbox) == [
+        "Someone tried to sign up with your email",
+        "Verify your email for Playbook",
+    ]

@@ -25,7 +25,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -236,12 +236,18 @@ def signup(
         raise ValidationError(errors)
     _count_source(SIGNUP_GROUP, source)
     email = clean["email"]
-    if User.objects.filter(email__iexact=email).exists():
+    new.set_password(password)  # hashed either way: the answer takes as long for both
+    taken = User.objects.filter(email__iexact=email).exists()
+    if not taken:
+        try:
+            with transaction.atomic():  # a savepoint
+                new.save()
+        except IntegrityError:  # a concurrent sign-up took the address meanwhile
+            taken = True
+    if taken:  # the same answer as for a new address; the address is told by email
         if _may_email(email):
             _send_exists(email, base_url)
         return email
-    new.set_password(password)
-    new.save()
     workspace = workspace_create(name=business, owner=new, country=clean["country"])
     new.last_workspace = workspace
     new.save(update_fields=["last_workspace"])
