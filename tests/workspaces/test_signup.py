@@ -401,3 +401,20 @@ def test_two_sign_ups_racing_for_one_address_make_one_account(mailoutbox):
         "Someone tried to sign up with your email",
         "Verify your email for Playbook",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_marks_existing_accounts_verified():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("workspaces", "0011_alerts")], [("workspaces", "0012_user_email_verified_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    OldUser = executor.loader.project_state(before).apps.get_model("workspaces", "User")
+    joined = timezone.now() - timedelta(days=40)
+    OldUser.objects.create(email="old@example.test", password="x", date_joined=joined)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest
+    assert User.objects.get(email="old@example.test").email_verified_at == joined
