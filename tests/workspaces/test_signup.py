@@ -130,6 +130,7 @@ def test_an_expired_link_is_refused_and_offers_a_new_one(client, mailoutbox):
         signing.dumps({"u": 10**9, "f": "x"}, salt="workspaces.signup.verify"),
         signing.dumps(["not", "a", "dict"], salt="workspaces.signup.verify"),
     ],
+    ids=["garbage", "another salt", "no such account", "not a dict"],  # the same in every worker
 )
 def test_a_tampered_link_is_refused(client, mailoutbox, token):
     sign_up(client)
