@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from calls import api_urls as runtime_api_urls
 from config import health
 from workspaces import views as workspace_views
-from workspaces.signin import ResetConfirmView
+from workspaces.signin import ResetConfirmView, SigninView
 
 
 class FaviconView(RedirectView):
@@ -36,6 +36,12 @@ urlpatterns = [
         ResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    # Before Django's auth URLs: the login page that refuses an unverified email.
+    path("accounts/login/", SigninView.as_view(), name="login"),
+    path("accounts/signup/", workspace_views.signup, name="signup"),
+    path("accounts/signup/sent/", workspace_views.signup_sent, name="signup_sent"),
+    path("accounts/signup/resend/", workspace_views.signup_resend, name="signup_resend"),
+    path("accounts/verify/<str:token>/", workspace_views.signup_verify, name="signup_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("workspace/", include("workspaces.urls")),
     path("invitations/<str:token>/", workspace_views.invitation_landing, name="invitation"),

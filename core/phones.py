@@ -8,6 +8,7 @@ read the way that business writes them.
 from functools import cache
 
 import phonenumbers
+from babel import Locale
 from django.core.exceptions import ValidationError
 
 from .text import check_text
@@ -29,6 +30,14 @@ EMPTY = "Enter a phone number, e.g. +15551234567."
 def region_choices() -> list[tuple[str, str]]:
     """("GB", "GB (+44)") for every region phonenumbers knows, for the workspace's country."""
     return [(r, f"{r} (+{phonenumbers.country_code_for_region(r)})") for r in REGIONS]
+
+
+@cache
+def country_choices() -> list[tuple[str, str]]:
+    """("GB", "United Kingdom") for every region phonenumbers knows, by name: the sign-up's
+    country select (the same codes as region_choices, in words people look for)."""
+    names = Locale("en").territories
+    return sorted(((r, names.get(r, r)) for r in REGIONS), key=lambda choice: choice[1])
 
 
 def normalize_region(raw: str, *, field: str | None = "country") -> str:

@@ -315,6 +315,7 @@ NOT_ROLE_BASED = {
     "user_update_profile": "their own name: tests/workspaces/test_invitations.py",
     "user_remember_workspace": "any member: tests/workspaces/test_invitations.py",
     "signin_source_unlock": "support staff only: tests/workspaces/test_signin_sources.py",
+    "signup": "a person with no account: tests/workspaces/test_signup.py",
 }
 
 

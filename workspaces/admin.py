@@ -96,8 +96,22 @@ class UserAdmin(BaseUserAdmin):
     form = UserForm
     add_form = UserCreationForm
     ordering = ("email",)
-    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active")
+    list_display = (
+        "email",
+        "full_name",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "email_verified_at",
+    )
+    # Empty: signed up, never opened the emailed link (cannot log in yet).
+    list_filter = (
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        ("email_verified_at", admin.EmptyFieldListFilter),
+    )
+    readonly_fields = ("email_verified_at",)
     search_fields = ("email", "full_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -106,7 +120,7 @@ class UserAdmin(BaseUserAdmin):
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "email_verified_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 

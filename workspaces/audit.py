@@ -71,6 +71,8 @@ ACTIONS = {
     "scenario.deleted": "deleted a scenario",
     "scenario.imported": "imported scenarios",
     "signin.source_unlocked": "lifted a sign-in lockout",
+    "user.signed_up": "signed up",
+    "user.email_verified": "verified their email",
     "webhook.added": "added a webhook",
     "webhook.updated": "changed a webhook",
     "webhook.rotated": "rotated a webhook secret",

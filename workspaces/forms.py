@@ -1,13 +1,70 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from core.forms import time_zone_field
+from core.phones import country_choices
 
 from .models import Role
+
+# The least power first: an owner picks Owner on purpose (and confirms it on the next page).
+INVITE_ROLES = [(Role.MEMBER, "Member"), (Role.ADMIN, "Admin"), (Role.OWNER, "Owner")]
 
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email")
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.MEMBER)
+    role = forms.ChoiceField(label="Role", choices=INVITE_ROLES, initial=Role.MEMBER)
+
+
+class PublicSignUpForm(forms.Form):
+    """A new business's sign-up; the rules (name, address, country, password strength) are the
+    service's (services/signup.py), the form only reads the fields."""
+
+    full_name = forms.CharField(
+        label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    business_name = forms.CharField(
+        label="Business name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    country = forms.ChoiceField(
+        label="Country",
+        choices=country_choices,
+        help_text="Phone numbers are read as this country's, and it sets your time zone.",
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="We send a link to verify it; you log in with it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        help_text="At least 8 characters, not a common or all-numeric one.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class ResendForm(forms.Form):
+    email = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing an account whose email is not verified yet (after its
+    password is checked, so the refusal tells nothing to someone without it)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.email_verified_at is None:
+            self.unverified_email = user.email
+            raise forms.ValidationError(
+                f"Your email address is not verified yet: open the link we sent to "
+                f"{user.email}, or send the link again.",
+                code="unverified",
+            )
 
 
 class SignUpForm(forms.Form):

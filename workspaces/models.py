@@ -43,6 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Support staff: may log in to the admin site."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the person proved they read this address (the public sign-up's emailed link, an
+    # invitation's link or a password reset). Empty: signed up but not verified, cannot log in.
+    # Accounts made any other way (commands, the admin, invitations) are verified at creation.
+    email_verified_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # Where the next login opens (set by the workspace switch and by accepting an invitation);
     # the middleware uses it only while the user is still a member there.
     last_workspace = models.ForeignKey(

@@ -15,13 +15,15 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import PasswordResetConfirmView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView
 from django.db.models import Count, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
 from core.sources import client_source
 
+from . import services
+from .forms import LoginForm
 from .models import SourceLockout
 
 
@@ -110,6 +112,7 @@ def lockout_response(request, original_response=None, credentials=None):
         "form": form,
         "lockout": source_lockout_message() if by_source else lockout_message(),
         "next": request.POST.get("next", request.GET.get("next", "")),
+        "signup_open": services.signup_open(),
     }
     return render(request, "registration/login.html", context, status=429)
 
@@ -120,9 +123,21 @@ def signin_unlock(*, user) -> int:
 
 
 class ResetConfirmView(PasswordResetConfirmView):
-    """Django's reset page; a new password also lifts the account's lockouts."""
+    """Django's reset page; a new password also lifts the account's lockouts, and verifies an
+    address still waiting (the emailed reset link proves the mailbox)."""
 
     def form_valid(self, form):
         response = super().form_valid(form)
         signin_unlock(user=form.user)
+        services.email_verify_by_reset(account=form.user)
         return response
+
+
+class SigninView(LoginView):
+    """Django's login page: an unverified account is refused with a "send the link again"
+    button (LoginForm); the sign-up link shows while public sign-up is open."""
+
+    authentication_form = LoginForm
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "signup_open": services.signup_open()}

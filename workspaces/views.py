@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from core.errors import error_messages
 from core.forms import add_service_errors, parse_id
+from core.phones import DEFAULT_REGION, REGIONS
+from core.sources import client_source
 from core.timezones import ordered_zones
 
 from . import selectors, services
@@ -20,13 +22,15 @@ from .forms import (
     ActivityFilterForm,
     InviteForm,
     ProfileForm,
+    PublicSignUpForm,
+    ResendForm,
     RetentionForm,
     RoleForm,
     SignUpForm,
     TimeZoneForm,
 )
 from .middleware import SESSION_KEY
-from .models import ApiToken, Invitation, Membership, User
+from .models import ApiToken, Invitation, Membership, Role, User
 from .permissions import EDIT, OWN, READ, role_allows, workspace_view
 from .selectors import invitation_from_token, pending_invitations
 
@@ -109,6 +113,9 @@ def member_invite(request):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect("workspaces:members")
+    data = form.cleaned_data
+    if data["role"] == Role.OWNER and request.POST.get("confirm") != "yes":
+        return _confirm_owner_invite(request, data["email"])
     try:
         invitation = services.invitation_send(
             workspace=request.workspace,
@@ -122,6 +129,24 @@ def member_invite(request):
         # The same words whether the email has an account or not.
         messages.success(request, f"Invitation sent to {invitation.email}.")
     return redirect("workspaces:members")
+
+
+def _confirm_owner_invite(request, email):
+    """Owner is the one role that can do everything: the invitation waits for a Confirm."""
+    context = {
+        "title": f"Invite {email} as Owner?",
+        "lines": [
+            f"Owners can do everything in {request.workspace.name}: invite and remove members "
+            "(other owners included), change anyone's role, create API tokens and webhooks, "
+            "and change the workspace's settings.",
+            "To let them change jobs, knowledge and call flows only, cancel and invite them "
+            "as Admin.",
+        ],
+        "hidden": {"email": email, "role": Role.OWNER},
+        "refusal": "",
+        "cancel_url": reverse("workspaces:members"),
+    }
+    return render(request, "confirm.html", context)
 
 
 @require_POST
@@ -282,6 +307,93 @@ def _sign_up(request, invitation, token, context):
             return _land(request, invitation.workspace)
     context["form"] = form
     return render(request, "workspaces/invitation.html", context)
+
+
+# Public sign-up ----------------------------------------------------------------------------
+
+SIGNUP_EMAIL_KEY = "signup_email"  # the session remembers where the link went, for the next page
+
+
+def _country_guess(request) -> str:
+    """The browser's first language's region ("en-GB" -> GB), else the default."""
+    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
+    region = first.replace("_", "-").rpartition("-")[2].upper() if "-" in first else ""
+    return region if region in REGIONS else DEFAULT_REGION
+
+
+def signup(request):
+    if not services.signup_open():
+        return render(request, "registration/signup_closed.html", status=404)
+    if request.user.is_authenticated:
+        messages.info(request, f"You are logged in as {request.user.email}.")
+        return redirect("home")
+    form = PublicSignUpForm(request.POST or None, initial={"country": _country_guess(request)})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            email = services.signup(
+                **form.cleaned_data,
+                source=client_source(request),
+                user=request.user,
+                base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            status = 429 if isinstance(exc, services.RateLimited) else 200
+        else:
+            request.session[SIGNUP_EMAIL_KEY] = email
+            return redirect("signup_sent")
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+def signup_sent(request):
+    """ "Check your email": the same page whether the address had an account or not."""
+    email = request.session.get(SIGNUP_EMAIL_KEY, "")
+    context = {
+        "email": email,
+        "form": ResendForm(initial={"email": email}),
+        "days": services.VERIFY_DAYS,
+    }
+    return render(request, "registration/signup_sent.html", context)
+
+
+def signup_resend(request):
+    form = ResendForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            email = services.signup_resend(
+                email=form.cleaned_data["email"],
+                source=client_source(request),
+                base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            status = 429 if isinstance(exc, services.RateLimited) else 200
+        else:
+            request.session[SIGNUP_EMAIL_KEY] = email
+            return redirect("signup_sent")
+    return render(request, "registration/signup_resend.html", {"form": form}, status=status)
+
+
+def signup_verify(request, token):
+    """The emailed link: verifies the address, logs the person in and opens their workspace."""
+    try:
+        user = services.email_verify(token=token)
+    except services.LinkRefused as exc:
+        status = {"invalid": 404, "disabled": 403}.get(exc.code, 410)
+        context = {
+            "problem": " ".join(error_messages(exc)),
+            "used": exc.code == "used",
+            "form": ResendForm(initial={"email": exc.email}),
+        }
+        return render(request, "registration/signup_verify_failed.html", context, status=status)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(SIGNUP_EMAIL_KEY, None)
+    if user.last_workspace_id:
+        request.session[SESSION_KEY] = user.last_workspace_id
+    messages.success(request, "Your email address is verified. Welcome to Playbook!")
+    return redirect("home")
 
 
 # Your profile ------------------------------------------------------------------------------

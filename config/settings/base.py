@@ -217,6 +217,16 @@ AXES_HANDLER = "workspaces.signin.SigninHandler"
 AXES_VERBOSE = False
 SIGNIN_SOURCE_FAILURE_LIMIT = env.int("SIGNIN_SOURCE_FAILURE_LIMIT", default=20)
 
+# Public sign-up (/accounts/signup/, workspaces/services/signup.py). Off: the page says sign-up
+# is closed and the login page has no link to it (private installs: people join by invitation).
+PLAYBOOK_PUBLIC_SIGNUP = env.bool("PLAYBOOK_PUBLIC_SIGNUP", default=True)
+# Per source (core/sources.py) and hour: sign-ups, and requests for a new verification link,
+# each counted in the cache like the API's bad tokens (Redis shares the counts between processes).
+SIGNUP_SOURCE_LIMIT = env.int("SIGNUP_SOURCE_LIMIT", default=10)
+# Per email address and hour: sign-up emails (verification links, "someone tried to sign up")
+# sent to one address, whatever the source; past it, nothing is sent and the page says the same.
+SIGNUP_EMAIL_LIMIT = env.int("SIGNUP_EMAIL_LIMIT", default=3)
+
 # Runtime API: bad tokens per source and minute before 429 (callflows/throttle.py), counted in
 # the cache by django-ratelimit. A valid token is never refused by it. Shared by every process
 # with CACHE_URL=redis://… (production); with the default local-memory cache, per process.

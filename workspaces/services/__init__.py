@@ -4,7 +4,8 @@
 - `members`: add, change the role of and remove members (the last owner stays);
 - `tokens`: API tokens: create, revoke, and the workspace of a bearer token;
 - `invitations`: send, resend, revoke, accept, decline, and sign up from an invitation;
-- `accounts`: a user's own profile and last workspace, and support staff's sign-in unlock.
+- `accounts`: a user's own profile and last workspace, and support staff's sign-in unlock;
+- `signup`: public sign-up (account and workspace), email verification and its resend.
 
 Callers import the services from here (`from workspaces import services`); every public name of
 the modules is re-exported below. A test that replaces a name a service reads patches it in the
@@ -34,6 +35,16 @@ from .members import (
     membership_check_owner_remains,
     membership_remove,
 )
+from .signup import (
+    VERIFY_DAYS,
+    LinkRefused,
+    RateLimited,
+    email_verify,
+    email_verify_by_reset,
+    signup,
+    signup_open,
+    signup_resend,
+)
 from .tokens import (
     TOKEN_PREFIX,
     NewToken,
@@ -52,6 +63,14 @@ from .workspace import (
 )
 
 __all__ = [
+    "VERIFY_DAYS",
+    "LinkRefused",
+    "RateLimited",
+    "email_verify",
+    "email_verify_by_reset",
+    "signup",
+    "signup_open",
+    "signup_resend",
     "INVITATION_DAYS",
     "MAX_PENDING_INVITATIONS",
     "NewToken",
