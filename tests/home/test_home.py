@@ -130,10 +130,10 @@ def test_figures_come_from_the_rollups_real_calls_of_the_week(
     CallFactory(phone_number=phone, started_at=now - timedelta(days=20))  # not this week
     rollups.rebuild(workspace)
     text = owner_client.get(HOME).text
-    assert '<p class="figure-value">4</p>' in text
-    assert "real calls in the last 7 days" in text
-    assert '<p class="figure-value">75%</p>' in text and "Resolved (3)" in text
-    assert '<p class="figure-value">25%</p>' in text and "Caller hung up (1)" in text
+    assert '<dd class="figure-value">4</dd>' in text
+    assert "Real calls in the last 7 days" in text
+    assert '<dd class="figure-value">75%</dd>' in text and "Resolved (3)" in text
+    assert '<dd class="figure-value">25%</dd>' in text and "Caller hung up (1)" in text
 
 
 def test_the_last_change_shows_its_verdict(owner_client, workspace, owner, phone):

@@ -133,6 +133,10 @@ class Command(ServiceCommand):
             self.stdout.write(f"Added {added} demo calls over the last {_demo_calls.DAYS} days.")
             # Today's check: the wrong-number calls of the last open day raise an alert.
             check_alerts(workspace=workspace)
+            # The owner tried Sona today (a mock call: kept apart from the real ones).
+            call_services.mock_call_end(
+                call_flow=phone.call_flow, user=owner, turns=[DEMO_SCENARIOS[1][1][0]]
+            )
         self.stdout.write(
             f"Demo workspace {workspace.name!r} is ready (phone number {DEMO_NUMBER}).\n"
             f"Log in at {login_url(host)} as {DEMO_EMAIL} with password {password!r}."
