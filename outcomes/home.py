@@ -5,7 +5,6 @@ rollups (outcomes.selectors), never the calls.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
@@ -168,8 +167,10 @@ def _latest_change(workspace: Workspace):
     if version is not None:
         phone = version.call_flow.phone_number
         comparison = selectors.callflow_comparison(workspace=workspace, phone_number=phone)
-        return comparison, str(phone.display_name or phone.number), reverse(
-            "callflows:editor", args=[phone.pk]
+        return (
+            comparison,
+            str(phone.display_name or phone.number),
+            reverse("callflows:editor", args=[phone.pk]),
         )
     return None, "", ""
 

@@ -10,11 +10,10 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from calls.selectors.log import newest_cursor
 from core.errors import error_messages
 from core.forms import add_service_errors
 from workspaces.permissions import EDIT, workspace_view
-
-from calls.selectors.log import newest_cursor
 
 from . import home as home_selectors
 from . import services

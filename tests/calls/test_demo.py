@@ -181,13 +181,13 @@ def test_demo_calls_keep_the_practices_opening_hours_in_its_zone():
     def is_open(started) -> bool:
         local = started.astimezone(tz)
         ranges = hours["hours"][days[local.weekday()]]
-        return any(
-            time.fromisoformat(a) <= local.time() < time.fromisoformat(b) for a, b in ranges
-        )
+        return any(time.fromisoformat(a) <= local.time() < time.fromisoformat(b) for a, b in ranges)
 
     closed_keys = {steps["After hours"]["key"], steps["Voicemail"]["key"]}
     calls = list(
-        Call.objects.filter(workspace=workspace, source="live").values_list("started_at", "step_key")
+        Call.objects.filter(workspace=workspace, source="live").values_list(
+            "started_at", "step_key"
+        )
     )
     open_calls = [started for started, key in calls if key == steps["Sona"]["key"]]
     assert open_calls and all(is_open(started) for started in open_calls)
@@ -245,9 +245,7 @@ def test_demo_history_dates_agree_with_activity():
     from django.utils import timezone
 
     today = events.exclude(action__startswith="alert").exclude(action__startswith="call.mock")
-    assert not today.filter(
-        created_at__date=timezone.now().date()
-    ).exists()
+    assert not today.filter(created_at__date=timezone.now().date()).exists()
 
 
 def test_demo_has_a_true_alert_and_scenarios():

@@ -204,9 +204,7 @@ def _fill(workspace, owner, n: int):
 
 
 @pytest.mark.parametrize("n", [1, 6])
-def test_the_page_costs_the_same_queries_at_any_size(
-    client, django_assert_num_queries, n
-):
+def test_the_page_costs_the_same_queries_at_any_size(client, django_assert_num_queries, n):
     workspace = WorkspaceFactory()
     owner = MembershipFactory(workspace=workspace, role="owner").user
     _fill(workspace, owner, n)

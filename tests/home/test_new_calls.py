@@ -97,7 +97,9 @@ def test_the_calls_page_polls_from_its_newest_call(owner_client, number):
     assert 'hx-trigger="poll"' in text and 'data-poll-seconds="15"' in text
     assert _since(text) == cursor_encode(newest)
     # Not on a filtered page, nor on an older page.
-    assert "data-poll-seconds" not in owner_client.get(reverse("calls:list") + "?outcome=failed").text
+    assert (
+        "data-poll-seconds" not in owner_client.get(reverse("calls:list") + "?outcome=failed").text
+    )
     older = owner_client.get(reverse("calls:list"), {"after": cursor_encode(newest)}).text
     assert "data-poll-seconds" not in older
 
