@@ -76,5 +76,5 @@ def test_the_demos_home_is_accessible_with_every_card(page, live_server, transac
     page.goto(f"{live_server.url}/")
     expect(page.get_by_role("heading", name="Calls this week")).to_be_visible()
     expect(page.get_by_text("Getting started")).to_have_count(0)
-    expect(page.get_by_role("link", name="1 open alert")).to_be_visible()
+    expect(page.get_by_role("heading", name="1 open alert")).to_be_visible()
     assert page.evaluate(AXE_ALL) == []

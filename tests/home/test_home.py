@@ -173,7 +173,7 @@ def test_open_alerts_and_failing_scenarios_are_shown(owner_client, workspace, ph
     ScenarioFactory(call_flow=phone.call_flow, last_run={"draft": {"passed": True}})
     text = owner_client.get(HOME).text
     assert "No job matched 11 of the last 50 calls." in text  # the banner moved here
-    assert ">1 open alert</a>" in text
+    assert ">1 open alert</h2>" in text
     assert "1 scenario failed at the last run." in text
     url = reverse("calls:tests", args=[phone.pk, sona_of(phone).pk])
     assert f'href="{url}">{failing.name}</a>' in text
