@@ -78,3 +78,18 @@ def test_the_demos_home_is_accessible_with_every_card(page, live_server, transac
     expect(page.get_by_text("Getting started")).to_have_count(0)
     expect(page.get_by_role("heading", name="1 open alert")).to_be_visible()
     assert page.evaluate(AXE_ALL) == []
+
+
+def test_a_hidden_tab_does_not_poll(logged_in_page, live_server, settings):
+    settings.NEW_CALLS_POLL_SECONDS = 0.2
+    page = logged_in_page
+    # The tab reports itself hidden (as a background tab does).
+    page.add_init_script(
+        'Object.defineProperty(document, "visibilityState", { get: () => "hidden" });'
+    )
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if "/calls/new/" in r.url else None)
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Calls this week")).to_be_visible()
+    page.wait_for_timeout(1500)
+    assert polls == []
