@@ -30,6 +30,7 @@ urlpatterns = [
 ]
 urlpatterns += [
     path("calls/", views.call_list, name="list"),
+    path("calls/new/", views.new_calls, name="new_calls"),
     path("calls/jobs/", views.job_options, name="job_options"),
     path("calls/export.csv", views.call_export, name="export"),
     path("calls/<int:pk>/", views.call_detail, name="detail"),

@@ -6,10 +6,11 @@ live line uses, so nothing half-finished is left behind. "End call" stores it as
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -357,6 +358,10 @@ def job_options(request):
     return render(request, "calls/_job_select.html", {"field": form["job"]})
 
 
+def _cursor_given(request) -> bool:
+    return bool(request.GET.get("after") or request.GET.get("before"))
+
+
 def _query_without_cursor(request) -> str:
     query = request.GET.copy()
     for name in ("after", "before"):
@@ -378,9 +383,16 @@ def call_list(request):
             notice = f"{exc} Showing the newest calls."
             page = log.call_page(calls)
     query = _query_without_cursor(request)
+    # "N new calls": on the newest page of the unfiltered list only (a filtered page would count
+    # calls it does not show); its cursor is the page's first row (no extra query).
+    poll_since = None
+    if page is not None and not form.active and not notice and not _cursor_given(request):
+        poll_since = log.cursor_encode(page.calls[0]) if page.calls else ""
     context = {
         "form": form,
         "page": page,
+        "poll_since": poll_since,
+        "poll_seconds": settings.NEW_CALLS_POLL_SECONDS,
         "notice": notice,
         "query": query,
         # the export form repeats the filters as hidden fields (a button, not a link)
@@ -392,6 +404,19 @@ def call_list(request):
         ],
     }
     return render(request, "calls/call_list.html", context)
+
+
+@workspace_view()
+def new_calls(request):
+    """The "N new calls" notice the Calls page and the home page poll for (static/js/poll.js):
+    real calls newer than `since`, the cursor of the newest call the page showed. Empty when
+    there are none; a cursor not made by the page is a 400 with the reason."""
+    try:
+        count = log.new_calls_count(workspace=request.workspace, since=request.GET.get("since", ""))
+    except log.BadCursor as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    context = {"count": count, "cap": log.NEW_CALLS_CAP}
+    return render(request, "calls/_new_calls.html", context)
 
 
 @workspace_view()

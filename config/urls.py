@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from calls import api_urls as runtime_api_urls
 from config import health
+from outcomes import views as outcome_views
 from workspaces import views as workspace_views
 from workspaces.signin import ResetConfirmView, SigninView
 
@@ -27,7 +28,7 @@ handler404 = "core.jsonapi.page_not_found"
 handler500 = "core.jsonapi.server_error"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="jobs:list"), name="home"),
+    path("", outcome_views.home, name="home"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     # Before Django's auth URLs: the reset page that also lifts a login lockout.

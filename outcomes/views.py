@@ -2,6 +2,7 @@
 the "Email me alerts" choice. Every lookup starts from the request's workspace: another
 workspace's alert is a 404."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -9,10 +10,12 @@ from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from calls.selectors.log import newest_cursor
 from core.errors import error_messages
 from core.forms import add_service_errors
 from workspaces.permissions import EDIT, workspace_view
 
+from . import home as home_selectors
 from . import services
 from .forms import AlertRulesForm
 from .models import Alert, AlertRule, RuleKind, ensure_rules
@@ -28,6 +31,21 @@ def _rules(workspace) -> list[AlertRule]:
         ensure_rules(workspace.pk)
         rules = list(AlertRule.objects.filter(workspace=workspace))
     return sorted(rules, key=lambda rule: RuleKind.values.index(rule.kind))
+
+
+@workspace_view()
+def home(request):
+    """The workspace's home: the getting-started checklist until every step is done (or the
+    person hides it), then how Sona is doing. A fixed number of queries (outcomes/home.py)."""
+    checklist = home_selectors.checklist(request.workspace)
+    context = {
+        "checklist": checklist,
+        "health": home_selectors.health(request.workspace),
+        "can_edit": request.membership.can_edit,
+        "poll_since": newest_cursor(workspace=request.workspace),
+        "poll_seconds": settings.NEW_CALLS_POLL_SECONDS,
+    }
+    return render(request, "outcomes/home.html", context)
 
 
 @workspace_view()

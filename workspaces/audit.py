@@ -8,10 +8,13 @@ that nothing else writes AuditEvent rows. System jobs (prune_calls, purge_delete
 they record `user=None`, and the Activity page names the job instead of a person.
 """
 
+from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from functools import wraps
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from .models import AuditEvent, Workspace
 from .permissions import RoleRequired, is_support
@@ -89,6 +92,21 @@ ACTIONS = {
 }
 
 
+# The time events are dated with, when not now: set only by `dated` (the demo builds a history
+# that happened weeks ago, and its Activity must say when, as its versions do).
+_dated: ContextVar[datetime | None] = ContextVar("audit_dated", default=None)
+
+
+@contextmanager
+def dated(when: datetime):
+    """Date the events recorded inside at `when` instead of now (demo data only)."""
+    token = _dated.set(when)
+    try:
+        yield
+    finally:
+        _dated.reset(token)
+
+
 def record(
     *,
     user,
@@ -112,6 +130,7 @@ def record(
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_label=(label or (str(obj) if obj is not None else ""))[:200],
         details=details or {},
+        created_at=_dated.get() or timezone.now(),
     )
 
 

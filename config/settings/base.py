@@ -172,6 +172,10 @@ OPTIMIZER_TIMEOUT = env.float("OPTIMIZER_TIMEOUT", default=None)
 # read by core/backends.py (short names in any case; `manage.py check` reports a bad one).
 ROUTER_BACKEND = env("ROUTER_BACKEND", default="builtin")
 
+# How often the Calls page and the home page ask for "N new calls" (static/js/poll.js), in
+# seconds; a hidden tab does not ask.
+NEW_CALLS_POLL_SECONDS = env.int("NEW_CALLS_POLL_SECONDS", default=15)
+
 # Content-Security-Policy (django-csp, core/csp.py): only the app's own files. htmx is
 # vendored in static/ and told not to inject its indicator <style> (base.html); no page has
 # inline scripts, event handler attributes or style attributes. The admin gets one hash.

@@ -27,3 +27,9 @@ def number_outcomes(context, phone_number):
 def share_words(rate) -> str:
     """ "55% (48–62%)", or "too few calls yet" under 30 calls."""
     return selectors.share_words(rate)
+
+
+@register.filter
+def percent(share) -> str:
+    """ "55%" (a share from 0 to 1), "—" for none."""
+    return selectors.percent(share)

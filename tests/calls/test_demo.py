@@ -25,7 +25,8 @@ def test_demo_has_published_main_line(capsys):
     assert kinds[:3] == ["greeting", "business_hours", "sona"]
     sona = next(s for s in version.snapshot["steps"] if s["kind"] == "sona")
     jobs = Job.objects.filter(pk__in=sona["jobs"])
-    assert len(sona["jobs"]) == 5 and jobs.count() == 5
+    assert len(sona["jobs"]) == 4 and jobs.count() == 4
+    assert "Answer after-hours calls" not in {j.name for j in jobs}
     kinds = {a.type for job in jobs for a in actions.parse(job.instructions)}
     assert kinds == {"send_sms", "transfer_call"}
     assert len(sona["knowledge"]) == 1
@@ -83,6 +84,7 @@ def _demo_calls():
 
 def test_demo_adds_four_weeks_of_realistic_calls(capsys):
     from datetime import timedelta
+    from zoneinfo import ZoneInfo
 
     from django.utils import timezone
 
@@ -90,12 +92,13 @@ def test_demo_adds_four_weeks_of_realistic_calls(capsys):
 
     call_command("demo")
     assert "demo calls over the last 28 days" in capsys.readouterr().out
-    calls = Call.objects.filter(workspace__slug="demo")
+    calls = Call.objects.filter(workspace__slug="demo", source="live")  # and one mock call
     assert 250 <= calls.count() <= 450
     phone = PhoneNumber.objects.get(number="+15555550100")
     assert set(calls.values_list("phone_number", flat=True)) == {phone.pk}
     oldest, newest = calls.order_by("started_at")[0], calls.order_by("-started_at")[0]
-    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    tz = ZoneInfo("America/New_York")
+    today = timezone.now().astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     assert today - timedelta(days=28) <= oldest.started_at < today - timedelta(days=27)
     assert newest.started_at < today
     assert set(calls.values_list("outcome", flat=True)) == {
@@ -145,3 +148,127 @@ def test_demo_calls_are_deterministic_and_not_duplicated(capsys):
     Call.objects.filter(external_id__startswith="demo-").delete()
     call_command("demo")  # built again from the same seed: the same calls
     assert _demo_calls() == first
+
+
+# A coherent demo (issue 24, point 7) ------------------------------------------------------------
+
+
+def _steps(version) -> dict:
+    return {s["name"]: s for s in version.snapshot["steps"]}
+
+
+def test_demo_calls_keep_the_practices_opening_hours_in_its_zone():
+    """Sona's calls fall in the opening hours of the business-hours step, in the workspace's
+    zone; the calls outside them reach the closed branch (the after-hours step or voicemail)."""
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    from calls.models import Call
+    from workspaces.models import Workspace
+
+    call_command("demo")
+    workspace = Workspace.objects.get(slug="demo")
+    assert workspace.time_zone == "America/New_York"
+    version = PhoneNumber.objects.get(number="+15555550100").call_flow.live_version
+    steps = _steps(version)
+    hours = steps["Opening hours"]["settings"]
+    assert hours["timezone"] == workspace.time_zone
+    assert hours["open_step"] == steps["Sona"]["key"]
+    assert hours["closed_step"] == steps["After hours"]["key"]
+    tz = ZoneInfo(hours["timezone"])
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    def is_open(started) -> bool:
+        local = started.astimezone(tz)
+        ranges = hours["hours"][days[local.weekday()]]
+        return any(time.fromisoformat(a) <= local.time() < time.fromisoformat(b) for a, b in ranges)
+
+    closed_keys = {steps["After hours"]["key"], steps["Voicemail"]["key"]}
+    calls = list(
+        Call.objects.filter(workspace=workspace, source="live").values_list(
+            "started_at", "step_key"
+        )
+    )
+    open_calls = [started for started, key in calls if key == steps["Sona"]["key"]]
+    assert open_calls and all(is_open(started) for started in open_calls)
+    closed_calls = [started for started, key in calls if key in closed_keys]
+    assert closed_calls and not any(is_open(started) for started in closed_calls)
+    assert len(open_calls) + len(closed_calls) == len(calls)
+    # No call in the small hours.
+    assert all(7 <= started.astimezone(tz).hour < 21 for started, _ in calls)
+
+
+def test_the_after_hours_job_is_only_on_the_closed_branch():
+    from callflows.models import StepJob
+    from calls.models import Call
+
+    call_command("demo")
+    version = PhoneNumber.objects.get(number="+15555550100").call_flow.live_version
+    steps = _steps(version)
+    after_hours = Job.objects.get(workspace__slug="demo", name="Answer after-hours calls")
+    assert steps["After hours"]["jobs"] == [after_hours.pk]
+    assert after_hours.pk not in steps["Sona"]["jobs"]
+    assert set(StepJob.objects.filter(job=after_hours).values_list("step__name", flat=True)) == {
+        "After hours"
+    }
+    taken = Call.objects.filter(job=after_hours)
+    assert taken.exists()
+    assert set(taken.values_list("step_key", flat=True)) == {steps["After hours"]["key"]}
+
+
+def test_demo_history_dates_agree_with_activity():
+    """Each job's versions are dated when Activity says it was created or changed; the whole
+    set-up before the first call."""
+    from calls.models import Call
+    from workspaces.models import AuditEvent
+
+    call_command("demo")
+    first_call = Call.objects.filter(workspace__slug="demo").order_by("started_at")[0]
+    assert first_call.source == "live"
+    events = AuditEvent.objects.filter(workspace__slug="demo")
+    for job in Job.objects.filter(workspace__slug="demo"):
+        dates = list(job.history.order_by("history_id").values_list("history_date", flat=True))
+        created = events.get(action="job.created", object_id=str(job.pk)).created_at
+        assert dates[0] == created < first_call.started_at
+        changed = list(
+            events.filter(action="job.edited", object_id=str(job.pk))
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        )
+        assert dates[1:] == changed
+        assert job.updated_at == dates[-1]
+    version = CallFlowVersion.objects.get(call_flow__phone_number__number="+15555550100")
+    published = events.get(action="callflow.published").created_at
+    assert version.published_at == published < first_call.started_at
+    # Nothing of the set-up claims to have happened today (today: the alert check and the
+    # owner's mock call, both dated today on their pages too).
+    from django.utils import timezone
+
+    today = events.exclude(action__startswith="alert").exclude(action__startswith="call.mock")
+    assert not today.filter(created_at__date=timezone.now().date()).exists()
+
+
+def test_demo_has_a_true_alert_and_scenarios():
+    from outcomes.models import Alert
+
+    call_command("demo")
+    alerts = Alert.objects.filter(workspace__slug="demo")
+    assert alerts.count() >= 1
+    alert = alerts.get()
+    assert alert.resolved_at is None and "No job matched" in alert.message
+    from workspaces.models import Workspace
+
+    assert Workspace.objects.get(slug="demo").open_alerts == 1
+    assert Scenario.objects.filter(call_flow__phone_number__number="+15555550100").count() >= 4
+
+
+def test_the_demos_home_checklist_is_done():
+    from calls.models import Call
+    from outcomes.home import checklist
+    from workspaces.models import Workspace
+
+    call_command("demo")
+    call_command("demo")  # idempotent: one mock call
+    workspace = Workspace.objects.get(slug="demo")
+    assert Call.objects.filter(workspace=workspace, source="mock").count() == 1
+    assert checklist(workspace).complete

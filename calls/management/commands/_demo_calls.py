@@ -1,10 +1,14 @@
 """The demo's call history: four weeks of realistic calls on the demo number, deterministic.
 
 Built once at demo time (idempotent: nothing is added when the demo's calls exist). A seeded
-random.Random draws the calls day by day, so the same day gives the same calls. The jobs' history
-is dated before the calls, and "Reschedule or cancel" is edited (through jobs.services) part-way,
-its history row dated then: the job page's "since your last edit" and the chart's edit mark show
-something, and the edit visibly helps (fewer callers hang up).
+random.Random draws the calls day by day, so the same day gives the same calls. Times are the
+workspace's: Sona's calls fall in the practice's opening hours (demo.DEMO_HOURS), the calls
+outside them reach the after-hours step (the closed branch) or its voicemail. The demo's set-up
+is dated weeks before the calls, its history rows and its audit events alike (Activity and the
+Versions pages agree), and "Reschedule or cancel" is edited (through jobs.services) part-way,
+dated then: the job page's "since your last edit" and the chart's edit mark show something, and
+the edit visibly helps (fewer callers hang up). The last open day brings a run of wrong numbers,
+so the no-job-matched rule has a true alert to show.
 """
 
 import random
@@ -12,10 +16,14 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from callflows.models import CallFlowVersion
 from calls import rollups
 from calls.models import Call, Outcome, Source
+from calls.selectors.log import workspace_tz
 from jobs.models import Job
 from jobs.services import job_update
+from knowledge.models import KnowledgePage
+from workspaces import audit
 
 SEED = 11
 DAYS = 28
@@ -113,29 +121,43 @@ def _name_step(snapshot: dict, kind: str) -> dict | None:
     return next((s for s in snapshot["steps"] if s["kind"] == kind), None)
 
 
-def _midnight() -> datetime:
-    return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+# Opening hours per weekday (Monday 0) as (first hour, hour after the last), as demo.DEMO_HOURS.
+OPEN_HOURS = {0: (8, 18), 1: (8, 18), 2: (8, 18), 3: (8, 18), 4: (8, 18), 5: (9, 13)}
+WRONG_NUMBERS = 12  # the last open day's run of wrong numbers (the demo's alert)
+
+
+def _midnight(workspace) -> datetime:
+    """Today's midnight in the workspace's zone."""
+    now = timezone.now().astimezone(workspace_tz(workspace))
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def built_at(workspace) -> datetime:
+    """When the demo was set up: a weekday morning JOBS_DAYS_AGO days ago, its time."""
+    return _midnight(workspace) - timedelta(days=JOBS_DAYS_AGO) + timedelta(hours=9)
 
 
 def date_history(*, workspace, owner) -> None:
-    """Demo build time only, right after the jobs are made: date their first versions before
-    the calls, then edit one job (through the service) and date that version part-way."""
-    history = Job.history.model
-    midnight = _midnight()
-    jobs = list(Job.objects.filter(workspace=workspace).order_by("pk"))
-    for i, job in enumerate(jobs):
-        made = midnight - timedelta(days=JOBS_DAYS_AGO) + timedelta(minutes=i)
-        history.objects.filter(id=job.pk).update(history_date=made)
-        # The job's own timestamps agree with its history ("Last changed" on its page); an
-        # update() writes no history row, which is the point here.
-        Job.objects.filter(pk=job.pk).update(created_at=made, updated_at=made)
-    edited = next((j for j in jobs if j.name == EDITED_JOB), None)
+    """Demo build time only, right after the set-up (its audit events dated `built_at`): date
+    the jobs' and the knowledge's versions and the published version then too, then edit one
+    job (through the service, its event dated the same) and date that version part-way."""
+    built = built_at(workspace)
+    for model in (Job, KnowledgePage):
+        model.history.filter(workspace_id=workspace.pk).update(history_date=built)
+        # The documents' own timestamps agree with their history ("Last changed" on their
+        # page); an update() writes no history row, which is the point here.
+        model.objects.filter(workspace=workspace).update(created_at=built, updated_at=built)
+    CallFlowVersion.objects.filter(call_flow__phone_number__workspace=workspace).update(
+        published_at=built
+    )
+    edited = Job.objects.filter(workspace=workspace, name=EDITED_JOB).first()
     if edited is None:
         return
-    edited = job_update(job=edited, user=owner, data={"instructions": EDITED_INSTRUCTIONS})
+    when = _midnight(workspace) - timedelta(days=EDIT_DAYS_AGO) + timedelta(hours=9, minutes=14)
+    with audit.dated(when):
+        edited = job_update(job=edited, user=owner, data={"instructions": EDITED_INSTRUCTIONS})
     latest = edited.history.order_by("-history_id").first()
-    when = midnight - timedelta(days=EDIT_DAYS_AGO) + timedelta(hours=9, minutes=14)
-    history.objects.filter(pk=latest.pk).update(history_date=when)
+    Job.history.filter(pk=latest.pk).update(history_date=when)
     Job.objects.filter(pk=edited.pk).update(updated_at=when)
 
 
@@ -146,36 +168,86 @@ def add_calls(*, workspace, phone) -> int:
     version = phone.call_flow.live_version
     if version is None:
         return 0
-    sona = _name_step(version.snapshot, "sona")
+    steps = {s["name"]: s for s in version.snapshot["steps"]}
+    sona, after_hours = steps["Sona"], steps["After hours"]
     voicemail = _name_step(version.snapshot, "voicemail")
-    jobs = {j.name: j for j in Job.objects.filter(pk__in=sona["jobs"])}
+    jobs = {j.name: j for j in Job.objects.filter(pk__in=sona["jobs"] + after_hours["jobs"])}
     versions = {
         job.pk: list(job.history.order_by("history_date", "history_id").values_list(
             "history_date", "history_id"
         ))
         for job in jobs.values()
     }  # fmt: skip
-    picks = [(name, s["weight"]) for name, s in SCENARIOS.items() if name in jobs]
+    open_jobs = {j.name for j in jobs.values() if j.pk in sona["jobs"]}
+    picks = [(name, s["weight"]) for name, s in SCENARIOS.items() if name in open_jobs]
+    closed_job = next((jobs[n] for n in SCENARIOS if n in jobs and n not in open_jobs), None)
     rng = random.Random(SEED)  # noqa: S311 (demo data, deterministic on purpose)
-    midnight = _midnight()
+    midnight = _midnight(workspace)
+    last_open = min(
+        d for d in range(1, DAYS + 1) if (midnight - timedelta(days=d)).weekday() in OPEN_HOURS
+    )
     calls = []
     for days_ago in range(DAYS, 0, -1):
-        day = midnight - timedelta(days=days_ago)
+        # Wall-clock arithmetic in the workspace's zone: 9:00 is 9:00 on either side of DST.
+        day = (midnight - timedelta(days=days_ago)).replace(hour=0)
         weekday = day.weekday()
-        count = rng.randint(11, 17) if weekday < 5 else rng.randint(5, 8) if weekday == 5 else 2
-        starts = sorted(
-            day + timedelta(hours=rng.choice((7, *range(8, 18), 19)), minutes=rng.randint(0, 59))
-            for _ in range(count)
-        )
-        for started in starts:
-            call = _call(rng, started, sona, voicemail, jobs, versions, picks, weekday == 6)
-            call.external_id = f"{EXTERNAL_PREFIX}{len(calls) + 1:05d}"
-            call.workspace, call.phone_number, call.number = workspace, phone, phone.number
-            call.version_number = version.number
+        opened = OPEN_HOURS.get(weekday)
+        starts = []  # (started, closed)
+        if opened:
+            count = rng.randint(11, 17) if weekday < 5 else rng.randint(5, 8)
+            starts += [(_at(rng, day, *opened), False) for _ in range(count)]
+        closed_hours = [7, 18, 19, 20] if weekday < 5 else [13, 14, 15] if opened else [10, 14]
+        starts += [(_at(rng, day, h, h + 1), True) for h in rng.sample(closed_hours, 2)]
+        wrong = []
+        if days_ago == last_open:
+            wrong = [_at(rng, day, 10, 12) for _ in range(WRONG_NUMBERS)]
+        for started, closed in sorted(starts):
+            call = _call(rng, started, sona, voicemail, jobs, versions, picks, closed)
+            if closed:
+                _after_hours(rng, call, after_hours, closed_job, versions)
             calls.append(call)
+        for started in sorted(wrong):
+            calls.append(_wrong_number(rng, started, sona))
+    for n, call in enumerate(sorted(calls, key=lambda c: c.started_at), start=1):
+        call.external_id = f"{EXTERNAL_PREFIX}{n:05d}"
+        call.workspace, call.phone_number, call.number = workspace, phone, phone.number
+        call.version_number = version.number
     Call.objects.bulk_create(calls, batch_size=500)  # no signals: the rollups rebuilt
     rollups.rebuild(workspace)
     return len(calls)
+
+
+def _at(rng, day: datetime, first_hour: int, end_hour: int) -> datetime:
+    """A time on `day` from first_hour:00 to before end_hour:00 (wall clock)."""
+    return day.replace(hour=rng.randrange(first_hour, end_hour), minute=rng.randint(0, 59))
+
+
+def _after_hours(rng, call: Call, step: dict, job, versions) -> None:
+    """A call outside opening hours: the closed branch's Sona step took it (or its voicemail
+    did, as _call drew): Sona gave the hours and took a message."""
+    if call.outcome == Outcome.VOICEMAIL or job is None:
+        return
+    name = call.summary.split(" ")[0] if call.summary else "The caller"
+    scene = SCENARIOS[job.name]
+    said = rng.choice(scene["says"])
+    call.step_key, call.step_name = step["key"], step["name"]
+    call.job, call.job_name = job, job.name
+    call.job_history_id = _version_at(versions[job.pk], call.started_at)
+    call.outcome, call.actions = scene["outcome"], []
+    call.summary = scene["summary"].format(name=name, first=name, said=said)
+    call.next_steps = [s.format(first=name) for s in scene["next"]]
+    call.transcript = _transcript(said, "We're closed right now. May I take a message?", name)
+
+
+def _wrong_number(rng, started: datetime, sona: dict) -> Call:
+    said = rng.choice(NO_JOB_SAYS)
+    call = Call(source=Source.LIVE, caller=f"+1555555{rng.randint(200, 299):04d}")
+    call.started_at, call.ended_at = started, started + timedelta(seconds=rng.randint(10, 40))
+    call.step_key, call.step_name = sona["key"], sona["name"]
+    call.outcome, call.score = Outcome.NO_JOB_MATCHED, round(rng.uniform(0.05, 0.3), 2)
+    call.summary = f"The caller said “{said}”; no job fitted, so Sona said so and ended."
+    call.transcript = _transcript(said, "Sorry, I can't help with that. Goodbye!")
+    return call
 
 
 def _version_at(versions: list, when: datetime) -> int | None:
@@ -191,7 +263,7 @@ def _call(rng, started, sona, voicemail, jobs, versions, picks, closed) -> Call:
     call = Call(source=Source.LIVE, caller=caller, started_at=started, ended_at=ended)
     call.step_key, call.step_name = sona["key"], sona["name"]
     roll = rng.random()
-    if (closed or roll < 0.05) and voicemail is not None:
+    if closed and roll < 0.3 and voicemail is not None:
         call.step_key, call.step_name = voicemail["key"], voicemail["name"]
         call.outcome = Outcome.VOICEMAIL
         call.summary = f"{name} left a voicemail asking for a call back."
