@@ -61,7 +61,7 @@ def workspace_switch(request):
     return redirect(local_path(request, request.POST.get("next") or request.GET.get("next")))
 
 
-def local_path(request, target: str | None, default: str = "jobs:list") -> str:
+def local_path(request, target: str | None, default: str = "home") -> str:
     """`target` when it is a path on this site ("/jobs/?q=x"), else the default page.
 
     A `next` parameter is only ever a local path: never a URL name (redirect() would try to
@@ -287,7 +287,7 @@ def _answer(request, invitation, token):
 def _land(request, workspace):
     request.session[SESSION_KEY] = workspace.pk
     messages.success(request, f"Welcome to {workspace.name}.")
-    return redirect("jobs:list")
+    return redirect("home")
 
 
 def _sign_up(request, invitation, token, context):

@@ -111,7 +111,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "jobs:list"
+LOGIN_REDIRECT_URL = "home"  # the home page: the checklist, then how Sona is doing
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"

@@ -281,11 +281,15 @@ def page(browser):
 
 
 def login(page: Page, live_server, email: str, password: str = PASSWORD) -> Page:
-    """Log in through the real login form; the user lands on the job library."""
+    """Log in through the real login form; the user lands on the home page, then the tests
+    start from the job library (where they begin)."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.get_by_role("heading", level=1).wait_for()
+    page.goto(f"{live_server.url}/jobs/")
     page.get_by_role("heading", name="Job library").wait_for()
     return page
 

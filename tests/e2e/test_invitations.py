@@ -44,7 +44,7 @@ def test_owner_invites_a_new_email_who_signs_up_and_lands_in_the_workspace(
     invitee.get_by_label("Password", exact=True).fill(PASSWORD)
     invitee.get_by_label("Password again").fill(PASSWORD)
     invitee.get_by_role("button", name="Create account and join").click()
-    expect(invitee.get_by_role("heading", name="Job library")).to_be_visible()
+    expect(invitee.get_by_role("heading", name=workspace.name, level=1)).to_be_visible()  # home
     expect(invitee.get_by_role("status")).to_contain_text(f"Welcome to {workspace.name}.")
     expect(invitee.get_by_label("Workspace")).to_have_value(str(workspace.pk))
     membership = Membership.objects.get(user__email="newcomer@example.test")

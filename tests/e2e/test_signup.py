@@ -70,7 +70,7 @@ def test_sign_up_with_the_keyboard_verify_and_land_logged_in(
     [mail] = mailoutbox
     verify = re.search(r"http://\S+/accounts/verify/\S+/", mail.body).group(0)
     page.goto(verify)
-    expect(page.get_by_role("heading", name="Job library")).to_be_visible()
+    expect(page.get_by_role("heading", name="Getting started")).to_be_visible()  # the home page
     expect(page.get_by_role("status")).to_contain_text("Your email address is verified.")
     user.refresh_from_db()
     workspace = user.last_workspace

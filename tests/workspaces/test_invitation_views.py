@@ -106,7 +106,7 @@ def test_a_new_person_signs_up_and_lands_in_the_workspace(client, workspace, own
         {"full_name": "Ana Lima", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD},
         follow=True,
     )
-    assert response.redirect_chain[-1][0] == reverse("jobs:list")
+    assert response.redirect_chain[-1][0] == reverse("home")
     assert response.context["current_workspace"] == workspace
     assert response.context["user"].full_name == "Ana Lima"
     assert f"Welcome to {workspace.name}." in response.text

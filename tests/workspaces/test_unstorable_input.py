@@ -141,7 +141,7 @@ def test_switch_next_outside_the_site_goes_to_the_job_list(
     else:
         url += "?" + urlencode({"next": target})
     response = owner_client.post(url, data)
-    assert (response.status_code, response["Location"]) == (302, reverse("jobs:list"))
+    assert (response.status_code, response["Location"]) == (302, reverse("home"))
     assert owner_client.session["workspace_id"] == second_workspace.pk
 
 

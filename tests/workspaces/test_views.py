@@ -12,7 +12,7 @@ def test_login_with_email_any_case(client, owner, password):
         reverse("login"), {"username": owner.email.upper(), "password": password}, follow=True
     )
     assert response.context["user"] == owner
-    assert response.redirect_chain[-1][0] == reverse("jobs:list")
+    assert response.redirect_chain[-1][0] == reverse("home")
 
 
 def test_wrong_password_is_refused(client, owner):
@@ -61,7 +61,7 @@ def test_cannot_switch_to_foreign_workspace_or_offsite(owner_client, workspace):
     response = owner_client.post(
         reverse("workspaces:switch"), {"workspace": workspace.pk, "next": "https://evil.test/"}
     )
-    assert response.url == reverse("jobs:list")
+    assert response.url == reverse("home")
     assert owner_client.get(reverse("jobs:list")).context["current_workspace"] == workspace
 
 
