@@ -410,7 +410,10 @@ def call_list(request):
 def new_calls(request):
     """The "N new calls" notice the Calls page and the home page poll for (static/js/poll.js):
     real calls newer than `since`, the cursor of the newest call the page showed. Empty when
-    there are none; a cursor not made by the page is a 400 with the reason."""
+    there are none; a cursor not made by the page is a 400 with the reason. Opened as a page
+    (no htmx): the Calls list, where the new calls are."""
+    if not request.htmx:
+        return redirect("calls:list")
     try:
         count = log.new_calls_count(workspace=request.workspace, since=request.GET.get("since", ""))
     except log.BadCursor as exc:

@@ -220,7 +220,7 @@ def test_changes_from_other_processes_are_served_within_a_second_by_every_worker
     site.shell(
         "from callflows.models import *; from callflows.services import step_detach_job;"
         "from workspaces.models import User;"
-        f"s = Step.objects.get(call_flow__phone_number__number='{NUMBER}', kind='sona');"
+        f"s = Step.objects.get(call_flow__phone_number__number='{NUMBER}', kind='sona', name='Sona');"
         f"step_detach_job(step=s, job=s.jobs.get(pk={job['id']}), user=User.objects.get(email='{OWNER}'))"
     )
     site.manage("publish_callflow", "--number", NUMBER, "--user", OWNER, "--note", "fresh")

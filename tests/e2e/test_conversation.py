@@ -21,7 +21,7 @@ MAX_GROWTH_PX = 600
 def test_a_three_turn_mock_call_by_keyboard(page, live_server, transactional_db):
     call_command("demo")
     phone = PhoneNumber.objects.get(number="+15555550100")
-    sona = phone.call_flow.steps.get(kind="sona")
+    sona = phone.call_flow.steps.get(kind="sona", name="Sona")
     page.set_viewport_size({"width": 1280, "height": 800})
     login(page, live_server, "owner@demo.test", "demo")
     page.goto(f"{live_server.url}/numbers/{phone.pk}/steps/{sona.pk}/test/")
@@ -67,7 +67,7 @@ def test_a_three_turn_mock_call_by_keyboard(page, live_server, transactional_db)
 def test_the_panel_is_collapsed_on_a_phone(page, live_server, transactional_db):
     call_command("demo")
     phone = PhoneNumber.objects.get(number="+15555550100")
-    sona = phone.call_flow.steps.get(kind="sona")
+    sona = phone.call_flow.steps.get(kind="sona", name="Sona")
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, live_server, "owner@demo.test", "demo")
     page.goto(f"{live_server.url}/numbers/{phone.pk}/steps/{sona.pk}/test/")

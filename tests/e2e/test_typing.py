@@ -63,7 +63,7 @@ def test_attach_panel_keeps_the_typed_search_and_test_sona_logs_no_error(
 ):
     call_command("demo")
     phone = PhoneNumber.objects.get(number="+15555550100")
-    step = phone.call_flow.steps.get(kind="sona")
+    step = phone.call_flow.steps.get(kind="sona", name="Sona")
     login(page, live_server, "owner@demo.test", "demo")
     page.goto(f"{live_server.url}/numbers/{phone.pk}/steps/{step.pk}/jobs/")
 

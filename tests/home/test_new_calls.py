@@ -17,6 +17,7 @@ from tests.factories import CallFactory, PhoneNumberFactory
 pytestmark = pytest.mark.django_db
 
 URL = reverse("calls:new_calls")
+HX = {"HTTP_HX_REQUEST": "true"}  # poll.js asks through htmx
 
 
 def _since(text: str) -> str:
@@ -35,7 +36,7 @@ def number(workspace):
 
 def test_nothing_new_is_an_empty_answer(owner_client, number):
     call = CallFactory(phone_number=number)
-    response = owner_client.get(URL, {"since": cursor_encode(call)})
+    response = owner_client.get(URL, {"since": cursor_encode(call)}, **HX)
     assert response.status_code == 200 and "new call" not in response.text
 
 
@@ -46,29 +47,32 @@ def test_counts_real_calls_newer_than_the_cursor(owner_client, number, other_wor
     CallFactory(phone_number=number, started_at=now)
     CallFactory(phone_number=number, started_at=now, source=Source.MOCK)  # not real
     CallFactory(phone_number=PhoneNumberFactory(workspace=other_workspace), started_at=now)
-    text = owner_client.get(URL, {"since": cursor_encode(shown)}).text
+    text = owner_client.get(URL, {"since": cursor_encode(shown)}, **HX).text
     assert "1 new call — show it" in text
     assert f'href="{reverse("calls:list")}"' in text
     # Same instant, higher id: newer by the (started_at, id) cursor.
     CallFactory(phone_number=number, started_at=shown.started_at)
-    assert "2 new calls — show them" in owner_client.get(URL, {"since": cursor_encode(shown)}).text
+    assert (
+        "2 new calls — show them"
+        in owner_client.get(URL, {"since": cursor_encode(shown)}, **HX).text
+    )
 
 
 def test_an_empty_cursor_counts_every_real_call(owner_client, number):
     CallFactory(phone_number=number)
-    assert "1 new call" in owner_client.get(URL, {"since": ""}).text
+    assert "1 new call" in owner_client.get(URL, {"since": ""}, **HX).text
 
 
 def test_the_count_is_capped(owner_client, number):
     shown = CallFactory(phone_number=number, started_at=timezone.now() - timedelta(hours=1))
     CallFactory.create_batch(NEW_CALLS_CAP + 3, phone_number=number)
-    text = owner_client.get(URL, {"since": cursor_encode(shown)}).text
+    text = owner_client.get(URL, {"since": cursor_encode(shown)}, **HX).text
     assert f"{NEW_CALLS_CAP}+ new calls" in text
 
 
 @pytest.mark.parametrize("since", ["nonsense", "W10:1:abc", cursor_encode.__name__])
 def test_a_bad_cursor_is_a_clear_400(owner_client, since):
-    response = owner_client.get(URL, {"since": since})
+    response = owner_client.get(URL, {"since": since}, **HX)
     assert response.status_code == 400
     assert "not valid" in response.text
 
@@ -78,15 +82,20 @@ def test_one_query_at_any_size(client, owner, number, django_assert_num_queries,
     shown = CallFactory(phone_number=number, started_at=timezone.now() - timedelta(hours=1))
     CallFactory.create_batch(n, phone_number=number)
     client.force_login(owner)
-    client.get(URL, {"since": cursor_encode(shown)})
+    client.get(URL, {"since": cursor_encode(shown)}, **HX)
     # session, user, membership (middleware) and the count
     with django_assert_num_queries(4):
-        client.get(URL, {"since": cursor_encode(shown)})
+        client.get(URL, {"since": cursor_encode(shown)}, **HX)
 
 
 def test_anonymous_and_no_workspace(client):
     response = client.get(URL)
     assert response.status_code == 302
+
+
+def test_opened_as_a_page_it_is_the_calls_list(owner_client):
+    response = owner_client.get(URL)
+    assert (response.status_code, response["Location"]) == (302, reverse("calls:list"))
 
 
 def test_the_calls_page_polls_from_its_newest_call(owner_client, number):
@@ -111,4 +120,4 @@ def test_the_home_page_polls_from_the_newest_real_call(owner_client, number):
     text = owner_client.get(reverse("home")).text
     assert cursor_decode(_since(text)) == (newest.started_at, newest.pk)  # signed with a time
     CallFactory(phone_number=number, started_at=now)
-    assert "1 new call" in owner_client.get(URL, {"since": _since(text)}).text
+    assert "1 new call" in owner_client.get(URL, {"since": _since(text)}, **HX).text
