@@ -328,22 +328,30 @@ def signup(request):
         messages.info(request, f"You are logged in as {request.user.email}.")
         return redirect("home")
     form = PublicSignUpForm(request.POST or None, initial={"country": _country_guess(request)})
+    return _send_link_form(
+        request,
+        form,
+        "registration/signup.html",
+        lambda data: services.signup(
+            **data, source=client_source(request), user=request.user, base_url=_base_url(request)
+        ),
+    )
+
+
+def _send_link_form(request, form, template: str, send):
+    """A form whose valid POST emails a link (`send(cleaned_data)` returns the address): then
+    "Check your email"; a refusal shows on the form, 429 when it is the rate limit."""
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            email = services.signup(
-                **form.cleaned_data,
-                source=client_source(request),
-                user=request.user,
-                base_url=_base_url(request),
-            )
+            email = send(form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
             status = 429 if isinstance(exc, services.RateLimited) else 200
         else:
             request.session[SIGNUP_EMAIL_KEY] = email
             return redirect("signup_sent")
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    return render(request, template, {"form": form}, status=status)
 
 
 def signup_sent(request):
@@ -359,21 +367,14 @@ def signup_sent(request):
 
 def signup_resend(request):
     form = ResendForm(request.POST or None, initial={"email": request.GET.get("email", "")})
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            email = services.signup_resend(
-                email=form.cleaned_data["email"],
-                source=client_source(request),
-                base_url=_base_url(request),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            status = 429 if isinstance(exc, services.RateLimited) else 200
-        else:
-            request.session[SIGNUP_EMAIL_KEY] = email
-            return redirect("signup_sent")
-    return render(request, "registration/signup_resend.html", {"form": form}, status=status)
+    return _send_link_form(
+        request,
+        form,
+        "registration/signup_resend.html",
+        lambda data: services.signup_resend(
+            email=data["email"], source=client_source(request), base_url=_base_url(request)
+        ),
+    )
 
 
 def signup_verify(request, token):
