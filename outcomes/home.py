@@ -77,9 +77,13 @@ def checklist(workspace: Workspace) -> Checklist:
                 )
             ),
             number_id=Subquery(first_number),
+        )
+        # A second annotate: its OuterRef is the number found above. (Nested inside the step's
+        # subquery, first_number's own OuterRef would point at the step, not the workspace.)
+        .annotate(
             sona_id=Subquery(
                 Step.objects.filter(
-                    call_flow__phone_number_id=Subquery(first_number), kind=StepKind.SONA
+                    call_flow__phone_number_id=OuterRef("number_id"), kind=StepKind.SONA
                 )
                 .order_by("position", "pk")
                 .values("pk")[:1]

@@ -77,6 +77,7 @@ def test_the_checklist_ticks_itself_as_data_appears(owner_client, workspace, own
     job = _job(workspace, owner)
     assert _items(owner_client.get(HOME).text)["job"] is True
 
+    PhoneNumberFactory.create_batch(3)  # other workspaces' steps: no id here equals another
     phone = callflow_services.phone_number_create(
         workspace=workspace, number="+15555550123", display_name="Main line", user=owner
     )
