@@ -105,6 +105,8 @@ AXE_WATCH = """
     try {
       // preload: false: axe would inject a <style> to read the style sheets, which the CSP
       // blocks (and tests/e2e/test_csp.py would report).
+      // A test's own axe run (tests/e2e/test_home.py) may be going: axe runs one at a time.
+      for (let i = 0; i < 100 && window.axe._running; i++) await new Promise((r) => setTimeout(r, 50));
       const started = performance.now();
       const results = await window.axe.run(document, { resultTypes: ["violations"], preload: false, rules });
       report.ms = Math.round(performance.now() - started);
