@@ -71,6 +71,9 @@ def test_copy_the_new_token_and_the_live_api_url(logged_in_page, live_server, ow
     page.get_by_label("Token name").fill("Runtime")
     page.get_by_role("button", name="Create token").click()
     token = page.get_by_label("New token").input_value()
+    # The Copy buttons work once the page's script has run: on a loaded machine the field can
+    # be read before that (a click then copies nothing and says nothing).
+    page.wait_for_load_state("load")
     assert len(token) > 20
 
     page.get_by_role("button", name="Copy token").click()
