@@ -177,6 +177,25 @@ class Call(models.Model):
         return call
 
 
+class CallSearch(models.Model):
+    """The Calls page's search index: each call's summary, copied here by a background task
+    (calls/search.py) rather than indexed on `Call` itself, so a call report's INSERT does not
+    maintain a trigram index (PostgreSQL: `callsearch_summary_trgm`, migration 0017). Calls
+    newer than this table's highest `call_id` are searched on the calls table directly (the
+    tail since the last run); an older call is here exactly when it exists (deleted with it)."""
+
+    call = models.OneToOneField(
+        Call, primary_key=True, on_delete=models.CASCADE, related_name="search_row"
+    )
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    summary = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"Search row of call {self.call_id}"
+
+
 SCENARIO_NAME_MAX = 100
 SCENARIO_TURNS_MAX = 12
 SCENARIO_RUNS_MAX = 20

@@ -4,11 +4,12 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import search, services
 
 logger = logging.getLogger(__name__)
 
 PRUNE_LIMIT = 30 * 60  # seconds; each batch commits on its own, so a stopped run lost nothing
+INDEX_LIMIT = 5 * 60  # seconds; likewise
 
 
 @shared_task(soft_time_limit=PRUNE_LIMIT, time_limit=PRUNE_LIMIT + 60)
@@ -22,3 +23,10 @@ def prune_calls() -> dict[str, int]:
     }
     logger.info("Pruned calls: %s", totals)
     return totals
+
+
+@shared_task(soft_time_limit=INDEX_LIMIT, time_limit=INDEX_LIMIT + 30)
+def index_call_summaries() -> int:
+    """Every CALL_SEARCH_INDEX_SECONDS: the new calls' summaries copied into the search index
+    (calls/search.py). Overlapping runs are harmless."""
+    return search.index_summaries()

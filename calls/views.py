@@ -24,7 +24,7 @@ from core.forms import add_service_errors, parse_id
 from jobs.models import Job
 from workspaces.permissions import EDIT, workspace_view
 
-from . import scenarios, services
+from . import scenarios, search, services
 from .forms import NO_JOB, CallFilterForm, ScenarioForm
 from .models import Call, Scenario
 from .selectors import log, mock
@@ -343,6 +343,8 @@ def _filter_form(request):
     if form.is_bound and not form.is_valid():
         return form, None
     filters = form.filters() if form.is_bound else log.CallFilters()
+    if filters.search:
+        search.catch_up()
     return form, log.calls_filtered(workspace=request.workspace, filters=filters)
 
 

@@ -43,6 +43,15 @@ def _no_remembered_vectors():
 
 
 @pytest.fixture
+def long_lease(monkeypatch):
+    """A lease that outlasts a slow first request on a loaded machine, for the tests that pin
+    a warm request's 0 queries (the 1 s expiry itself: tests/callflows/test_lease.py)."""
+    from callflows import live
+
+    monkeypatch.setattr(live, "FRESH_SECONDS", 60.0)
+
+
+@pytest.fixture
 def workspace(db):
     return WorkspaceFactory()
 

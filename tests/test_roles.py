@@ -448,6 +448,7 @@ READ_OR_SETUP_COMMANDS = {
     "embed_jobs",  # a system job (deploy): derived data only, no configuration (tests/calls/test_vectors.py)
     "rebuild_rollups",  # a system job: derived counts only (tests/calls/test_rollups.py)
     "check_alerts",  # a system job: raises and resolves alerts (tests/outcomes/test_alerts.py)
+    "index_call_summaries",  # a system job: derived data only (tests/calls/test_summary_search.py)
 }
 
 

@@ -14,6 +14,7 @@ from jobs.models import Job
 from workspaces.models import Workspace
 
 from ..models import Call, Outcome, Source
+from ..search import summary_matches
 
 LIST_PAGE_SIZE = 50
 EXPORT_CHUNK = 2_000
@@ -73,7 +74,8 @@ def day_start(day: date, tz: tzinfo) -> datetime:
 
 def calls_filtered(*, workspace: Workspace, filters: CallFilters) -> QuerySet[Call]:
     """The workspace's calls matching the filters, newest first: each filter column has an
-    index with (started_at, id) after it (calls/models.py), the search a trigram index."""
+    index with (started_at, id) after it (calls/models.py), the search CallSearch's trigram index
+    (calls/search.py)."""
     calls = Call.objects.filter(workspace=workspace)
     if filters.phone_number_id is not None:
         calls = calls.filter(phone_number_id=filters.phone_number_id)
@@ -89,7 +91,7 @@ def calls_filtered(*, workspace: Workspace, filters: CallFilters) -> QuerySet[Ca
     if filters.date_to:
         calls = calls.filter(started_at__lt=day_start(filters.date_to + timedelta(days=1), tz))
     if search := filters.search.strip()[:SEARCH_MAX]:
-        calls = calls.filter(summary__icontains=search)
+        calls = calls.filter(summary_matches(search, workspace_id=workspace.pk))
     return calls.order_by("-started_at", "-id")
 
 

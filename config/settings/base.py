@@ -298,6 +298,16 @@ CELERY_BEAT_SCHEDULE["calls.prune"] = {
     "schedule": crontab(hour=3, minute=30),
 }
 
+# The Calls page's search reads a copy of the summaries (calls/search.py), made by this task
+# of the calls created at least CALL_SEARCH_SETTLE_SECONDS ago: a new call is found within
+# about their sum. Without a broker the Calls page makes the copy itself before it searches.
+CALL_SEARCH_INDEX_SECONDS = env.int("CALL_SEARCH_INDEX_SECONDS", default=15)
+CALL_SEARCH_SETTLE_SECONDS = env.int("CALL_SEARCH_SETTLE_SECONDS", default=10)
+CELERY_BEAT_SCHEDULE["calls.index-summaries"] = {
+    "task": "calls.tasks.index_call_summaries",
+    "schedule": timedelta(seconds=CALL_SEARCH_INDEX_SECONDS),
+}
+
 # Webhooks (webhooks/): deliveries go only to public addresses (core/netsafety.py's rule, the
 # knowledge import's), and endpoints must be https://. True allows private and loopback
 # addresses and http:// (local testing against a server on 127.0.0.1); never in production.

@@ -233,6 +233,7 @@ def test_live_api_serves_parsed_actions(client, workspace, owner, phone, sona):
     assert not Job.objects.filter(pk=job.pk, deleted_at__isnull=False).exists()
 
 
+@pytest.mark.usefixtures("long_lease")
 def test_actions_keep_the_api_at_3_queries_on_a_miss_and_0_on_a_hit(
     client, workspace, owner, phone, sona, django_assert_num_queries
 ):

@@ -165,6 +165,7 @@ def _big_flow(workspace, owner, jobs_in_library):
 
 
 @pytest.mark.parametrize("library", [1, 10_000])
+@pytest.mark.usefixtures("long_lease")
 def test_query_counts_miss_3_hit_0(
     client,
     workspace,

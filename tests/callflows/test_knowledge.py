@@ -202,6 +202,7 @@ def test_api_lists_no_knowledge_until_published(client, workspace, owner, phone,
 
 
 @pytest.mark.parametrize("with_jobs", [False, True])
+@pytest.mark.usefixtures("long_lease")
 def test_api_queries_stay_3_and_0_with_20_full_pages(
     client, workspace, owner, phone, sona, with_jobs, django_assert_num_queries
 ):

@@ -359,6 +359,7 @@ def _big(line, steps: int):
 
 
 @pytest.mark.parametrize("steps", [0, 15])
+@pytest.mark.usefixtures("long_lease")
 def test_query_counts_cold_small_warm_none(
     client, line, token, steps, django_assert_max_num_queries, django_assert_num_queries
 ):
