@@ -12,6 +12,7 @@ from callflows.services import step_attach_job
 from tests.conftest import attached_names, sona_of
 from tests.e2e.test_callflows import make_jobs, make_number
 from tests.e2e.test_editor import make_job
+from tests.factories import CallFactory
 
 FOCUSED_NAME = """() => {
   const el = document.activeElement;
@@ -143,3 +144,22 @@ def test_save_as_test_case_keeps_focus_on_its_turn(logged_in_page, live_server, 
     expect(saved).to_be_focused()
     page.keyboard.press("Tab")
     expect(first.get_by_role("link", name="See the tests")).to_be_focused()
+
+
+def test_new_calls_link_keeps_the_focus_when_the_count_changes(
+    logged_in_page, live_server, owner_membership, settings
+):
+    """The poll replaces "N new calls" every few seconds: the link that had the focus has it
+    again once the count grows (it used to drop it to the page's <body>)."""
+    settings.NEW_CALLS_POLL_SECONDS = 0.5
+    page = logged_in_page
+    phone = make_number(owner_membership)
+    page.goto(f"{live_server.url}/")
+    CallFactory(phone_number=phone)
+    one = page.get_by_role("link", name="1 new call — show it")
+    one.focus()
+    CallFactory(phone_number=phone)
+    two = page.get_by_role("link", name="2 new calls — show them")
+    expect(two).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Calls", level=1)).to_be_visible()
