@@ -47,6 +47,8 @@ def tab_to(page: Page, target: Locator, *, backwards: bool = False) -> None:
     """Press Tab (Shift+Tab with `backwards`) until `target` (or one of the elements it matches)
     is document.activeElement; fail after MOST_PRESSES presses."""
     expect(target.first).to_be_attached()
+    # The page's scripts first: a key pressed before htmx is there would post a whole page.
+    page.wait_for_function("() => window.htmx !== undefined")
     key = "Shift+Tab" if backwards else "Tab"
     seen = []
     for _ in range(MOST_PRESSES):
@@ -62,10 +64,10 @@ def tab_to(page: Page, target: Locator, *, backwards: bool = False) -> None:
     )
 
 
-def activate(page: Page, target: Locator, *, key: str = "Enter") -> None:
-    """Reach `target` by keyboard and press it (Enter on links and buttons, Space on boxes)."""
-    tab_to(page, target)
-    page.keyboard.press(key)
+def activate(page: Page, target: Locator, *, backwards: bool = False) -> None:
+    """Reach `target` by keyboard and press Enter on it."""
+    tab_to(page, target, backwards=backwards)
+    page.keyboard.press("Enter")
 
 
 def type_into(page: Page, field: Locator, text: str) -> None:
@@ -93,9 +95,11 @@ def expect_ticked(page: Page, done: int) -> None:
         expect(item(page, label)).not_to_contain_text("To do" if n < done else "Done")
 
 
-def go_home(page: Page) -> None:
-    """Back to the home page through the link every page has (the brand, or a Home link)."""
-    activate(page, page.get_by_role("link", name=re.compile(r"^\s*(Home|Playbook)\s*$")))
+def go_home(page: Page, *, backwards: bool = False) -> None:
+    """Back to the home page through the link every page has (the brand, or a Home link);
+    `backwards` from a control deep in the page (Shift+Tab)."""
+    home = page.get_by_role("link", name=re.compile(r"^\s*(Home|Playbook)\s*$"))
+    activate(page, home, backwards=backwards)
     expect(page.get_by_role("heading", name="Diaz Plumbing", level=1)).to_be_visible()
     check_a11y(page)
     check_console(page)
@@ -167,7 +171,7 @@ def test_sign_up_to_a_first_publish_with_the_keyboard_only(
     activate(page, page.get_by_role("button", name="Attach Take a message", exact=True))
     expect(page.locator("#jobs-announce")).to_have_text("Attached “Take a message”.")
     expect(page.get_by_role("button", name="Detach Take a message", exact=True)).to_be_focused()
-    go_home(page)
+    go_home(page, backwards=True)
     expect_ticked(page, 3)
 
     # 4. A mock call: say one sentence, then end the call (it is saved as a mock call).
@@ -180,7 +184,7 @@ def test_sign_up_to_a_first_publish_with_the_keyboard_only(
     activate(page, page.get_by_role("button", name="End call"))
     expect(page.get_by_role("heading", name="Mock call saved")).to_be_visible()
     assert Call.objects.filter(workspace=workspace, source=Source.MOCK).count() == 1
-    go_home(page)
+    go_home(page, backwards=True)
     expect_ticked(page, 4)
 
     # 5. A scenario, added on the step's Tests tab: the job is picked from a select by typing.
