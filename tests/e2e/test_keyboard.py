@@ -8,9 +8,11 @@ import re
 
 from playwright.sync_api import expect
 
+from callflows.services import step_attach_job
 from tests.conftest import attached_names, sona_of
 from tests.e2e.test_callflows import make_jobs, make_number
 from tests.e2e.test_editor import make_job
+from tests.factories import CallFactory
 
 FOCUSED_NAME = """() => {
   const el = document.activeElement;
@@ -114,3 +116,50 @@ def test_say_keeps_focus_in_caller_says(logged_in_page, live_server, owner_membe
     expect(page.locator("#mock-announce")).to_contain_text("Turn 1")
     expect(says).to_be_focused()
     expect(says).to_have_value("")
+
+
+def test_save_as_test_case_keeps_focus_on_its_turn(logged_in_page, live_server, owner_membership):
+    """The saved turn's status takes the focus (its button is gone), and the next Tab reaches
+    "See the tests". (It used to go to the next turn's "Save as test case", whose Enter saved
+    the wrong turn.)"""
+    page = logged_in_page
+    [job] = make_jobs(owner_membership.workspace, count=1)
+    phone = make_number(owner_membership)
+    sona = sona_of(phone)
+    step_attach_job(step=sona, job=job, user=owner_membership.user)
+    page.goto(f"{live_server.url}/numbers/{phone.pk}/steps/{sona.pk}/test/")
+    says = page.get_by_label("Caller says")
+    says.focus()
+    for n, words in enumerate(["I need help with job one", "and with job one again"], start=1):
+        page.keyboard.type(words)
+        page.keyboard.press("Enter")
+        expect(page.locator("#mock-announce")).to_contain_text(f"Turn {n}")
+        expect(says).to_be_focused()
+
+    first = page.locator("li.turn").first
+    first.get_by_role("button", name="Save as test case").focus()
+    page.keyboard.press("Enter")
+    saved = first.get_by_role("status")
+    expect(saved).to_contain_text("Saved as test case")
+    expect(saved).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(first.get_by_role("link", name="See the tests")).to_be_focused()
+
+
+def test_new_calls_link_keeps_the_focus_when_the_count_changes(
+    logged_in_page, live_server, owner_membership, settings
+):
+    """The poll replaces "N new calls" every few seconds: the link that had the focus has it
+    again once the count grows (it used to drop it to the page's <body>)."""
+    settings.NEW_CALLS_POLL_SECONDS = 0.5
+    page = logged_in_page
+    phone = make_number(owner_membership)
+    page.goto(f"{live_server.url}/")
+    CallFactory(phone_number=phone)
+    one = page.get_by_role("link", name="1 new call — show it")
+    one.focus()
+    CallFactory(phone_number=phone)
+    two = page.get_by_role("link", name="2 new calls — show them")
+    expect(two).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Calls", level=1)).to_be_visible()
