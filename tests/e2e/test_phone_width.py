@@ -34,6 +34,14 @@ CULPRITS = """
     const box = el.getBoundingClientRect();
     if (box.right <= limit + 0.5 || box.width === 0) continue;
     if (found.some((outer) => outer.contains(el))) continue;
+    let clipped = false;  // inside a box that scrolls or clips, itself within the window
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== "visible" && up.getBoundingClientRect().right <= limit + 0.5) {
+        clipped = true;
+        break;
+      }
+    }
+    if (clipped) continue;
     found.push(el);
   }
   return found.slice(0, 6).map((el) => {
