@@ -15,6 +15,7 @@ the window (sideways scrolling).
 
 Options:
     --full-page      whole-page screenshots instead of the viewport only (larger PNGs)
+    --port N         serve on 127.0.0.1:N (default: a free port)
     --keep-server    leave the server running at the end (for a look by hand); stop it with
                      the process id printed
     names...         after the label, only these pages (e.g. `take.py after home calls-list`)
@@ -152,14 +153,15 @@ def main() -> None:
     parser.add_argument("label", help="folder under docs/screenshots/: before or after")
     parser.add_argument("names", nargs="*", help="only these pages (default: all)")
     parser.add_argument("--full-page", action="store_true")
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--keep-server", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     unknown = set(args.names) - set(NAMES)
     if unknown:
         parser.error(f"unknown page(s) {sorted(unknown)}; pages: {', '.join(NAMES)}")
 
     workdir = Path(tempfile.mkdtemp(prefix="playbook-shots-"))
-    port = free_port()
+    port = args.port or free_port()
     host = f"127.0.0.1:{port}"
     env = {
         **os.environ,
