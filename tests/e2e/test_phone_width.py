@@ -62,6 +62,8 @@ def too_wide(page, url: str) -> str | None:
     if 300 <= head.status < 400 or not html:
         return None
     page.goto(url, wait_until="load")
+    # What a tap would show counts too: every disclosure (<details>) open.
+    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
     wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if wider <= 0:
         return ""
