@@ -1,94 +1,201 @@
-"""Viewport screenshots of the main pages at a phone (390x844) and a laptop (1280x800) size.
+"""Screenshots of 12 main pages of the demo at a laptop (1280x800) and a phone (390x844) size.
 
-Run by hand against a demo server (not part of the test suite):
+Run by hand from the repository's root (not part of the test suite):
 
-    DATABASE_URL=sqlite:////tmp/shots.db .venv/bin/python manage.py migrate
-    DATABASE_URL=sqlite:////tmp/shots.db .venv/bin/python manage.py demo
-    DATABASE_URL=sqlite:////tmp/shots.db .venv/bin/python manage.py runserver 127.0.0.1:8731
-    .venv/bin/python docs/screenshots/take.py http://127.0.0.1:8731 docs/screenshots/after
+    .venv/bin/python docs/screenshots/take.py before     # or: after
 
-It also prints, per page and size, whether the header is wider than the window (overflow).
-Names after the folder take only those pages (e.g. `test-sona-call`). `test-sona-call` is the
-Test Sona page after a three-turn mock call (CALL), the whole page (not only the viewport), so
-its length shows how the page grows turn by turn.
+It needs nothing running: it creates a temporary SQLite database, migrates it, loads the demo
+(`manage.py demo --password ...`), embeds the router's job vectors, starts
+`manage.py runserver` on a free port of 127.0.0.1 in a child process, logs in as
+owner@demo.test with Playwright (Debian's chromium, /usr/bin/chromium, headless) and saves one
+viewport-only PNG per page and size into `docs/screenshots/<label>/`, named
+`<nn>-<page>-<width>.png` (e.g. `01-home-1280.png`, `01-home-390.png`). The server and the
+database are removed at the end. It prints, per page and size, whether the page is wider than
+the window (sideways scrolling).
+
+Options:
+    --full-page      whole-page screenshots instead of the viewport only (larger PNGs)
+    --port N         serve on 127.0.0.1:N (default: a free port)
+    --keep-server    leave the server running at the end (for a look by hand); stop it with
+                     the process id printed
+    names...         after the label, only these pages (e.g. `take.py after home calls-list`)
+
+Ids (a job, the Main line's call flow, its Sona step, a call) are read from the demo's own
+links, as tests/e2e/test_layout.py does, so the script follows the demo as it changes.
 """
 
+import argparse
+import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
 DEMO_EMAIL = "owner@demo.test"  # calls/management/commands/demo.py
-# The three turns of the `test-sona-call` shot: a question, a job, the job's next step.
-CALL = (
-    "What are your opening hours on Saturday?",
-    "I need to move my cleaning to next week",
-    "It's Sam Lee, born May 3 1990",
-)
-SIZES = {"390": {"width": 390, "height": 844}, "1280": {"width": 1280, "height": 800}}
+DEMO_PASSWORD = "screenshots-demo-pass"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIZES = {1280: {"width": 1280, "height": 800}, 390: {"width": 390, "height": 844}}
+NAMES = [
+    "home",
+    "jobs-list",
+    "job",
+    "job-editor",
+    "knowledge",
+    "numbers",
+    "callflow-editor",
+    "test-sona",
+    "calls-list",
+    "call",
+    "alerts",
+    "members",
+]
 
 
-def pages(page, base):
-    """(name, path) of the main pages, ids looked up from the demo's own links."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
+
+
+def wait_for(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit code {server.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (our http:// URL)
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"no answer from {url} after {seconds:.0f} s")
+
+
+def pages(page, base: str) -> list[tuple[str, str]]:
+    """(name, path) of the 12 pages, ids read from the demo's own links."""
     page.goto(f"{base}/numbers/")
-    editor = page.get_by_role("link", name="Main line").first.get_attribute("href")
+    editor = page.get_by_role("link", name="Call flow of Main line").get_attribute("href")
     page.goto(base + editor)
     test_sona = page.locator("form:has(button:text-is('Test Sona'))").first.get_attribute("action")
     page.goto(f"{base}/jobs/")
     job = page.locator("main table a").first.get_attribute("href")
-    return [
-        ("jobs-list", "/jobs/"),
-        ("job-detail", job),
-        ("job-editor", f"{job}edit/"),
-        ("knowledge-list", "/knowledge/"),
-        ("phone-numbers", "/numbers/"),
-        ("callflow-editor", editor),
-        # The Sona step's settings open beside the diagram (its id from the Test Sona URL).
-        ("callflow-editor-step", f"{editor}?step={test_sona.rstrip('/').split('/')[-2]}"),
-        ("test-sona", test_sona),
-        ("test-sona-call", test_sona),
-        ("calls-list", "/calls/"),
-        ("activity", "/workspace/activity/"),
+    page.goto(f"{base}/calls/")
+    call = page.locator("main table a[href^='/calls/']").first.get_attribute("href")
+    paths = [
+        "/",
+        "/jobs/",
+        job,
+        f"{job}edit/",
+        "/knowledge/",
+        "/numbers/",
+        editor,
+        test_sona,
+        "/calls/",
+        call,
+        "/alerts/",
+        "/workspace/members/",
     ]
+    return list(zip(NAMES, paths, strict=True))
 
 
-def call(page) -> None:
-    """Say CALL's turns, one after another, as a person would (type, Enter)."""
-    says = page.get_by_label("Caller says")
-    for number, said in enumerate(CALL, start=1):
-        says.fill(said)
-        says.press("Enter")
-        page.locator("#mock-announce").filter(has_text=f"Turn {number}").wait_for()
-        page.wait_for_load_state("networkidle")
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def main(base: str, out: Path, only: list[str]) -> None:
+def shoot(base: str, out: Path, only: list[str], full_page: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        for size, viewport in SIZES.items():
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for width, viewport in SIZES.items():
             page = browser.new_page(viewport=viewport)
-            page.goto(f"{base}/accounts/login/")
-            page.get_by_label("Email").fill(DEMO_EMAIL)
-            page.get_by_label("Password").fill("demo")
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_load_state()
-            for name, path in pages(page, base):
+            log_in(page, base)
+            for number, (name, path) in enumerate(pages(page, base), start=1):
                 if only and name not in only:
                     continue
                 page.goto(base + path)
                 page.wait_for_load_state("networkidle")
-                if name == "test-sona-call":
-                    call(page)
-                overflow = page.evaluate(
-                    "() => document.documentElement.scrollWidth > window.innerWidth"
-                )
-                whole = name == "test-sona-call"
-                page.screenshot(path=out / f"{name}-{size}.png", full_page=whole)
-                print(f"{name:16} {size:>5}px  page wider than window: {overflow}")
+                wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                file = out / f"{number:02d}-{name}-{width}.png"
+                page.screenshot(path=file, full_page=full_page)
+                note = f"{wide}px wider than the window" if wide > 0 else "fits"
+                print(f"{file.name:32} {path:40} {note}")
             page.close()
         browser.close()
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("label", help="folder under docs/screenshots/: before or after")
+    parser.add_argument("names", nargs="*", help="only these pages (default: all)")
+    parser.add_argument("--full-page", action="store_true")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--keep-server", action="store_true")
+    args = parser.parse_intermixed_args()
+    unknown = set(args.names) - set(NAMES)
+    if unknown:
+        parser.error(f"unknown page(s) {sorted(unknown)}; pages: {', '.join(NAMES)}")
+
+    workdir = Path(tempfile.mkdtemp(prefix="playbook-shots-"))
+    port = args.port or free_port()
+    host = f"127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "PLAYBOOK_BASE_URL": f"http://{host}",
+        "CELERY_BROKER_URL": "",  # background work in-process
+    }
+    server = None
+    keep = False
+    try:
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "demo", "--password", DEMO_PASSWORD, "--host", host)
+        manage(env, "embed_jobs")
+        server = subprocess.Popen(  # noqa: S603 (our manage.py, no shell)
+            [PYTHON, "manage.py", "runserver", "--noreload", host],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://{host}"
+        wait_for(f"{base}/accounts/login/", server)
+        shoot(base, HERE / args.label, args.names, args.full_page)
+        if args.keep_server:
+            print(f"server: {base} (process {server.pid}; {DEMO_EMAIL} / {DEMO_PASSWORD})")
+            keep = True
+    finally:
+        if server is not None and not keep:
+            server.terminate()
+            server.wait(timeout=10)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), sys.argv[3:])
+    main()

@@ -179,7 +179,7 @@ def test_the_docs_page_lists_every_operation_and_schema(owner_client, member_cli
     for name in ("CallReport", "CallOut", "RouteAsk", "RouteAnswer", "LiveConfig", "FieldErrors"):
         assert f'id="schema-{name}"' in text
     assert "Idempotency-Key" in text and "at most 5000 characters" in text
-    assert "<table>" in text and "<caption>Fields of CallReport</caption>" in text
+    assert '<table class="stack">' in text and "<caption>Fields of CallReport</caption>" in text
     assert member_client.get(reverse("calls_api:docs")).status_code == 200  # a read
 
 

@@ -100,7 +100,7 @@ def test_other_empty_lists_name_their_next_step(owner_client):
     assert "No phone numbers yet." in numbers and 'id="add-number"' in numbers
 
 
-def test_list_tables_scroll_inside_their_own_container(owner_client, workspace):
+def test_list_tables_sit_in_their_own_box_and_stack_on_phones(owner_client, workspace):
     JobFactory(workspace=workspace)
     html = owner_client.get(reverse("jobs:list")).content.decode()
-    assert re.search(r'<div class="table-wrap">\s*<table class="jobs">', html)
+    assert re.search(r'<div class="table-wrap">\s*<table class="jobs stack">', html)

@@ -85,7 +85,7 @@ def test_a_deleted_object_is_named_without_a_link(owner_client, owner, phone):
     cf.phone_number_delete(phone_number=phone, user=owner)
     text = owner_client.get(URL).text
     assert "deleted a phone number" in text
-    assert "<td>Main line (+15555550123)</td>" in text
+    assert '<td data-label="Object">Main line (+15555550123)</td>' in text
 
 
 def test_support_actions_carry_a_badge(owner_client, staff, workspace):
