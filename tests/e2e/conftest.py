@@ -164,9 +164,7 @@ class AxeLog:
             )
 
     def message(self):
-        return f"axe-core found {len(self.failures)} violation(s):\n" + "\n".join(
-            self.failures
-        )
+        return f"axe-core found {len(self.failures)} violation(s):\n" + "\n".join(self.failures)
 
 
 def wait_for_axe(page: Page) -> None:
