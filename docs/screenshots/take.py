@@ -11,8 +11,11 @@ It also prints, per page and size, whether the header is wider than the window (
 Names after the folder take only those pages (e.g. `test-sona-call`). `test-sona-call` is the
 Test Sona page after a three-turn mock call (CALL), the whole page (not only the viewport), so
 its length shows how the page grows turn by turn.
+With DARK=1 in the environment the browser asks for the dark theme (prefers-color-scheme) and
+each file name ends in `-dark`.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +28,7 @@ CALL = (
     "I need to move my cleaning to next week",
     "It's Sam Lee, born May 3 1990",
 )
+SCHEME = "dark" if os.environ.get("DARK") else "light"  # DARK=1: the dark theme, names end in -dark
 SIZES = {"390": {"width": 390, "height": 844}, "1280": {"width": 1280, "height": 800}}
 
 
@@ -49,6 +53,9 @@ def pages(page, base):
         ("test-sona-call", test_sona),
         ("calls-list", "/calls/"),
         ("activity", "/workspace/activity/"),
+        ("home", "/"),
+        ("alerts", "/alerts/"),
+        ("members", "/workspace/members/"),
     ]
 
 
@@ -67,7 +74,7 @@ def main(base: str, out: Path, only: list[str]) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         for size, viewport in SIZES.items():
-            page = browser.new_page(viewport=viewport)
+            page = browser.new_page(viewport=viewport, color_scheme=SCHEME)
             page.goto(f"{base}/accounts/login/")
             page.get_by_label("Email").fill(DEMO_EMAIL)
             page.get_by_label("Password").fill("demo")
@@ -84,7 +91,8 @@ def main(base: str, out: Path, only: list[str]) -> None:
                     "() => document.documentElement.scrollWidth > window.innerWidth"
                 )
                 whole = name == "test-sona-call"
-                page.screenshot(path=out / f"{name}-{size}.png", full_page=whole)
+                suffix = "-dark" if SCHEME == "dark" else ""
+                page.screenshot(path=out / f"{name}-{size}{suffix}.png", full_page=whole)
                 print(f"{name:16} {size:>5}px  page wider than window: {overflow}")
             page.close()
         browser.close()
