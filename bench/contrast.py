@@ -1,4 +1,5 @@
-"""WCAG contrast of the design system's colour pairs (static/css/app.css :root), run by hand:
+"""WCAG contrast of the design system's colour pairs (static/css/app.css :root), in the light
+theme and in the dark one (the :root of the prefers-color-scheme: dark block), run by hand:
 
     .venv/bin/python bench/contrast.py
 
@@ -19,16 +20,25 @@ PAIRS = [
     ("muted text on table head", "--muted", "--surface-2", 4.5),
     ("link", "--accent", "--bg", 4.5),
     ("link on white", "--accent", "--surface", 4.5),
-    ("primary button", "#ffffff", "--accent", 4.5),
-    ("primary button hover", "#ffffff", "--accent-strong", 4.5),
-    ("danger button", "#ffffff", "--bad", 4.5),
+    ("primary button", "--on-accent", "--accent", 4.5),
+    ("primary button hover", "--on-accent", "--accent-strong", 4.5),
+    ("danger button", "--on-bad", "--bad", 4.5),
     ("error text", "--bad", "--surface", 4.5),
     ("error toast", "--bad-strong", "--bad-soft", 4.5),
     ("success toast / live badge", "--good", "--good-soft", 4.5),
     ("warning toast / draft badge", "--warn", "--warn-soft", 4.5),
     ("info toast", "--fg", "--accent-soft", 4.5),
     ("current menu item", "--accent-strong", "--surface", 4.5),
-    ("badge", "#374151", "#eceff4", 4.5),
+    ("badge", "--neutral", "--neutral-soft", 4.5),
+    ("table head", "--neutral", "--surface-2", 4.5),
+    ("mock badge", "--mock", "--mock-soft", 4.5),
+    ("fail badge", "--bad-strong", "--bad-soft", 4.5),
+    ("clarify badge", "--accent-strong", "--accent-soft", 4.5),
+    ("alert count badge", "--on-bad", "--bad", 4.5),
+    ("current menu item", "--accent-strong", "--accent-soft", 4.5),
+    ("muted text in the sidebar", "--muted", "--sidebar", 4.5),
+    ("muted text on the switcher", "--muted", "--surface-2", 4.5),
+    ("link on the info toast", "--accent", "--accent-soft", 4.5),
     ("field and button border", "--border", "--surface", 3),
     ("field border on page", "--border", "--bg", 3),
     ("focus ring", "--focus", "--bg", 3),
@@ -50,16 +60,28 @@ def ratio(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
+def themes() -> dict[str, dict[str, str]]:
+    """{"light": tokens, "dark": tokens}: the dark theme overrides the light one's names."""
+    css = CSS.read_text()
+    light = re.search(r":root\s*{(.*?)}", css, re.S).group(1)
+    dark = re.search(r"prefers-color-scheme:\s*dark\)\s*{\s*:root\s*{(.*?)}", css, re.S).group(1)
+    tokens = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})", light))
+    return {
+        "light": tokens,
+        "dark": {**tokens, **dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})", dark))},
+    }
+
+
 def main() -> int:
-    root = re.search(r":root\s*{(.*?)}", CSS.read_text(), re.S).group(1)
-    tokens = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{3,6})", root))
     failures = 0
-    for what, fg, bg, minimum in PAIRS:
-        a, b = tokens.get(fg, fg), tokens.get(bg, bg)
-        r = ratio(a, b)
-        ok = r >= minimum
-        failures += not ok
-        print(f"{what:30} {a} on {b}  {r:5.2f}:1  (AA {minimum}:1) {'ok' if ok else 'FAIL'}")
+    for theme, tokens in themes().items():
+        print(f"{theme} theme")
+        for what, fg, bg, minimum in PAIRS:
+            a, b = tokens.get(fg, fg), tokens.get(bg, bg)
+            r = ratio(a, b)
+            ok = r >= minimum
+            failures += not ok
+            print(f"  {what:30} {a} on {b}  {r:5.2f}:1  (AA {minimum}:1) {'ok' if ok else 'FAIL'}")
     return 1 if failures else 0
 
 

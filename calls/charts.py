@@ -2,12 +2,15 @@
 outcome, with each edit marked. Pure geometry: the template draws it, CSS colours it (classes
 `o-<outcome>`; the CSP allows no inline styles), and a table beside it says the same in text."""
 
+import math
 from dataclasses import dataclass
 
 from .selectors.activity import Activity
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 16, 24
+LEFT, RIGHT, TOP, BOTTOM = 40, 20, 16, 24  # RIGHT: room for half of the last day label
+LABEL_CHAR_PX = 6.5  # an upper bound of a 10 px label's average character width (.calls-chart text)
+LABEL_GAP_PX = 8  # the least space between two day labels
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
 
@@ -53,6 +56,20 @@ def _r(value: float) -> float:
     return round(value, 1)
 
 
+def labelled_days(count: int, slot: float, label_px: float) -> list[int]:
+    """The indexes of the days to label on a chart of `count` days, `slot` px apart, each label
+    `label_px` wide: the last day (today) always, then every n-th day before it, n the fewest
+    slots that hold a label and a gap, so that no two labels ever overlap."""
+    if count <= 0:
+        return []
+    step = max(1, math.ceil((label_px + LABEL_GAP_PX) / slot))
+    return list(range((count - 1) % step, count, step))
+
+
+def _day_label(day) -> str:
+    return f"{day:%b} {day.day}"
+
+
 def activity_chart(activity: Activity) -> Chart:
     days = activity.days
     slot = PLOT_W / max(len(days), 1)
@@ -91,10 +108,10 @@ def activity_chart(activity: Activity) -> Chart:
         for edit in activity.edits
         if edit.day in index
     ]
+    widest = max((len(_day_label(day)) for day in days), default=0) * LABEL_CHAR_PX
     x_labels = [
-        Label(_r(LEFT + i * slot + slot / 2), HEIGHT - 6, f"{day:%b} {day.day}")
-        for i, day in enumerate(days)
-        if i % 7 == 0 or i == len(days) - 1
+        Label(_r(LEFT + i * slot + slot / 2), HEIGHT - 6, _day_label(days[i]))
+        for i in labelled_days(len(days), slot, widest)
     ]
     y_labels = [Label(LEFT - 6, TOP + PLOT_H + 4, "0")]
     gridlines = []

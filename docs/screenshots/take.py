@@ -20,6 +20,9 @@ Options:
                      the process id printed
     names...         after the label, only these pages (e.g. `take.py after home calls-list`)
 
+With DARK=1 in the environment the browser asks for the dark theme (prefers-color-scheme) and
+the names end in `-dark` (`01-home-1280-dark.png`).
+
 Ids (a job, the Main line's call flow, its Sona step, a call) are read from the demo's own
 links, as tests/e2e/test_layout.py does, so the script follows the demo as it changes.
 """
@@ -38,6 +41,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
+SCHEME = "dark" if os.environ.get("DARK") else "light"  # DARK=1: the dark theme
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 DEMO_EMAIL = "owner@demo.test"  # calls/management/commands/demo.py
@@ -132,7 +136,7 @@ def shoot(base: str, out: Path, only: list[str], full_page: bool) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         for width, viewport in SIZES.items():
-            page = browser.new_page(viewport=viewport)
+            page = browser.new_page(viewport=viewport, color_scheme=SCHEME)
             log_in(page, base)
             for number, (name, path) in enumerate(pages(page, base), start=1):
                 if only and name not in only:
@@ -140,7 +144,8 @@ def shoot(base: str, out: Path, only: list[str], full_page: bool) -> None:
                 page.goto(base + path)
                 page.wait_for_load_state("networkidle")
                 wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                file = out / f"{number:02d}-{name}-{width}.png"
+                suffix = "-dark" if SCHEME == "dark" else ""
+                file = out / f"{number:02d}-{name}-{width}{suffix}.png"
                 page.screenshot(path=file, full_page=full_page)
                 note = f"{wide}px wider than the window" if wide > 0 else "fits"
                 print(f"{file.name:32} {path:40} {note}")

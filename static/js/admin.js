@@ -29,6 +29,13 @@
       label.textContent = "Item";
       th.appendChild(label);
     });
+    // Tabular inlines: a column with nothing to head (Delete when nothing can be deleted) has an
+    // empty header cell: a plain cell says the same without announcing an unnamed header.
+    document.querySelectorAll(".tabular table > thead th:empty:not(.original)").forEach(function (th) {
+      const cell = document.createElement("td");
+      cell.className = th.className;
+      th.replaceWith(cell);
+    });
     // Split date/time fields: "Date:" and "Time:" are plain text, not labels.
     document.querySelectorAll("p.datetime input").forEach(function (input) {
       if (input.labels && input.labels.length) return;

@@ -203,3 +203,24 @@ document.addEventListener("htmx:configRequest", function (event) {
     typed = {};
   });
 })();
+
+// The sidebar's "Menu" button on phones (templates/base.html): opens and closes the menu; Escape
+// closes it and gives the focus back to the button.
+(function () {
+  function setOpen(toggle, open) {
+    const body = document.getElementById(toggle.getAttribute("aria-controls"));
+    body.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+  }
+  document.addEventListener("click", function (event) {
+    const toggle = event.target.closest(".menu-toggle");
+    if (toggle) setOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    const toggle = document.querySelector('.menu-toggle[aria-expanded="true"]');
+    if (!toggle || !document.getElementById(toggle.getAttribute("aria-controls")).contains(document.activeElement)) return;
+    setOpen(toggle, false);
+    toggle.focus();
+  });
+})();

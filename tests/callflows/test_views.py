@@ -97,7 +97,8 @@ def test_every_page_answers_an_owner(owner_client, owner, phone):
         response = owner_client.get(page)
         assert response.status_code == 200, page
     nav = owner_client.get(url("list")).text
-    assert f'href="{url("list")}" aria-current="page">Phone numbers</a>' in nav
+    current = rf'href="{url("list")}" aria-current="page"><span class="icon icon-numbers" aria-hidden="true"></span>\s*Phone numbers</a>'
+    assert re.search(current, nav, re.S)
 
 
 def test_member_reads_every_page_without_controls(member_client, owner, phone):

@@ -4,6 +4,7 @@ calls per day by outcome with each edit marked, and the same numbers as a table)
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -60,7 +61,12 @@ def test_calls_are_listed_newest_first_with_their_columns(owner_client, phone):
     assert "+15555550112" in html and "Opening hours" in html and "SMS sent" in html
     assert "Send SMS" in html and "failed" in html and "Number not registered" in html
     assert reverse("calls:detail", args=[new.pk]) in html
-    assert '<a href="/calls/" aria-current="page">Calls</a>' in html  # the nav link, current
+    # the nav link (an icon, then its words), current
+    assert re.search(
+        r'<a href="/calls/" aria-current="page"><span class="icon icon-calls" aria-hidden="true"></span>\s*Calls</a>',
+        html,
+        re.S,
+    )
     assert '<button type="submit">Filter</button>' in html
     assert '<button type="submit">Export CSV</button>' in html
 
@@ -432,7 +438,10 @@ def test_job_page_shows_calls_since_the_last_edit_and_the_chart_numbers(
     response = owner_client.get(job.get_absolute_url())
     html = response.content.decode()
     assert "Since your last edit" in html and "<strong>5 calls</strong>" in html
-    assert "Resolved: 4</li>" in html and "Transferred: 1</li>" in html and "Failed: 2" not in html
+    figures = re.sub(
+        r"<[^>]+>", "", html.split('class="since-outcomes cards"', 1)[1].split("</ul>")[0]
+    )
+    assert "Resolved: 4" in figures and "Transferred: 1" in figures and "Failed" not in figures
     activity = response.context["activity"]
     today = timezone.localdate()
     assert activity.counts[today - timedelta(days=1)] == {"resolved": 3, "transferred": 1}
@@ -518,7 +527,11 @@ NUMBER_PAGE_QUERIES = 17
 
 def test_the_calls_nav_link_is_on_every_page(member_client):
     html = member_client.get(reverse("jobs:list")).content.decode()
-    assert '<a href="/calls/">Calls</a>' in html
+    assert re.search(
+        r'<a href="/calls/"><span class="icon icon-calls" aria-hidden="true"></span>\s*Calls</a>',
+        html,
+        re.S,
+    )
 
 
 def test_a_second_workspace_member_sees_only_their_calls(client, phone, other_workspace):

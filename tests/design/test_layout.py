@@ -23,11 +23,18 @@ def test_favicon_ico_redirects_to_the_svg_icon_every_page_links(client, owner_cl
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
 
 
+def _words(html: str) -> str:
+    """A link's visible words: tags (its icon) left out."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def current_section(client, url) -> list[str]:
     """The names of the main menu's links marked aria-current (the current section)."""
     html = client.get(url).content.decode()
     nav = re.search(r'<nav aria-label="Main".*?</nav>', html, re.S).group(0)
-    return re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', nav)
+    return [
+        _words(a) for a in re.findall(r'<a href="[^"]*" aria-current="page">(.*?)</a>', nav, re.S)
+    ]
 
 
 def test_the_menu_marks_the_current_section(owner_client, workspace, phone, sona):
@@ -49,18 +56,44 @@ def test_the_menu_marks_the_current_section(owner_client, workspace, phone, sona
         reverse("workspaces:activity"): "Activity",
         reverse("workspaces:invitations"): "Invitations",
         reverse("workspaces:settings"): "Settings",
+        reverse("home"): "Home",
     }
     for url, section in pages.items():
         assert current_section(owner_client, url) == [section], url
     assert current_section(owner_client, reverse("profile")) == []
 
 
-def _menu(client) -> str:
-    return client.get(reverse("jobs:list")).text.split('class="main-nav"', 1)[1].split("</nav>")[0]
+def _menu(client) -> dict[str, str]:
+    """{link words: href} of the main menu."""
+    nav = client.get(reverse("jobs:list")).text.split('class="main-nav"', 1)[1].split("</nav>")[0]
+    return {
+        _words(a): href for href, a in re.findall(r'<a href="([^"]*)"[^>]*>(.*?)</a>', nav, re.S)
+    }
 
 
 def test_api_tokens_are_in_the_menu_for_owners(owner_client):
-    assert f'<a href="{reverse("workspaces:tokens")}">API tokens</a>' in _menu(owner_client)
+    assert _menu(owner_client)["API tokens"] == reverse("workspaces:tokens")
+
+
+def test_every_menu_link_has_an_icon_hidden_from_screen_readers(owner_client):
+    nav = owner_client.get(reverse("jobs:list")).text.split('class="main-nav"', 1)[1]
+    links = re.findall(r"<a [^>]*>(.*?)</a>", nav.split("</nav>")[0], re.S)
+    assert len(links) >= 10
+    css = Path(settings.BASE_DIR, "static", "css", "app.css").read_text()
+    for link in links:
+        name = re.match(r'\s*<span class="icon icon-([\w-]+)" aria-hidden="true"></span>', link)
+        assert name, link
+        assert f'.icon-{name[1]} {{ --icon: url("../icons/{name[1]}.svg"); }}' in css
+        assert Path(settings.BASE_DIR, "static", "icons", f"{name[1]}.svg").is_file()
+
+
+def test_the_phone_menu_button_controls_the_sidebar(owner_client):
+    html = owner_client.get(reverse("jobs:list")).text
+    assert (
+        '<button type="button" class="menu-toggle" aria-expanded="false" '
+        'aria-controls="sidebar-body">' in html
+    )
+    assert 'id="sidebar-body"' in html and '<script src="/static/js/early.js"></script>' in html
 
 
 def test_members_have_no_api_tokens_in_the_menu(member_client):

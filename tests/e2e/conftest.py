@@ -1,7 +1,7 @@
 """Browser tests: Debian's chromium driven through Playwright against pytest-django's live_server.
 
 Every test's page is checked with axe-core (see `page` below): each page it loads and each
-state an htmx swap leaves; a serious or critical violation fails the test. Its console is
+state an htmx swap leaves; a violation of any impact (minor to critical) fails the test. Its console is
 watched too: an error message (a CSP violation, a failed request, a script error) fails the
 test, unless the test expects it (`expect_console_error`).
 
@@ -75,13 +75,12 @@ def browser():
 
 # axe-core as bundled by axe-playwright-python (no download at run time).
 AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-FAILING_IMPACTS = ("serious", "critical")
+FAILING_IMPACTS = ("minor", "moderate", "serious", "critical")  # all of them: 0 violations
 
 # Runs in every document before the page's own scripts. axe checks the page once it has loaded
 # and again after every htmx swap has settled (the swaps of one response, out-of-band ones
 # included, make one check). Checks run one at a time. Each tells Python through bindings when it
-# is scheduled (`__pbAxeStart`) and what it found (`__pbAxeReport`: the serious and critical
-# violations), so that Python can wait for it.
+# is scheduled (`__pbAxeStart`) and what it found (`__pbAxeReport`: the violations), so that Python can wait for it.
 AXE_WATCH = """
 (() => {
   if (window.__pbAxeWatching) return;
@@ -133,7 +132,7 @@ AXE_WAIT_S = 5  # the longest wait for a page's pending checks (a check takes ~0
 
 class AxeLog:
     """What axe found on the pages of one test: `checks` counts the states checked, `pending`
-    the checks scheduled but not reported yet, `failures` the serious and critical violations."""
+    the checks scheduled but not reported yet, `failures` the violations (any impact)."""
 
     def __init__(self):
         self.checks = 0
@@ -165,9 +164,7 @@ class AxeLog:
             )
 
     def message(self):
-        return f"axe-core found {len(self.failures)} serious/critical violation(s):\n" + "\n".join(
-            self.failures
-        )
+        return f"axe-core found {len(self.failures)} violation(s):\n" + "\n".join(self.failures)
 
 
 def wait_for_axe(page: Page) -> None:
@@ -182,7 +179,7 @@ def wait_for_axe(page: Page) -> None:
 
 
 def check_a11y(page: Page) -> None:
-    """Fail now if axe found a serious or critical violation on a page or state so far."""
+    """Fail now if axe found a violation on a page or state so far."""
     wait_for_axe(page)
     log = page.axe_log
     if log.failures:
@@ -243,8 +240,8 @@ def page(browser):
     """A fresh browser page whose every page load and htmx swap is checked by axe-core.
 
     A document request waits (in a route) until the checks of the page it replaces are done, so
-    even a page a test leaves at once is checked. At teardown the test fails on any serious or
-    critical violation, with rule, targets and help URL. `check_a11y(page)` fails earlier.
+    even a page a test leaves at once is checked. At teardown the test fails on any violation,
+    whatever its impact, with rule, targets and help URL. `check_a11y(page)` fails earlier.
     Every console error (type "error") and uncaught script error fails the test too, at
     teardown (`check_console(page)` fails earlier)."""
     context = browser.new_context()

@@ -9,8 +9,8 @@ from calls.models import Source
 from tests.e2e.conftest import wait_for_axe
 from tests.factories import CallFactory
 
-# Every impact, minor included, and axe's experimental rules (the conftest's check fails on
-# serious and critical ones only).
+# Every impact, minor included, and axe's experimental rules, run here and now (the conftest's
+# check does the same on every load and swap, and reports at the test's end).
 AXE_ALL = """async () => {
   // the conftest's own check may still be running (after a swap): one axe run at a time
   for (let i = 0; i < 100 && window.axe._running; i++) await new Promise((r) => setTimeout(r, 50));

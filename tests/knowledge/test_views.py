@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,7 +19,8 @@ R, A = '<span class="sr-only">removed: </span>', '<span class="sr-only">added: <
 
 def test_nav_links_to_the_library(owner_client):
     body = owner_client.get(reverse("jobs:list")).content.decode()
-    assert f'href="{reverse("knowledge:list")}">Knowledge</a>' in body
+    icon = '<span class="icon icon-knowledge" aria-hidden="true"></span>'
+    assert re.search(rf'href="{reverse("knowledge:list")}">{icon}\s*Knowledge</a>', body)
 
 
 @pytest.mark.parametrize("count", [10, 1000])

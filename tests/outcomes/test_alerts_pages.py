@@ -71,7 +71,7 @@ def test_the_nav_counts_open_alerts_and_the_home_page_names_them(owner_client, w
     assert "open alert" not in response.text
     _raise(workspace, 4)
     text = owner_client.get("/", follow=True).text
-    assert '<span class="badge bad">4<span class="sr-only"> open</span></span>' in text
+    assert '<span class="badge alert">4<span class="sr-only"> open</span></span>' in text
     assert "4 open alerts" in text and "See all 4 open alerts" in text
     assert text.count("Front desk") == 3  # the newest three
 

@@ -1,5 +1,7 @@
 """The Activity page (owners and admins) and the audit log in the admin (support staff)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -32,9 +34,12 @@ def test_anonymous_users_go_to_the_login_page(client):
 
 
 def test_header_links_activity_for_owners_and_admins_only(owner_client, client, member):
-    assert f'href="{URL}">Activity</a>' in owner_client.get(reverse("jobs:list")).text
+    link = (
+        rf'href="{URL}"><span class="icon icon-activity" aria-hidden="true"></span>\s*Activity</a>'
+    )
+    assert re.search(link, owner_client.get(reverse("jobs:list")).text)
     client.force_login(member)
-    assert ">Activity</a>" not in client.get(reverse("jobs:list")).text
+    assert not re.search(r">\s*Activity</a>", client.get(reverse("jobs:list")).text)
 
 
 def test_admins_see_the_page(client, admin_user):
