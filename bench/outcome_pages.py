@@ -4,7 +4,7 @@ GET /api/v1/outcomes, at two numbers of calls in one workspace (PostgreSQL), and
 ratio: the goal is flat (≈1.0×) from 10k to 1M calls, with the same query counts.
 
 Run by hand (needs PostgreSQL at 127.0.0.1:5432, user postgres, trust auth):
-    .venv/bin/python bench/outcomes.py [--small 10000] [--large 1000000] [--keep]
+    .venv/bin/python bench/outcome_pages.py [--small 10000] [--large 1000000] [--keep]
 
 For each size it creates a throw-away database, migrates it, seeds the calls as
 bench/calls_pages.py does (3 numbers, 10 jobs each created 90 days ago and edited 25, 15 and 5
