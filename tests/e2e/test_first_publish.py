@@ -10,6 +10,7 @@ reachable by keyboard at all.
 
 import re
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from callflows.models import CallFlowVersion
@@ -110,9 +111,11 @@ def follow_item(page: Page, label: str) -> None:
     activate(page, checklist(page).get_by_role("link", name=label, exact=True))
 
 
+@pytest.mark.parametrize("width", [1280, 390])  # a laptop, and a phone (the menu folded)
 def test_sign_up_to_a_first_publish_with_the_keyboard_only(
-    page, live_server, transactional_db, mailoutbox
+    page, live_server, transactional_db, mailoutbox, width
 ):
+    page.set_viewport_size({"width": width, "height": 800 if width > 390 else 844})
     # Sign-up: from the login page's link.
     page.goto(f"{live_server.url}/accounts/login/")
     activate(page, page.get_by_role("link", name="Sign up"))
