@@ -30,3 +30,37 @@ def django_on(name: str, root) -> None:
     import django
 
     django.setup()
+
+
+def timed_call(fn, runs: int) -> tuple[float, float, int]:
+    """fn() `runs` times: the median and max milliseconds, and the queries of one run."""
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), max(times), len(ctx.captured_queries)
+
+
+def small_vs_large(measure, small: int, large: int, keep: bool) -> dict:
+    """measure(count, keep) -> {label: (median ms, max ms, queries)} at both sizes (the large
+    database kept with `keep`); prints each label's ratio large / small."""
+    figures = {}
+    for count in (small, large):
+        print(f"{count:,} calls:")
+        figures[count] = measure(count, keep and count == large)
+    print(f"\nratio {large:,} / {small:,} calls (median; queries):")
+    for label, (small_ms, _, small_queries) in figures[small].items():
+        large_ms, _, large_queries = figures[large][label]
+        print(
+            f"  {label:<16} {large_ms / small_ms:.2f}×  ({small_ms:.1f} ms → {large_ms:.1f} ms; "
+            f"{small_queries} → {large_queries} queries)"
+        )
+    return figures

@@ -16,7 +16,6 @@ recent calls walks the number's calls of the look-back (30 days) on its index.
 
 import argparse
 import logging
-import statistics
 import time
 from pathlib import Path
 
@@ -26,19 +25,6 @@ import calls_pages  # bench/calls_pages.py: the seed
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "playbook_bench_alerts"
 RUNS = 25
-
-
-def _timed(fn, runs=RUNS):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    times = []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), max(times), len(ctx.captured_queries)
 
 
 def prepare(owner, workspace, *, empty_step: bool):
@@ -93,7 +79,9 @@ def measure(count: int, keep: bool, empty_step: bool) -> dict[str, tuple[float, 
         for alert in first.raised:
             print(f"    {alert.message}")
         results = {}
-        median, worst, queries = _timed(lambda: alerts.check_alerts(workspace=workspace))
+        median, worst, queries = _pg.timed_call(
+            lambda: alerts.check_alerts(workspace=workspace), RUNS
+        )
         print(
             f"  {'check_alerts':<16} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries"
         )
@@ -109,7 +97,7 @@ def measure(count: int, keep: bool, empty_step: bool) -> dict[str, tuple[float, 
                 ctx.open_keys = standing
                 check(ctx, rule)
 
-            median, worst, queries = _timed(one)
+            median, worst, queries = _pg.timed_call(one, RUNS)
             print(f"  {kind:<16} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries")
             results[kind] = (median, worst, queries)
         return results
@@ -134,15 +122,9 @@ def main():
     _pg.django_on(DB_NAME, ROOT)
     logging.disable(logging.INFO)
 
-    figures = {}
-    for count in (args.small, args.large):
-        print(f"{count:,} calls:")
-        figures[count] = measure(count, args.keep and count == args.large, args.empty_step)
-    print(f"\nratio {args.large:,} / {args.small:,} calls (median):")
-    for label in figures[args.small]:
-        small, large = figures[args.small][label][0], figures[args.large][label][0]
-        queries = f"{figures[args.small][label][2]} → {figures[args.large][label][2]} queries"
-        print(f"  {label:<16} {large / small:.2f}×  ({small:.1f} ms → {large:.1f} ms; {queries})")
+    _pg.small_vs_large(
+        lambda count, keep: measure(count, keep, args.empty_step), args.small, args.large, args.keep
+    )
 
 
 if __name__ == "__main__":

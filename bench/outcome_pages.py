@@ -52,21 +52,6 @@ WHERE h.id = c.job_id AND s.phone_number_id = c.phone_number_id
 """
 
 
-def _timed_call(fn, runs=RUNS):
-    import statistics
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    times = []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), max(times), len(ctx.captured_queries)
-
-
 def extra() -> list:
     """More reads to time: (label, function(workspace, phone, job)). Called once Django is set
     up: before, `outcomes` would name this file. (bench/alerts.py times the check alone.)"""
@@ -149,7 +134,7 @@ def measure(count: int, keep: bool) -> dict[str, tuple[float, float, int]]:
         ]
         reads += [(label, lambda fn=fn: fn(workspace, phone, job)) for label, fn in extra()]
         for label, fn in reads:
-            median, worst, queries = _timed_call(fn)
+            median, worst, queries = _pg.timed_call(fn, RUNS)
             print(f"  {label:<13} {median:>8.1f} ms median {worst:>8.1f} max {queries:>3} queries")
             results[label] = (median, worst, queries)
         return results
@@ -169,17 +154,7 @@ def main():
     _pg.django_on(DB_NAME, ROOT)
     logging.disable(logging.INFO)  # django-axes logs every login
 
-    figures = {}
-    for count in (args.small, args.large):
-        print(f"{count:,} calls:")
-        figures[count] = measure(count, args.keep and count == args.large)
-    print(f"\nratio {args.large:,} / {args.small:,} calls (median; queries):")
-    for label in figures[args.small]:
-        small, large = figures[args.small][label], figures[args.large][label]
-        print(
-            f"  {label:<13} {large[0] / small[0]:.2f}×  ({small[0]:.1f} ms → {large[0]:.1f} ms; "
-            f"{small[2]} → {large[2]} queries)"
-        )
+    _pg.small_vs_large(measure, args.small, args.large, args.keep)
 
 
 if __name__ == "__main__":

@@ -80,14 +80,7 @@ def main():
     _pg.django_on(DB_NAME, ROOT)
     logging.disable(logging.INFO)  # django-axes logs every login
 
-    figures = {}
-    for count in (args.small, args.large):
-        print(f"{count:,} calls:")
-        figures[count] = measure(count, args.keep and count == args.large)
-    print(f"\nratio {args.large:,} / {args.small:,} calls (median):")
-    for label in figures[args.small]:
-        small, large = figures[args.small][label][0], figures[args.large][label][0]
-        print(f"  {label:<12} {large / small:.2f}×  ({small:.1f} ms → {large:.1f} ms)")
+    _pg.small_vs_large(measure, args.small, args.large, args.keep)
 
 
 if __name__ == "__main__":
